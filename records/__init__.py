@@ -1,1 +1,57 @@
-"""placeholder."""
+"""The domain model of xunqin and its storage.
+
+Missing-person reports filed by families, found persons in the care of rescue stations,
+their photos and faces, the candidate pairs between them, reviewers' decisions and the
+audit log. SQLAlchemy 2 models, Alembic migrations, a SQLite file by default and
+PostgreSQL when asked. This package imports nothing else of the project.
+"""
+
+from records.database import Database
+from records.enums import (
+    CandidateStatus,
+    DatePrecision,
+    FoundStatus,
+    MissingStatus,
+    PhotoStatus,
+    Sex,
+    Side,
+)
+from records.errors import (
+    DuplicateRecordError,
+    InvalidRecordError,
+    RecordNotFoundError,
+    RecordsError,
+)
+from records.models import (
+    AuditEvent,
+    Base,
+    Candidate,
+    Decision,
+    Face,
+    FoundPerson,
+    MissingReport,
+    Photo,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Candidate",
+    "CandidateStatus",
+    "Database",
+    "DatePrecision",
+    "Decision",
+    "DuplicateRecordError",
+    "Face",
+    "FoundPerson",
+    "FoundStatus",
+    "InvalidRecordError",
+    "MissingReport",
+    "MissingStatus",
+    "Photo",
+    "PhotoStatus",
+    "RecordNotFoundError",
+    "RecordsError",
+    "Sex",
+    "Side",
+]

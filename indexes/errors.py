@@ -1,0 +1,55 @@
+"""Errors of face intake and the face index.
+
+FaceIntakeError
+├── ImageRejectedError      not an image we can read, too large, corrupt
+├── NoFaceFoundError        a readable image without a usable face
+└── SeveralFacesFoundError  several faces: the caller must say which one
+IndexError_
+├── IndexModelMismatchError vectors of another model than the index holds
+└── IndexCorruptError       an index file that cannot be read
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class FaceIntakeError(Exception):
+    """Base of the errors of turning an image into a face embedding."""
+
+
+class ImageRejectedError(FaceIntakeError):
+    """The bytes are not an image we accept. ``reason`` is a short machine code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class NoFaceFoundError(FaceIntakeError):
+    """No face was found, in any orientation."""
+
+
+class SeveralFacesFoundError(FaceIntakeError):
+    """More than one face was found; ``faces`` holds them so the caller can choose."""
+
+    def __init__(self, faces: list[Any]) -> None:
+        super().__init__(f"{len(faces)} faces found; choose one")
+        self.faces = faces
+
+
+class IndexError_(Exception):  # noqa: N801 - the trailing underscore avoids the builtin
+    """Base of the face index's errors."""
+
+
+class IndexModelMismatchError(IndexError_):
+    """Embeddings of one model must never be searched against another's."""
+
+    def __init__(self, expected: str, got: str) -> None:
+        super().__init__(f"the index holds {expected!r} embeddings, not {got!r}")
+        self.expected = expected
+        self.got = got
+
+
+class IndexCorruptError(IndexError_):
+    """An index file or its sidecar cannot be read or does not agree with itself."""

@@ -1,0 +1,64 @@
+"""Closed vocabularies of the domain model, stored as their string values."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Sex(StrEnum):
+    """Sex as recorded. ``UNKNOWN`` is missing data, never a disagreement."""
+
+    MALE = "M"
+    FEMALE = "F"
+    UNKNOWN = "U"
+
+
+class DatePrecision(StrEnum):
+    """How much of a birth date is known."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+    UNKNOWN = "unknown"
+
+
+class Side(StrEnum):
+    """Which kind of record a photo (or a search) belongs to."""
+
+    MISSING = "missing"
+    FOUND = "found"
+
+
+class MissingStatus(StrEnum):
+    """Where a missing-person report stands."""
+
+    OPEN = "open"
+    REUNITED = "reunited"
+    CLOSED = "closed"
+
+
+class FoundStatus(StrEnum):
+    """Where a found person's case stands."""
+
+    IN_CARE = "in_care"
+    IDENTIFIED = "identified"
+    LEFT = "left"
+    CLOSED = "closed"
+
+
+class CandidateStatus(StrEnum):
+    """A candidate pair's review state. Nothing becomes ``CONFIRMED`` without a person."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    NEEDS_DNA = "needs_dna"
+
+
+class PhotoStatus(StrEnum):
+    """What face intake made of a photo. Every photo is kept, whatever its status."""
+
+    ONE_FACE = "one_face"
+    NO_FACE = "no_face"
+    SEVERAL_FACES = "several_faces"
+    REJECTED = "rejected"

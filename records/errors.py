@@ -1,0 +1,39 @@
+"""Errors raised by the records package.
+
+RecordsError
+├── RecordNotFoundError   no record with that reference or id
+├── DuplicateRecordError  a record with that reference exists with other content
+└── InvalidRecordError    a value breaks the model's rules (line number when importing)
+"""
+
+from __future__ import annotations
+
+
+class RecordsError(Exception):
+    """Base of every error of the records package."""
+
+
+class RecordNotFoundError(RecordsError):
+    """No record has the reference or id asked for."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"no {kind} record {key!r}")
+        self.kind = kind
+        self.key = key
+
+
+class DuplicateRecordError(RecordsError):
+    """A record with the same reference already exists and differs."""
+
+    def __init__(self, kind: str, ref: str) -> None:
+        super().__init__(f"a {kind} record {ref!r} already exists with different content")
+        self.kind = kind
+        self.ref = ref
+
+
+class InvalidRecordError(RecordsError):
+    """A field value is not acceptable. ``field`` names it where one is to blame."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message if field is None else f"{field}: {message}")
+        self.field = field

@@ -8,6 +8,7 @@ and the boxes are mapped back to the full image.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -53,7 +54,10 @@ class DlibFaceModel:
 
     def _load(self) -> Any:
         if self._api is None:
-            import face_recognition  # heavy: loads dlib and the model files
+            with warnings.catch_warnings():
+                # face_recognition_models imports pkg_resources; not ours to fix.
+                warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+                import face_recognition  # heavy: loads dlib and the model files
 
             self._api = face_recognition
         return self._api

@@ -18,7 +18,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from indexes.errors import ImageRejectedError
 
-ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF", "MPO", "BMP", "TIFF"})
+# GIF: families send what they have, and web photos are sometimes GIFs named .jpg.
+ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF", "MPO", "BMP", "TIFF", "GIF"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,16 @@ def _register_heif() -> None:
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
+
+
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
+               b"MM\x00*")  # fmt: skip
+
+
+def _has_image_signature(data: bytes) -> bool:
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return True
+    return data.startswith(_SIGNATURES) or data[4:8] == b"ftyp"
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -107,12 +118,13 @@ def decode_image(data: bytes, *, limits: ImageLimits | None = None) -> DecodedIm
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise ImageRejectedError("too_many_pixels", str(err)) from err
-    except UnidentifiedImageError as err:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
+        # Truncated JPEGs, PNG signatures followed by garbage (a UnicodeDecodeError, a
+        # ValueError, inside PIL's chunk reader), broken headers. Which of these PIL
+        # raises depends on its plugin order, so the file's own signature decides.
+        if _has_image_signature(data):
+            raise ImageRejectedError("corrupt", f"the image file is damaged ({err})") from err
         raise ImageRejectedError("not_an_image", "the file is not an image we can read") from err
-    except (OSError, SyntaxError, ValueError, UnicodeDecodeError, EOFError) as err:
-        # Truncated JPEGs, PNG signatures followed by garbage (UnicodeDecodeError in
-        # PIL's chunk reader), broken headers: all are corrupt files to the caller.
-        raise ImageRejectedError("corrupt", f"the image file is damaged ({err})") from err
     array = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
     if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 16:
         raise ImageRejectedError("too_small", f"the image is only {rgb.width}x{rgb.height}")

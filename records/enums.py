@@ -56,9 +56,8 @@ class CandidateStatus(StrEnum):
 
 
 class PhotoStatus(StrEnum):
-    """What face intake made of a photo. Every photo is kept, whatever its status."""
+    """What face detection found in a kept photo (unreadable files are refused, not kept)."""
 
     ONE_FACE = "one_face"
     NO_FACE = "no_face"
     SEVERAL_FACES = "several_faces"
-    REJECTED = "rejected"

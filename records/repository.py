@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from records.enums import CandidateStatus, DatePrecision, PhotoStatus, Side
-from records.errors import RecordNotFoundError
+from records.errors import DuplicateRecordError, RecordNotFoundError
 from records.inputs import FoundFields, MissingFields
 from records.models import (
     AuditEvent,
@@ -82,6 +82,20 @@ def upsert_found(session: Session, fields: FoundFields) -> tuple[FoundPerson, Ch
     _apply(record, fields)
     session.flush()
     return record, change
+
+
+def create_missing(session: Session, fields: MissingFields) -> MissingReport:
+    """Create a report; a report with the same ``ref`` is a ``DuplicateRecordError``."""
+    if session.scalar(select(MissingReport.id).where(MissingReport.ref == fields.ref)):
+        raise DuplicateRecordError("missing", fields.ref)
+    return upsert_missing(session, fields)[0]
+
+
+def create_found(session: Session, fields: FoundFields) -> FoundPerson:
+    """Create a found person; the same ``ref`` twice is a ``DuplicateRecordError``."""
+    if session.scalar(select(FoundPerson.id).where(FoundPerson.ref == fields.ref)):
+        raise DuplicateRecordError("found", fields.ref)
+    return upsert_found(session, fields)[0]
 
 
 def get_missing(session: Session, ref: str) -> MissingReport:
@@ -276,7 +290,9 @@ def upsert_candidate(
         )
         session.add(row)
         if existing is not None:
-            existing[key] = row
+            existing[key] = row  # a batch: the caller's commit flushes all at once
+        else:
+            session.flush()
         return row, Change.CREATED
     if (
         row.model_version == model_version
@@ -305,7 +321,7 @@ class RankedCandidate:
     rank: int
 
 
-def _ranked_query(status: CandidateStatus | None) -> Select[Any]:
+def _ranked_query(status: CandidateStatus | None, max_rank: int | None) -> Select[Any]:
     rank = (
         func.rank()
         .over(partition_by=Candidate.found_id, order_by=(Candidate.score.desc(), Candidate.id))
@@ -319,6 +335,8 @@ def _ranked_query(status: CandidateStatus | None) -> Select[Any]:
     )
     if status is not None:
         query = query.where(Candidate.status == status)
+    if max_rank is not None:
+        query = query.where(inner.c.rank <= max_rank)
     return query
 
 
@@ -331,10 +349,7 @@ def list_candidates(
     limit: int | None = 100,
 ) -> list[RankedCandidate]:
     """Candidates, best first, each with its rank for its found person."""
-    query = _ranked_query(status)
-    inner_rank = query.selected_columns[1]
-    if max_rank is not None:
-        query = query.where(inner_rank <= max_rank)
+    query = _ranked_query(status, max_rank)
     query = query.order_by(Candidate.score.desc(), Candidate.id).offset(offset)
     if limit is not None:
         query = query.limit(limit)

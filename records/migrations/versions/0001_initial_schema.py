@@ -184,7 +184,6 @@ def upgrade() -> None:
                 "one_face",
                 "no_face",
                 "several_faces",
-                "rejected",
                 name="photostatus",
                 native_enum=False,
                 length=16,

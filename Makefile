@@ -1,0 +1,55 @@
+# xunqin: `make demo` and `make test` do all the set-up on a fresh machine that has
+# Python 3.11 and the package registry.
+
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.8
+VENV := .venv
+# face_recognition's source distribution carries real test photos (tests/test_images).
+SDIST := face_recognition-1.3.0
+SDIST_SHA256 := 5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec
+SAMPLES := .cache/$(SDIST)/tests/test_images
+
+.PHONY: demo test check lint typecheck install test-assets serve clean
+
+demo: install test-assets
+	$(VENV)/bin/xunqin demo
+
+test: install test-assets
+	XUNQIN_REQUIRE_SAMPLE_PHOTOS=1 $(VENV)/bin/pytest
+
+check: lint typecheck test
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+serve: install
+	$(VENV)/bin/xunqin serve
+
+install: $(VENV)/.installed
+
+test-assets: $(SAMPLES)/obama.jpg
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+$(SAMPLES)/obama.jpg: | $(UV)
+	mkdir -p .cache/sdist
+	$(TOOLS)/bin/pip download --quiet --no-deps --no-binary :all: \
+		--dest .cache/sdist face_recognition==1.3.0
+	echo "$(SDIST_SHA256)  .cache/sdist/$(SDIST).tar.gz" | sha256sum --check --quiet
+	tar xzf .cache/sdist/$(SDIST).tar.gz -C .cache $(SDIST)/tests/test_images
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .cache .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,52 @@
+"""The FastAPI application: records, photos, search, candidates and the reviewer page."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+
+from api.errors import install_error_handlers
+from api.routes import candidates, records, search
+from api.services import Services
+from api.settings import get_settings
+
+
+def create_app(services: Services | None = None) -> FastAPI:
+    """Build the app; tests pass their own ``Services``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = services or Services(get_settings())
+        # Heavy parts load here, once, not on the first request: the store is migrated
+        # and the face indexes are checked against it.
+        _ = app.state.services.face_indexes
+        yield
+        app.state.services.close()
+
+    app = FastAPI(
+        title="xunqin 寻亲",
+        summary="Candidate pairs between people in rescue stations' care and missing-person "
+        "reports, ranked by evidence, for people to decide.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(records.router)
+    app.include_router(search.router)
+    app.include_router(candidates.router)
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> dict[str, str]:
+        """Liveness."""
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def reviewer_page() -> str:
+        """The reviewer's page: pending candidates with their evidence and decisions."""
+        return files("api").joinpath("static/review.html").read_text(encoding="utf-8")
+
+    return app

@@ -1,0 +1,37 @@
+"""Dependencies declared once and reused by every route."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.orm import Session
+
+from api.services import Services
+
+
+def get_services(request: Request) -> Services:
+    """The service container the app was started with."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    """A session for one request, committed when the request succeeds."""
+    with services.database.session() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_actor(x_xunqin_user: Annotated[str | None, Header()] = None) -> str:
+    """Who is acting, for the audit log (the caller's user header until sign-in exists)."""
+    return (x_xunqin_user or "anonymous").strip()[:100] or "anonymous"
+
+
+ActorDep = Annotated[str, Depends(get_actor)]

@@ -1,0 +1,58 @@
+"""The one place where domain errors become HTTP responses."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from indexes import (
+    ImageRejectedError,
+    IndexModelMismatchError,
+    NoFaceFoundError,
+    SeveralFacesFoundError,
+)
+from records import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
+
+_STATUS: list[tuple[type[Exception], int, str]] = [
+    (RecordNotFoundError, 404, "not_found"),
+    (DuplicateRecordError, 409, "duplicate"),
+    (InvalidRecordError, 422, "invalid_record"),
+    (NoFaceFoundError, 422, "no_face"),
+    (SeveralFacesFoundError, 409, "several_faces"),
+    (IndexModelMismatchError, 409, "index_model_mismatch"),
+]
+
+
+def _response(status: int, error: str, message: str, detail: object = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": error, "message": message, "detail": detail}
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every domain error to its status code and a clear body."""
+
+    async def image_rejected(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ImageRejectedError)
+        status = 413 if exc.reason in {"too_large", "too_many_pixels"} else 422
+        return _response(status, f"image_{exc.reason}", str(exc))
+
+    async def several_faces(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, SeveralFacesFoundError)
+        faces = [
+            {"face_no": f.face_no, "box": list(f.box), "width_px": f.width_px} for f in exc.faces
+        ]
+        return _response(409, "several_faces", f"{str(exc)} with face_no", faces)
+
+    app.add_exception_handler(ImageRejectedError, image_rejected)
+    app.add_exception_handler(SeveralFacesFoundError, several_faces)
+    for error_type, status, code in _STATUS:
+        if error_type is SeveralFacesFoundError:
+            continue
+
+        async def handler(
+            _: Request, exc: Exception, status: int = status, code: str = code
+        ) -> JSONResponse:
+            return _response(status, code, str(exc))
+
+        app.add_exception_handler(error_type, handler)

@@ -1,0 +1,76 @@
+"""List candidates for review and record reviewers' decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from api.deps import ActorDep, SessionDep
+from api.schemas import CandidatePublic, CandidatesPublic, DecisionCreate, DecisionPublic
+from records import CandidateStatus
+from records.repository import (
+    audit,
+    count_candidates,
+    get_candidate,
+    list_candidates,
+    record_decision,
+)
+
+router = APIRouter(prefix="/candidates", tags=["candidates"])
+
+
+@router.get("", response_model=CandidatesPublic)
+def read_candidates(
+    session: SessionDep,
+    status_filter: Annotated[CandidateStatus | None, Query(alias="status")] = None,
+    max_rank: Annotated[int | None, Query(ge=1)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> CandidatesPublic:
+    """Candidates, best first, optionally of one status and up to a rank."""
+    rows = list_candidates(
+        session, status=status_filter, max_rank=max_rank, offset=offset, limit=limit
+    )
+    return CandidatesPublic(
+        data=[CandidatePublic.from_row(r.candidate, rank=r.rank) for r in rows],
+        count=count_candidates(session, status=status_filter),
+    )
+
+
+@router.get("/{candidate_id}", response_model=CandidatePublic)
+def read_candidate(candidate_id: int, session: SessionDep) -> CandidatePublic:
+    """One candidate with its evidence and every decision on it."""
+    row = get_candidate(session, candidate_id)
+    return CandidatePublic.from_row(row, rank=None, with_decisions=True)
+
+
+@router.post(
+    "/{candidate_id}/decisions", status_code=status.HTTP_201_CREATED, response_model=DecisionPublic
+)
+def decide(
+    candidate_id: int, body: DecisionCreate, session: SessionDep, actor: ActorDep
+) -> DecisionPublic:
+    """Record a reviewer's decision. Confirming leads to DNA or document checks, not closure."""
+    decision = record_decision(
+        session,
+        candidate_id,
+        reviewer=body.reviewer,
+        status=CandidateStatus(body.status),
+        reason=body.reason,
+    )
+    audit(
+        session,
+        actor=actor if actor != "anonymous" else body.reviewer,
+        action="decide",
+        subject_kind="candidate",
+        subject_id=candidate_id,
+        detail={"status": body.status},
+    )
+    return DecisionPublic(
+        id=decision.id,
+        reviewer=decision.reviewer,
+        status=decision.status,
+        reason=decision.reason,
+        decided_at=decision.decided_at,
+    )

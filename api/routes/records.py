@@ -1,0 +1,175 @@
+"""Create and read reports and found persons, and add photos to them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import FileResponse
+
+from api.deps import ActorDep, ServicesDep, SessionDep
+from api.schemas import (
+    FoundCreate,
+    FoundPublic,
+    FoundsPublic,
+    MissingCreate,
+    MissingPublic,
+    MissingsPublic,
+    PhotoPublic,
+)
+from indexes import ImageRejectedError
+from records import (
+    FoundPerson,
+    MissingReport,
+    Photo,
+    RecordNotFoundError,
+    Side,
+    repository,
+)
+from records.inputs import PhotoRef
+from records.repository import (
+    audit,
+    count,
+    get_found,
+    get_missing,
+    list_found,
+    list_missing,
+)
+
+router = APIRouter(tags=["records"])
+
+PageOffset = Annotated[int, Query(ge=0)]
+PageLimit = Annotated[int, Query(ge=1, le=500)]
+
+
+@router.post("/missing", status_code=status.HTTP_201_CREATED, response_model=MissingPublic)
+def create_missing(body: MissingCreate, session: SessionDep, actor: ActorDep) -> MissingPublic:
+    """File a missing-person report."""
+    record = repository.create_missing(session, body.to_fields())
+    audit(session, actor=actor, action="create", subject_kind="missing", subject_id=record.id)
+    return MissingPublic.from_row(record, with_photos=False)
+
+
+@router.get("/missing", response_model=MissingsPublic)
+def read_missing_list(
+    session: SessionDep, offset: PageOffset = 0, limit: PageLimit = 100
+) -> MissingsPublic:
+    """A page of reports, without contacts or photos."""
+    rows = list_missing(session, offset=offset, limit=limit)
+    return MissingsPublic(
+        data=[MissingPublic.from_row(r, with_photos=False) for r in rows],
+        count=count(session, MissingReport),
+    )
+
+
+@router.get("/missing/{ref}", response_model=MissingPublic)
+def read_missing(ref: str, session: SessionDep, actor: ActorDep) -> MissingPublic:
+    """One report with its photos and the reporter's contact (the read is audited)."""
+    record = get_missing(session, ref)
+    audit(session, actor=actor, action="read", subject_kind="missing", subject_id=record.id)
+    public = MissingPublic.from_row(record)
+    public.reporter_contact = record.reporter_contact
+    return public
+
+
+@router.post("/found", status_code=status.HTTP_201_CREATED, response_model=FoundPublic)
+def create_found(body: FoundCreate, session: SessionDep, actor: ActorDep) -> FoundPublic:
+    """Record a person in a station's care."""
+    record = repository.create_found(session, body.to_fields())
+    audit(session, actor=actor, action="create", subject_kind="found", subject_id=record.id)
+    return FoundPublic.from_row(record, with_photos=False)
+
+
+@router.get("/found", response_model=FoundsPublic)
+def read_found_list(
+    session: SessionDep, offset: PageOffset = 0, limit: PageLimit = 100
+) -> FoundsPublic:
+    """A page of found persons, without photos."""
+    rows = list_found(session, offset=offset, limit=limit)
+    return FoundsPublic(
+        data=[FoundPublic.from_row(r, with_photos=False) for r in rows],
+        count=count(session, FoundPerson),
+    )
+
+
+@router.get("/found/{ref}", response_model=FoundPublic)
+def read_found(ref: str, session: SessionDep, actor: ActorDep) -> FoundPublic:
+    """One found person with photos (the read is audited)."""
+    record = get_found(session, ref)
+    audit(session, actor=actor, action="read", subject_kind="found", subject_id=record.id)
+    return FoundPublic.from_row(record)
+
+
+def _upload(
+    services: ServicesDep,
+    side: Side,
+    ref: str,
+    file: UploadFile,
+    taken_year: int | None,
+    age: int | None,
+    face_no: int | None,
+    actor: str,
+) -> PhotoPublic:
+    limit = services.settings.max_upload_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise ImageRejectedError("too_large", f"the upload is over {limit} bytes")
+    photo, _ = services.ingestor.add_photo(
+        side,
+        ref,
+        data,
+        photo=PhotoRef(path=_safe_name(file.filename), taken_year=taken_year, age=age),
+        face_no=face_no,
+        actor=actor,
+    )
+    return PhotoPublic.from_row(photo)
+
+
+def _safe_name(name: str | None) -> Path:
+    # Only the base name: a client's path says nothing we should keep.
+    return Path(Path(name or "upload").name)
+
+
+UploadFileParam = Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")]
+TakenYear = Annotated[int | None, Form(description="year the photo was taken")]
+AgeAtPhoto = Annotated[int | None, Form(description="age of the person in the photo")]
+FaceNo = Annotated[int | None, Form(description="which face, when the photo has several")]
+
+
+@router.post("/missing/{ref}/photos", status_code=201, response_model=PhotoPublic)
+def upload_missing_photo(
+    ref: str,
+    file: UploadFileParam,
+    services: ServicesDep,
+    actor: ActorDep,
+    taken_year: TakenYear = None,
+    age: AgeAtPhoto = None,
+    face_no: FaceNo = None,
+) -> PhotoPublic:
+    """Add a photo to a report; the photo is kept whatever faces it shows."""
+    return _upload(services, Side.MISSING, ref, file, taken_year, age, face_no, actor)
+
+
+@router.post("/found/{ref}/photos", status_code=201, response_model=PhotoPublic)
+def upload_found_photo(
+    ref: str,
+    file: UploadFileParam,
+    services: ServicesDep,
+    actor: ActorDep,
+    taken_year: TakenYear = None,
+    age: AgeAtPhoto = None,
+    face_no: FaceNo = None,
+) -> PhotoPublic:
+    """Add a photo to a found person's record."""
+    return _upload(services, Side.FOUND, ref, file, taken_year, age, face_no, actor)
+
+
+@router.get("/photos/{photo_id}", response_class=FileResponse)
+def read_photo_file(photo_id: int, session: SessionDep, actor: ActorDep) -> FileResponse:
+    """The stored photo file, for a reviewer to look at (the read is audited)."""
+    photo = session.get(Photo, photo_id)
+    if photo is None:
+        raise RecordNotFoundError("photo", photo_id)
+    audit(session, actor=actor, action="read_photo", subject_kind="photo", subject_id=photo_id)
+    return FileResponse(photo.stored_path, headers={"Cache-Control": "no-store"})

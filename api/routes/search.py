@@ -1,0 +1,89 @@
+"""Answer a tracing officer at once: records near a photo or a name."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, UploadFile
+
+from api.deps import ActorDep, ServicesDep
+from api.schemas import FaceBoxPublic, NameHitPublic, PhotoHitPublic, PhotoSearchPublic
+from indexes import ImageRejectedError
+from matching.search import search_by_name, search_by_photo
+from records import Sex, Side
+from records.repository import audit
+
+router = APIRouter(prefix="/search", tags=["search"])
+
+
+@router.post("/photo", response_model=PhotoSearchPublic)
+def search_photo(
+    file: Annotated[UploadFile, File(description="a photo of the person")],
+    services: ServicesDep,
+    actor: ActorDep,
+    side: Annotated[Literal["missing", "found"], Form()] = "missing",
+    k: Annotated[int, Form(ge=1, le=100)] = 10,
+    face_no: Annotated[int | None, Form(ge=0)] = None,
+) -> PhotoSearchPublic:
+    """Search the reports (or found persons) with the face in an uploaded photo.
+
+    The photo is not kept. A photo with several faces answers 409 with every face's
+    box; ask again with ``face_no``.
+    """
+    limit = services.settings.max_upload_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise ImageRejectedError("too_large", f"the upload is over {limit} bytes")
+    result = search_by_photo(
+        services.database,
+        services.face_model,
+        services.face_indexes,
+        data,
+        side=Side(side),
+        k=k,
+        face_no=face_no,
+        limits=services.image_limits,
+    )
+    with services.database.session() as session:
+        audit(session, actor=actor, action="search_photo", subject_kind=side,
+              detail={"hits": len(result.hits)})  # fmt: skip
+    return PhotoSearchPublic(
+        side=side,
+        face=FaceBoxPublic(
+            face_no=result.face.face_no, box=result.face.box, width_px=result.face.width_px
+        ),
+        faces_in_photo=result.faces_in_photo,
+        hits=[
+            PhotoHitPublic(
+                ref=h.ref,
+                name=h.name,
+                distance=round(h.distance, 4),
+                level=h.evidence.level,
+                weight=h.evidence.weight,
+                detail=h.evidence.detail,
+            )
+            for h in result.hits
+        ],  # fmt: skip
+    )
+
+
+@router.get("/name", response_model=list[NameHitPublic])
+def search_name(
+    services: ServicesDep,
+    actor: ActorDep,
+    name: Annotated[str, Query(min_length=1, max_length=64)],
+    sex: Annotated[Literal["M", "F"] | None, Query()] = None,
+    birth_year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
+    k: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> list[NameHitPublic]:
+    """Reports whose names sound like ``name``, with the level and the reason."""
+    hits = search_by_name(
+        services.database, name, sex=Sex(sex) if sex else Sex.UNKNOWN, birth_year=birth_year, k=k
+    )
+    with services.database.session() as session:
+        audit(session, actor=actor, action="search_name", subject_kind="missing",
+              detail={"hits": len(hits)})  # fmt: skip
+    return [
+        NameHitPublic(ref=h.ref, name=h.name, level=h.level, reason=h.reason, weight=h.weight)
+        for h in hits
+    ]

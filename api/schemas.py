@@ -1,0 +1,318 @@
+"""Public request and response schemas, split by direction (Create / Public)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from records import (
+    Candidate,
+    CandidateStatus,
+    FoundPerson,
+    MissingReport,
+    Photo,
+    PhotoStatus,
+    Sex,
+)
+from records.inputs import FoundFields, MissingFields
+
+SexIn = Literal["M", "F", "U", "男", "女"]
+
+
+def _sex(value: str | None) -> Sex:
+    return {"男": Sex.MALE, "女": Sex.FEMALE, None: Sex.UNKNOWN}.get(value) or Sex(value)
+
+
+class MissingCreate(BaseModel):
+    """A family's report as submitted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(default=None, max_length=64)
+    aliases: list[str] = Field(default_factory=list, description="other names and 小名")
+    sex: SexIn | None = None
+    birth_year: int | None = None
+    birth_date: date | None = None
+    missing_date: date | None = None
+    missing_place: str | None = None
+    hometown: str | None = None
+    dialect: str | None = None
+    height_cm: float | None = None
+    features: list[str] = Field(default_factory=list)
+    health: list[str] = Field(default_factory=list)
+    reporter_contact: str | None = Field(default=None, description="sensitive; never listed")
+
+    def to_fields(self) -> MissingFields:
+        """The validated domain field set."""
+        data = self.model_dump()
+        data["sex"] = _sex(self.sex)
+        for key in ("aliases", "features", "health"):
+            data[key] = tuple(data[key])
+        return MissingFields(**data)
+
+
+class FoundCreate(BaseModel):
+    """A station's record of a person in its care as submitted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(default=None, max_length=64)
+    aliases: list[str] = Field(default_factory=list)
+    sex: SexIn | None = None
+    age_min: int | None = None
+    age_max: int | None = None
+    found_date: date | None = None
+    found_place: str | None = None
+    accent: str | None = Field(default=None, description="accent heard (口音)")
+    hometown: str | None = Field(default=None, description="stated hometown fragments")
+    height_cm: float | None = None
+    features: list[str] = Field(default_factory=list)
+    health: list[str] = Field(default_factory=list)
+    station: str | None = None
+    station_case_no: str | None = None
+
+    def to_fields(self) -> FoundFields:
+        """The validated domain field set."""
+        data = self.model_dump()
+        data["sex"] = _sex(self.sex)
+        for key in ("aliases", "features", "health"):
+            data[key] = tuple(data[key])
+        return FoundFields(**data)
+
+
+class FacePublic(BaseModel):
+    """A face in a stored photo."""
+
+    face_no: int
+    box: tuple[int, int, int, int] = Field(description="top, right, bottom, left in pixels")
+    width_px: int
+    searchable: bool
+
+
+class PhotoPublic(BaseModel):
+    """A stored photo and what intake made of it."""
+
+    id: int
+    status: PhotoStatus
+    detail: str | None
+    size_bytes: int
+    width: int | None
+    height: int | None
+    taken_year: int | None
+    age_at_photo: int | None
+    faces: list[FacePublic]
+
+    @classmethod
+    def from_row(cls, photo: Photo) -> PhotoPublic:
+        """Build from a stored photo (faces loaded)."""
+        return cls(
+            id=photo.id,
+            status=photo.status,
+            detail=photo.status_detail,
+            size_bytes=photo.size_bytes,
+            width=photo.width,
+            height=photo.height,
+            taken_year=photo.taken_year,
+            age_at_photo=photo.age_at_photo,
+            faces=[
+                FacePublic(
+                    face_no=f.face_no,
+                    box=(f.box_top, f.box_right, f.box_bottom, f.box_left),
+                    width_px=f.width_px,
+                    searchable=f.searchable,
+                )
+                for f in photo.faces
+            ],
+        )
+
+
+class _PersonPublic(BaseModel):
+    ref: str
+    name: str | None
+    aliases: list[str]
+    sex: Sex
+    height_cm: float | None
+    features: list[str]
+    health: list[str]
+    created_at: datetime
+    updated_at: datetime
+    photos: list[PhotoPublic] = Field(default_factory=list)
+
+
+class MissingPublic(_PersonPublic):
+    """A report as the API shows it; the reporter's contact only on a single read."""
+
+    birth_year: int | None
+    birth_date: date | None
+    missing_date: date | None
+    missing_place: str | None
+    hometown: str | None
+    dialect: str | None
+    status: str
+    reporter_contact: str | None = None
+
+    @classmethod
+    def from_row(cls, row: MissingReport, *, with_photos: bool = True) -> MissingPublic:
+        """Build from a stored report (without the contact)."""
+        return cls(
+            ref=row.ref, name=row.name, aliases=row.aliases, sex=row.sex,
+            height_cm=row.height_cm, features=row.features, health=row.health,
+            created_at=row.created_at, updated_at=row.updated_at,
+            photos=[PhotoPublic.from_row(p) for p in row.photos] if with_photos else [],
+            birth_year=row.birth_year, birth_date=row.birth_date,
+            missing_date=row.missing_date, missing_place=row.missing_place,
+            hometown=row.hometown, dialect=row.dialect, status=row.status.value,
+        )  # fmt: skip
+
+
+class FoundPublic(_PersonPublic):
+    """A found person's record as the API shows it."""
+
+    age_min: int | None
+    age_max: int | None
+    found_date: date | None
+    found_place: str | None
+    accent: str | None
+    hometown: str | None
+    station: str | None
+    station_case_no: str | None
+    status: str
+
+    @classmethod
+    def from_row(cls, row: FoundPerson, *, with_photos: bool = True) -> FoundPublic:
+        """Build from a stored found person."""
+        return cls(
+            ref=row.ref, name=row.name, aliases=row.aliases, sex=row.sex,
+            height_cm=row.height_cm, features=row.features, health=row.health,
+            created_at=row.created_at, updated_at=row.updated_at,
+            photos=[PhotoPublic.from_row(p) for p in row.photos] if with_photos else [],
+            age_min=row.age_min, age_max=row.age_max, found_date=row.found_date,
+            found_place=row.found_place, accent=row.accent, hometown=row.hometown,
+            station=row.station, station_case_no=row.station_case_no, status=row.status.value,
+        )  # fmt: skip
+
+
+class MissingsPublic(BaseModel):
+    """A page of reports."""
+
+    data: list[MissingPublic]
+    count: int
+
+
+class FoundsPublic(BaseModel):
+    """A page of found persons."""
+
+    data: list[FoundPublic]
+    count: int
+
+
+class DecisionPublic(BaseModel):
+    """A reviewer's decision."""
+
+    id: int
+    reviewer: str
+    status: CandidateStatus
+    reason: str | None
+    decided_at: datetime
+
+
+class CandidatePublic(BaseModel):
+    """A candidate pair with its score, rank and evidence."""
+
+    id: int
+    missing_ref: str
+    found_ref: str
+    missing_name: str | None
+    found_name: str | None
+    score: float = Field(description="log2 odds of the same person; higher is more likely")
+    probability: float | None
+    rank: int | None = Field(description="rank among this found person's candidates")
+    status: CandidateStatus
+    model_version: str
+    evidence: dict[str, Any]
+    updated_at: datetime
+    decisions: list[DecisionPublic] = Field(default_factory=list)
+
+    @classmethod
+    def from_row(
+        cls, row: Candidate, *, rank: int | None, with_decisions: bool = False
+    ) -> CandidatePublic:
+        """Build from a stored candidate (records loaded)."""
+        return cls(
+            id=row.id, missing_ref=row.missing.ref, found_ref=row.found.ref,
+            missing_name=row.missing.name, found_name=row.found.name, score=row.score,
+            probability=row.probability, rank=rank, status=row.status,
+            model_version=row.model_version, evidence=row.evidence, updated_at=row.updated_at,
+            decisions=[
+                DecisionPublic(id=d.id, reviewer=d.reviewer, status=d.status, reason=d.reason,
+                               decided_at=d.decided_at)
+                for d in row.decisions
+            ] if with_decisions else [],
+        )  # fmt: skip
+
+
+class CandidatesPublic(BaseModel):
+    """A page of candidates and how many there are in all."""
+
+    data: list[CandidatePublic]
+    count: int
+
+
+class DecisionCreate(BaseModel):
+    """A reviewer's decision on a candidate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["confirmed", "rejected", "needs_dna", "pending"]
+    reviewer: str = Field(min_length=1, max_length=100)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class FaceBoxPublic(BaseModel):
+    """A face found in a query photo."""
+
+    face_no: int
+    box: tuple[int, int, int, int]
+    width_px: int
+
+
+class PhotoHitPublic(BaseModel):
+    """A record whose face is near the query face."""
+
+    ref: str
+    name: str | None
+    distance: float
+    level: str
+    weight: float
+    detail: str
+
+
+class PhotoSearchPublic(BaseModel):
+    """The result of a photo search."""
+
+    side: str
+    face: FaceBoxPublic
+    faces_in_photo: int
+    hits: list[PhotoHitPublic]
+
+
+class NameHitPublic(BaseModel):
+    """A report whose names fit the query."""
+
+    ref: str
+    name: str | None
+    level: str
+    reason: str
+    weight: float
+
+
+class ErrorPublic(BaseModel):
+    """An error: a short code and a message for people."""
+
+    error: str
+    message: str
+    detail: Any = None

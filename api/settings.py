@@ -1,0 +1,65 @@
+"""The one settings object: read from ``XUNQIN_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the service keeps its data and how it behaves."""
+
+    model_config = SettingsConfigDict(env_prefix="XUNQIN_", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="Folder of the database, photos, indexes")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; a SQLite file under home when unset"
+    )
+    environment: str = Field(default="local", pattern="^(local|test|production)$")
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_image_pixels: int = 50_000_000
+    keep_per_record: int = 20
+    host: str = "127.0.0.1"
+    port: int = 8000
+    faces_dir: Path = Field(
+        default=Path("../shared/faces"),
+        description="Development photos for the demo and evaluation, used when present",
+    )
+    sample_photos_dir: Path = Field(
+        default=Path(".cache/face_recognition-1.3.0/tests/test_images"),
+        description="face_recognition's test photos from its source distribution",
+    )
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production" and (
+            self.database_url is None or self.database_url.startswith("sqlite")
+        ):
+            raise ValueError("production needs XUNQIN_DATABASE_URL pointing at PostgreSQL")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to ``home/xunqin.db``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'xunqin.db').resolve()}"
+
+    @property
+    def photos_dir(self) -> Path:
+        """Where photo files are kept."""
+        return self.home / "photos"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the face index files are kept, beside the database."""
+        return self.home / "index"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once; tests build their own ``Settings``."""
+    return Settings()

@@ -1,0 +1,158 @@
+"""The re-match job: score reports against found persons and store the best candidates.
+
+For every found person the best ``keep_per_record`` reports are kept, and for every
+report the best found persons, so both directions of the search are served. A
+reviewer's decision is never overwritten; pending candidates that no longer make the
+list are removed so the review queue stays current.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete
+
+from matching.blocking import all_pairs, blocked_pairs
+from matching.evidence import Score
+from matching.face_indexes import FaceIndexes
+from matching.first_scorer import MODEL_VERSION, score_pair
+from matching.views import FoundView, MissingView, found_view, missing_view
+from records import Candidate, CandidateStatus, Database
+from records.repository import Change, all_candidates, all_found, all_missing, upsert_candidate
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+Scorer = Callable[[MissingView, FoundView], Score]
+
+
+@dataclass(frozen=True)
+class RematchSettings:
+    """How many candidates to keep and how pairs are chosen."""
+
+    keep_per_record: int = 20
+    min_total_weight: float = -12.0
+    face_neighbours: int = 50
+    all_pairs_limit: int = 4_000_000
+
+
+@dataclass(frozen=True)
+class RematchReport:
+    """What a re-match did, with its timings."""
+
+    reports: int
+    found_persons: int
+    pairs_scored: int
+    kept: int
+    created: int
+    updated: int
+    unchanged: int
+    removed: int
+    seconds_loading: float
+    seconds_scoring: float
+    seconds_storing: float
+
+
+def _keep(heap: list[tuple[float, int, int]], item: tuple[float, int, int], size: int) -> None:
+    if len(heap) < size:
+        heapq.heappush(heap, item)
+    elif item > heap[0]:
+        heapq.heapreplace(heap, item)
+
+
+def rematch(
+    database: Database,
+    *,
+    face_indexes: FaceIndexes | None,
+    face_model: str | None,
+    settings: RematchSettings | None = None,
+    scorer: Scorer | None = None,
+    model_version: str = MODEL_VERSION,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> RematchReport:
+    """Score, keep the best candidates in both directions, and store them."""
+    settings = settings or RematchSettings()
+    score = scorer or (lambda m, f: score_pair(m, f, today=today))
+    started = time.perf_counter()
+    with database.session() as session:
+        missing = [missing_view(r) for r in all_missing(session)]
+        found = [found_view(p) for p in all_found(session)]
+    loaded = time.perf_counter()
+
+    pairs: Iterable[tuple[int, int]]
+    if len(missing) * len(found) <= settings.all_pairs_limit:
+        pairs, total = all_pairs(len(missing), len(found)), len(missing) * len(found)
+    else:
+        chosen = blocked_pairs(
+            missing,
+            found,
+            face_indexes,
+            face_neighbours=settings.face_neighbours,
+            model=face_model,
+        )
+        pairs, total = sorted(chosen, key=lambda p: (p[1], p[0])), len(chosen)
+    best_for_found: dict[int, list[tuple[float, int, int]]] = {}
+    best_for_missing: dict[int, list[tuple[float, int, int]]] = {}
+    scores: dict[tuple[int, int], Score] = {}
+    for done, (i, j) in enumerate(pairs, start=1):
+        result = score(missing[i], found[j])
+        weight = result.total_weight
+        if weight >= settings.min_total_weight:
+            scores[(i, j)] = result
+            item = (weight, i, j)
+            _keep(best_for_found.setdefault(j, []), item, settings.keep_per_record)
+            _keep(best_for_missing.setdefault(i, []), item, settings.keep_per_record)
+        if progress is not None and (done % 5000 == 0 or done == total):
+            progress(done, total)
+    kept = {(i, j) for heap in best_for_found.values() for _, i, j in heap}
+    kept |= {(i, j) for heap in best_for_missing.values() for _, i, j in heap}
+    scored = time.perf_counter()
+
+    counts = dict.fromkeys(Change, 0)
+    with database.session() as session:
+        existing = all_candidates(session)
+        wanted = set()
+        for i, j in sorted(kept):
+            result = scores[(i, j)]
+            key = (missing[i].id, found[j].id)
+            wanted.add(key)
+            _, change = upsert_candidate(
+                session,
+                missing_id=key[0],
+                found_id=key[1],
+                score=round(result.total_weight, 6),
+                probability=result.probability,
+                evidence=result.to_json(),
+                model_version=model_version,
+                existing=existing,
+            )
+            counts[change] += 1
+        stale = [
+            row.id
+            for key, row in existing.items()
+            if key not in wanted and row.status is CandidateStatus.PENDING and row.id is not None
+        ]
+        if stale:
+            session.execute(delete(Candidate).where(Candidate.id.in_(stale)))
+    stored = time.perf_counter()
+    report = RematchReport(
+        reports=len(missing),
+        found_persons=len(found),
+        pairs_scored=total,
+        kept=len(kept),
+        created=counts[Change.CREATED],
+        updated=counts[Change.UPDATED],
+        unchanged=counts[Change.UNCHANGED],
+        removed=len(stale),
+        seconds_loading=loaded - started,
+        seconds_scoring=scored - loaded,
+        seconds_storing=stored - scored,
+    )
+    logger.info("re-match: %s", report)
+    return report

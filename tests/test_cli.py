@@ -1,0 +1,101 @@
+"""The ``xunqin`` command end to end, as separate processes on a fresh home."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+XUNQIN = [sys.executable, "-m", "api"]
+
+
+def _run(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XUNQIN_HOME": str(home)}
+    env.pop("XUNQIN_DATABASE_URL", None)
+    result = subprocess.run(
+        [*XUNQIN, *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+    if ok:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def import_files(tmp_path: Path, sample_photos: Path) -> tuple[Path, Path]:
+    missing = tmp_path / "in" / "missing.jsonl"
+    missing.parent.mkdir()
+    rows = [
+        {"ref": "M1", "name": "刘建华", "sex": "男", "birth_year": 1962, "hometown": "四川南充",
+         "photos": [{"path": str(sample_photos / "obama.jpg"), "taken_year": 2015}]},
+        {"ref": "M2", "name": "王芳", "sex": "F", "birth_year": 1990,
+         "photos": [{"path": str(sample_photos / "biden.jpg")}, {"path": "gone.jpg"}]},
+        {"ref": "M3", "name": "张伟", "sex": "X"},
+    ]  # fmt: skip
+    missing.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    found = tmp_path / "in" / "found.csv"
+    found.write_text(
+        "ref,name,aliases,sex,age_min,age_max,found_date,found_place,accent,height_cm,features,"
+        "photos\n"
+        f"F1,牛建华,,男,58,66,2024-05-11,西安,四川口音,,,{sample_photos / 'obama2.jpg'}\n"
+        f"F2,,,女,30,40,2024-06-01,,,,,{sample_photos / '32bit.png'}\n",
+        encoding="utf-8",
+    )
+    return missing, found
+
+
+def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path, Path],
+                                        sample_photos: Path) -> None:  # fmt: skip
+    home = tmp_path / "home"
+    missing, found = import_files
+    first = _run(home, "import", "--kind", "missing", str(missing))
+    summary = json.loads(first.stdout)
+    assert summary["records"] == {"created": 2}
+    assert summary["photos"] == {"one_face": 2, "unreadable": 1}
+    assert "line 3:" in first.stderr and "sex" in first.stderr
+    assert "gone.jpg" in first.stderr
+
+    again = json.loads(_run(home, "import", "--kind", "missing", str(missing)).stdout)
+    assert again["records"] == {"unchanged": 2}
+    assert again["photos"] == {"unchanged": 2, "unreadable": 1}
+
+    assert json.loads(_run(home, "import", "--kind", "found", str(found)).stdout)["records"] == {
+        "created": 2
+    }
+    report = json.loads(_run(home, "rematch").stdout)
+    assert report["reports"] == 2 and report["found_persons"] == 2
+
+    rows = [json.loads(line) for line in _run(home, "candidates").stdout.splitlines()]
+    assert rows, "candidates were stored"
+    assert {"missing_ref", "found_ref", "score", "rank"} <= set(rows[0])
+    best_for_f1 = min((r for r in rows if r["found_ref"] == "F1"), key=lambda r: r["rank"])
+    assert best_for_f1["missing_ref"] == "M1" and best_for_f1["rank"] == 1
+    scores = [r["score"] for r in rows]
+    assert scores == sorted(scores, reverse=True)
+
+    table = list(csv.DictReader(io.StringIO(_run(home, "candidates", "--format", "csv").stdout)))
+    assert [(r["missing_ref"], r["found_ref"]) for r in table] == [
+        (r["missing_ref"], r["found_ref"]) for r in rows
+    ]
+
+    names = json.loads(_run(home, "search-name", "Liu Jianhua").stdout)
+    assert names[0]["ref"] == "M1"
+
+    photo = json.loads(_run(home, "search-photo", str(sample_photos / "obama3.jpg")).stdout)
+    assert photo["hits"][0]["ref"] == "M1" and photo["hits"][0]["distance"] < 0.6
+
+    several = _run(home, "search-photo", str(tmp_path / "nothing.jpg"), ok=False)
+    assert several.returncode != 0 and "cannot read" in several.stderr
+
+
+def test_bad_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = _run(tmp_path / "home", "import", "--kind", "missing", str(tmp_path / "x.jsonl"),
+                  ok=False)  # fmt: skip
+    assert result.returncode == 1
+    assert "no such file" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,120 @@
+"""Reading import files: formats, line numbers of bad rows, photo paths."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from records import DatePrecision, InvalidRecordError, Sex
+from records.importing import ParsedRow, RowError, parse_date, parse_sex, read_import_file
+from records.inputs import FoundFields, MissingFields
+
+
+def _write_jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n"
+                for r in rows),
+        encoding="utf-8",
+    )  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("M", Sex.MALE), ("f", Sex.FEMALE), ("男", Sex.MALE), ("女", Sex.FEMALE), ("", Sex.UNKNOWN),
+     (None, Sex.UNKNOWN), ("female", Sex.FEMALE)],
+)  # fmt: skip
+def test_sex_accepts_letters_and_characters(value: object, expected: Sex) -> None:
+    assert parse_sex(value) is expected
+
+
+def test_unknown_sex_is_an_error() -> None:
+    with pytest.raises(InvalidRecordError, match="sex"):
+        parse_sex("X")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "precision"),
+    [
+        ("2024-05-01", date(2024, 5, 1), DatePrecision.DAY),
+        ("2024/5/1", date(2024, 5, 1), DatePrecision.DAY),
+        ("2024年5月1日", date(2024, 5, 1), DatePrecision.DAY),
+        ("1990-06", date(1990, 6, 1), DatePrecision.MONTH),
+        ("1990", date(1990, 1, 1), DatePrecision.YEAR),
+        ("", None, DatePrecision.UNKNOWN),
+    ],
+)
+def test_dates_in_the_forms_people_write(
+    text: str, expected: date | None, precision: DatePrecision
+) -> None:
+    assert parse_date(text, "d") == (expected, precision)
+
+
+def test_jsonl_rows_parse_and_bad_rows_keep_their_line_numbers(tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()
+    path = _write_jsonl(
+        tmp_path / "missing.jsonl",
+        [
+            {"ref": "M1", "name": "刘建华", "aliases": ["阿华"], "sex": "男", "birth_year": 1962,
+             "photos": [{"path": "photos/a.jpg", "taken_year": 2010}, {"path": "/abs/b.jpg",
+                                                                     "age": 30}]},
+            "{not json",
+            {"ref": "M2", "sex": "Q"},
+            {"ref": "M3", "birth_date": "1970-02-30"},
+            "",
+            {"ref": "M4", "name": "王伟", "height_cm": "172", "features": "聋哑;左手缺指"},
+            {"ref": "M5", "colour": "red"},
+            [1, 2],
+        ],
+    )  # fmt: skip
+    items = list(read_import_file(path, "missing"))
+    good = [i for i in items if isinstance(i, ParsedRow)]
+    bad = [i for i in items if isinstance(i, RowError)]
+    assert [g.line for g in good] == [1, 6]
+    assert [b.line for b in bad] == [2, 3, 4, 7, 8]
+    assert "sex" in bad[1].message and "colour" in bad[3].message
+    first = good[0].fields
+    assert isinstance(first, MissingFields)
+    assert first.aliases == ("阿华",) and first.sex is Sex.MALE
+    assert good[0].photos[0].path == tmp_path.resolve() / "photos/a.jpg"
+    assert good[0].photos[0].taken_year == 2010
+    assert good[0].photos[1].path == Path("/abs/b.jpg") and good[0].photos[1].age == 30
+    second = good[1].fields
+    assert isinstance(second, MissingFields)
+    assert second.height_cm == 172.0 and second.features == ("聋哑", "左手缺指")
+
+
+def test_csv_with_byte_order_mark_and_semicolon_photos(tmp_path: Path) -> None:
+    path = tmp_path / "found.csv"
+    path.write_text(
+        "ref,name,aliases,sex,age_min,age_max,found_date,found_place,accent,height_cm,"
+        "features,photos\n"
+        "F1,牛建华,,男,58,66,2024-05-11,西安,四川口音,168,聋哑,a.jpg;b.jpg\n"
+        "F2,,,女,80,70,2024-05-11,,,,,\n"
+        'F3,阿明,"明明,小明",M,,,,,,,,\n',
+        encoding="utf-8-sig",
+    )
+    items = list(read_import_file(path, "found"))
+    assert isinstance(items[0], ParsedRow) and isinstance(items[0].fields, FoundFields)
+    assert items[0].line == 2
+    assert [p.path.name for p in items[0].photos] == ["a.jpg", "b.jpg"]
+    assert items[0].fields.accent == "四川口音"
+    assert isinstance(items[1], RowError) and items[1].line == 3
+    assert "age_min" in items[1].message
+    assert isinstance(items[2], ParsedRow) and items[2].fields.aliases == ("明明", "小明")
+
+
+def test_unreadable_files_are_refused_whole(tmp_path: Path) -> None:
+    with pytest.raises(InvalidRecordError, match="no such file"):
+        list(read_import_file(tmp_path / "missing.jsonl", "missing"))
+    other = tmp_path / "rows.xlsx"
+    other.write_bytes(b"PK")
+    with pytest.raises(InvalidRecordError, match="jsonl or .csv"):
+        list(read_import_file(other, "missing"))
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes('{"ref": "M1", "name": "刘"}\n'.encode("gb18030"))
+    with pytest.raises(InvalidRecordError, match="UTF-8"):
+        list(read_import_file(latin, "missing"))

@@ -1,0 +1,224 @@
+"""The store on SQLite and PostgreSQL: upserts, photos, candidates, decisions, audit."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from records import (
+    AuditEvent,
+    CandidateStatus,
+    Database,
+    DatePrecision,
+    InvalidRecordError,
+    MissingReport,
+    Photo,
+    PhotoStatus,
+    RecordNotFoundError,
+    Sex,
+    Side,
+)
+from records.inputs import FoundFields, MissingFields
+from records.repository import (
+    Change,
+    FaceFields,
+    PhotoFields,
+    add_photo,
+    audit,
+    face_owners,
+    get_candidate,
+    get_missing,
+    list_candidates,
+    record_decision,
+    searchable_faces,
+    upsert_candidate,
+    upsert_found,
+    upsert_missing,
+)
+
+
+def _report(ref: str = "M1", **changes: object) -> MissingFields:
+    values: dict[str, object] = {
+        "ref": ref, "name": "刘建华", "aliases": ("阿华",), "sex": Sex.MALE,
+        "birth_year": 1962, "missing_date": date(2023, 3, 2), "hometown": "四川省南充市",
+        "reporter_contact": "138-0000-0000",
+    }  # fmt: skip
+    values.update(changes)
+    return MissingFields(**values)  # type: ignore[arg-type]
+
+
+def _found(ref: str = "F1", **changes: object) -> FoundFields:
+    values: dict[str, object] = {
+        "ref": ref, "name": "牛建华", "sex": Sex.MALE, "age_min": 58, "age_max": 66,
+        "found_date": date(2024, 5, 11), "accent": "四川口音",
+    }  # fmt: skip
+    values.update(changes)
+    return FoundFields(**values)  # type: ignore[arg-type]
+
+
+def test_migrations_apply_twice_without_change(database: Database) -> None:
+    database.upgrade()
+    assert database.has_schema()
+
+
+def test_upsert_is_created_then_unchanged_then_updated(database: Database) -> None:
+    with database.session() as session:
+        record, change = upsert_missing(session, _report())
+        assert change is Change.CREATED
+        assert record.birth_precision is DatePrecision.YEAR
+    with database.session() as session:
+        _, change = upsert_missing(session, _report())
+        assert change is Change.UNCHANGED
+    with database.session() as session:
+        _, change = upsert_missing(session, _report(height_cm=170.0))
+        assert change is Change.UPDATED
+    with database.session() as session:
+        stored = get_missing(session, "M1")
+        assert stored.name == "刘建华"
+        assert stored.aliases == ["阿华"]
+        assert stored.height_cm == 170.0
+        assert stored.created_at.tzinfo is UTC
+
+
+def test_missing_record_raises_not_found(database: Database) -> None:
+    with database.session() as session, pytest.raises(RecordNotFoundError):
+        get_missing(session, "nope")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"ref": ""}, "ref"),
+        ({"birth_year": 1800}, "birth_year"),
+        ({"height_cm": 900.0}, "height_cm"),
+        ({"birth_date": date(1960, 1, 1), "birth_year": 1962}, "birth_year"),
+        ({"missing_date": date(2999, 1, 1)}, "missing_date"),
+    ],
+)
+def test_invalid_report_fields_are_refused(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidRecordError) as caught:
+        _report(**changes)
+    assert caught.value.field == field
+
+
+def test_found_age_range_must_be_ordered() -> None:
+    with pytest.raises(InvalidRecordError, match="age_min"):
+        _found(age_min=70, age_max=60)
+
+
+def _face(number: int, *, searchable: bool = True) -> FaceFields:
+    return FaceFields(
+        face_no=number, box=(10, 60, 60, 10), width_px=50, sharpness=12.5,
+        embedding=bytes(range(256)) * 2, model="test-model", searchable=searchable,
+    )  # fmt: skip
+
+
+def _photo(sha: str, status: PhotoStatus = PhotoStatus.ONE_FACE) -> PhotoFields:
+    return PhotoFields(
+        sha256=sha, stored_path=f"/tmp/{sha}.jpg", size_bytes=1000, width=100, height=100,
+        status=status, taken_year=2020,
+    )  # fmt: skip
+
+
+def test_photos_and_faces_belong_to_one_record(database: Database) -> None:
+    with database.session() as session:
+        report, _ = upsert_missing(session, _report())
+        person, _ = upsert_found(session, _found())
+        add_photo(session, report, _photo("a" * 64), [_face(0)])
+        add_photo(session, person, _photo("b" * 64, PhotoStatus.SEVERAL_FACES),
+                  [_face(0, searchable=False), _face(1, searchable=False)])  # fmt: skip
+        add_photo(session, person, _photo("c" * 64, PhotoStatus.NO_FACE), [])
+    with database.session() as session:
+        missing_faces = searchable_faces(session, Side.MISSING)
+        assert len(missing_faces) == 1
+        assert searchable_faces(session, Side.FOUND) == []
+        owners = face_owners(session, [missing_faces[0][0]])
+        assert owners[missing_faces[0][0]] == (Side.MISSING, report.id)
+        statuses = sorted(p.status.value for p in session.scalars(select(Photo)))
+        assert statuses == ["no_face", "one_face", "several_faces"]
+
+
+def test_the_same_photo_cannot_be_stored_twice_for_one_record(database: Database) -> None:
+    with pytest.raises(IntegrityError), database.session() as session:
+        report, _ = upsert_missing(session, _report())
+        add_photo(session, report, _photo("a" * 64), [])
+        add_photo(session, report, _photo("a" * 64), [])
+
+
+def test_rematching_never_overwrites_a_reviewers_decision(database: Database) -> None:
+    with database.session() as session:
+        report, _ = upsert_missing(session, _report())
+        person, _ = upsert_found(session, _found())
+        candidate, change = upsert_candidate(
+            session, missing_id=report.id, found_id=person.id, score=3.0, probability=0.9,
+            evidence={"signals": []}, model_version="v1",
+        )  # fmt: skip
+        assert change is Change.CREATED
+        candidate_id = candidate.id
+    with database.session() as session:
+        record_decision(session, candidate_id, reviewer="王审核", status=CandidateStatus.REJECTED,
+                        reason="不同的人")  # fmt: skip
+    with database.session() as session:
+        row, change = upsert_candidate(
+            session, missing_id=report.id, found_id=person.id, score=5.0, probability=0.97,
+            evidence={"signals": []}, model_version="v2",
+        )  # fmt: skip
+        assert change is Change.UPDATED
+        assert row.status is CandidateStatus.REJECTED
+    with database.session() as session:
+        stored = get_candidate(session, candidate_id)
+        assert stored.score == 5.0
+        assert [d.reviewer for d in stored.decisions] == ["王审核"]
+        assert stored.decisions[0].decided_at <= datetime.now(UTC)
+
+
+def test_candidates_are_ranked_per_found_person(database: Database) -> None:
+    with database.session() as session:
+        reports = [upsert_missing(session, _report(f"M{i}"))[0] for i in range(3)]
+        people = [upsert_found(session, _found(f"F{i}"))[0] for i in range(2)]
+        for j, person in enumerate(people):
+            for i, report in enumerate(reports):
+                upsert_candidate(
+                    session, missing_id=report.id, found_id=person.id, score=float(i - j),
+                    probability=None, evidence={}, model_version="v1",
+                )  # fmt: skip
+    with database.session() as session:
+        ranked = list_candidates(session, limit=None)
+        assert [r.candidate.score for r in ranked] == sorted(
+            (r.candidate.score for r in ranked), reverse=True
+        )
+        firsts = list_candidates(session, max_rank=1, limit=None)
+        assert {(r.candidate.missing.ref, r.candidate.found.ref) for r in firsts} == {
+            ("M2", "F0"),
+            ("M2", "F1"),
+        }
+        assert all(r.rank == 1 for r in firsts)
+        pending = list_candidates(session, status=CandidateStatus.CONFIRMED)
+        assert pending == []
+
+
+def test_audit_log_keeps_who_did_what(database: Database) -> None:
+    with database.session() as session:
+        audit(session, actor="reviewer-1", action="decide", subject_kind="candidate",
+              subject_id=7, detail={"status": "rejected"})  # fmt: skip
+    with database.session() as session:
+        event = session.scalars(select(AuditEvent)).one()
+        assert (event.actor, event.action, event.subject_id) == ("reviewer-1", "decide", "7")
+        assert event.at.tzinfo is UTC
+
+
+def test_deleting_a_report_removes_its_photos_and_candidates(database: Database) -> None:
+    with database.session() as session:
+        report, _ = upsert_missing(session, _report())
+        person, _ = upsert_found(session, _found())
+        add_photo(session, report, _photo("a" * 64), [_face(0)])
+        upsert_candidate(session, missing_id=report.id, found_id=person.id, score=1.0,
+                         probability=None, evidence={}, model_version="v1")  # fmt: skip
+    with database.session() as session:
+        session.delete(session.scalars(select(MissingReport)).one())
+    with database.session() as session:
+        assert session.scalars(select(Photo)).all() == []
+        assert list_candidates(session) == []

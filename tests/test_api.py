@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from api.app import create_app
 from api.services import Services
@@ -98,13 +100,26 @@ def test_records_photos_search_candidates_and_decisions(
     assert http.get(f"/candidates/{best['id']}").json()["status"] == "needs_dna"
 
 
+def _group_photo(sample_photos: Path) -> bytes:
+    """Two people side by side, made from the registry's sample photos."""
+    left = Image.open(sample_photos / "obama.jpg").convert("RGB")
+    right = Image.open(sample_photos / "biden.jpg").convert("RGB")
+    right = right.resize((right.width * left.height // right.height, left.height))
+    group = Image.new("RGB", (left.width + right.width, left.height))
+    group.paste(left, (0, 0))
+    group.paste(right, (left.width, 0))
+    buffer = io.BytesIO()
+    group.save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
 def test_several_faces_are_returned_for_the_caller_to_choose(
-    sample_photos: Path, make_services: Callable[..., Services], shared_faces: Path
+    sample_photos: Path, make_services: Callable[..., Services]
 ) -> None:
     services = make_services()
     with TestClient(create_app(services)) as http:
         http.post("/missing", json=_report("M1", "刘建华"))
-        group = (shared_faces / "face_recognition/_multi_or_special/two_people.jpg").read_bytes()
+        group = _group_photo(sample_photos)
         stored = http.post("/missing/M1/photos", files={"file": ("g.jpg", group)}).json()
         assert stored["status"] == "several_faces"
         assert not any(face["searchable"] for face in stored["faces"])

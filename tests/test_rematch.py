@@ -1,0 +1,92 @@
+"""The re-match job and the face indexes' bond with the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from api.services import Services
+from matching.face_indexes import FaceIndexes
+from matching.rematch import RematchSettings, rematch
+from records import CandidateStatus, Side
+from records.inputs import FoundFields, MissingFields
+from records.repository import list_candidates, record_decision, upsert_found, upsert_missing
+
+
+def _load(services: Services, sample_photos: Path) -> None:
+    ingest = services.ingestor
+    with services.database.session() as session:
+        upsert_missing(session, MissingFields(ref="M1", name="刘建华"))
+        upsert_missing(session, MissingFields(ref="M2", name="王芳"))
+        upsert_missing(session, MissingFields(ref="M3", name="赵磊"))
+        upsert_missing(session, MissingFields(ref="M4", name="王芳"))
+        upsert_found(session, FoundFields(ref="F1", name=None))
+        upsert_found(session, FoundFields(ref="F2", name="王芳"))
+        upsert_found(session, FoundFields(ref="F3", name="王芳"))
+    for side, ref, photo in (
+        (Side.MISSING, "M1", "obama.jpg"),
+        (Side.MISSING, "M3", "biden.jpg"),
+        (Side.FOUND, "F1", "obama2.jpg"),
+    ):
+        ingest.add_photo(side, ref, (sample_photos / photo).read_bytes(), actor="test")
+
+
+def test_blocked_pairs_come_from_face_neighbours_and_names(
+    make_services: Callable[..., Services], sample_photos: Path
+) -> None:
+    services = make_services()
+    _load(services, sample_photos)
+    # all_pairs_limit=0 forces blocking: the nameless F1 is reached only through its face.
+    report = rematch(
+        services.database,
+        face_indexes=services.face_indexes,
+        face_model=services.face_model.name,
+        settings=RematchSettings(all_pairs_limit=0, face_neighbours=1),
+    )
+    assert report.pairs_scored == 5  # F1-M1 by face (one neighbour); 王芳 x 王芳 by name
+    with services.database.session() as session:
+        pairs = {(r.candidate.missing.ref, r.candidate.found.ref) for r in list_candidates(session)}
+    assert pairs == {("M1", "F1"), ("M2", "F2"), ("M2", "F3"), ("M4", "F2"), ("M4", "F3")}
+
+
+def test_decided_candidates_stay_and_stale_pending_ones_go(
+    make_services: Callable[..., Services], sample_photos: Path
+) -> None:
+    services = make_services()
+    _load(services, sample_photos)
+    run = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    first = rematch(services.database, **run)  # type: ignore[arg-type]
+    assert first.created == first.kept > 0
+    with services.database.session() as session:
+        ranked = list_candidates(session, limit=None)
+        # The weakest candidate: a narrower re-match would drop it were it still pending.
+        rejected = ranked[-1].candidate
+        record_decision(session, rejected.id, reviewer="r", status=CandidateStatus.REJECTED,
+                        reason=None)  # fmt: skip
+    again = rematch(services.database, **run)  # type: ignore[arg-type]
+    assert again.unchanged == first.kept and again.created == 0
+    narrow = rematch(services.database, settings=RematchSettings(keep_per_record=1), **run)  # type: ignore[arg-type]
+    assert narrow.removed > 0
+    with services.database.session() as session:
+        statuses = {
+            r.candidate.id: r.candidate.status for r in list_candidates(session, limit=None)
+        }
+    assert statuses[rejected.id] is CandidateStatus.REJECTED, "a reviewer's exclusion persists"
+    assert len(statuses) < first.kept
+
+
+def test_index_files_are_rebuilt_from_the_store(
+    make_services: Callable[..., Services], sample_photos: Path
+) -> None:
+    services = make_services()
+    _load(services, sample_photos)
+    indexes = services.face_indexes
+    before = {side: sorted(indexes[side].ids().tolist()) for side in Side}
+    assert len(before[Side.MISSING]) == 2 and len(before[Side.FOUND]) == 1
+    indexes.path(Side.MISSING).unlink()
+    indexes.path(Side.FOUND).write_bytes(b"garbage")
+    reopened = FaceIndexes(indexes.folder, model=indexes.model)
+    changes = reopened.open(services.database)
+    assert changes == {Side.MISSING: 2, Side.FOUND: 1}
+    assert {side: sorted(reopened[side].ids().tolist()) for side in Side} == before
+    assert reopened.open(services.database) == {Side.MISSING: 0, Side.FOUND: 0}

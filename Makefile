@@ -11,7 +11,7 @@ SDIST := face_recognition-1.3.0
 SDIST_SHA256 := 5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec
 SAMPLES := .cache/$(SDIST)/tests/test_images
 
-.PHONY: demo test check lint typecheck install test-assets serve clean
+.PHONY: demo test check lint typecheck install test-assets serve eval clean
 
 demo: install test-assets
 	$(VENV)/bin/xunqin demo
@@ -20,6 +20,10 @@ test: install test-assets
 	XUNQIN_REQUIRE_SAMPLE_PHOTOS=1 $(VENV)/bin/pytest
 
 check: lint typecheck test
+
+# The evaluation report: a dated folder under reports/ (uses ../shared/faces when present).
+eval: install
+	$(VENV)/bin/xunqin eval
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -284,6 +284,104 @@ def demo(
         serve(None, None)
 
 
+class SizeOption(StrEnum):
+    """Population sizes for ``xunqin eval``."""
+
+    small = "small"
+    default = "default"
+    large = "large"
+
+
+_SIZES = {
+    SizeOption.small: (1000, 500, 200),
+    SizeOption.default: (4000, 2000, 800),
+    SizeOption.large: (20000, 10000, 3000),
+}
+
+
+@app.command("eval")
+def eval_command(
+    size: Annotated[SizeOption, typer.Option(help="population size")] = SizeOption.default,
+    seed: Annotated[int, typer.Option(help="the generator's seed")] = 20261128,
+    faces_dir: Annotated[
+        Path | None, typer.Option(help="photos in <set>/<identity>/<photo> folders")
+    ] = None,
+    no_faces: Annotated[bool, typer.Option("--no-faces", help="records without photos")] = False,
+    out: Annotated[Path, typer.Option(help="where dated report folders go")] = Path("reports"),
+    from_decisions: Annotated[
+        bool, typer.Option("--from-decisions", help="score reviewers' decisions in the store")
+    ] = False,
+) -> None:
+    """Measure xunqin against the baselines on a generated population (or on decisions)."""
+    from datetime import datetime
+
+    from evaluation.report import write_report
+
+    settings = get_settings()
+    if from_decisions:
+        from evaluation.from_decisions import decisions_scorecard
+
+        services = _services()
+        try:
+            result = decisions_scorecard(services.database)
+        finally:
+            services.close()
+        counts = result.counts
+        if counts["confirmed"] == 0:
+            raise _fail("no confirmed candidates in the store yet: nothing to measure")
+        folder = write_report(
+            out, [result.card], title="xunqin on reviewers' decisions",
+            context={"store": settings.resolved_database_url.split("@")[-1], **counts},
+            mix=None, xunqin_scores=(result.confirmed_scores, result.rejected_scores),
+            when=datetime.now(),
+        )  # fmt: skip
+        err.print(f"report: {folder / 'report.md'}")
+        typer.echo(json.dumps({"report": str(folder), **counts}))
+        return
+
+    from evaluation.harness import EvalConfig, run_evaluation
+    from evaluation.scorecard import Scorecard
+
+    shared = faces_dir or settings.faces_dir
+    use_faces = None if no_faces or not shared.is_dir() else shared
+    n_missing, n_found, n_true = _SIZES[size]
+    config = EvalConfig(seed=seed, n_missing=n_missing, n_found=n_found, n_true_pairs=n_true,
+                        faces_dir=use_faces)  # fmt: skip
+    run = run_evaluation(config, say=lambda message: err.print(message))
+    truth = [(t.missing_ref, t.found_ref) for t in run.truth]
+    labels = {t.found_ref: t.labels for t in run.truth}
+    cards = [
+        Scorecard.from_pairs(name, method.pairs, truth, labels,
+                             probabilities=method.probabilities, seconds=method.seconds)
+        for name, method in run.methods.items()
+    ]  # fmt: skip
+    true_set = set(truth)
+    xunqin_pairs = run.methods["xunqin"].pairs
+    scores = (
+        [s for m, f, s in xunqin_pairs if (m, f) in true_set],
+        [s for m, f, s in xunqin_pairs if (m, f) not in true_set],
+    )
+    context = {
+        "size": f"{size.value}: {n_missing} reports, {n_found} found persons, {n_true} true pairs",
+        "seed": seed,
+        "photos": str(use_faces) if use_faces else "none",
+        "scorer": "first-scorer-1",
+        "candidates kept per record": config.keep,
+        **{f"seconds {k}": round(v, 1) for k, v in run.timings.items()},
+        **run.counts,
+    }
+    folder = write_report(out, cards, title="xunqin against the baselines", context=context,
+                          mix=run.mix, xunqin_scores=scores, when=datetime.now())  # fmt: skip
+    err.print(f"report: {folder / 'report.md'}")
+    typer.echo(
+        json.dumps(
+            {"report": str(folder),
+             **{c.name: {"R@10": c.recall_found.recall[10], "R@1": c.recall_found.recall[1]}
+                for c in cards}}
+        )
+    )  # fmt: skip
+
+
 def main() -> None:
     """Entry point of the ``xunqin`` command."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # (report name, report aliases, sex, birth year, hometown, dialect, missing date,
 #  missing place, found name, found aliases, accent, age range, found date, found place)
-_TRUE_PAIRS = [
+_TRUE_PAIRS: list[tuple[Any, ...]] = [
     ("刘建华", [], "M", 1962, "四川省南充市", "四川话", "2023-03-02", "四川省成都市",
      "牛建华", [], "四川口音", (58, 66), "2024-05-11", "陕西省西安市"),
     ("付贵", [], "M", 1986, "重庆市", "重庆话", "1990-06-01", "重庆市",
@@ -117,10 +118,10 @@ def build_demo_set(out_dir: Path, photo_folders: list[Path]) -> DemoSet:
             "ref": f"DEMO-M{100 + number:03d}", "name": name, "sex": sex, "birth_year": birth,
             "hometown": hometown, "missing_date": "2022-01-01", "photos": photos_m,
         })  # fmt: skip
-    for number, (name, sex, ages, accent) in enumerate(_LONE_FOUND, start=1):
+    for number, (stated, sex, ages, accent) in enumerate(_LONE_FOUND, start=1):
         photos_f = [{"path": str(spare.pop(0)[1].resolve())}] if spare else []
         found.append({
-            "ref": f"DEMO-F{100 + number:03d}", "name": name, "sex": sex, "age_min": ages[0],
+            "ref": f"DEMO-F{100 + number:03d}", "name": stated, "sex": sex, "age_min": ages[0],
             "age_max": ages[1], "found_date": "2024-06-01", "accent": accent, "photos": photos_f,
         })  # fmt: skip
     missing_file, found_file = out_dir / "missing.jsonl", out_dir / "found.jsonl"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from indexes import (
@@ -112,14 +113,23 @@ class Ingestor:
         self.detection = detection or DetectionSettings()
 
     def import_file(
-        self, path: Path, kind: Kind, *, actor: str, progress: Progress | None = None
+        self,
+        path: Path,
+        kind: Kind,
+        *,
+        actor: str,
+        progress: Progress | None = None,
+        batch_size: int = 200,
     ) -> ImportReport:
-        """Import every row of a JSONL or CSV file; see ``records.importing``."""
+        """Import every row of a JSONL or CSV file; see ``records.importing``.
+
+        Rows are stored in batches, each row in its own savepoint: a row the store refuses
+        is reported and the rest of its batch still goes in.
+        """
         report = ImportReport()
         seen: dict[str, int] = {}
+        batch: list[ParsedRow] = []
         for number, item in enumerate(read_import_file(path, kind), start=1):
-            if progress is not None:
-                progress(number, None)
             report.rows += 1
             if isinstance(item, RowError):
                 report.errors.append(item)
@@ -130,7 +140,15 @@ class Ingestor:
                     RowError(item.line, f"ref {item.fields.ref!r} already used on line {first}")
                 )
                 continue
-            self._import_row(item, report, actor=actor)
+            batch.append(item)
+            if len(batch) >= batch_size:
+                self._import_batch(batch, report, actor=actor)
+                batch = []
+                if progress is not None:
+                    progress(number, None)
+        self._import_batch(batch, report, actor=actor)
+        if progress is not None:
+            progress(report.rows, report.rows)
         with self.database.session() as session:
             audit(
                 session,
@@ -141,51 +159,73 @@ class Ingestor:
             )
         return report
 
-    def _import_row(self, item: ParsedRow, report: ImportReport, *, actor: str) -> None:
+    def _import_batch(self, batch: list[ParsedRow], report: ImportReport, *, actor: str) -> None:
+        if not batch:
+            return
+        pending: list[tuple[Side, int, np.ndarray]] = []
         with self.database.session() as session:
-            record: MissingReport | FoundPerson
-            if isinstance(item.fields, MissingFields):
-                record, change = upsert_missing(session, item.fields)
-            else:
-                assert isinstance(item.fields, FoundFields)
-                record, change = upsert_found(session, item.fields)
-            report.changes[change.value] += 1
-            if change is not Change.UNCHANGED:
-                audit(
-                    session,
-                    actor=actor,
-                    action=f"{change.value}",
-                    subject_kind="missing" if isinstance(record, MissingReport) else "found",
-                    subject_id=record.id,
-                )
-            pending = []
-            for ref in item.photos:
+            for item in batch:
+                row = ImportReport()
                 try:
-                    data = ref.path.read_bytes()
-                except OSError as err:
-                    report.photos["unreadable"] += 1
-                    report.photo_problems.append(
-                        (item.line, ref.path.name, f"cannot read the file: {err.strerror}")
+                    with session.begin_nested():
+                        pending_row = self._import_row(session, item, row, actor=actor)
+                except SQLAlchemyError as err:
+                    report.errors.append(
+                        RowError(item.line, f"the store refused the row ({type(err).__name__})")
                     )
                     continue
-                try:
-                    outcome, faces = self._take_photo(session, record, data, ref)
-                except ImageRejectedError as err:
-                    report.photos["rejected"] += 1
-                    report.photo_problems.append((item.line, ref.path.name, str(err)))
-                    continue
-                if outcome.created:
-                    report.photos[outcome.status.value] += 1
-                    pending.extend(faces)
-                else:
-                    report.photos["unchanged"] += 1
-                if outcome.status is not PhotoStatus.ONE_FACE and outcome.created:
-                    report.photo_problems.append(
-                        (item.line, ref.path.name, outcome.detail or outcome.status.value)
-                    )
+                report.changes.update(row.changes)
+                report.photos.update(row.photos)
+                report.photo_problems.extend(row.photo_problems)
+                pending.extend(pending_row)
         # The store is committed first: if adding to the index fails, the next start
         # rebuilds it from the store.
         self._index_faces(pending)
+
+    def _import_row(
+        self, session: Session, item: ParsedRow, report: ImportReport, *, actor: str
+    ) -> list[tuple[Side, int, np.ndarray]]:
+        record: MissingReport | FoundPerson
+        if isinstance(item.fields, MissingFields):
+            record, change = upsert_missing(session, item.fields)
+        else:
+            assert isinstance(item.fields, FoundFields)
+            record, change = upsert_found(session, item.fields)
+        report.changes[change.value] += 1
+        if change is not Change.UNCHANGED:
+            audit(
+                session,
+                actor=actor,
+                action=f"{change.value}",
+                subject_kind="missing" if isinstance(record, MissingReport) else "found",
+                subject_id=record.id,
+            )
+        pending = []
+        for ref in item.photos:
+            try:
+                data = ref.path.read_bytes()
+            except OSError as err:
+                report.photos["unreadable"] += 1
+                report.photo_problems.append(
+                    (item.line, ref.path.name, f"cannot read the file: {err.strerror}")
+                )
+                continue
+            try:
+                outcome, faces = self._take_photo(session, record, data, ref)
+            except ImageRejectedError as err:
+                report.photos["rejected"] += 1
+                report.photo_problems.append((item.line, ref.path.name, str(err)))
+                continue
+            if outcome.created:
+                report.photos[outcome.status.value] += 1
+                pending.extend(faces)
+            else:
+                report.photos["unchanged"] += 1
+            if outcome.status is not PhotoStatus.ONE_FACE and outcome.created:
+                report.photo_problems.append(
+                    (item.line, ref.path.name, outcome.detail or outcome.status.value)
+                )
+        return pending
 
     def _take_photo(
         self,

@@ -1,0 +1,167 @@
+"""One evaluation run: a generated population through xunqin and the baselines.
+
+The population is written in the import format and goes through the real service path
+(import with face detection, re-match, stored candidates) on a fresh SQLite store; the
+baselines read the same store, so every method sees the same records and faces.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+
+from evaluation.baselines import BASELINES, Pair, SideRecords
+from evaluation.face_cache import CachingFaceModel
+from evaluation.population import Population, TruePair, generate_population, write_population
+from indexes import DlibFaceModel, FaceModel
+from matching.face_indexes import FaceIndexes
+from matching.ingest import Ingestor
+from matching.rematch import RematchSettings, rematch
+from records import Candidate, Database, FoundPerson, MissingReport
+from records.photo_store import PhotoStore
+from records.repository import all_found, all_missing
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """The population's size and seed, and where the run works."""
+
+    seed: int = 20261128
+    n_missing: int = 4000
+    n_found: int = 2000
+    n_true_pairs: int = 800
+    keep: int = 50
+    faces_dir: Path | None = None
+    work_dir: Path = Path(".cache/eval")
+    today: date = date(2026, 11, 1)
+
+
+@dataclass
+class MethodRun:
+    """A method's proposed pairs with scores (and probabilities, for xunqin)."""
+
+    name: str
+    pairs: list[Pair]
+    probabilities: dict[tuple[str, str], float] | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class EvalRun:
+    """Everything a report needs: the population's truth and mix, and each method's pairs."""
+
+    config: EvalConfig
+    truth: list[TruePair]
+    mix: dict[str, object]
+    methods: dict[str, MethodRun]
+    timings: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _side(records: list[MissingReport] | list[FoundPerson]) -> SideRecords:
+    faces: list[NDArray[np.float32]] = []
+    for record in records:
+        vectors = [
+            np.frombuffer(face.embedding, dtype=np.float32)
+            for photo in record.photos
+            for face in photo.faces
+            if face.searchable
+        ]
+        faces.append(np.stack(vectors) if vectors else np.zeros((0, 128), np.float32))
+    return SideRecords([r.ref for r in records], [r.name for r in records], faces)
+
+
+def run_evaluation(
+    config: EvalConfig,
+    *,
+    face_model: FaceModel | None = None,
+    say: Say | None = None,
+    population: Population | None = None,
+) -> EvalRun:
+    """Generate (or take) a population, run xunqin and every baseline, collect their pairs."""
+    tell = say or (lambda _: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    pop = population or generate_population(
+        seed=config.seed,
+        n_missing=config.n_missing,
+        n_found=config.n_found,
+        n_true_pairs=config.n_true_pairs,
+        faces_dir=config.faces_dir,
+        today=config.today,
+    )
+    population_dir = config.work_dir / "population"
+    write_population(pop, population_dir)
+    timings["generate"] = time.perf_counter() - started
+    tell(f"population: {len(pop.missing)} reports, {len(pop.found)} found, {len(pop.truth)} true")
+
+    home = config.work_dir / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    database = Database(f"sqlite:///{(home / 'xunqin.db').resolve()}")
+    database.upgrade()
+    model = face_model or CachingFaceModel(
+        DlibFaceModel(), config.work_dir.parent / "eval-face-cache.pkl"
+    )
+    indexes = FaceIndexes(home / "index", model=model.name)
+    indexes.open(database)
+    ingestor = Ingestor(database, PhotoStore(home / "photos"), model, indexes)
+    counts: dict[str, int] = {}
+    try:
+        for kind in ("missing", "found"):
+            mark = time.perf_counter()
+            report = ingestor.import_file(population_dir / f"{kind}.jsonl", kind, actor="eval")
+            timings[f"import_{kind}"] = time.perf_counter() - mark
+            counts[f"{kind}_rows"] = report.rows
+            counts[f"{kind}_row_errors"] = len(report.errors)
+            for status, number in report.photos.items():
+                counts[f"{kind}_photos_{status}"] = number
+            tell(f"imported {kind}: {report.rows} rows in {timings[f'import_{kind}']:.1f} s")
+    finally:
+        if isinstance(model, CachingFaceModel):
+            model.save()
+
+    mark = time.perf_counter()
+    result = rematch(
+        database,
+        face_indexes=indexes,
+        face_model=model.name,
+        settings=RematchSettings(keep_per_record=config.keep),
+        today=config.today,
+    )
+    timings["rematch"] = time.perf_counter() - mark
+    counts["pairs_scored"] = result.pairs_scored
+    tell(f"re-matched: {result.pairs_scored} pairs scored in {timings['rematch']:.1f} s")
+
+    methods: dict[str, MethodRun] = {}
+    with database.session() as session:
+        rows = session.execute(
+            select(MissingReport.ref, FoundPerson.ref, Candidate.score, Candidate.probability)
+            .join(MissingReport, Candidate.missing_id == MissingReport.id)
+            .join(FoundPerson, Candidate.found_id == FoundPerson.id)
+        ).all()
+        methods["xunqin"] = MethodRun(
+            "xunqin",
+            [(m, f, float(s)) for m, f, s, _ in rows],
+            {(m, f): float(p) for m, f, _, p in rows if p is not None},
+            timings["rematch"],
+        )
+        missing_side = _side(all_missing(session))
+        found_side = _side(all_found(session))
+    for name, baseline in BASELINES.items():
+        mark = time.perf_counter()
+        pairs = baseline(missing_side, found_side, keep=config.keep)
+        methods[name] = MethodRun(name, pairs, None, time.perf_counter() - mark)
+        tell(f"baseline {name}: {len(pairs)} pairs")
+    database.dispose()
+    timings["total"] = time.perf_counter() - started
+    return EvalRun(config, pop.truth, dict(pop.mix), methods, timings, counts)

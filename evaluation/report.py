@@ -1,0 +1,261 @@
+"""The evaluation report: a dated folder with Markdown, CSV tables, plots and JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from evaluation.scorecard import LABELS, Scorecard
+
+KS = (1, 5, 10, 50)
+
+
+def _fmt(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def headline_rows(cards: Sequence[Scorecard]) -> list[list[str]]:
+    """One row per method: recall@k both ways, reachable recall, workload, pairs, time."""
+    return [
+        [
+            card.name,
+            *(_fmt(card.recall_found.recall[k]) for k in KS),
+            *(_fmt(card.recall_missing.recall[k]) for k in (1, 10)),
+            _fmt(card.max_recall),
+            _fmt(card.workload[0.90], 2),
+            _fmt(card.workload[0.95], 2),
+            str(card.n_pairs),
+            f"{card.seconds:.1f}",
+        ]
+        for card in cards
+    ]
+
+
+HEADLINE_HEADER = [
+    "method", "R@1", "R@5", "R@10", "R@50", "M→F R@1", "M→F R@10", "reachable recall",
+    "read/true @0.90", "read/true @0.95", "pairs", "seconds",
+]  # fmt: skip
+
+
+def _label_rows(cards: Sequence[Scorecard], label: str, k: int) -> list[list[str]]:
+    values = sorted({v for card in cards for v in card.by_label[label]})
+    first = cards[0]
+    return [
+        [value, str(first.by_label[label][value].n_queries)]
+        + [_fmt(card.by_label[label].get(value, first.by_label[label][value]).recall[k])
+           for card in cards]
+        for value in values
+    ]  # fmt: skip
+
+
+def _plots(folder: Path, cards: Sequence[Scorecard], xunqin: Scorecard,
+           flags_scores: tuple[list[float], list[float]]) -> list[str]:  # fmt: skip
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    made = []
+    fig, ax = plt.subplots(figsize=(6.5, 5))
+    for card in cards:
+        points = card.curve.points
+        ax.plot([p.recall for p in points], [p.precision for p in points], label=card.name)
+    ax.set_xlabel("recall (share of all true pairs)")
+    ax.set_ylabel("precision")
+    ax.set_title("Precision-recall over the score threshold")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "pr_curves.png", dpi=110)
+    plt.close(fig)
+    made.append("pr_curves.png")
+
+    true_scores, false_scores = flags_scores
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    bins = 40
+    ax.hist(false_scores, bins=bins, alpha=0.6, label=f"different people ({len(false_scores)})",
+            density=True)  # fmt: skip
+    ax.hist(true_scores, bins=bins, alpha=0.6, label=f"same person ({len(true_scores)})",
+            density=True)  # fmt: skip
+    ax.set_xlabel("xunqin score (log2 odds)")
+    ax.set_ylabel("density")
+    ax.set_title("Scores of true and false candidate pairs")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "score_histogram.png", dpi=110)
+    plt.close(fig)
+    made.append("score_histogram.png")
+
+    if xunqin.calibration_deciles:
+        fig, ax = plt.subplots(figsize=(5, 5))
+        bins_ = [b for b in xunqin.calibration_deciles if b.count]
+        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect")
+        ax.plot([b.mean_predicted for b in bins_], [b.observed_share for b in bins_],
+                marker="o", label="xunqin (deciles)")  # fmt: skip
+        ax.set_xlabel("predicted probability")
+        ax.set_ylabel("observed share of true pairs")
+        ax.set_title("Calibration")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(folder / "calibration.png", dpi=110)
+        plt.close(fig)
+        made.append("calibration.png")
+    return made
+
+
+def _card_json(card: Scorecard) -> dict[str, Any]:
+    return {
+        "name": card.name,
+        "pairs": card.n_pairs,
+        "seconds": card.seconds,
+        "recall_found_to_missing": {str(k): v for k, v in card.recall_found.recall.items()},
+        "recall_missing_to_found": {str(k): v for k, v in card.recall_missing.recall.items()},
+        "queries_found": card.recall_found.n_queries,
+        "queries_missing": card.recall_missing.n_queries,
+        "reachable_recall": card.max_recall,
+        "workload": {str(k): v for k, v in card.workload.items()},
+        "by_label": {
+            label: {
+                value: {"queries": r.n_queries, **{str(k): v for k, v in r.recall.items()}}
+                for value, r in values.items()
+            }
+            for label, values in card.by_label.items()
+        },  # fmt: skip
+        "by_label_threshold": {
+            label: {value: asdict(g) for value, g in values.items()}
+            for label, values in card.by_label_threshold.items()
+        },
+        "calibration_uniform": [asdict(b) for b in card.calibration or []],
+        "calibration_deciles": [asdict(b) for b in card.calibration_deciles or []],
+        "expected_calibration_error": card.ece,
+        "pr_curve": [
+            {"threshold": p.threshold, "precision": p.precision, "recall": p.recall}
+            for p in card.curve.points[:: max(1, len(card.curve.points) // 400)]
+        ],
+    }
+
+
+def write_report(
+    out_root: Path,
+    cards: Sequence[Scorecard],
+    *,
+    title: str,
+    context: Mapping[str, Any],
+    mix: Mapping[str, Any] | None,
+    xunqin_scores: tuple[list[float], list[float]],
+    when: datetime | None = None,
+) -> Path:
+    """Write the report folder and return it. ``cards[0]`` is xunqin."""
+    stamp = (when or datetime.now()).strftime("%Y-%m-%d_%H%M%S")
+    folder = out_root / stamp
+    folder.mkdir(parents=True, exist_ok=False)
+    xunqin = cards[0]
+    plots = _plots(folder, cards, xunqin, xunqin_scores)
+
+    with (folder / "headline.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADLINE_HEADER)
+        writer.writerows(headline_rows(cards))
+    for label in LABELS:
+        with (folder / f"recall_by_{label}.csv").open("w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow([label, "queries", *(f"{c.name} R@10" for c in cards)])
+            writer.writerows(_label_rows(cards, label, 10))
+
+    figures = {
+        "title": title,
+        "generated": stamp,
+        "context": dict(context),
+        "methods": [_card_json(card) for card in cards],
+        "mix": dict(mix or {}),
+    }
+    (folder / "figures.json").write_text(
+        json.dumps(figures, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
+    )
+
+    parts = [
+        f"# {title}",
+        f"Generated {stamp}. Every figure is also in `figures.json`; tables are CSV beside it.",
+        "## Set-up",
+        "\n".join(f"- {key}: {value}" for key, value in context.items()),
+        "## Headline",
+        "R@k: share of found persons with a report for whom the true report is in the top k "
+        "(M→F: the other direction). Reachable recall: share of all true pairs the method "
+        "proposes at all. read/true: candidates a reviewer reads, best first over the whole "
+        "queue, per true pair found, to reach that recall (– when it cannot).",
+        _table(HEADLINE_HEADER, headline_rows(cards)),
+        "![precision-recall](pr_curves.png)",
+    ]
+    for label in LABELS:
+        parts += [
+            f"## Recall@10 by {label}",
+            _table(
+                [label, "found persons", *(c.name for c in cards)], _label_rows(cards, label, 10)
+            ),  # fmt: skip
+        ]
+    parts += [
+        "## Threshold figures by scenario",
+        "Over all candidates of the found persons of each scenario: reachable recall, "
+        "candidates read per true pair found at recall 0.90, and (xunqin) the expected "
+        "calibration error over deciles.",
+    ]
+    for label in ("scenario", "gap", "photos"):
+        rows = []
+        for value in sorted(xunqin.by_label_threshold[label]):
+            row = [value, str(xunqin.by_label_threshold[label][value].true_pairs)]
+            for card in cards:
+                group = card.by_label_threshold[label].get(value)
+                row += [
+                    _fmt(group.reachable_recall) if group else "–",
+                    _fmt(group.workload_90, 2) if group else "–",
+                ]
+            row.append(_fmt(xunqin.by_label_threshold[label][value].ece))
+            rows.append(row)
+        header = [label, "true pairs"]
+        for card in cards:
+            header += [f"{card.name} reach", f"{card.name} read@0.90"]
+        parts += [_table([*header, "xunqin ECE"], rows)]
+    if xunqin.calibration_deciles:
+        parts += [
+            "## Calibration of xunqin's probabilities",
+            f"Expected calibration error over deciles: {_fmt(xunqin.ece)}.",
+            _table(
+                ["predicted (bin)", "mean predicted", "observed share", "pairs"],
+                [
+                    [
+                        f"{b.lo:.3f}–{b.hi:.3f}",
+                        _fmt(b.mean_predicted),
+                        _fmt(b.observed_share),
+                        str(b.count),
+                    ]
+                    for b in xunqin.calibration_deciles
+                ],
+            ),  # fmt: skip
+        ]
+    parts += [f"![{name}]({name})" for name in plots if name != "pr_curves.png"]
+    if mix:
+        parts += [
+            "## The population's mix",
+            "```json\n" + json.dumps(mix, ensure_ascii=False, indent=1, default=str) + "\n```",
+        ]
+    (folder / "report.md").write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    latest = out_root / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(folder.name)
+    return folder

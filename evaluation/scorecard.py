@@ -1,0 +1,159 @@
+"""Every figure of one method on one population: recall@k both ways, per label, the
+precision-recall curve, reviewer workload and calibration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from evaluation.baselines import Pair, rankings
+from evaluation.metrics import (
+    DEFAULT_KS,
+    CalibrationBin,
+    PrecisionRecallCurve,
+    RecallAtK,
+    calibration_table,
+    expected_calibration_error,
+    group_keys,
+    recall_at_k_by,
+    workload_at_recall,
+)
+
+LABELS = ("scenario", "category", "gap", "region", "photos")
+WORKLOAD_TARGETS = (0.90, 0.95)
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """Threshold figures over the candidates of one group of found persons."""
+
+    true_pairs: int
+    reachable_recall: float
+    workload_90: float | None
+    ece: float | None
+
+
+def _group_figures(
+    pairs: Sequence[Pair],
+    truth: set[tuple[str, str]],
+    found_refs: set[str],
+    probabilities: Mapping[tuple[str, str], float] | None,
+) -> GroupFigures:
+    # Every candidate of the group's found persons, true or not: what a reviewer would read
+    # for them. Found persons without a report have no label and so are in no group.
+    chosen = [p for p in pairs if p[1] in found_refs]
+    n_true = sum(1 for m, f in truth if f in found_refs)
+    flags = [(m, f) in truth for m, f, _ in chosen]
+    ece = None
+    if probabilities is not None and chosen:
+        probs = [probabilities.get((m, f), math.nan) for m, f, _ in chosen]
+        kept = [(p, t) for p, t in zip(probs, flags, strict=True) if not math.isnan(p)]
+        if kept:
+            table = calibration_table([p for p, _ in kept], [t for _, t in kept], 10)
+            ece = expected_calibration_error(table)
+    return GroupFigures(
+        true_pairs=n_true,
+        reachable_recall=sum(flags) / n_true if n_true else math.nan,
+        workload_90=workload_at_recall([s for _, _, s in chosen], flags, n_true, 0.90)
+        if n_true
+        else None,
+        ece=ece,
+    )
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """One method's figures."""
+
+    name: str
+    n_pairs: int
+    recall_found: RecallAtK
+    recall_missing: RecallAtK
+    by_label: dict[str, dict[str, RecallAtK]]
+    by_label_threshold: dict[str, dict[str, GroupFigures]]
+    curve: PrecisionRecallCurve
+    max_recall: float
+    workload: dict[float, float | None]
+    calibration: list[CalibrationBin] | None
+    calibration_deciles: list[CalibrationBin] | None
+    ece: float | None
+    seconds: float
+
+    @classmethod
+    def from_pairs(
+        cls,
+        name: str,
+        pairs: Sequence[Pair],
+        true_pairs: Iterable[tuple[str, str]],
+        labels: Mapping[str, Mapping[str, str]],
+        *,
+        probabilities: Mapping[tuple[str, str], float] | None = None,
+        judged: Collection[tuple[str, str]] | None = None,
+        seconds: float = 0.0,
+        ks: Sequence[int] = DEFAULT_KS,
+    ) -> Scorecard:
+        """Compute from proposed pairs, the true pairs and each found ref's labels.
+
+        ``judged`` restricts the threshold figures (curve, workload, calibration) to the
+        pairs whose truth is known, as with reviewers' decisions; rankings use every pair.
+        """
+        truth = set(true_pairs)
+        by_found_truth: dict[str, set[str]] = defaultdict(set)
+        by_missing_truth: dict[str, set[str]] = defaultdict(set)
+        for m_ref, f_ref in truth:
+            by_found_truth[f_ref].add(m_ref)
+            by_missing_truth[m_ref].add(f_ref)
+        ranked_found, ranked_missing = rankings(pairs)
+        by_label = {
+            label: recall_at_k_by(
+                ranked_found,
+                by_found_truth,
+                {f: values[label] for f, values in labels.items()},
+                ks,
+            )
+            for label in LABELS
+        }
+        judged_set = set(judged) if judged is not None else None
+        scored = [p for p in pairs if judged_set is None or (p[0], p[1]) in judged_set]
+        scores = [score for _, _, score in scored]
+        flags = [(m, f) in truth for m, f, _ in scored]
+        curve = PrecisionRecallCurve.from_scores(scores, flags, len(truth))
+        calibration = deciles = None
+        ece = None
+        if probabilities is not None:
+            probs = [probabilities.get((m, f), math.nan) for m, f, _ in scored]
+            kept = [(p, t) for p, t in zip(probs, flags, strict=True) if not math.isnan(p)]
+            calibration = calibration_table(
+                [p for p, _ in kept], [t for _, t in kept], 10, strategy="uniform"
+            )
+            deciles = calibration_table([p for p, _ in kept], [t for _, t in kept], 10)
+            ece = expected_calibration_error(deciles)
+        groups = {
+            label: {
+                value: _group_figures(pairs, truth, refs, probabilities)
+                for value, refs in sorted(
+                    group_keys({f: v[label] for f, v in labels.items()}).items()
+                )
+            }
+            for label in LABELS
+        }
+        return cls(
+            name=name,
+            n_pairs=len(pairs),
+            recall_found=RecallAtK.from_rankings(ranked_found, by_found_truth, ks),
+            recall_missing=RecallAtK.from_rankings(ranked_missing, by_missing_truth, ks),
+            by_label=by_label,
+            by_label_threshold=groups,
+            curve=curve,
+            max_recall=sum(flags) / len(truth) if truth else math.nan,
+            workload={
+                t: workload_at_recall(scores, flags, len(truth), t) for t in WORKLOAD_TARGETS
+            },
+            calibration=calibration,
+            calibration_deciles=deciles,
+            ece=ece,
+            seconds=seconds,
+        )

@@ -1,0 +1,103 @@
+"""The evaluation run end to end on a small population, the report, and decisions mode."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from evaluation.from_decisions import decisions_scorecard
+from evaluation.harness import EvalConfig, run_evaluation
+from evaluation.report import write_report
+from evaluation.scorecard import Scorecard
+from records import CandidateStatus, Database
+from records.inputs import FoundFields, MissingFields
+from records.repository import record_decision, upsert_candidate, upsert_found, upsert_missing
+
+
+class NoFaces:
+    """A face model for populations without photos: any use is a test failure."""
+
+    name = "no-faces"
+
+    def locate(self, rgb: np.ndarray, *, upsample: int) -> list[tuple[int, int, int, int]]:
+        raise AssertionError("no photo should reach the face model")
+
+    def encode(self, rgb: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
+        raise AssertionError("no photo should reach the face model")
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, list[Scorecard]]:
+    work = tmp_path_factory.mktemp("eval")
+    config = EvalConfig(seed=5, n_missing=300, n_found=150, n_true_pairs=60, work_dir=work)
+    run = run_evaluation(config, face_model=NoFaces())
+    truth = [(t.missing_ref, t.found_ref) for t in run.truth]
+    labels = {t.found_ref: t.labels for t in run.truth}
+    cards = [
+        Scorecard.from_pairs(name, m.pairs, truth, labels, probabilities=m.probabilities)
+        for name, m in run.methods.items()
+    ]
+    return run, cards
+
+
+def test_every_method_runs_on_the_same_population(
+    small_run: tuple[object, list[Scorecard]],
+) -> None:
+    run, cards = small_run
+    assert [c.name for c in cards] == ["xunqin", "face_only", "name_ratio", "pinyin_exact"]
+    xunqin = cards[0]
+    assert xunqin.recall_found.n_queries == 60
+    assert xunqin.by_label["scenario"]["exact"].recall[1] >= 0.9
+    assert xunqin.by_label["photos"].keys() == {"without_photos"}
+    face = cards[1]
+    assert face.n_pairs == 0 and face.recall_found.recall[10] == 0.0
+    assert xunqin.calibration_deciles and xunqin.ece is not None and not math.isnan(xunqin.ece)
+    assert xunqin.recall_found.recall[10] >= cards[3].recall_found.recall[10]
+
+
+def test_the_report_folder_holds_markdown_tables_plots_and_json(
+    small_run: tuple[object, list[Scorecard]], tmp_path: Path
+) -> None:
+    run, cards = small_run
+    folder = write_report(
+        tmp_path, cards, title="t", context={"seed": 5}, mix={"x": 1},
+        xunqin_scores=([1.0, 2.0], [-3.0, -1.0]),
+    )  # fmt: skip
+    names = {p.name for p in folder.iterdir()}
+    assert {"report.md", "figures.json", "headline.csv", "pr_curves.png", "score_histogram.png",
+            "calibration.png", "recall_by_scenario.csv"} <= names  # fmt: skip
+    figures = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
+    assert [m["name"] for m in figures["methods"]] == [c.name for c in cards]
+    assert (
+        figures["methods"][0]["recall_found_to_missing"]["10"] == cards[0].recall_found.recall[10]
+    )
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    assert "| xunqin |" in text and "Recall@10 by scenario" in text
+    assert (tmp_path / "latest").resolve() == folder.resolve()
+
+
+def test_figures_from_reviewers_decisions(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    database.upgrade()
+    with database.session() as session:
+        reports = [upsert_missing(session, MissingFields(ref=f"M{i}"))[0] for i in range(3)]
+        person, _ = upsert_found(session, FoundFields(ref="F1"))
+        ids = [
+            upsert_candidate(session, missing_id=r.id, found_id=person.id, score=float(3 - i),
+                             probability=0.5, evidence={}, model_version="v")[0].id
+            for i, r in enumerate(reports)
+        ]  # fmt: skip
+        record_decision(session, ids[0], reviewer="a", status=CandidateStatus.REJECTED, reason=None)
+        record_decision(
+            session, ids[1], reviewer="a", status=CandidateStatus.CONFIRMED, reason=None
+        )
+    result = decisions_scorecard(database)
+    assert result.counts == {"candidates": 3, "confirmed": 1, "rejected": 1}
+    assert result.card.recall_found.recall[1] == 0.0 and result.card.recall_found.recall[5] == 1.0
+    assert result.card.n_pairs == 3
+    assert [p.n_selected for p in result.card.curve.points] == [1, 2]  # judged pairs only
+    assert result.confirmed_scores == [2.0] and result.rejected_scores == [3.0]

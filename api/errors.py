@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from indexes import (
+    FaceTooPoorError,
     ImageRejectedError,
     IndexModelMismatchError,
     NoFaceFoundError,
@@ -18,6 +19,7 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (DuplicateRecordError, 409, "duplicate"),
     (InvalidRecordError, 422, "invalid_record"),
     (NoFaceFoundError, 422, "no_face"),
+    (FaceTooPoorError, 422, "face_too_poor"),
     (SeveralFacesFoundError, 409, "several_faces"),
     (IndexModelMismatchError, 409, "index_model_mismatch"),
 ]

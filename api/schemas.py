@@ -91,6 +91,7 @@ class FacePublic(BaseModel):
     box: tuple[int, int, int, int] = Field(description="top, right, bottom, left in pixels")
     width_px: int
     searchable: bool
+    quality_note: str | None = Field(default=None, description="why the face is poor, if it is")
 
 
 class PhotoPublic(BaseModel):
@@ -124,6 +125,7 @@ class PhotoPublic(BaseModel):
                     box=(f.box_top, f.box_right, f.box_bottom, f.box_left),
                     width_px=f.width_px,
                     searchable=f.searchable,
+                    quality_note=f.quality_note,
                 )
                 for f in photo.faces
             ],

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from indexes import FaceModel
-from indexes.faces import Box
+from indexes.faces import Box, Landmarks
 
 
 class CachingFaceModel:
@@ -61,6 +61,15 @@ class CachingFaceModel:
             self._dirty = True
         vectors: NDArray[np.float32] = self._entries[key]  # type: ignore[assignment]
         return vectors.copy()
+
+    def landmarks(self, rgb: NDArray[np.uint8], boxes: list[Box]) -> list[Landmarks]:
+        """Landmarks from the cache or the inner model."""
+        key = ("landmarks", self._digest(rgb), tuple(boxes))
+        if key not in self._entries:
+            self._entries[key] = self.inner.landmarks(rgb, boxes)
+            self._dirty = True
+        marks: list[Landmarks] = self._entries[key]  # type: ignore[assignment]
+        return list(marks)
 
     def save(self) -> None:
         """Write the cache if anything was added."""

@@ -5,6 +5,7 @@ This package imports nothing else of the project. Models load lazily, on first u
 
 from indexes.errors import (
     FaceIntakeError,
+    FaceTooPoorError,
     ImageRejectedError,
     IndexCorruptError,
     IndexError_,
@@ -13,15 +14,26 @@ from indexes.errors import (
     SeveralFacesFoundError,
 )
 from indexes.face_index import FaceIndex, Neighbour
-from indexes.faces import DetectedFace, DlibFaceModel, FaceModel, detect_faces
+from indexes.faces import (
+    DetectedFace,
+    DetectionSettings,
+    DlibFaceModel,
+    FaceModel,
+    FaceQuality,
+    QualityRules,
+    detect_faces,
+)
 from indexes.images import DecodedImage, ImageLimits, decode_image
 
 __all__ = [
     "DecodedImage",
     "DetectedFace",
+    "DetectionSettings",
     "DlibFaceModel",
     "FaceIndex",
     "FaceIntakeError",
+    "FaceQuality",
+    "FaceTooPoorError",
     "FaceModel",
     "ImageLimits",
     "ImageRejectedError",
@@ -30,6 +42,7 @@ __all__ = [
     "IndexModelMismatchError",
     "Neighbour",
     "NoFaceFoundError",
+    "QualityRules",
     "SeveralFacesFoundError",
     "decode_image",
     "detect_faces",

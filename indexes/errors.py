@@ -3,7 +3,8 @@
 FaceIntakeError
 ├── ImageRejectedError      not an image we can read, too large, corrupt
 ├── NoFaceFoundError        a readable image without a usable face
-└── SeveralFacesFoundError  several faces: the caller must say which one
+├── SeveralFacesFoundError  several faces: the caller must say which one
+└── FaceTooPoorError        a face too small, blurred or turned away to search with
 IndexError_
 ├── IndexModelMismatchError vectors of another model than the index holds
 └── IndexCorruptError       an index file that cannot be read
@@ -36,6 +37,14 @@ class SeveralFacesFoundError(FaceIntakeError):
     def __init__(self, faces: list[Any]) -> None:
         super().__init__(f"{len(faces)} faces found; choose one")
         self.faces = faces
+
+
+class FaceTooPoorError(FaceIntakeError):
+    """The face is too poor for a search to mean anything; ``problems`` says why."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__("the face is too poor to search with: " + "; ".join(problems))
+        self.problems = problems
 
 
 class IndexError_(Exception):  # noqa: N801 - the trailing underscore avoids the builtin

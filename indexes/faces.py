@@ -1,15 +1,17 @@
-"""Finding faces in an image and turning each into a 128-d embedding.
+"""Finding faces in an image, judging their quality, and turning each into an embedding.
 
 The model sits behind the ``FaceModel`` protocol so tests can pass a fake; the real
 one (dlib through face_recognition) loads on first use, never at import. Detection runs
-on a copy bounded in size, so a 12-megapixel phone photo costs what a small one does,
-and the boxes are mapped back to the full image.
+on a copy bounded in size, so a 12-megapixel phone photo costs what a small one does;
+when nothing is found it tries harder (upsampling for small faces, then the other three
+rotations), and the boxes are mapped back to the full upright image.
 """
 
 from __future__ import annotations
 
+import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -19,6 +21,7 @@ from PIL import Image
 from indexes.images import DecodedImage
 
 Box = tuple[int, int, int, int]  # top, right, bottom, left: face_recognition's order
+Landmarks = dict[str, list[tuple[int, int]]]
 
 DLIB_MODEL_NAME = "dlib_face_recognition_resnet_model_v1"
 
@@ -37,6 +40,10 @@ class FaceModel(Protocol):
 
     def encode(self, rgb: NDArray[np.uint8], boxes: list[Box]) -> NDArray[np.float32]:
         """One embedding a box, as an ``(n, dim)`` array."""
+        ...
+
+    def landmarks(self, rgb: NDArray[np.uint8], boxes: list[Box]) -> list[Landmarks]:
+        """Facial landmarks (eyes, nose tip, ...) for each box; used to judge pose."""
         ...
 
 
@@ -74,16 +81,62 @@ class DlibFaceModel:
         encodings = self._load().face_encodings(rgb, known_face_locations=boxes)
         return np.asarray(encodings, dtype=np.float32).reshape(len(boxes), -1)
 
+    def landmarks(self, rgb: NDArray[np.uint8], boxes: list[Box]) -> list[Landmarks]:
+        """dlib's 68-point landmarks, grouped by feature."""
+        if not boxes:
+            return []
+        found = self._load().face_landmarks(rgb, face_locations=boxes, model="large")
+        return [{k: [(int(x), int(y)) for x, y in v] for k, v in f.items()} for f in found]
+
+
+@dataclass(frozen=True)
+class FaceQuality:
+    """How much a face can mean: its size, sharpness and pose.
+
+    ``yaw`` is the nose tip's offset from the eyes' midpoint in eye distances (0 facing
+    the camera, about ±0.5 half turned); ``roll`` is the eye line's tilt in degrees.
+    """
+
+    width_px: int
+    sharpness: float
+    yaw: float | None
+    roll: float | None
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def searchable(self) -> bool:
+        """Whether a search with this face means anything."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class QualityRules:
+    """Below these, a face is too poor to search with."""
+
+    min_width_px: int = 40
+    min_sharpness: float = 8.0
+    max_abs_yaw: float = 0.45
+    max_abs_roll: float = 40.0
+
 
 @dataclass(frozen=True)
 class DetectedFace:
     """One face: where it is in the upright image, how good it is, and its embedding."""
 
     box: Box
-    width_px: int
-    sharpness: float
+    quality: FaceQuality
     embedding: NDArray[np.float32]
     rotation: int  # degrees counter-clockwise the image had to turn to find the face
+
+    @property
+    def width_px(self) -> int:
+        """The face box's width in pixels of the full-size image."""
+        return self.quality.width_px
+
+    @property
+    def sharpness(self) -> float:
+        """Variance of the Laplacian over the face, at a fixed size."""
+        return self.quality.sharpness
 
     @property
     def area(self) -> int:
@@ -94,13 +147,12 @@ class DetectedFace:
 
 @dataclass(frozen=True)
 class DetectionSettings:
-    """How hard detection tries."""
+    """How hard detection tries, and what counts as a usable face."""
 
-    max_side: int = 1024
-    min_face_px: int = 24
-    upsample_small: int = 2
-    small_side: int = 640
+    max_side: int = 800
+    upsample_retry: int = 2
     try_rotations: bool = True
+    rules: QualityRules = field(default_factory=QualityRules)
 
 
 def _bounded(rgb: NDArray[np.uint8], max_side: int) -> tuple[NDArray[np.uint8], float]:
@@ -130,46 +182,108 @@ def _face_sharpness(rgb: NDArray[np.uint8], box: Box) -> float:
     return _sharpness(np.asarray(gray, dtype=np.float64))
 
 
-def _locate(model: FaceModel, rgb: NDArray[np.uint8], settings: DetectionSettings) -> list[Box]:
-    boxes = model.locate(rgb, upsample=1)
-    if not boxes and max(rgb.shape[:2]) <= settings.small_side:
-        # Small images hold small faces; HOG misses faces under ~80 px at one upsample.
-        boxes = model.locate(rgb, upsample=settings.upsample_small)
-    return boxes
+def _mean(points: list[tuple[int, int]]) -> tuple[float, float]:
+    return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
+
+
+def pose(landmarks: Landmarks) -> tuple[float | None, float | None]:
+    """Yaw (nose offset in eye distances) and roll (degrees) from 68-point landmarks."""
+    try:
+        left, right = _mean(landmarks["left_eye"]), _mean(landmarks["right_eye"])
+        nose = _mean(landmarks["nose_tip"])
+    except (KeyError, ZeroDivisionError):
+        return None, None
+    eye_dx, eye_dy = right[0] - left[0], right[1] - left[1]
+    distance = math.hypot(eye_dx, eye_dy)
+    if distance < 1:
+        return None, None
+    middle = ((left[0] + right[0]) / 2, (left[1] + right[1]) / 2)
+    # Project the nose offset on the eye line: sideways turn, not nodding.
+    yaw = ((nose[0] - middle[0]) * eye_dx + (nose[1] - middle[1]) * eye_dy) / distance**2
+    roll = math.degrees(math.atan2(eye_dy, eye_dx))
+    return yaw, roll
+
+
+def judge(width_px: int, sharpness: float, yaw: float | None, roll: float | None,
+          rules: QualityRules) -> FaceQuality:  # fmt: skip
+    """A face's quality record, with a plain reason for each problem."""
+    problems = []
+    if width_px < rules.min_width_px:
+        problems.append(f"the face is only {width_px} px wide (at least {rules.min_width_px})")
+    if sharpness < rules.min_sharpness:
+        problems.append(f"the face is blurred (sharpness {sharpness:.1f})")
+    if yaw is not None and abs(yaw) > rules.max_abs_yaw:
+        problems.append("the face is turned away from the camera")
+    if roll is not None and abs(roll) > rules.max_abs_roll:
+        problems.append(f"the face is tilted {abs(roll):.0f} degrees")
+    return FaceQuality(width_px, sharpness, yaw, roll, tuple(problems))
+
+
+def _attempts(settings: DetectionSettings) -> list[tuple[int, int]]:
+    """(rotation, upsample) in the order tried; upsampling only where it can help."""
+    tries = [(0, 1), (0, settings.upsample_retry)]
+    if settings.try_rotations:
+        tries += [(90, 1), (270, 1), (180, 1)]
+    return tries
 
 
 def detect_faces(
     image: DecodedImage, model: FaceModel, *, settings: DetectionSettings | None = None
 ) -> list[DetectedFace]:
-    """Every face in the image, largest first; rotated copies are tried if none is upright.
+    """Every face in the image, largest first.
 
-    Boxes are in pixels of the image rotated by ``rotation`` degrees (0 for upright).
+    Boxes are in pixels of the full-size upright image turned by ``rotation`` degrees
+    (0 when the face was found upright).
     """
     settings = settings or DetectionSettings()
-    rotations = (0, 90, 270, 180) if settings.try_rotations else (0,)
-    for rotation in rotations:
-        full = np.ascontiguousarray(np.rot90(image.rgb, k=rotation // 90))
-        small, scale = _bounded(full, settings.max_side)
-        boxes = [box for box in _locate(model, small, settings) if box[1] - box[3] >= 4]
+    rotated: dict[int, tuple[NDArray[np.uint8], float]] = {}
+    for rotation, upsample in _attempts(settings):
+        if rotation not in rotated:
+            turned = np.ascontiguousarray(np.rot90(image.rgb, k=rotation // 90))
+            rotated[rotation] = _bounded(turned, settings.max_side)
+        small, bounded_scale = rotated[rotation]
+        boxes = [b for b in model.locate(small, upsample=upsample) if b[1] - b[3] >= 4]
         if not boxes:
             continue
-        embeddings = model.encode(small, boxes)
-        faces = []
-        for box, embedding in zip(boxes, embeddings, strict=True):
-            full_box: Box = (
-                round(box[0] / scale),
-                round(box[1] / scale),
-                round(box[2] / scale),
-                round(box[3] / scale),
-            )
-            faces.append(
-                DetectedFace(
-                    box=full_box,
-                    width_px=full_box[1] - full_box[3],
-                    sharpness=_face_sharpness(small, box),
-                    embedding=np.ascontiguousarray(embedding, dtype=np.float32),
-                    rotation=rotation,
-                )
-            )
-        return sorted(faces, key=lambda face: face.area, reverse=True)
+        if upsample > 1:
+            # Small faces: embed them from a sharper copy than the one they were found in.
+            turned = np.ascontiguousarray(np.rot90(image.rgb, k=rotation // 90))
+            larger, larger_scale = _bounded(turned, settings.max_side * upsample)
+            ratio = larger_scale / bounded_scale
+            boxes = [(round(t * ratio), round(r * ratio), round(b * ratio), round(lf * ratio))
+                     for t, r, b, lf in boxes]  # fmt: skip
+            small, bounded_scale = larger, larger_scale
+        return _describe(image, model, small, boxes, image.scale * bounded_scale, rotation,
+                         settings)  # fmt: skip
     return []
+
+
+def _describe(
+    image: DecodedImage,
+    model: FaceModel,
+    small: NDArray[np.uint8],
+    boxes: list[Box],
+    scale: float,
+    rotation: int,
+    settings: DetectionSettings,
+) -> list[DetectedFace]:
+    embeddings = model.encode(small, boxes)
+    marks = model.landmarks(small, boxes)
+    faces = []
+    for box, embedding, landmark in zip(boxes, embeddings, marks, strict=True):
+        full_box: Box = (
+            round(box[0] / scale), round(box[1] / scale),
+            round(box[2] / scale), round(box[3] / scale),
+        )  # fmt: skip
+        yaw, roll = pose(landmark)
+        quality = judge(full_box[1] - full_box[3], _face_sharpness(small, box), yaw, roll,
+                        settings.rules)  # fmt: skip
+        faces.append(
+            DetectedFace(
+                box=full_box,
+                quality=quality,
+                embedding=np.ascontiguousarray(embedding, dtype=np.float32),
+                rotation=rotation,
+            )
+        )
+    return sorted(faces, key=lambda face: face.area, reverse=True)

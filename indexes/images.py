@@ -8,6 +8,7 @@ RGB image or raises ``ImageRejectedError`` saying why.
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -32,20 +33,22 @@ class ImageLimits:
 
 @dataclass(frozen=True)
 class DecodedImage:
-    """An upright 8-bit RGB image and what it was."""
+    """An upright 8-bit RGB image, what it was, and its size before any reduction.
+
+    ``rgb`` may be smaller than the file (JPEGs are decoded at a reduced scale when the
+    caller only needs ``max_side`` pixels); ``width`` and ``height`` are the upright
+    image's full size, and ``scale`` maps full-size pixels to ``rgb`` pixels.
+    """
 
     rgb: NDArray[np.uint8]
     format: str
+    width: int
+    height: int
 
     @property
-    def width(self) -> int:
-        """Width in pixels."""
-        return int(self.rgb.shape[1])
-
-    @property
-    def height(self) -> int:
-        """Height in pixels."""
-        return int(self.rgb.shape[0])
+    def scale(self) -> float:
+        """``rgb`` pixels per full-size pixel (1.0 when decoded at full size)."""
+        return float(self.rgb.shape[1]) / self.width
 
 
 @cache
@@ -56,6 +59,7 @@ def _register_heif() -> None:
     register_heif_opener()
 
 
+_ORIENTATION = 0x0112  # the EXIF tag; 5-8 mean the stored image is turned a quarter
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
                b"MM\x00*")  # fmt: skip
 
@@ -86,8 +90,15 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def decode_image(data: bytes, *, limits: ImageLimits | None = None) -> DecodedImage:
-    """Decode bytes into an upright RGB image, or raise ``ImageRejectedError``."""
+def decode_image(
+    data: bytes, *, limits: ImageLimits | None = None, max_side: int | None = None
+) -> DecodedImage:
+    """Decode bytes into an upright RGB image, or raise ``ImageRejectedError``.
+
+    With ``max_side``, a JPEG is decoded at the smallest power-of-two reduction that still
+    has at least ``max_side`` pixels on its longer side: a 12-megapixel phone photo then
+    costs a fraction of a full decode.
+    """
     limits = limits or ImageLimits()
     if not data:
         raise ImageRejectedError("empty", "the file is empty")
@@ -111,7 +122,12 @@ def decode_image(data: bytes, *, limits: ImageLimits | None = None) -> DecodedIm
                     f"the image is {width}x{height} pixels; the limit is {limits.max_pixels}",
                 )
             image_format = str(image.format)
+            if max_side is not None and image.format in {"JPEG", "MPO"}:
+                # draft keeps both sides at least as large as asked: ask in proportion.
+                ratio = min(1.0, max_side / max(width, height))
+                image.draft("RGB", (math.ceil(width * ratio), math.ceil(height * ratio)))
             image.load()
+            turned = image.getexif().get(_ORIENTATION, 1) in {5, 6, 7, 8}
             upright: Image.Image = ImageOps.exif_transpose(image) or image
             rgb = _to_rgb(upright)
     except ImageRejectedError:
@@ -126,6 +142,7 @@ def decode_image(data: bytes, *, limits: ImageLimits | None = None) -> DecodedIm
             raise ImageRejectedError("corrupt", f"the image file is damaged ({err})") from err
         raise ImageRejectedError("not_an_image", "the file is not an image we can read") from err
     array = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
-    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 16:
-        raise ImageRejectedError("too_small", f"the image is only {rgb.width}x{rgb.height}")
-    return DecodedImage(rgb=array, format=image_format)
+    full_width, full_height = (height, width) if turned else (width, height)
+    if array.ndim != 3 or array.shape[2] != 3 or min(full_width, full_height) < 16:
+        raise ImageRejectedError("too_small", f"the image is only {full_width}x{full_height}")
+    return DecodedImage(rgb=array, format=image_format, width=full_width, height=full_height)

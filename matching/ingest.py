@@ -251,7 +251,11 @@ class Ingestor:
             )
             return outcome, []
         # An unreadable file raises ImageRejectedError: it is refused, not kept.
-        image = decode_image(data, limits=self.image_limits)
+        image = decode_image(
+            data,
+            limits=self.image_limits,
+            max_side=self.detection.max_side * self.detection.upsample_retry,
+        )
         detected = detect_faces(image, self.face_model, settings=self.detection)
         status, detail = _status_for(detected, face_no)
         chosen = _chosen_face(detected, face_no)
@@ -277,6 +281,9 @@ class Ingestor:
                     box=face.box,
                     width_px=face.width_px,
                     sharpness=face.sharpness,
+                    yaw=face.quality.yaw,
+                    roll=face.quality.roll,
+                    quality_note="; ".join(face.quality.problems) or None,
                     embedding=face.embedding.astype(np.float32).tobytes(),
                     model=self.face_model.name,
                     searchable=number == chosen,

@@ -13,14 +13,15 @@ import numpy as np
 from sqlalchemy import select
 
 from indexes import (
+    DetectionSettings,
     FaceModel,
+    FaceTooPoorError,
     ImageLimits,
     NoFaceFoundError,
     SeveralFacesFoundError,
     decode_image,
     detect_faces,
 )
-from indexes.faces import DetectionSettings
 from matching.attributes import compare_sex
 from matching.evidence import SignalEvidence
 from matching.face_indexes import FaceIndexes
@@ -72,7 +73,10 @@ def search_by_photo(
     detection: DetectionSettings | None = None,
 ) -> PhotoSearchResult:
     """The ``k`` records of ``side`` whose faces are nearest the face in the photo."""
-    image = decode_image(data, limits=limits)
+    detection = detection or DetectionSettings()
+    image = decode_image(
+        data, limits=limits, max_side=detection.max_side * detection.upsample_retry
+    )
     faces = detect_faces(image, face_model, settings=detection)
     boxes = [FaceBox(n, face.box, face.width_px) for n, face in enumerate(faces)]
     if not faces:
@@ -82,6 +86,8 @@ def search_by_photo(
     chosen = face_no or 0
     if not 0 <= chosen < len(faces):
         raise SeveralFacesFoundError(boxes)
+    if not faces[chosen].quality.searchable:
+        raise FaceTooPoorError(faces[chosen].quality.problems)
     query = faces[chosen].embedding.reshape(1, -1).astype(np.float32)
     # Several photos of one person take several places; over-fetch, then keep the
     # nearest face per record.

@@ -226,6 +226,9 @@ class Face(Base):
     box_left: Mapped[int]
     width_px: Mapped[int]
     sharpness: Mapped[float | None]
+    yaw: Mapped[float | None]
+    roll: Mapped[float | None]
+    quality_note: Mapped[str | None] = mapped_column(String(300))
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     model: Mapped[str] = mapped_column(String(100))
     searchable: Mapped[bool] = mapped_column(default=True)

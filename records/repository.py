@@ -169,6 +169,9 @@ class FaceFields:
     embedding: bytes
     model: str
     searchable: bool
+    yaw: float | None = None
+    roll: float | None = None
+    quality_note: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -213,6 +216,9 @@ def add_photo(
             box_left=face.box[3],
             width_px=face.width_px,
             sharpness=face.sharpness,
+            yaw=face.yaw,
+            roll=face.roll,
+            quality_note=face.quality_note,
             embedding=face.embedding,
             model=face.model,
             searchable=face.searchable,

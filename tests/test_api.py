@@ -161,3 +161,18 @@ def test_served_over_real_http_with_openapi_docs(make_services: Callable[..., Se
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_searching_with_a_face_too_small_says_why(
+    sample_photos: Path, make_services: Callable[..., Services]
+) -> None:
+    tiny = Image.open(sample_photos / "obama.jpg").convert("RGB").resize((91, 114))
+    buffer = io.BytesIO()
+    tiny.save(buffer, format="JPEG")
+    with TestClient(create_app(make_services())) as http:
+        answer = http.post("/search/photo", files={"file": ("t.jpg", buffer.getvalue())})
+    if answer.status_code == 422 and answer.json()["error"] == "no_face":
+        pytest.skip("the detector found no face at this size; nothing to judge")
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["error"] == "face_too_poor"
+    assert "px wide" in answer.json()["message"]

@@ -89,3 +89,57 @@ def test_every_hard_case_gets_faces_or_a_clear_error(
     assert outcomes["_corrupt/text_named_jpg.jpg"] == "not_an_image"
     assert outcomes["_corrupt/zero_bytes.jpg"] == "empty"
     assert outcomes["_multi/obama_plus_cn103.jpg"] == 2
+
+
+def test_quality_records_size_sharpness_and_pose(
+    sample_photos: Path, face_model: DlibFaceModel
+) -> None:
+    from PIL import ImageFilter
+
+    from indexes.faces import QualityRules, judge
+
+    crisp = _faces(sample_photos / "obama.jpg", face_model)[0]
+    assert crisp.quality.searchable, crisp.quality.problems
+    assert crisp.quality.yaw is not None and abs(crisp.quality.yaw) < 0.2
+    assert crisp.quality.roll is not None and abs(crisp.quality.roll) < 15
+    image = Image.open(sample_photos / "obama.jpg").convert("RGB")
+    buffer = io.BytesIO()
+    image.filter(ImageFilter.GaussianBlur(12)).save(buffer, format="JPEG")
+    blurred = detect_faces(decode_image(buffer.getvalue()), face_model)
+    assert not blurred or blurred[0].quality.sharpness < crisp.quality.sharpness
+    rules = QualityRules()
+    assert "px wide" in judge(20, 50.0, 0.0, 0.0, rules).problems[0]
+    assert "blurred" in judge(200, 1.0, 0.0, 0.0, rules).problems[0]
+    assert "turned away" in judge(200, 50.0, 0.8, 0.0, rules).problems[0]
+    assert "tilted" in judge(200, 50.0, 0.0, 60.0, rules).problems[0]
+
+
+def test_a_small_face_in_a_large_photo_is_found_by_upsampling(
+    sample_photos: Path, face_model: DlibFaceModel
+) -> None:
+    # The face is about 160 px wide in a 3200 px photo: about 40 px in the bounded copy.
+    face = Image.open(sample_photos / "obama.jpg").convert("RGB").resize((600, 750))
+    canvas = Image.new("RGB", (3200, 2400), (90, 110, 90))
+    canvas.paste(face, (1500, 1100))
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="JPEG", quality=92)
+    image = decode_image(buffer.getvalue(), max_side=1600)
+    assert (image.width, image.height) == (3200, 2400) and image.scale < 1
+    faces = detect_faces(image, face_model)
+    assert len(faces) == 1
+    top, right, bottom, left = faces[0].box
+    assert 1500 < left < 2100 and 1100 < top < 1850  # mapped back to full-size pixels
+    assert 120 < faces[0].width_px < 220
+    reference = _faces(sample_photos / "obama.jpg", face_model)[0]
+    assert float(np.linalg.norm(reference.embedding - faces[0].embedding)) < 0.45
+
+
+def test_heic_photos_from_phones_decode(sample_photos: Path, face_model: DlibFaceModel) -> None:
+    from pillow_heif import from_pillow
+
+    image = Image.open(sample_photos / "obama.jpg").convert("RGB")
+    buffer = io.BytesIO()
+    from_pillow(image).save(buffer, quality=80)
+    decoded = decode_image(buffer.getvalue())
+    assert decoded.format == "HEIF"
+    assert len(detect_faces(decoded, face_model)) == 1

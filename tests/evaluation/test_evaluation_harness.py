@@ -29,6 +29,9 @@ class NoFaces:
     def encode(self, rgb: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
         raise AssertionError("no photo should reach the face model")
 
+    def landmarks(self, rgb: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[dict]:  # type: ignore[type-arg]
+        raise AssertionError("no photo should reach the face model")
+
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, list[Scorecard]]:

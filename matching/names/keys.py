@@ -1,0 +1,175 @@
+"""Blocking keys: what a name index files a record under, and what a query looks up.
+
+Keys are built from the loosest sound classes (every dialect rule and near-sound at
+once; every dialect rule for partial names and 小名), so a record that
+:func:`~matching.names.compare.compare_names` would place at NICKNAME_OR_PARTIAL or
+better always shares a key with the query, whatever the speaker's region. Surname-only
+agreement is deliberately not keyed: a shared 王 would touch 7% of all records.
+
+Kinds of key (prefix):
+
+* ``x:`` the folded name (exact);
+* ``p:`` the sound classes of every syllable (same length, sounding alike);
+* ``q:`` / ``d:`` dialect classes of every syllable / with one syllable or the surname
+  left out (partial names match at DIALECT_OTHER at most, so the finer classes do);
+* ``e<i>:`` the classes with syllable i replaced by its first letter and a one-letter
+  deletion of the rest (one syllable off by a letter);
+* ``g:`` / ``n:`` a class of one given-name syllable / of a 小名's core (阿明 and 张晓明);
+* ``b:`` a birth-order 小名 (老三, 三娃);
+* ``ll:`` / ``lh:`` metaphone codes of a Latin name / of a name in characters or pinyin;
+* ``t:`` the metaphone code of one word of a Latin name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from itertools import product
+
+from matching.names.forms import NameForm, Position, name_forms, usable_names
+from matching.names.nicknames import NicknameKind
+from matching.names.normalise import Script
+
+MAX_COMBINATIONS = 256
+"""Sound-class combinations keyed per name; beyond this (a very long name of characters
+with many readings) the rest are dropped, and such a name may be missed by near-sound."""
+
+
+def _combos(positions: Sequence[Position], *, dialect: bool = False) -> list[tuple[str, ...]]:
+    """Combinations of sound classes, one per position: loosest, or dialect-only."""
+    out: list[tuple[str, ...]] = []
+    classes = (sorted(p.dialect if dialect else p.coarse) for p in positions)
+    for combo in product(*classes):
+        out.append(combo)
+        if len(out) >= MAX_COMBINATIONS:
+            break
+    return out
+
+
+def _join(classes: Iterable[str]) -> str:
+    return "|".join(classes)
+
+
+def _given_positions(form: NameForm) -> tuple[Position, ...]:
+    """Where a 小名's core may sit in this form (as partial.nickname_fit looks for it)."""
+    if form.core is not None or form.uninformative:
+        return ()
+    return form.given_positions
+
+
+def _parts(form: NameForm) -> list[tuple[Position, ...]]:
+    """Parts a shorter name may equal: the given name, or a part of a dotted name."""
+    parts: list[tuple[Position, ...]] = []
+    given = form.given_positions
+    if form.surname_len and len(given) >= 2:
+        parts.append(given)
+    parts.extend(form.positions[s:e] for s, e in form.parts if e - s >= 2)
+    return parts
+
+
+def _edit_variants(reading: str) -> set[str]:
+    """The reading's first letter with its tail and every one-letter deletion of the tail.
+
+    Two readings one edit apart with the same first letter share a variant (as in
+    symmetric-deletion spelling correction), so ``e`` keys pair exactly those.
+    """
+    head, tail = reading[:1], reading[1:]
+    return {head + ":" + tail} | {head + ":" + tail[:k] + tail[k + 1 :] for k in range(len(tail))}
+
+
+def _edit_keys(positions: Sequence[Position], combo: tuple[str, ...]) -> Iterator[str]:
+    for i, position in enumerate(positions):
+        rest = _join(combo[:i] + combo[i + 1 :])
+        for reading in position.readings:
+            for variant in _edit_variants(reading):
+                yield f"e{i}:{rest}#{variant}"
+
+
+def _common(form: NameForm) -> Iterator[str]:
+    """Keys filed and looked up alike."""
+    # Exact even when two spellings of one key read differently (贺某 / 贺·某).
+    yield "x:" + form.key
+    if form.nickname is not None and form.nickname.kind is NicknameKind.BIRTH_ORDER:
+        yield f"b:{form.nickname.birth_rank}"
+    for combo in _combos(form.positions):
+        yield "p:" + _join(combo)
+
+
+def _filed(form: NameForm) -> Iterator[str]:
+    yield from _common(form)
+    if form.phonetic:
+        # Latin names file under "ll"; names in characters or pinyin under "lh", which
+        # only a Latin query looks up (characters never compare by metaphone together).
+        latin = form.script is Script.LATIN
+        yield ("ll:" if latin else "lh:") + _join(sorted(form.phonetic))
+        if latin:
+            yield from ("t:" + code for code in form.phonetic)
+    positions = form.positions
+    if form.surname_only or not positions:
+        return
+    for combo in _combos(positions):
+        if len(combo) >= 2:
+            yield from _edit_keys(positions, combo)
+    # Partial names and 小名 match at DIALECT_OTHER at most: dialect classes suffice.
+    for combo in _combos(positions, dialect=True):
+        if len(combo) >= 2:
+            yield "q:" + _join(combo)
+        if len(combo) >= 3:
+            for i in range(len(combo)):
+                yield "d:" + _join(combo[:i] + combo[i + 1 :])
+    for part in _parts(form):
+        yield from ("d:" + _join(c) for c in _combos(part, dialect=True))
+    core = form.core
+    if core is not None:
+        yield from ("n:" + c for c in core.dialect)
+    for position in _given_positions(form):
+        yield from ("g:" + c for c in position.dialect)
+
+
+def _probed(form: NameForm) -> Iterator[str]:
+    yield from _common(form)
+    if form.phonetic:
+        codes = _join(sorted(form.phonetic))
+        yield "ll:" + codes
+        if form.script is Script.LATIN:
+            yield "lh:" + codes
+            yield from ("t:" + code for code in form.phonetic)
+    positions = form.positions
+    if form.surname_only or not positions:
+        return
+    for combo in _combos(positions):
+        if len(combo) >= 2:
+            yield from _edit_keys(positions, combo)
+    for combo in _combos(positions, dialect=True):
+        yield "d:" + _join(combo)  # records one syllable longer
+        if len(combo) >= 3:
+            for i in range(len(combo)):
+                yield "q:" + _join(combo[:i] + combo[i + 1 :])  # records one shorter
+    for part in _parts(form):
+        yield from ("q:" + _join(c) for c in _combos(part, dialect=True))
+    core = form.core
+    if core is not None:
+        yield from ("g:" + c for c in core.dialect)
+        yield from ("n:" + c for c in core.dialect)
+    for position in _given_positions(form):
+        yield from ("n:" + c for c in position.dialect)
+
+
+def _forms(names: Iterable[str | None]) -> Iterator[NameForm]:
+    for name in usable_names(names):
+        yield from name_forms(name)
+
+
+def blocking_keys(names: Iterable[str | None], *, regions: Collection[str] = ()) -> set[str]:
+    """Keys a record with these names is filed under in a name index.
+
+    ``regions`` is accepted for symmetry with :func:`compare_names` but does not narrow
+    the keys: a match through another region's dialect rules (DIALECT_OTHER) must be
+    found too, so keys use every rule at once whatever the speaker's region.
+    """
+    return {key for form in _forms(names) for key in _filed(form)}
+
+
+def probe_keys(names: Iterable[str | None], *, regions: Collection[str] = ()) -> set[str]:
+    """Keys to look up to find every record these names match at NICKNAME_OR_PARTIAL or
+    better; region-independent for the same reason as :func:`blocking_keys`."""
+    return {key for form in _forms(names) for key in _probed(form)}

@@ -1,0 +1,86 @@
+"""Partial names and 小名: when part of a name, or a milk name, fits a full name.
+
+* the given name alone (建华 / 刘建华), one part of a dotted name (买买提 /
+  买买提·吐尔逊), or one character lost (王华 / 王建华);
+* a 小名 whose core is in the given name (阿明 / 张晓明, 明明 / 王明), two 小名 with one
+  core (阿明 / 明仔), or a 小名 that may address the surname (老王 / 王建华).
+
+The parts must sound alike at DIALECT_OTHER or better: a partial name that is also
+misheard is too weak to tell from chance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matching.names.forms import NameForm, Position
+from matching.names.levels import NameLevel
+from matching.names.nicknames import NicknameKind
+from matching.names.sound import sound_match
+
+_LOOSEST = NameLevel.DIALECT_OTHER
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """How part of a name, or a 小名, fits another name."""
+
+    level: NameLevel
+    what: str
+    """A few plain words: "given name only", "the 小名 fits the given name"."""
+    given: tuple[Position, ...] = ()
+    """The given-name part that agrees, for weighing its rarity."""
+    surname: tuple[Position, ...] = ()
+    """The surname that agrees, for weighing its share."""
+
+
+def _alike(a: Sequence[Position], b: Sequence[Position], speaker_rules: frozenset[str]) -> bool:
+    return sound_match(a, b, speaker_rules, loosest=_LOOSEST) is not None
+
+
+def partial_fit(longer: NameForm, shorter: NameForm, speaker_rules: frozenset[str]) -> Fit | None:
+    """Whether ``shorter`` is part of ``longer``: the given name only, or a character lost."""
+    part = shorter.positions
+    if len(part) < 2 or shorter.surname_only or longer.surname_only:
+        return None
+    level = NameLevel.NICKNAME_OR_PARTIAL
+    given = longer.given_positions
+    if longer.surname_len and len(given) == len(part) and _alike(given, part, speaker_rules):
+        return Fit(level, "given name only", given=part)
+    for start, end in longer.parts:
+        piece = longer.positions[start:end]
+        if len(piece) == len(part) and _alike(piece, part, speaker_rules):
+            return Fit(level, "one part of the name", given=part)
+    if len(longer.positions) == len(part) + 1:
+        for i in range(len(longer.positions)):
+            rest = longer.positions[:i] + longer.positions[i + 1 :]
+            if _alike(rest, part, speaker_rules):
+                return Fit(level, "one character lost", given=shorter.given_positions)
+    return None
+
+
+def nickname_fit(nickname: NameForm, other: NameForm, speaker_rules: frozenset[str]) -> Fit | None:
+    """Whether the 小名 ``nickname`` fits ``other``: its core in the given name, the core
+    of another 小名, or the surname it may address (小王, 老王)."""
+    core = nickname.core
+    if core is None or nickname.nickname is None:
+        return None
+    other_core = other.core
+    if other_core is not None:
+        if _alike((core,), (other_core,), speaker_rules):
+            return Fit(NameLevel.NICKNAME_OR_PARTIAL, "both 小名 of one character", (core,))
+        return None
+    if other.uninformative:
+        return None
+    for position in other.given_positions:
+        if _alike((core,), (position,), speaker_rules):
+            return Fit(NameLevel.NICKNAME_OR_PARTIAL, "the 小名 fits the given name", (core,))
+    if nickname.nickname.may_be_surname and other.surname_len == 1:
+        surname = other.surname_positions
+        if sound_match((core,), surname, speaker_rules) is not None:
+            what = "the 小名 may address the surname"
+            if nickname.nickname.kind is NicknameKind.SINGLE:
+                what = "a lone character, the same as the surname"
+            return Fit(NameLevel.SURNAME_ONLY, what, surname=surname)
+    return None

@@ -231,18 +231,18 @@ def search_photo(
 @app.command("search-name")
 def search_name(
     name: Annotated[str, typer.Argument(help="the name as heard or written")],
+    accent: Annotated[str | None, typer.Option(help="accent heard, e.g. 四川 or 四川口音")] = None,
     sex: Annotated[str | None, typer.Option(help="M/F or 男/女")] = None,
     birth_year: Annotated[int | None, typer.Option("--birth-year")] = None,
     k: Annotated[int, typer.Option(min=1, max=100)] = 10,
 ) -> None:
     """The reports whose names fit NAME best, as JSON, each with the level and why."""
-    from matching.search import search_by_name
     from records.importing import parse_sex
 
     services = _services()
     try:
-        hits = search_by_name(
-            services.database, name, sex=parse_sex(sex) if sex else Sex.UNKNOWN,
+        hits = services.name_searcher().search(
+            name, accent=accent, sex=parse_sex(sex) if sex else Sex.UNKNOWN,
             birth_year=birth_year, k=k,
         )  # fmt: skip
     except (ValueError, RecordsError) as error:

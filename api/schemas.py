@@ -303,13 +303,15 @@ class PhotoSearchPublic(BaseModel):
 
 
 class NameHitPublic(BaseModel):
-    """A report whose names fit the query."""
+    """A report whose names fit the query, with the level and the reason."""
 
     ref: str
     name: str | None
     level: str
     reason: str
     weight: float
+    sex: str
+    birth_year: int | None
 
 
 class ErrorPublic(BaseModel):

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from sqlalchemy import func, select
+
 from api.settings import Settings
 from indexes import DlibFaceModel, FaceModel, ImageLimits
 from matching.face_indexes import FaceIndexes
 from matching.ingest import Ingestor
-from records import Database
+from matching.name_search import NameSearcher
+from records import Database, MissingReport
 from records.photo_store import PhotoStore
 
 
@@ -22,6 +25,8 @@ class Services:
     def __init__(self, settings: Settings, *, face_model: FaceModel | None = None) -> None:
         self.settings = settings
         self._face_model = face_model
+        self._name_searcher: NameSearcher | None = None
+        self._name_version: tuple[object, ...] | None = None
 
     @cached_property
     def database(self) -> Database:
@@ -59,6 +64,17 @@ class Services:
             self.face_indexes,
             image_limits=self.image_limits,
         )
+
+    def name_searcher(self) -> NameSearcher:
+        """The name index over reports, rebuilt when the store's reports have changed."""
+        with self.database.session() as session:
+            version = session.execute(
+                select(func.count(MissingReport.id), func.max(MissingReport.updated_at))
+            ).one()
+        if self._name_searcher is None or self._name_version != tuple(version):
+            self._name_searcher = NameSearcher.from_database(self.database)
+            self._name_version = tuple(version)
+        return self._name_searcher
 
     def close(self) -> None:
         """Release the database connections."""

@@ -1,33 +1,28 @@
 """Which report/found pairs are worth scoring.
 
-Small stores score every pair. Larger ones score the pairs that share a name key (the
-toneless pinyin of the full name or of the given name) or whose faces are neighbours in
-the face index; everything else is left out as too unlikely to read.
+Small stores score every pair. Larger ones score the pairs whose names match at the
+小名/partial level or better (dialect-aware, through the name index, with the found
+person's accent and stated hometown as the speaker's regions) or whose faces are
+neighbours in the face index; everything else is left out as too unlikely to read.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from matching.face_indexes import FaceIndexes
-from matching.simple_names import toneless_pinyin
+from matching.names import NameIndex, regions_from_text
 from matching.views import FoundView, MissingView
 from records import Side
 
 
-def name_keys(names: Iterable[str]) -> set[str]:
-    """Blocking keys of a record's names: full and given-name toneless pinyin."""
-    keys = set()
-    for name in names:
-        syllables = toneless_pinyin(name)
-        if not syllables:
-            continue
-        keys.add("f:" + "".join(syllables))
-        if len(syllables) >= 2:
-            keys.add("g:" + "".join(syllables[1:]))
-        keys.add("g:" + "".join(syllables))  # a name that is only the given name
-    return keys
+def speaker_regions(person: FoundView) -> frozenset[str]:
+    """Provinces the found person's speech points to: the accent heard, stated hometown."""
+    regions: set[str] = set()
+    for text in (person.accent, person.hometown):
+        if text:
+            regions |= regions_from_text(text)
+    return frozenset(regions)
 
 
 def all_pairs(n_missing: int, n_found: int) -> Iterator[tuple[int, int]]:
@@ -45,15 +40,16 @@ def blocked_pairs(
     face_neighbours: int,
     model: str | None,
 ) -> set[tuple[int, int]]:
-    """Pairs sharing a name key or a near face, as positions in the two sequences."""
-    by_key: dict[str, list[int]] = defaultdict(list)
+    """Pairs whose names match or whose faces are near, as positions in the sequences."""
+    index: NameIndex[int] = NameIndex()
     for i, report in enumerate(missing):
-        for key in name_keys(report.names):
-            by_key[key].append(i)
+        if report.names:
+            index.add(i, report.names)
     pairs: set[tuple[int, int]] = set()
     for j, person in enumerate(found):
-        for key in name_keys(person.names):
-            pairs.update((i, j) for i in by_key.get(key, ()))
+        if person.names:
+            hits = index.query(person.names, regions=speaker_regions(person), limit=1_000_000)
+            pairs.update((hit.record_id, j) for hit in hits)
     if face_indexes is None or model is None:
         return pairs
     position = {report.id: i for i, report in enumerate(missing)}

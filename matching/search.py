@@ -22,12 +22,10 @@ from indexes import (
     decode_image,
     detect_faces,
 )
-from matching.attributes import compare_sex
 from matching.evidence import SignalEvidence
 from matching.face_indexes import FaceIndexes
-from matching.first_scorer import NAME_WEIGHTS, SEX_WEIGHTS, face_evidence
-from matching.simple_names import SimpleNameLevel, compare_simple
-from records import Database, FoundPerson, MissingReport, Sex, Side
+from matching.first_scorer import face_evidence
+from records import Database, FoundPerson, MissingReport, Side
 from records.repository import face_owners
 
 
@@ -111,52 +109,3 @@ def search_by_photo(
         for rid, dist in sorted(best.items(), key=lambda item: item[1])[:k]
     ]
     return PhotoSearchResult(boxes[chosen], len(faces), hits)
-
-
-@dataclass(frozen=True)
-class NameHit:
-    """A report whose names are near the query, with the level and why."""
-
-    ref: str
-    name: str | None
-    level: str
-    reason: str
-    weight: float
-
-
-def search_by_name(
-    database: Database,
-    name: str,
-    *,
-    sex: Sex = Sex.UNKNOWN,
-    birth_year: int | None = None,
-    k: int = 10,
-) -> list[NameHit]:
-    """The ``k`` reports whose names (and sex and birth year, if given) fit best."""
-    if not name.strip():
-        raise ValueError("a name to search for is required")
-    query = select(
-        MissingReport.ref,
-        MissingReport.name,
-        MissingReport.aliases,
-        MissingReport.sex,
-        MissingReport.birth_year,
-        MissingReport.birth_date,
-    )
-    hits = []
-    with database.session() as session:
-        for ref, stored_name, aliases, stored_sex, year, birth_date in session.execute(query):
-            names = [n for n in (stored_name, *aliases) if n]
-            comparison = compare_simple([name], names)
-            if comparison.level in (SimpleNameLevel.NULL, SimpleNameLevel.DIFFERENT):
-                continue
-            weight = NAME_WEIGHTS[comparison.level] + SEX_WEIGHTS[compare_sex(sex, stored_sex)]
-            stored_year = year or (birth_date.year if birth_date else None)
-            if birth_year is not None and stored_year is not None:
-                gap = abs(birth_year - stored_year)
-                weight += 2.0 if gap <= 2 else 0.0 if gap <= 5 else -3.0
-            hits.append(
-                NameHit(ref, stored_name, comparison.level.name.lower(), comparison.reason, weight)
-            )
-    hits.sort(key=lambda hit: (-hit.weight, hit.ref))
-    return hits[:k]

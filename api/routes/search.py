@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from api.deps import ActorDep, ServicesDep
 from api.schemas import FaceBoxPublic, NameHitPublic, PhotoHitPublic, PhotoSearchPublic
 from indexes import ImageRejectedError
-from matching.search import search_by_name, search_by_photo
+from matching.search import search_by_photo
 from records import Sex, Side
 from records.repository import audit
 
@@ -72,18 +72,27 @@ def search_name(
     services: ServicesDep,
     actor: ActorDep,
     name: Annotated[str, Query(min_length=1, max_length=64)],
+    accent: Annotated[str | None, Query(max_length=64, description="e.g. 四川口音")] = None,
     sex: Annotated[Literal["M", "F"] | None, Query()] = None,
     birth_year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[NameHitPublic]:
     """Reports whose names sound like ``name``, with the level and the reason."""
-    hits = search_by_name(
-        services.database, name, sex=Sex(sex) if sex else Sex.UNKNOWN, birth_year=birth_year, k=k
+    hits = services.name_searcher().search(
+        name, accent=accent, sex=Sex(sex) if sex else Sex.UNKNOWN, birth_year=birth_year, k=k
     )
     with services.database.session() as session:
         audit(session, actor=actor, action="search_name", subject_kind="missing",
               detail={"hits": len(hits)})  # fmt: skip
     return [
-        NameHitPublic(ref=h.ref, name=h.name, level=h.level, reason=h.reason, weight=h.weight)
+        NameHitPublic(
+            ref=h.ref,
+            name=h.name,
+            level=h.level,
+            reason=h.reason,
+            weight=h.weight,
+            sex=h.sex,
+            birth_year=h.birth_year,
+        )
         for h in hits
     ]

@@ -164,7 +164,8 @@ class NameSearcher:
         if not any(n.strip() for n in names):
             raise ValueError("a name to search for is required")
         regions = regions_from_text(accent) if accent else frozenset()
-        hits = self._index.query(names, regions=regions, limit=1_000_000)
+        # Headroom for re-ranking by sex and birth year beyond the name level.
+        hits = self._index.query(names, regions=regions, limit=max(200, 20 * k))
         ranked = []
         for hit in hits:
             entry = self._entries[hit.record_id]

@@ -28,6 +28,14 @@ from matching.names.regions import resolve_regions
 
 K = TypeVar("K", bound=Hashable)
 
+# Key kinds (see keys.py) in the order a query opens them: whole-name matches, then
+# partial names, then single syllables and 小名 cores, which touch the most records.
+_TIERS = (
+    frozenset({"x", "p", "e", "ll", "lh", "t"}),
+    frozenset({"q", "d"}),
+    frozenset({"g", "n", "b"}),
+)
+
 _MERGE_AT = 1 << 16
 """Postings buffered before they are merged into the sorted arrays."""
 
@@ -118,21 +126,34 @@ class NameIndex(Generic[K]):
         """Records whose names match ``names`` at ``max_level`` or better, best first.
 
         ``regions`` are the speaker's regions, as for :func:`compare_names`. Ties keep
-        the order in which records were added. Every record at NICKNAME_OR_PARTIAL or
-        better is found; looser levels only among the candidates the keys bring in.
+        the order in which records were added. Keys are looked up in tiers: whole-name
+        keys (same name, same sound, dialect, near sound) first, then partial-name keys,
+        then single-syllable and 小名 keys; a tier is only opened while fewer than
+        ``limit`` hits are in hand, since no hit of a later tier can rank above one of an
+        earlier tier. With a ``limit`` above the number of matches every record at
+        NICKNAME_OR_PARTIAL or better is found.
         """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         resolve_regions(regions)  # refuse an unknown region even when nothing is found
         query = usable_names(names)
+        if len(self._new_keys) > _MERGE_AT:
+            self._merge()  # keep lookups a binary search, not a scan of a large buffer
         hits: list[tuple[NameLevel, int, NameComparison]] = []
-        for slot in sorted(self._candidates(query)):
-            record_names = self._names[slot]
-            if record_names is None:
-                continue
-            comparison = compare_names(query, record_names, speaker_regions=regions)
-            if comparison.level is not NameLevel.NULL and comparison.level <= max_level:
-                hits.append((comparison.level, slot, comparison))
+        seen: set[int] = set()
+        keys = probe_keys(query)
+        for tier in _TIERS:
+            tier_keys = {k for k in keys if k.split(":", 1)[0].rstrip("0123456789") in tier}
+            for slot in sorted(self._candidates_for(tier_keys) - seen):
+                seen.add(slot)
+                record_names = self._names[slot]
+                if record_names is None:
+                    continue
+                comparison = compare_names(query, record_names, speaker_regions=regions)
+                if comparison.level is not NameLevel.NULL and comparison.level <= max_level:
+                    hits.append((comparison.level, slot, comparison))
+            if len(hits) >= limit:
+                break
         hits.sort(key=lambda hit: (hit[0], hit[1]))
         out: list[NameHit[K]] = []
         for _level, slot, comparison in hits[:limit]:
@@ -142,7 +163,10 @@ class NameIndex(Generic[K]):
         return out
 
     def _candidates(self, names: list[str]) -> set[int]:
-        wanted = np.array(sorted({_hash(k) for k in probe_keys(names)}), dtype=np.int64)
+        return self._candidates_for(probe_keys(names))
+
+    def _candidates_for(self, keys: set[str]) -> set[int]:
+        wanted = np.array(sorted({_hash(k) for k in keys}), dtype=np.int64)
         found: set[int] = set()
         if len(wanted) == 0:
             return found
@@ -161,7 +185,9 @@ class NameIndex(Generic[K]):
         for key in blocking_keys(names):
             self._new_keys.append(_hash(key))
             self._new_slots.append(slot)
-        if len(self._new_keys) >= _MERGE_AT:
+        # Merge when the buffer reaches a share of what is merged already: each posting is
+        # then sorted a bounded number of times, not once per buffer (quadratic at 1M).
+        if len(self._new_keys) >= max(_MERGE_AT, len(self._keys) // 4):
             self._merge()
 
     def _merge(self) -> None:

@@ -11,7 +11,7 @@ SDIST := face_recognition-1.3.0
 SDIST_SHA256 := 5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec
 SAMPLES := .cache/$(SDIST)/tests/test_images
 
-.PHONY: demo test check lint typecheck install test-assets serve eval clean
+.PHONY: demo test check lint typecheck install test-assets serve eval bench clean
 
 demo: install test-assets
 	$(VENV)/bin/xunqin demo
@@ -20,6 +20,12 @@ test: install test-assets
 	XUNQIN_REQUIRE_SAMPLE_PHOTOS=1 $(VENV)/bin/pytest
 
 check: lint typecheck test
+
+# Benchmarks: results as JSON and Markdown under bench/results/, each against a baseline
+# run in the same process.
+bench: install test-assets
+	$(VENV)/bin/python -m evaluation.bench_names --out bench/results
+	$(VENV)/bin/python -m evaluation.bench_intake --out bench/results
 
 # The evaluation report: a dated folder under reports/ (uses ../shared/faces when present).
 eval: install

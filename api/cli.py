@@ -11,6 +11,7 @@ import csv
 import json
 import logging
 import sys
+import tempfile
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -112,6 +113,7 @@ def rematch() -> None:
                 face_indexes=services.face_indexes,
                 face_model=services.face_model.name,
                 settings=RematchSettings(keep_per_record=services.settings.keep_per_record),
+                scorer=services.evidence_model,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     finally:
@@ -284,6 +286,128 @@ def demo(
         serve(None, None)
 
 
+model_app = typer.Typer(help="The evidence model: show, refit from the store, calibrate faces.")
+app.add_typer(model_app, name="model")
+
+
+def _save_model(services: Services, model: Any, out: Path | None) -> Path:
+    target = out or services.settings.home / "model.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model.save(target)
+    return target
+
+
+@model_app.command("show")
+def model_show() -> None:
+    """Print the model in use (version, prior, every comparison's levels) as JSON."""
+    from matching.evidence_model import save_params
+
+    services = _services()
+    try:
+        model = services.evidence_model
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "model.json"
+            save_params(model.params, path)
+            typer.echo(path.read_text(encoding="utf-8"))
+    finally:
+        services.close()
+
+
+@model_app.command("refit")
+def model_refit(
+    out: Annotated[
+        Path | None, typer.Option(help="where to write (default home/model.json)")
+    ] = None,
+    random_pairs: Annotated[int, typer.Option(help="random pairs for u")] = 200_000,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Refit u on random pairs, m and the prior by EM, then learn reviewers' decisions."""
+    from matching.evidence_model import refit_model
+    from matching.evidence_model.store import read_store
+
+    services = _services()
+    try:
+        views = read_store(services.database)
+        model, report = refit_model(
+            services.evidence_model, views.missing, views.found,
+            candidate_pairs=views.candidates, decided=views.decided,
+            n_random_pairs=random_pairs, seed=seed,
+        )  # fmt: skip
+        target = _save_model(services, model, out)
+    finally:
+        services.close()
+    err.print(f"model {model.version} written to {target}; run `xunqin rematch` to use it")
+    typer.echo(json.dumps(report.__dict__, default=str, ensure_ascii=False))
+
+
+@model_app.command("calibrate-faces")
+def model_calibrate_faces(
+    folder: Annotated[Path, typer.Argument(help="photos in <set>/<identity>/<photo> folders")],
+    out: Annotated[
+        Path | None, typer.Option(help="where to write (default home/model.json)")
+    ] = None,
+) -> None:
+    """Fit the face levels on labelled photos and compare them with the 0.6 rule."""
+    from dataclasses import asdict
+
+    from matching.evidence_model import (
+        compare_with_threshold_rule,
+        encode_face_folder,
+        fit_face_bins,
+        with_face_calibration,
+    )
+    from matching.evidence_model.face_calibration import DIFFERENT_SETS, SAME_SETS
+
+    if not folder.is_dir():
+        raise _fail(f"{folder} is not a folder")
+    services = _services()
+    try:
+        sets = sorted(set(SAME_SETS) | set(DIFFERENT_SETS))
+        embeddings = encode_face_folder(folder, services.face_model, sets=sets)
+        calibration = fit_face_bins(embeddings)
+        check = compare_with_threshold_rule(embeddings)
+        model = services.evidence_model.with_params(
+            with_face_calibration(services.evidence_model.params, calibration)
+        )
+        target = _save_model(services, model, out)
+    finally:
+        services.close()
+    err.print(f"model {model.version} written to {target}; run `xunqin rematch` to use it")
+    typer.echo(json.dumps(asdict(check), default=str, ensure_ascii=False))
+
+
+@app.command()
+def explain(
+    candidate_id: Annotated[int, typer.Argument(help="the candidate's id")],
+    out: Annotated[Path | None, typer.Option(help="write a waterfall chart (PNG + HTML)")] = None,
+) -> None:
+    """A candidate's evidence, line by line, and optionally its waterfall chart."""
+    from matching.evidence_model import EvidenceScore, render_waterfall
+    from records.repository import get_candidate
+
+    services = _services()
+    try:
+        with services.database.session() as session:
+            candidate = get_candidate(session, candidate_id)
+            evidence = dict(candidate.evidence)
+            title = f"{candidate.missing.ref} / {candidate.found.ref}"
+    except RecordsError as error:
+        raise _fail(str(error)) from error
+    finally:
+        services.close()
+    score = EvidenceScore.from_json(evidence)
+    typer.echo(f"{title}  model {score.model_version}")
+    typer.echo(f"  prior {score.prior_weight:+.1f}")
+    for signal in score.signals:
+        typer.echo(f"  {signal.signal:<9} {signal.weight:+5.1f}  {signal.detail}")
+    typer.echo(f"  total {score.total_weight:+.1f}  p={score.probability:.3f}: {score.summary()}")
+    for step in evidence.get("confirm_by", []):
+        typer.echo(f"  to confirm: {step}")
+    if out is not None:
+        files = render_waterfall(score, out)
+        err.print(f"waterfall: {files}")
+
+
 class SizeOption(StrEnum):
     """Population sizes for ``xunqin eval``."""
 
@@ -341,6 +465,7 @@ def eval_command(
 
     from evaluation.harness import EvalConfig, run_evaluation
     from evaluation.scorecard import Scorecard
+    from matching.evidence_model import EvidenceModel
 
     shared = faces_dir or settings.faces_dir
     use_faces = None if no_faces or not shared.is_dir() else shared
@@ -365,7 +490,7 @@ def eval_command(
         "size": f"{size.value}: {n_missing} reports, {n_found} found persons, {n_true} true pairs",
         "seed": seed,
         "photos": str(use_faces) if use_faces else "none",
-        "scorer": "first-scorer-1",
+        "scorer": EvidenceModel.default().version + " (against first-scorer-1)",
         "candidates kept per record": config.keep,
         **{f"seconds {k}": round(v, 1) for k, v in run.timings.items()},
         **run.counts,

@@ -47,6 +47,7 @@ def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) ->
             face_indexes=services.face_indexes,
             face_model=services.face_model.name,
             settings=RematchSettings(keep_per_record=settings.keep_per_record),
+            scorer=services.evidence_model,
         )
         matched = time.perf_counter()
         console.print(

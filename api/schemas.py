@@ -236,6 +236,8 @@ class CandidatePublic(BaseModel):
     status: CandidateStatus
     model_version: str
     evidence: dict[str, Any]
+    summary: str | None = Field(default=None, description="the evidence in one sentence")
+    confirm_by: list[str] = Field(default_factory=list, description="what would confirm it")
     updated_at: datetime
     decisions: list[DecisionPublic] = Field(default_factory=list)
 
@@ -249,6 +251,7 @@ class CandidatePublic(BaseModel):
             missing_name=row.missing.name, found_name=row.found.name, score=row.score,
             probability=row.probability, rank=rank, status=row.status,
             model_version=row.model_version, evidence=row.evidence, updated_at=row.updated_at,
+            summary=row.evidence.get("summary"), confirm_by=row.evidence.get("confirm_by", []),
             decisions=[
                 DecisionPublic(id=d.id, reviewer=d.reviewer, status=d.status, reason=d.reason,
                                decided_at=d.decided_at)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from api.settings import Settings
 from indexes import DlibFaceModel, FaceModel, ImageLimits
+from matching.evidence_model import EvidenceModel
 from matching.face_indexes import FaceIndexes
 from matching.ingest import Ingestor
 from matching.name_search import NameSearcher
@@ -64,6 +65,14 @@ class Services:
             self.face_indexes,
             image_limits=self.image_limits,
         )
+
+    @cached_property
+    def evidence_model(self) -> EvidenceModel:
+        """The scoring model: the configured file, a refit in home, or the shipped one."""
+        path = self.settings.model_file or self.settings.home / "model.json"
+        if self.settings.model_file is not None or path.is_file():
+            return EvidenceModel.from_file(path)
+        return EvidenceModel.default()
 
     def name_searcher(self) -> NameSearcher:
         """The name index over reports, rebuilt when the store's reports have changed."""

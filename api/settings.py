@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     keep_per_record: int = 20
+    model_file: Path | None = Field(
+        default=None,
+        description="The evidence model's JSON; home/model.json if present, else the shipped one",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     faces_dir: Path = Field(

@@ -22,9 +22,10 @@ from evaluation.baselines import BASELINES, Pair, SideRecords
 from evaluation.face_cache import CachingFaceModel
 from evaluation.population import Population, TruePair, generate_population, write_population
 from indexes import DlibFaceModel, FaceModel
+from matching.evidence_model import EvidenceModel
 from matching.face_indexes import FaceIndexes
 from matching.ingest import Ingestor
-from matching.rematch import RematchSettings, rematch
+from matching.rematch import FirstScorer, RematchSettings, rematch
 from records import Candidate, Database, FoundPerson, MissingReport
 from records.photo_store import PhotoStore
 from records.repository import all_found, all_missing
@@ -81,10 +82,26 @@ def _side(records: list[MissingReport] | list[FoundPerson]) -> SideRecords:
     return SideRecords([r.ref for r in records], [r.name for r in records], faces)
 
 
+def _stored_candidates(database: Database, name: str, seconds: float) -> MethodRun:
+    with database.session() as session:
+        rows = session.execute(
+            select(MissingReport.ref, FoundPerson.ref, Candidate.score, Candidate.probability)
+            .join(MissingReport, Candidate.missing_id == MissingReport.id)
+            .join(FoundPerson, Candidate.found_id == FoundPerson.id)
+        ).all()
+    return MethodRun(
+        name,
+        [(m, f, float(s)) for m, f, s, _ in rows],
+        {(m, f): float(p) for m, f, _, p in rows if p is not None},
+        seconds,
+    )
+
+
 def run_evaluation(
     config: EvalConfig,
     *,
     face_model: FaceModel | None = None,
+    evidence_model: EvidenceModel | None = None,
     say: Say | None = None,
     population: Population | None = None,
 ) -> EvalRun:
@@ -130,31 +147,27 @@ def run_evaluation(
         if isinstance(model, CachingFaceModel):
             model.save()
 
-    mark = time.perf_counter()
-    result = rematch(
-        database,
-        face_indexes=indexes,
-        face_model=model.name,
-        settings=RematchSettings(keep_per_record=config.keep),
-        today=config.today,
-    )
-    timings["rematch"] = time.perf_counter() - mark
-    counts["pairs_scored"] = result.pairs_scored
-    tell(f"re-matched: {result.pairs_scored} pairs scored in {timings['rematch']:.1f} s")
-
-    methods: dict[str, MethodRun] = {}
-    with database.session() as session:
-        rows = session.execute(
-            select(MissingReport.ref, FoundPerson.ref, Candidate.score, Candidate.probability)
-            .join(MissingReport, Candidate.missing_id == MissingReport.id)
-            .join(FoundPerson, Candidate.found_id == FoundPerson.id)
-        ).all()
-        methods["xunqin"] = MethodRun(
-            "xunqin",
-            [(m, f, float(s)) for m, f, s, _ in rows],
-            {(m, f): float(p) for m, f, _, p in rows if p is not None},
-            timings["rematch"],
+    runs: dict[str, MethodRun] = {}
+    # The first scorer runs first: the evidence model's re-match then replaces its
+    # pending candidates, and what stays in the store is xunqin's.
+    for name, scorer in (("first_scorer", FirstScorer(today=config.today)),
+                         ("xunqin", evidence_model or EvidenceModel.default())):  # fmt: skip
+        mark = time.perf_counter()
+        result = rematch(
+            database,
+            face_indexes=indexes,
+            face_model=model.name,
+            settings=RematchSettings(keep_per_record=config.keep),
+            scorer=scorer,
         )
+        seconds = time.perf_counter() - mark
+        timings[f"rematch {name}"] = seconds
+        counts[f"pairs scored {name}"] = result.pairs_scored
+        tell(f"re-matched ({name}): {result.pairs_scored} pairs scored in {seconds:.1f} s")
+        runs[name] = _stored_candidates(database, name, seconds)
+
+    methods = {"xunqin": runs["xunqin"], "first_scorer": runs["first_scorer"]}
+    with database.session() as session:
         missing_side = _side(all_missing(session))
         found_side = _side(all_found(session))
     for name, baseline in BASELINES.items():

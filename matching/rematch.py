@@ -14,13 +14,15 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import delete
 
 from matching.blocking import all_pairs, blocked_pairs
 from matching.evidence import Score
+from matching.evidence_model import EvidenceModel
 from matching.face_indexes import FaceIndexes
-from matching.first_scorer import MODEL_VERSION, score_pair
+from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Candidate, CandidateStatus, Database
 from records.repository import Change, all_candidates, all_found, all_missing, upsert_candidate
@@ -28,15 +30,65 @@ from records.repository import Change, all_candidates, all_found, all_missing, u
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-Scorer = Callable[[MissingView, FoundView], Score]
+
+
+class PairScorer(Protocol):
+    """What re-matching needs of a scoring model."""
+
+    @property
+    def version(self) -> str:
+        """Recorded with every candidate the model scored."""
+        ...
+
+    @property
+    def prior_weight(self) -> float:
+        """log2 prior odds of a random pair being the same person."""
+        ...
+
+    def total_weight(self, missing: MissingView, found: FoundView) -> float:
+        """The pair's total weight, cheaply, for ranking every pair."""
+        ...
+
+    def score(self, missing: MissingView, found: FoundView) -> Score:
+        """The full explanation, for the pairs that are kept."""
+        ...
+
+    def clear_cache(self) -> None:
+        """Forget what was cached about records during a run."""
+        ...
+
+
+class FirstScorer:
+    """The first, hand-set scorer, kept as a baseline (see ``first_scorer``)."""
+
+    version = MODEL_VERSION
+    prior_weight = PRIOR_WEIGHT
+
+    def __init__(self, *, today: date | None = None) -> None:
+        self.today = today
+
+    def total_weight(self, missing: MissingView, found: FoundView) -> float:
+        """The first scorer's total."""
+        return score_pair(missing, found, today=self.today).total_weight
+
+    def score(self, missing: MissingView, found: FoundView) -> Score:
+        """The first scorer's breakdown."""
+        return score_pair(missing, found, today=self.today)
+
+    def clear_cache(self) -> None:
+        """Nothing is cached."""
 
 
 @dataclass(frozen=True)
 class RematchSettings:
-    """How many candidates to keep and how pairs are chosen."""
+    """How many candidates to keep and how pairs are chosen.
+
+    ``min_evidence_weight`` is relative to the prior: pairs whose evidence (all signals
+    together) is below it are never candidates, whatever the model's prior.
+    """
 
     keep_per_record: int = 20
-    min_total_weight: float = -12.0
+    min_evidence_weight: float = -2.0
     face_neighbours: int = 50
     all_pairs_limit: int = 4_000_000
 
@@ -71,14 +123,16 @@ def rematch(
     face_indexes: FaceIndexes | None,
     face_model: str | None,
     settings: RematchSettings | None = None,
-    scorer: Scorer | None = None,
-    model_version: str = MODEL_VERSION,
-    today: date | None = None,
+    scorer: PairScorer | None = None,
     progress: Progress | None = None,
 ) -> RematchReport:
-    """Score, keep the best candidates in both directions, and store them."""
+    """Score, keep the best candidates in both directions, and store them.
+
+    ``scorer`` defaults to the shipped evidence model.
+    """
     settings = settings or RematchSettings()
-    score = scorer or (lambda m, f: score_pair(m, f, today=today))
+    model = scorer or EvidenceModel.default()
+    cutoff = model.prior_weight + settings.min_evidence_weight
     started = time.perf_counter()
     with database.session() as session:
         missing = [missing_view(r) for r in all_missing(session)]
@@ -99,12 +153,9 @@ def rematch(
         pairs, total = sorted(chosen, key=lambda p: (p[1], p[0])), len(chosen)
     best_for_found: dict[int, list[tuple[float, int, int]]] = {}
     best_for_missing: dict[int, list[tuple[float, int, int]]] = {}
-    scores: dict[tuple[int, int], Score] = {}
     for done, (i, j) in enumerate(pairs, start=1):
-        result = score(missing[i], found[j])
-        weight = result.total_weight
-        if weight >= settings.min_total_weight:
-            scores[(i, j)] = result
+        weight = model.total_weight(missing[i], found[j])
+        if weight >= cutoff:
             item = (weight, i, j)
             _keep(best_for_found.setdefault(j, []), item, settings.keep_per_record)
             _keep(best_for_missing.setdefault(i, []), item, settings.keep_per_record)
@@ -119,7 +170,7 @@ def rematch(
         existing = all_candidates(session)
         wanted = set()
         for i, j in sorted(kept):
-            result = scores[(i, j)]
+            result = model.score(missing[i], found[j])
             key = (missing[i].id, found[j].id)
             wanted.add(key)
             _, change = upsert_candidate(
@@ -129,7 +180,7 @@ def rematch(
                 score=round(result.total_weight, 6),
                 probability=result.probability,
                 evidence=result.to_json(),
-                model_version=model_version,
+                model_version=model.version,
                 existing=existing,
             )
             counts[change] += 1
@@ -140,6 +191,7 @@ def rematch(
         ]
         if stale:
             session.execute(delete(Candidate).where(Candidate.id.in_(stale)))
+    model.clear_cache()
     stored = time.perf_counter()
     report = RematchReport(
         reports=len(missing),

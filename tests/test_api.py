@@ -78,7 +78,13 @@ def test_records_photos_search_candidates_and_decisions(
     assert page["count"] >= 1
     best = page["data"][0]
     assert (best["missing_ref"], best["found_ref"], best["rank"]) == ("M1", "F1", 1)
-    assert {s["signal"] for s in best["evidence"]["signals"]} == {"face", "name", "sex", "age"}
+    signals = {s["signal"] for s in best["evidence"]["signals"]}
+    assert {"face", "name", "sex", "age", "time", "place", "hometown"} <= signals
+    assert best["summary"] and "more likely" in best["summary"]
+    png = http.get(f"/candidates/{best['id']}/waterfall.png")
+    assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
+    page = http.get(f"/candidates/{best['id']}/waterfall.html").text
+    assert "data:image/png;base64," in page and "more likely" in page
 
     decision = http.post(
         f"/candidates/{best['id']}/decisions",

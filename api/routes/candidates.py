@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import HTMLResponse
 
 from api.deps import ActorDep, SessionDep
 from api.schemas import CandidatePublic, CandidatesPublic, DecisionCreate, DecisionPublic
+from matching.evidence_model import EvidenceScore, waterfall_html, waterfall_png
 from records import CandidateStatus
 from records.repository import (
     audit,
@@ -43,6 +45,19 @@ def read_candidate(candidate_id: int, session: SessionDep) -> CandidatePublic:
     """One candidate with its evidence and every decision on it."""
     row = get_candidate(session, candidate_id)
     return CandidatePublic.from_row(row, rank=None, with_decisions=True)
+
+
+@router.get("/{candidate_id}/waterfall.png", response_class=Response)
+def read_waterfall_png(candidate_id: int, session: SessionDep) -> Response:
+    """The candidate's evidence as a waterfall chart: prior, each comparison, total."""
+    score = EvidenceScore.from_json(get_candidate(session, candidate_id).evidence)
+    return Response(waterfall_png(score), media_type="image/png")
+
+
+@router.get("/{candidate_id}/waterfall.html", response_class=HTMLResponse)
+def read_waterfall_html(candidate_id: int, session: SessionDep) -> str:
+    """The waterfall chart in a self-contained page with the evidence table."""
+    return waterfall_html(EvidenceScore.from_json(get_candidate(session, candidate_id).evidence))
 
 
 @router.post(

@@ -1,0 +1,105 @@
+"""One calibrated, explainable score from every kind of evidence, learning from reviewers.
+
+A Fellegi-Sunter model (as in splink): each comparison (face, name, sex, age, time,
+height, place, hometown, marks, health) places a pair on ordered levels, null first;
+each level carries m (chance for a true pair) and u (for different people); the score
+is the prior plus the sum of ``log2(m/u)``, turned into a match probability, with every
+term explained in a sentence.
+
+Where the numbers come from: documented prior knowledge (:mod:`.priors`), face bins
+calibrated on labelled photos (:mod:`.face_calibration`), u counted on random pairs and
+m and the prior found by EM without labels (:mod:`.em`, :mod:`.refit`), then refined by
+reviewers' confirmed and rejected pairs (:mod:`.decisions`). The fitted model is a
+versioned JSON file (:mod:`.model_file`); ``default_model.json`` ships with the package.
+
+Public surface::
+
+    EvidenceModel.default() / .from_file(path) / .score(missing, found) -> EvidenceScore
+    render_waterfall(score, path)
+    fit_em, estimate_u, refit_model, learn_from_decisions
+    fit_face_bins, fit_face_calibration_from_folder, refit_face_calibration,
+    compare_with_threshold_rule, with_face_calibration
+"""
+
+from matching.evidence_model.decisions import (
+    LabelledPair,
+    learn_from_decisions,
+    update_from_vectors,
+)
+from matching.evidence_model.em import EMResult, estimate_u, fit_em, match_probabilities
+from matching.evidence_model.explanation import (
+    ComparisonEvidence,
+    EvidenceScore,
+    confirmation_steps,
+)
+from matching.evidence_model.face_calibration import (
+    CalibrationCheck,
+    FaceBinCalibration,
+    LabelledEmbeddings,
+    compare_with_threshold_rule,
+    encode_face_folder,
+    fit_face_bins,
+    fit_face_calibration_from_folder,
+    refit_face_calibration,
+)
+from matching.evidence_model.model import EvidenceModel
+from matching.evidence_model.model_file import ModelFileError, load_params, save_params
+from matching.evidence_model.params import (
+    ComparisonParams,
+    ModelParams,
+    StratumParams,
+    next_version,
+)
+from matching.evidence_model.priors import prior_params, with_face_calibration
+from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
+from matching.evidence_model.spec import Comparison, LevelSpec, Outcome, StratumSpec
+from matching.evidence_model.vectors import ComparisonVectors
+from matching.evidence_model.waterfall import (
+    WaterfallFiles,
+    render_waterfall,
+    waterfall_html,
+    waterfall_png,
+)
+
+__all__ = [
+    "CalibrationCheck",
+    "Comparison",
+    "ComparisonEvidence",
+    "ComparisonParams",
+    "ComparisonVectors",
+    "EMResult",
+    "EvidenceModel",
+    "EvidenceScore",
+    "FaceBinCalibration",
+    "LabelledEmbeddings",
+    "LabelledPair",
+    "LevelSpec",
+    "ModelFileError",
+    "ModelParams",
+    "Outcome",
+    "RefitReport",
+    "StratumParams",
+    "StratumSpec",
+    "WaterfallFiles",
+    "compare_with_threshold_rule",
+    "confirmation_steps",
+    "encode_face_folder",
+    "estimate_u",
+    "fit_em",
+    "fit_face_bins",
+    "fit_face_calibration_from_folder",
+    "learn_from_decisions",
+    "load_params",
+    "match_probabilities",
+    "next_version",
+    "prior_params",
+    "random_pairs",
+    "refit_face_calibration",
+    "refit_model",
+    "render_waterfall",
+    "save_params",
+    "update_from_vectors",
+    "waterfall_html",
+    "waterfall_png",
+    "with_face_calibration",
+]

@@ -1,0 +1,204 @@
+"""How ``default_model.json`` is made, so it can be made again.
+
+``python -m matching.evidence_model.build_default [--faces ../shared/faces] [--out PATH]``
+
+1. face bins calibrated on the development photos (``../shared/faces``: same-person pairs
+   of asian_faces, lfw_krasserm, deepface and five_celebrity; different-person pairs of
+   asian_faces), strata derived as :mod:`~.priors` documents; the held-out comparison
+   with the 0.6 rule goes into the notes;
+2. the documented priors (:mod:`~.priors`) for everything else;
+3. u of every other comparison counted on random pairs of a seeded synthetic population
+   drawn from the census tables (``evaluation.population``, a seed the evaluation does
+   not use); no labels are read;
+
+EM is not part of the shipped model: on a synthetic population it would learn the
+generator's assumptions. :func:`em_variant` fits one for comparison; a deployment
+refits on its own store (:func:`~.refit.refit_model`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+
+from matching.evidence_model.em import estimate_u
+from matching.evidence_model.face_calibration import (
+    DEFAULT_CACHE,
+    DIFFERENT_SETS,
+    SAME_SETS,
+    CalibrationCheck,
+    FaceBinCalibration,
+    compare_with_threshold_rule,
+    encode_face_folder,
+    fit_face_bins,
+)
+from matching.evidence_model.model import EvidenceModel
+from matching.evidence_model.params import ModelParams
+from matching.evidence_model.population_views import views_from_rows
+from matching.evidence_model.priors import prior_params
+from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
+from matching.views import FoundView, MissingView
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FACES: Final = Path(__file__).resolve().parents[3] / "shared" / "faces"
+DEFAULT_OUT: Final = Path(__file__).resolve().parent / "default_model.json"
+BUILD_SEED: Final = 7
+"""Seed of the synthetic population u is counted on (the evaluation uses others)."""
+BUILD_SIZE: Final = (3000, 1500, 600)
+RANDOM_PAIRS: Final = 300_000
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """The built parameters, the face calibration and its held-out check."""
+
+    params: ModelParams
+    calibration: FaceBinCalibration | None
+    check: CalibrationCheck | None
+
+
+def population_views(
+    seed: int = BUILD_SEED, size: tuple[int, int, int] = BUILD_SIZE
+) -> tuple[list[MissingView], list[FoundView], Any]:
+    """Views of a generated population (no photos) and the population itself."""
+    from evaluation.population import generate_population
+
+    pop = generate_population(seed=seed, n_missing=size[0], n_found=size[1], n_true_pairs=size[2])
+    missing, found = views_from_rows(pop.missing, pop.found)
+    return missing, found, pop
+
+
+def _check_note(check: CalibrationCheck) -> str:
+    rule, cal, strong = check.rule, check.calibrated, check.calibrated_strong
+    return (
+        f"Held out ({check.source}): the 0.6 rule finds {rule.recall:.1%} of same-person "
+        f"pairs and calls {rule.false_match_rate:.1%} of different Chinese people the same "
+        f"(a 'yes' is worth x{rule.bayes_factor_yes:.1f}); calibrated weight > 0 finds "
+        f"{cal.recall:.1%} with {cal.false_match_rate:.1%} false (x{cal.bayes_factor_yes:.1f}); "
+        f">= 3 bits finds {strong.recall:.1%} with {strong.false_match_rate:.2%} false "
+        f"(x{strong.bayes_factor_yes:.0f}). Mean held-out weight: same "
+        f"{check.mean_weight_same:+.2f} bits, different {check.mean_weight_different:+.2f}."
+    )
+
+
+def build_default(
+    *,
+    faces_dir: Path | None = DEFAULT_FACES,
+    cache: Path | None = DEFAULT_CACHE,
+    version: str = "fs-2026.11.28-1",
+    seed: int = BUILD_SEED,
+    size: tuple[int, int, int] = BUILD_SIZE,
+    n_random_pairs: int = RANDOM_PAIRS,
+    today: date | None = None,
+) -> BuildResult:
+    """Build the default model's parameters (see the module docstring)."""
+    calibration = check = None
+    if faces_dir is not None and faces_dir.is_dir():
+        from indexes import DlibFaceModel
+
+        embeddings = encode_face_folder(
+            faces_dir,
+            DlibFaceModel(),
+            cache=cache,
+            sets=sorted(set(SAME_SETS) | set(DIFFERENT_SETS)),
+        )
+        calibration = fit_face_bins(embeddings)
+        check = compare_with_threshold_rule(embeddings)
+    else:
+        logger.warning("no face photos: the face bins stay at the documented placeholder")
+    params = prior_params(face=calibration, version=version)
+    missing, found, _ = population_views(seed, size)
+    model = EvidenceModel(params)
+    pairs = random_pairs(len(missing), len(found), n_random_pairs, seed=seed)
+    vectors = model.comparison_vectors((missing[i], found[j]) for i, j in pairs)
+    others = [c.name for c in params.comparisons if c.name != "face"]
+    params = estimate_u(params, vectors, only=others, smoothing=1.0, version=version, today=today)
+    notes = dict(params.notes)
+    notes["u"] = (
+        f"u of every comparison but face: counted on {len(pairs):,} random pairs of a seeded "
+        f"synthetic population (evaluation.population seed {seed}, {size[0]} reports x "
+        f"{size[1]} found) drawn from the 2020 census and surname tables; no labels used. "
+        "A deployment re-counts u on its own records (refit_model)."
+    )
+    if calibration is not None:
+        notes["face"] = f"Face bins fitted on {calibration.source}."
+    if check is not None:
+        notes["face_check"] = _check_note(check)
+    history = list(params.history)
+    if calibration is not None:
+        history.append(
+            MappingProxyType(
+                {
+                    "step": "face_calibration",
+                    "version": version,
+                    "source": calibration.source,
+                    "photos_per_set": calibration.details.get("photos_per_set", {}),
+                    "same_sets": list(SAME_SETS),
+                    "different_sets": list(DIFFERENT_SETS),
+                }
+            )
+        )
+    params = replace(params, notes=MappingProxyType(notes), history=tuple(history))
+    return BuildResult(params, calibration, check)
+
+
+def em_variant(
+    params: ModelParams,
+    missing: Sequence[MissingView],
+    found: Sequence[FoundView],
+    *,
+    keep: int = 20,
+    n_random_pairs: int = 100_000,
+    seed: int = BUILD_SEED,
+) -> tuple[EvidenceModel, RefitReport]:
+    """A model refitted without labels on a population, for comparison with the priors.
+
+    Candidates are each record's best ``keep`` pairs under ``params`` in both directions,
+    as re-matching keeps them; then :func:`~.refit.refit_model` (u from random pairs, m
+    and the prior by weighted EM).
+    """
+    model = EvidenceModel(params)
+    chosen: set[tuple[int, int]] = set()
+    by_found: dict[int, list[tuple[float, int]]] = {}
+    for i, m in enumerate(missing):
+        row = [(model.total_weight(m, f), j) for j, f in enumerate(found)]
+        for _, j in heapq.nlargest(keep, row):
+            chosen.add((i, j))
+        for weight, j in row:
+            heap = by_found.setdefault(j, [])
+            if len(heap) < keep:
+                heapq.heappush(heap, (weight, i))
+            elif weight > heap[0][0]:
+                heapq.heapreplace(heap, (weight, i))
+    chosen |= {(i, j) for j, heap in by_found.items() for _, i in heap}
+    return refit_model(
+        model, missing, found, candidate_pairs=sorted(chosen), n_random_pairs=n_random_pairs,
+        seed=seed,
+    )  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Build and write the default model file."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--faces", type=Path, default=DEFAULT_FACES)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--version", default="fs-2026.11.28-1")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    result = build_default(faces_dir=args.faces, version=args.version)
+    EvidenceModel(result.params).save(args.out)
+    if result.check is not None:
+        logger.info("face check: %s", asdict(result.check.rule))
+    logger.info("wrote %s (%s)", args.out, result.params.version)
+
+
+if __name__ == "__main__":
+    main()

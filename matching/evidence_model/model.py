@@ -1,0 +1,300 @@
+"""The public scorer: a Fellegi-Sunter model over every kind of evidence.
+
+Each comparison places a pair on its levels; the score is the prior (log2 odds that a
+random pair is the same person) plus each level's log2 Bayes factor ``log2(m/u)``, with
+name agreements adjusted by how common the agreeing name is. The total is turned into a
+match probability, and every term is kept with a plain sentence.
+
+::
+
+    model = EvidenceModel.default()
+    score = model.score(missing_view, found_view)
+    score.summary()        # 'about 40 times more likely the same person than not'
+    score.probability, score.confirm_by, score.to_json()
+
+Per-record facts (regions, resolved places, marks) are cached by record id, so scoring
+millions of pairs derives each record's facts once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from matching.evidence_model.comparisons import standard_comparisons
+from matching.evidence_model.explanation import (
+    ComparisonEvidence,
+    EvidenceScore,
+    confirmation_steps,
+)
+from matching.evidence_model.facts import FactsCache
+from matching.evidence_model.model_file import (
+    ModelFileError,
+    load_params,
+    params_from_json,
+    save_params,
+)
+from matching.evidence_model.params import ModelParams
+from matching.evidence_model.spec import Comparison, Outcome
+from matching.evidence_model.vectors import ComparisonVectors
+from matching.views import FoundView, MissingView
+
+DEFAULT_MODEL_FILE = "default_model.json"
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One comparison's numbers laid out for scoring: [stratum][level]."""
+
+    weights: tuple[tuple[float, ...], ...]
+    m: tuple[tuple[float | None, ...], ...]
+    u: tuple[tuple[float | None, ...], ...]
+    tf_levels: tuple[bool, ...]
+    tf_reference: tuple[tuple[float | None, ...], ...]
+    strata: tuple[str, ...]
+    labels: tuple[str, ...]
+
+
+def _tables(params: ModelParams, comparisons: Sequence[Comparison]) -> tuple[_Table, ...]:
+    tables = []
+    for spec in comparisons:
+        try:
+            c = params.comparison(spec.name)
+        except KeyError as err:
+            raise ValueError(f"the parameters have no comparison {spec.name!r}") from err
+        labels = tuple(level.label for level in spec.levels)
+        if c.levels != labels:
+            raise ValueError(f"comparison {spec.name!r}: levels {c.levels} do not match {labels}")
+        strata = [c.stratum(s.label) for s in spec.strata]
+        tf_levels = tuple(level.tf_adjusted for level in spec.levels)
+        tables.append(
+            _Table(
+                weights=tuple((0.0, *s.weights()) for s in strata),
+                m=tuple((None, *s.m) for s in strata),
+                u=tuple((None, *s.u) for s in strata),
+                tf_levels=tf_levels,
+                tf_reference=tuple(
+                    tuple(
+                        (c.tf_reference.get(label, s.u[k - 1]) if tf_levels[k] else None)
+                        if k > 0
+                        else None
+                        for k, label in enumerate(labels)
+                    )
+                    for s in strata
+                ),
+                strata=tuple(s.label for s in spec.strata),
+                labels=labels,
+            )
+        )
+    return tuple(tables)
+
+
+class EvidenceModel:
+    """A fitted Fellegi-Sunter model: scores pairs and explains every term."""
+
+    def __init__(
+        self,
+        params: ModelParams,
+        *,
+        comparisons: Sequence[Comparison] | None = None,
+        facts: FactsCache | None = None,
+    ) -> None:
+        self._comparisons = tuple(comparisons) if comparisons else standard_comparisons()
+        self._params = params
+        self._tables = _tables(params, self._comparisons)
+        self._facts = facts or FactsCache()
+
+    # --- construction ------------------------------------------------------------------
+
+    @classmethod
+    def from_file(cls, path: Path) -> EvidenceModel:
+        """Load a model file (ModelFileError says everything wrong with it)."""
+        comparisons = standard_comparisons()
+        return cls(load_params(path, comparisons), comparisons=comparisons)
+
+    @classmethod
+    def default(cls) -> EvidenceModel:
+        """The model shipped with the package (``default_model.json``), loaded once."""
+        return _default_model()
+
+    def with_params(self, params: ModelParams) -> EvidenceModel:
+        """The same comparisons with other parameters (sharing the facts cache)."""
+        return EvidenceModel(params, comparisons=self._comparisons, facts=self._facts)
+
+    def with_prior(self, prior: float) -> EvidenceModel:
+        """The same model with another prior match probability (same version)."""
+        if not 0.0 < prior < 1.0:
+            raise ValueError(f"a prior must be between 0 and 1, got {prior}")
+        return self.with_params(replace(self._params, prior=prior))
+
+    def save(self, path: Path) -> None:
+        """Write the parameters as a model file."""
+        save_params(self._params, path)
+
+    # --- what it is ----------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        """The model version every candidate it scores records."""
+        return self._params.version
+
+    @property
+    def params(self) -> ModelParams:
+        """The parameters."""
+        return self._params
+
+    @property
+    def comparisons(self) -> tuple[Comparison, ...]:
+        """The comparisons, in order."""
+        return self._comparisons
+
+    @property
+    def facts(self) -> FactsCache:
+        """The per-record cache of derived facts."""
+        return self._facts
+
+    @property
+    def prior_weight(self) -> float:
+        """log2 prior odds of a random pair being the same person."""
+        return float(self._params.prior_weight)
+
+    def clear_cache(self) -> None:
+        """Forget cached record facts (after a re-match, or when records changed)."""
+        self._facts.clear()
+
+    # --- scoring ---------------------------------------------------------------------------
+
+    def outcomes(self, missing: MissingView, found: FoundView) -> tuple[Outcome, ...]:
+        """Where the pair falls in every comparison."""
+        m = self._facts.missing(missing)
+        f = self._facts.found(found)
+        return tuple(c.compare(m, f) for c in self._comparisons)
+
+    def _tf_adjustment(self, table: _Table, outcome: Outcome) -> float:
+        if not table.tf_levels[outcome.level] or outcome.term_frequency is None:
+            return 0.0
+        reference = table.tf_reference[outcome.stratum][outcome.level]
+        if reference is None:
+            return 0.0
+        frequency = max(outcome.term_frequency, self._params.tf_minimum)
+        cap = self._params.tf_max_adjustment
+        return max(-cap, min(cap, math.log2(reference / frequency)))
+
+    def term(self, index: int, outcome: Outcome) -> ComparisonEvidence:
+        """The explained term of comparison ``index`` for an outcome."""
+        spec, table = self._comparisons[index], self._tables[index]
+        stratum = table.strata[outcome.stratum]
+        label = table.labels[outcome.level]
+        if outcome.level == 0:
+            return ComparisonEvidence(spec.name, label, 0.0, outcome.text(), outcome.value,
+                                      stratum=stratum)  # fmt: skip
+        level_weight = table.weights[outcome.stratum][outcome.level]
+        adjustment = self._tf_adjustment(table, outcome)
+        detail = outcome.text()
+        if adjustment >= 1.0:
+            detail += f"; a rarer name than most (+{adjustment:.1f} bits)"
+        elif adjustment <= -1.0:
+            detail += f"; a common name ({adjustment:.1f} bits)"
+        return ComparisonEvidence(
+            spec.name,
+            label,
+            level_weight + adjustment,
+            detail,
+            outcome.value,
+            stratum=stratum,
+            level_weight=level_weight,
+            tf_adjustment=adjustment,
+            m=table.m[outcome.stratum][outcome.level],
+            u=table.u[outcome.stratum][outcome.level],
+        )
+
+    def score(self, missing: MissingView, found: FoundView) -> EvidenceScore:
+        """The explained score of one report against one found person."""
+        outcomes = self.outcomes(missing, found)
+        signals = tuple(self.term(i, o) for i, o in enumerate(outcomes))
+        prior = self._params.prior_weight
+        total = prior + sum(s.weight for s in signals)
+        probability = 1.0 / (1.0 + 2.0 ** (-total))
+        return EvidenceScore(
+            self.version, prior, signals, confirm_by=confirmation_steps(signals, probability)
+        )
+
+    def total_weight(self, missing: MissingView, found: FoundView) -> float:
+        """Prior plus evidence in log2 odds, without building the explanation."""
+        m = self._facts.missing(missing)
+        f = self._facts.found(found)
+        total = self._params.prior_weight
+        for table, comparison in zip(self._tables, self._comparisons, strict=True):
+            outcome = comparison.compare(m, f)
+            level = outcome.level
+            if level:
+                total += table.weights[outcome.stratum][level]
+                if table.tf_levels[level] and outcome.term_frequency is not None:
+                    total += self._tf_adjustment(table, outcome)
+        return total
+
+    # --- fitting support --------------------------------------------------------------------
+
+    def comparison_vectors(
+        self, pairs: Iterable[tuple[MissingView, FoundView]]
+    ) -> ComparisonVectors:
+        """Every pair's level, stratum and term frequency in every comparison."""
+        levels: list[list[int]] = []
+        strata: list[list[int]] = []
+        tf: list[list[float]] = []
+        ids: list[tuple[int, int]] = []
+        for missing, found in pairs:
+            outcomes = self.outcomes(missing, found)
+            levels.append([o.level for o in outcomes])
+            strata.append([o.stratum for o in outcomes])
+            tf.append([math.nan if o.term_frequency is None else o.term_frequency
+                       for o in outcomes])  # fmt: skip
+            ids.append((missing.id, found.id))
+        c = len(self._comparisons)
+        return ComparisonVectors(
+            names=tuple(spec.name for spec in self._comparisons),
+            levels=np.asarray(levels, dtype=np.int16).reshape(-1, c),
+            strata=np.asarray(strata, dtype=np.int16).reshape(-1, c),
+            term_frequency=np.asarray(tf, dtype=np.float64).reshape(-1, c),
+            pairs=np.asarray(ids, dtype=np.int64).reshape(-1, 2),
+        )
+
+    def weights_of(self, vectors: ComparisonVectors) -> np.ndarray:
+        """Total weight (prior plus terms, term frequencies included) of every row."""
+        if vectors.names != tuple(spec.name for spec in self._comparisons):
+            raise ValueError("the vectors are of other comparisons than this model's")
+        total = np.full(len(vectors), self._params.prior_weight)
+        for c, table in enumerate(self._tables):
+            grid = np.array(table.weights)
+            total += grid[vectors.strata[:, c], vectors.levels[:, c]]
+            for k, adjusted in enumerate(table.tf_levels):
+                if not adjusted:
+                    continue
+                rows = np.flatnonzero(
+                    (vectors.levels[:, c] == k) & ~np.isnan(vectors.term_frequency[:, c])
+                )
+                for row in rows:
+                    frequency = float(vectors.term_frequency[row, c])
+                    stratum = int(vectors.strata[row, c])
+                    outcome = Outcome(k, "", stratum, term_frequency=frequency)
+                    total[row] += self._tf_adjustment(table, outcome)
+        return total
+
+
+@cache
+def _default_model() -> EvidenceModel:
+    text = resources.files("matching.evidence_model").joinpath(DEFAULT_MODEL_FILE)
+    comparisons = standard_comparisons()
+    try:
+        data = json.loads(text.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ModelFileError(DEFAULT_MODEL_FILE, [f"cannot read the shipped model: {err}"]) from err
+    params = params_from_json(data, comparisons, source=DEFAULT_MODEL_FILE)
+    return EvidenceModel(params, comparisons=comparisons)

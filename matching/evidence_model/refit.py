@@ -1,0 +1,139 @@
+"""Refitting a model on a store's records without labels, then with reviewers' decisions.
+
+1. u from random pairs (almost all different people): :func:`~.em.estimate_u`;
+2. the prior as the expected share of matches under the current parameters, then m by
+   EM with u and the prior held, over candidate pairs (those re-matching kept: nearly
+   every true pair is among them, so m is learned where matches are) together with the
+   random pairs weighted up to stand for all other pairs (see :func:`~.em.fit_em`); EM
+   left free lets its prior run away, because comparisons are not independent among
+   different people;
+3. reviewers' confirmed and rejected pairs, as a Bayesian update
+   (:mod:`~.decisions`).
+
+Every step is written into the model's history under one new version.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+import numpy as np
+
+from matching.evidence_model.decisions import (
+    M_STRENGTH,
+    U_STRENGTH,
+    LabelledPair,
+    update_from_vectors,
+)
+from matching.evidence_model.em import EMResult, estimate_u, fit_em, prior_from_model
+from matching.evidence_model.model import EvidenceModel
+from matching.evidence_model.params import next_version
+from matching.views import FoundView, MissingView
+
+EM_SMOOTHING = 50.0
+"""Pairs' worth of the starting m kept by EM: correlated agreement among different people
+(children against children) pulls m where it should not go; the documented m anchors it."""
+U_SMOOTHING = 100.0
+"""Pairs' worth of the current u kept when counting random pairs (small strata stay put)."""
+
+
+@dataclass(frozen=True)
+class RefitReport:
+    """What a refit used and found."""
+
+    version: str
+    random_pairs: int
+    em_pairs: int
+    em_iterations: int
+    em_converged: bool | None
+    prior: float
+    confirmed: int
+    rejected: int
+
+
+def random_pairs(
+    n_missing: int, n_found: int, n_pairs: int, *, seed: int = 0
+) -> list[tuple[int, int]]:
+    """Distinct random (report index, found index) pairs (all pairs if fewer exist)."""
+    total = n_missing * n_found
+    if total == 0:
+        return []
+    rng = random.Random(f"xunqin-random-pairs:{seed}")
+    if n_pairs >= total:
+        return [(i, j) for i in range(n_missing) for j in range(n_found)]
+    chosen = rng.sample(range(total), n_pairs)
+    return [divmod(k, n_found) for k in chosen]
+
+
+def refit_model(
+    model: EvidenceModel,
+    missing: Sequence[MissingView],
+    found: Sequence[FoundView],
+    *,
+    candidate_pairs: Sequence[tuple[int, int]] = (),
+    decided: Sequence[LabelledPair] = (),
+    n_random_pairs: int = 200_000,
+    seed: int = 0,
+    u_smoothing: float = U_SMOOTHING,
+    em_smoothing: float = EM_SMOOTHING,
+    m_strength: float = M_STRENGTH,
+    u_strength: float = U_STRENGTH,
+    version: str | None = None,
+    today: date | None = None,
+) -> tuple[EvidenceModel, RefitReport]:
+    """Refit u on random pairs, m and the prior by EM on candidates, then learn decisions.
+
+    Pairs are (index into ``missing``, index into ``found``). Steps with no input are
+    skipped; the result carries one new version.
+    """
+    target = version or next_version(model.version, today=today)
+    params = model.params
+    randoms = random_pairs(len(missing), len(found), n_random_pairs, seed=seed)
+    if randoms:
+        vectors = model.comparison_vectors((missing[i], found[j]) for i, j in randoms)
+        params = estimate_u(params, vectors, smoothing=u_smoothing, version=target)
+    em: EMResult | None = None
+    if candidate_pairs:
+        # A stratified sample of all pairs: every candidate once, and the random pairs
+        # that are not candidates weighted up to stand for all the other pairs.
+        chosen = set(candidate_pairs)
+        rest = [p for p in randoms if p not in chosen]
+        pairs = [*sorted(chosen), *rest]
+        others = len(missing) * len(found) - len(chosen)
+        weights = np.ones(len(pairs))
+        if rest:
+            weights[len(chosen) :] = others / len(rest)
+        vectors = model.comparison_vectors((missing[i], found[j]) for i, j in pairs)
+        prior = prior_from_model(params, vectors, weights=weights)
+        em = fit_em(
+            replace(params, prior=prior), vectors, weights=weights, fix_u=True, fix_prior=True,
+            smoothing=em_smoothing, version=target,
+        )  # fmt: skip
+        params = em.params
+    confirmed = [p for p in decided if p.same]
+    rejected = [p for p in decided if not p.same]
+    if decided:
+        fitting = model.with_params(params)
+        params = update_from_vectors(
+            params,
+            fitting.comparison_vectors((p.missing, p.found) for p in confirmed),
+            fitting.comparison_vectors((p.missing, p.found) for p in rejected),
+            m_strength=m_strength,
+            u_strength=u_strength,
+            version=target,
+        )
+    params = replace(params, version=target)
+    report = RefitReport(
+        version=target,
+        random_pairs=len(randoms),
+        em_pairs=len(candidate_pairs),
+        em_iterations=0 if em is None else em.iterations,
+        em_converged=None if em is None else em.converged,
+        prior=params.prior,
+        confirmed=len(confirmed),
+        rejected=len(rejected),
+    )
+    return model.with_params(params), report

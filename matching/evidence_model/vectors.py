@@ -1,0 +1,61 @@
+"""Comparison vectors: each pair's level and stratum in every comparison, for fitting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class ComparisonVectors:
+    """Levels and strata of many pairs: row ``i`` is a pair, column ``c`` a comparison.
+
+    ``term_frequency`` holds the agreeing value's frequency where a comparison gives one
+    (NaN elsewhere); ``pairs`` the (report id, found id) of each row, when known.
+    """
+
+    names: tuple[str, ...]
+    levels: NDArray[np.int16]
+    strata: NDArray[np.int16]
+    term_frequency: NDArray[np.float64]
+    pairs: NDArray[np.int64]
+
+    def __post_init__(self) -> None:
+        n, c = self.levels.shape if self.levels.ndim == 2 else (-1, -1)
+        if c != len(self.names) or self.strata.shape != (n, c):
+            raise ValueError(
+                f"expected levels and strata of shape (pairs, {len(self.names)}); got "
+                f"{self.levels.shape} and {self.strata.shape}"
+            )
+        if self.term_frequency.shape != (n, c) or self.pairs.shape != (n, 2):
+            raise ValueError(
+                f"expected term_frequency of shape {(n, c)} and pairs of shape {(n, 2)}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.levels.shape[0])
+
+    def take(self, rows: NDArray[np.intp] | NDArray[np.bool_]) -> ComparisonVectors:
+        """The chosen rows."""
+        return ComparisonVectors(
+            self.names, self.levels[rows], self.strata[rows], self.term_frequency[rows],
+            self.pairs[rows],
+        )  # fmt: skip
+
+    @classmethod
+    def concatenate(cls, parts: list[ComparisonVectors]) -> ComparisonVectors:
+        """The rows of several sets of vectors of the same comparisons."""
+        if not parts:
+            raise ValueError("nothing to concatenate")
+        names = parts[0].names
+        if any(p.names != names for p in parts):
+            raise ValueError("vectors of different comparisons cannot be joined")
+        return cls(
+            names,
+            np.concatenate([p.levels for p in parts]),
+            np.concatenate([p.strata for p in parts]),
+            np.concatenate([p.term_frequency for p in parts]),
+            np.concatenate([p.pairs for p in parts]),
+        )

@@ -1,0 +1,120 @@
+"""A waterfall chart of one candidate's score: the prior, each term, the total.
+
+The reviewer sees where the evidence comes from: bars start where the previous term
+ended, up for evidence for the same person, down against; null terms (no evidence) are
+listed but have no bar. Two files: a PNG drawn with matplotlib (Agg backend, imported
+only when drawing) and a self-contained HTML page with the PNG inlined and the terms as
+a table.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from matching.evidence import Score, likelihood_sentence
+
+
+@dataclass(frozen=True)
+class WaterfallFiles:
+    """The files written."""
+
+    png: Path
+    html: Path
+
+
+def _bars(score: Score) -> list[tuple[str, float, str]]:
+    bars = [("prior", score.prior_weight, "chance that a random pair is the same person")]
+    bars += [(f"{s.signal}: {s.level}", s.weight, s.detail) for s in score.signals]
+    return bars
+
+
+def waterfall_png(score: Score) -> bytes:
+    """The chart as PNG bytes (for an API response)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    bars = _bars(score)
+    labels = [label for label, _, _ in bars] + ["total"]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.6))
+    running = 0.0
+    for row, (_, weight, _) in enumerate(bars):
+        start = 0.0 if row == 0 else running
+        colour = "#9e9e9e" if row == 0 else "#2e7d32" if weight > 0 else "#c62828"
+        if weight == 0 and row > 0:
+            ax.plot([running], [row], marker="|", color="#9e9e9e")
+        else:
+            ax.barh(row, weight, left=start, color=colour, height=0.6)
+            ax.text(start + weight, row, f" {weight:+.1f}", va="center",
+                    ha="left" if weight >= 0 else "right", fontsize=8)  # fmt: skip
+        running = start + weight
+    total = score.total_weight
+    ax.barh(len(bars), total, color="#1565c0", height=0.6)
+    ax.text(total, len(bars), f" {total:+.1f}", va="center",
+            ha="left" if total >= 0 else "right", fontsize=8)  # fmt: skip
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(range(len(labels)), labels=labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("log2 odds (each bit doubles the odds)")
+    ax.set_title(
+        f"{likelihood_sentence(score.evidence_weight)}\nprobability {score.probability:.3g} "
+        f"(model {score.model_version})",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def waterfall_html(score: Score, png: bytes | None = None) -> str:
+    """The self-contained HTML page (the PNG inlined), for an API response or a file."""
+    png = waterfall_png(score) if png is None else png
+    rows = "\n".join(
+        f"<tr><td>{html.escape(label)}</td><td class='w'>{weight:+.2f}</td>"
+        f"<td>{html.escape(detail)}</td></tr>"
+        for label, weight, detail in _bars(score)
+    )
+    confirm = getattr(score, "confirm_by", ())
+    steps = (
+        "<h2>What would confirm it</h2><ol>"
+        + "".join(f"<li>{html.escape(step)}</li>" for step in confirm)
+        + "</ol>"
+        if confirm
+        else ""
+    )
+    image = base64.b64encode(png).decode("ascii")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Evidence for a candidate pair</title>
+<style>body{{font-family:sans-serif;max-width:56em;margin:1em auto}}
+table{{border-collapse:collapse}}td{{border-bottom:1px solid #ddd;padding:.2em .6em}}
+td.w{{text-align:right;font-variant-numeric:tabular-nums}}</style></head><body>
+<h1>{html.escape(likelihood_sentence(score.evidence_weight))}</h1>
+<p>Match probability {score.probability:.3g}; total {score.total_weight:+.2f} bits
+(prior {score.prior_weight:+.2f}, evidence {score.evidence_weight:+.2f});
+model {html.escape(score.model_version)}. A score is never a decision.</p>
+<img alt="waterfall chart of the evidence" src="data:image/png;base64,{image}">
+<table><tr><th>term</th><th>bits</th><th>why</th></tr>
+{rows}
+<tr><td><b>total</b></td><td class='w'><b>{score.total_weight:+.2f}</b></td><td></td></tr>
+</table>
+{steps}
+</body></html>
+"""
+
+
+def render_waterfall(score: Score, path: Path) -> WaterfallFiles:
+    """Write ``<path stem>.png`` and ``<path stem>.html`` beside ``path``; return both."""
+    png = waterfall_png(score)
+    png_path = path.with_suffix(".png")
+    html_path = path.with_suffix(".html")
+    png_path.parent.mkdir(parents=True, exist_ok=True)
+    png_path.write_bytes(png)
+    html_path.write_text(waterfall_html(score, png), encoding="utf-8")
+    return WaterfallFiles(png_path, html_path)

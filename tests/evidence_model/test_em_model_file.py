@@ -1,0 +1,120 @@
+"""Model files: round trip, validation that says what is wrong, versions."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from matching.evidence_model import EvidenceModel, ModelFileError, next_version
+from matching.evidence_model.comparisons import standard_comparisons
+from matching.evidence_model.model_file import params_from_json, params_to_json
+
+
+def _data(model: EvidenceModel) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(json.dumps(params_to_json(model.params)))
+    return data
+
+
+def test_default_model_loads_with_a_version_and_notes(default_model: EvidenceModel) -> None:
+    assert default_model.version.startswith("fs-")
+    assert default_model.params.notes["prior"]
+    assert "asian_faces" in json.dumps(params_to_json(default_model.params))
+    face = default_model.params.comparison("face")
+    assert {s.label for s in face.strata} >= {"adult_recent", "child_to_adult"}
+
+
+def test_round_trip(default_model: EvidenceModel, tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    default_model.save(path)
+    again = EvidenceModel.from_file(path)
+    assert again.version == default_model.version
+    assert again.params.prior == pytest.approx(default_model.params.prior)
+    for a, b in zip(again.params.comparisons, default_model.params.comparisons, strict=True):
+        for sa, sb in zip(a.strata, b.strata, strict=True):
+            assert sa.m == pytest.approx(sb.m, rel=1e-5)
+            assert sa.u == pytest.approx(sb.u, rel=1e-5)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def _break_version(d: dict[str, Any]) -> None:
+    d["version"] = "v1"
+
+
+def _break_sum(d: dict[str, Any]) -> None:
+    d["comparisons"][2]["strata"][0]["m"]["same"] = 0.5
+
+
+def _drop_level(d: dict[str, Any]) -> None:
+    del d["comparisons"][2]["strata"][0]["u"]["different"]
+
+
+def _drop_comparison(d: dict[str, Any]) -> None:
+    d["comparisons"] = [c for c in d["comparisons"] if c["name"] != "age"]
+
+
+def _rename_levels(d: dict[str, Any]) -> None:
+    d["comparisons"][2]["levels"] = ["null", "yes", "no"]
+
+
+def _bad_prior(d: dict[str, Any]) -> None:
+    d["prior"]["lambda"] = 1.5
+
+
+def _unknown_stratum(d: dict[str, Any]) -> None:
+    d["comparisons"][0]["strata"][0]["label"] = "teenage"
+
+
+def _text_probability(d: dict[str, Any]) -> None:
+    d["comparisons"][2]["strata"][0]["m"]["same"] = "high"
+
+
+BROKEN = [
+    (_break_version, "is not like 'fs-2026.11.28-1'"),
+    (_break_sum, "sum to"),
+    (_drop_level, "no probability for level(s) different"),
+    (_drop_comparison, "no comparison 'age'"),
+    (_rename_levels, "do not match the code's"),
+    (_bad_prior, "prior.lambda"),
+    (_unknown_stratum, "unknown stratum teenage"),
+    (_text_probability, "expected a number, got str"),
+]
+
+
+@pytest.mark.parametrize(("breaking", "message"), BROKEN)
+def test_validation_says_what_is_wrong(
+    default_model: EvidenceModel, breaking: Any, message: str
+) -> None:
+    data = _data(default_model)
+    breaking(data)
+    with pytest.raises(ModelFileError) as caught:
+        params_from_json(data, standard_comparisons(), source="test.json")
+    assert message in str(caught.value)
+    assert "test.json" in str(caught.value)
+
+
+def test_all_problems_are_listed(default_model: EvidenceModel) -> None:
+    data = _data(default_model)
+    _break_version(data)
+    _bad_prior(data)
+    with pytest.raises(ModelFileError) as caught:
+        params_from_json(data, standard_comparisons())
+    assert len(caught.value.problems) == 2
+
+
+def test_unreadable_files(tmp_path: Path) -> None:
+    (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelFileError, match="not JSON"):
+        EvidenceModel.from_file(tmp_path / "bad.json")
+    with pytest.raises(ModelFileError, match="cannot read"):
+        EvidenceModel.from_file(tmp_path / "missing.json")
+
+
+def test_next_version() -> None:
+    day = date(2026, 11, 28)
+    assert next_version("fs-2026.11.28-1", today=day) == "fs-2026.11.28-2"
+    assert next_version("fs-2026.11.27-4", today=day) == "fs-2026.11.28-1"
+    assert next_version(None, today=day) == "fs-2026.11.28-1"

@@ -1,0 +1,50 @@
+"""Waterfall charts of a score: a PNG and a self-contained HTML page."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from matching.evidence_model import (
+    EvidenceModel,
+    EvidenceScore,
+    render_waterfall,
+    waterfall_html,
+    waterfall_png,
+)
+from records import Sex
+
+
+def test_render_waterfall_writes_both_files(
+    default_model: EvidenceModel, make_missing: Any, make_found: Any, tmp_path: Path
+) -> None:
+    missing = make_missing(
+        names=("刘建华",), sex=Sex.MALE, birth_year=1970, hometown="四川省绵阳市",
+        missing_date=date(2023, 6, 1), features=("右臂有疤",),
+    )  # fmt: skip
+    found = make_found(names=("牛建华",), sex=Sex.MALE, age_min=50, age_max=58, accent="四川口音",
+                       found_date=date(2023, 7, 1), features=("右手臂有伤疤",))  # fmt: skip
+    score = default_model.score(missing, found)
+    files = render_waterfall(score, tmp_path / "charts" / "candidate-1")
+    assert files.png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    page = files.html.read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page
+    assert "prior" in page and "name: dialect_speaker" in page
+    assert score.summary() in page
+    assert "<script" not in page
+
+
+def test_a_stored_score_reads_back_and_draws(
+    default_model: EvidenceModel, make_missing: Any, make_found: Any
+) -> None:
+    score = default_model.score(make_missing(names=("刘建华",)), make_found(names=("刘建华",)))
+    again = EvidenceScore.from_json(score.to_json())
+    assert again.total_weight == pytest.approx(score.total_weight, abs=1e-3)
+    assert [s.level for s in again.signals] == [s.level for s in score.signals]
+    assert waterfall_png(again).startswith(b"\x89PNG")
+    assert "刘建华" in waterfall_html(again)
+    with pytest.raises(ValueError, match="signals"):
+        EvidenceScore.from_json({"model_version": "x", "prior_weight": 0})

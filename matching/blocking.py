@@ -12,8 +12,9 @@ from collections.abc import Iterator, Sequence
 
 from matching.face_indexes import FaceIndexes
 from matching.names import NameIndex, regions_from_text
+from matching.places import resolve_place
 from matching.views import FoundView, MissingView
-from records import Side
+from records import Sex, Side
 
 
 def speaker_regions(person: FoundView) -> frozenset[str]:
@@ -23,6 +24,50 @@ def speaker_regions(person: FoundView) -> frozenset[str]:
         if text:
             regions |= regions_from_text(text)
     return frozenset(regions)
+
+
+def _province(text: str | None) -> str | None:
+    place = resolve_place(text) if text else None
+    return place.province if place is not None else None
+
+
+def _birth_estimate(person: FoundView) -> int | None:
+    ages = [a for a in (person.age_min, person.age_max) if a is not None]
+    if not ages or person.found_date is None:
+        return None
+    return person.found_date.year - round(sum(ages) / len(ages))
+
+
+def attribute_pairs(
+    missing: Sequence[MissingView],
+    found: Sequence[FoundView],
+    *,
+    birth_slack: int = 12,
+) -> set[tuple[int, int]]:
+    """Pairs of the same sex, a compatible birth year and a shared province.
+
+    The province is where the report says the person was lost or is from, against where
+    the person was found or what their speech points to. It reaches the people with no
+    usable name and no photo, who are mostly found near home within days.
+    """
+    by_key: dict[tuple[str, Sex], list[int]] = {}
+    for i, report in enumerate(missing):
+        provinces = {_province(report.missing_place), _province(report.hometown)} - {None}
+        for province in provinces:
+            by_key.setdefault((str(province), report.sex), []).append(i)
+    pairs: set[tuple[int, int]] = set()
+    for j, person in enumerate(found):
+        born = _birth_estimate(person)
+        if born is None or person.sex is Sex.UNKNOWN:
+            continue
+        provinces = ({_province(person.found_place), _province(person.hometown)}
+                     | set(speaker_regions(person))) - {None}  # fmt: skip
+        for province in provinces:
+            for i in by_key.get((str(province), person.sex), ()):
+                year = missing[i].birth_year
+                if year is not None and abs(year - born) <= birth_slack:
+                    pairs.add((i, j))
+    return pairs
 
 
 def all_pairs(n_missing: int, n_found: int) -> Iterator[tuple[int, int]]:

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from sqlalchemy import delete
 
-from matching.blocking import all_pairs, blocked_pairs
+from matching.blocking import all_pairs, attribute_pairs, blocked_pairs
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
 from matching.face_indexes import FaceIndexes
@@ -150,6 +150,7 @@ def rematch(
             face_neighbours=settings.face_neighbours,
             model=face_model,
         )
+        chosen |= attribute_pairs(missing, found)
         pairs, total = sorted(chosen, key=lambda p: (p[1], p[0])), len(chosen)
     best_for_found: dict[int, list[tuple[float, int, int]]] = {}
     best_for_missing: dict[int, list[tuple[float, int, int]]] = {}

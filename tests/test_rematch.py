@@ -90,3 +90,48 @@ def test_index_files_are_rebuilt_from_the_store(
     assert changes == {Side.MISSING: 2, Side.FOUND: 1}
     assert {side: sorted(reopened[side].ids().tolist()) for side in Side} == before
     assert reopened.open(services.database) == {Side.MISSING: 0, Side.FOUND: 0}
+
+
+def test_people_without_a_name_are_reached_by_sex_birth_year_and_province() -> None:
+    from datetime import date
+
+    from matching.blocking import attribute_pairs
+    from matching.views import FoundView, MissingView
+    from records import Sex
+
+    missing = [
+        MissingView(id=1, ref="M1", sex=Sex.FEMALE, birth_year=1948, missing_place="四川省南充市"),
+        MissingView(id=2, ref="M2", sex=Sex.MALE, birth_year=1948, missing_place="四川省南充市"),
+        MissingView(id=3, ref="M3", sex=Sex.FEMALE, birth_year=1990, hometown="四川成都"),
+        MissingView(id=4, ref="M4", sex=Sex.FEMALE, birth_year=1950, hometown="广东省东莞市"),
+    ]
+    found = [
+        FoundView(
+            id=1,
+            ref="F1",
+            sex=Sex.FEMALE,
+            age_min=70,
+            age_max=80,
+            found_date=date(2024, 5, 1),
+            found_place="四川省成都市",
+        ),  # fmt: skip
+        FoundView(
+            id=2,
+            ref="F2",
+            sex=Sex.FEMALE,
+            age_min=70,
+            age_max=80,
+            found_date=date(2024, 5, 1),
+            accent="广东话",
+        ),  # fmt: skip
+        FoundView(
+            id=3,
+            ref="F3",
+            sex=Sex.UNKNOWN,
+            age_min=70,
+            age_max=80,
+            found_date=date(2024, 5, 1),
+            found_place="四川省成都市",
+        ),  # fmt: skip
+    ]
+    assert attribute_pairs(missing, found) == {(0, 0), (3, 1)}

@@ -13,7 +13,15 @@ from indexes.errors import (
     NoFaceFoundError,
     SeveralFacesFoundError,
 )
-from indexes.face_index import FaceIndex, Neighbour
+from indexes.face_index import (
+    UNKNOWN,
+    FaceIndex,
+    Filters,
+    HnswParams,
+    IndexKind,
+    Neighbour,
+    PersonNeighbour,
+)
 from indexes.faces import (
     DetectedFace,
     DetectionSettings,
@@ -31,6 +39,11 @@ __all__ = [
     "DetectionSettings",
     "DlibFaceModel",
     "FaceIndex",
+    "Filters",
+    "HnswParams",
+    "IndexKind",
+    "PersonNeighbour",
+    "UNKNOWN",
     "FaceIntakeError",
     "FaceQuality",
     "FaceTooPoorError",

@@ -6,6 +6,7 @@ in bulk, safe to pass between threads, and easy to make in tests.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -84,7 +85,8 @@ def _faces(photos: list[Photo]) -> tuple[FaceView, ...]:
     )
 
 
-def _names(name: str | None, aliases: list[str]) -> tuple[str, ...]:
+def record_names(name: str | None, aliases: Sequence[str]) -> tuple[str, ...]:
+    """A record's stated name and aliases, trimmed, empty ones and repeats dropped."""
     seen: dict[str, None] = {}
     for value in (name, *aliases):
         if value and value.strip():
@@ -98,7 +100,7 @@ def missing_view(report: MissingReport) -> MissingView:
     return MissingView(
         id=report.id,
         ref=report.ref,
-        names=_names(report.name, report.aliases),
+        names=record_names(report.name, report.aliases),
         sex=report.sex,
         birth_year=birth_year,
         missing_date=report.missing_date,
@@ -117,7 +119,7 @@ def found_view(person: FoundPerson) -> FoundView:
     return FoundView(
         id=person.id,
         ref=person.ref,
-        names=_names(person.name, person.aliases),
+        names=record_names(person.name, person.aliases),
         sex=person.sex,
         age_min=person.age_min,
         age_max=person.age_max,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -46,18 +46,28 @@ def _apply(record: PersonRecord, fields: MissingFields | FoundFields) -> None:
     record.content_hash = fields.content_hash()
 
 
-def upsert_missing(session: Session, fields: MissingFields) -> tuple[MissingReport, Change]:
-    """Create the report with this ``ref``, or bring it up to date."""
-    record = session.scalar(select(MissingReport).where(MissingReport.ref == fields.ref))
+PersonT = TypeVar("PersonT", MissingReport, FoundPerson)
+
+
+def _upsert(
+    session: Session, model: type[PersonT], fields: MissingFields | FoundFields
+) -> tuple[PersonT, Change]:
+    record = session.scalar(select(model).where(model.ref == fields.ref))
     if record is not None and record.content_hash == fields.content_hash():
         return record, Change.UNCHANGED
     change = Change.UPDATED
     if record is None:
-        record = MissingReport(ref=fields.ref)
+        record = model(ref=fields.ref)
         session.add(record)
         change = Change.CREATED
     _apply(record, fields)
-    if fields.birth_precision is DatePrecision.UNKNOWN:
+    return record, change
+
+
+def upsert_missing(session: Session, fields: MissingFields) -> tuple[MissingReport, Change]:
+    """Create the report with this ``ref``, or bring it up to date."""
+    record, change = _upsert(session, MissingReport, fields)
+    if change is not Change.UNCHANGED and fields.birth_precision is DatePrecision.UNKNOWN:
         record.birth_precision = (
             DatePrecision.DAY
             if fields.birth_date
@@ -71,15 +81,7 @@ def upsert_missing(session: Session, fields: MissingFields) -> tuple[MissingRepo
 
 def upsert_found(session: Session, fields: FoundFields) -> tuple[FoundPerson, Change]:
     """Create the found person with this ``ref``, or bring the record up to date."""
-    record = session.scalar(select(FoundPerson).where(FoundPerson.ref == fields.ref))
-    if record is not None and record.content_hash == fields.content_hash():
-        return record, Change.UNCHANGED
-    change = Change.UPDATED
-    if record is None:
-        record = FoundPerson(ref=fields.ref)
-        session.add(record)
-        change = Change.CREATED
-    _apply(record, fields)
+    record, change = _upsert(session, FoundPerson, fields)
     session.flush()
     return record, change
 

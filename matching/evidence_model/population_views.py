@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from matching.views import FoundView, MissingView
+from matching.views import FoundView, MissingView, record_names
 from records.importing import parse_found, parse_missing
 from records.inputs import FoundFields, MissingFields
 
@@ -16,11 +16,10 @@ def missing_view_from_row(row: Mapping[str, object], record_id: int) -> MissingV
     f = parse_missing({k: v for k, v in row.items() if k != "photos"}, Path(".")).fields
     if not isinstance(f, MissingFields):
         raise TypeError("parse_missing gave a found person's fields")
-    names = tuple(dict.fromkeys(n.strip() for n in (f.name, *f.aliases) if n and n.strip()))
     return MissingView(
         id=record_id,
         ref=f.ref,
-        names=names,
+        names=record_names(f.name, f.aliases),
         sex=f.sex,
         hometown=f.hometown,
         height_cm=f.height_cm,
@@ -38,11 +37,10 @@ def found_view_from_row(row: Mapping[str, object], record_id: int) -> FoundView:
     f = parse_found({k: v for k, v in row.items() if k != "photos"}, Path(".")).fields
     if not isinstance(f, FoundFields):
         raise TypeError("parse_found gave a report's fields")
-    names = tuple(dict.fromkeys(n.strip() for n in (f.name, *f.aliases) if n and n.strip()))
     return FoundView(
         id=record_id,
         ref=f.ref,
-        names=names,
+        names=record_names(f.name, f.aliases),
         sex=f.sex,
         hometown=f.hometown,
         height_cm=f.height_cm,

@@ -19,7 +19,7 @@ import statistics
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
 from evaluation.population import Population, generate_population
-from matching.name_search import NameSearcher, ReportEntry
+from matching.name_search import NameSearcher, ReportEntry, report_regions
 from matching.names import NameIndex, NameLevel, compare_names, regions_from_text
 from records import Sex
 
@@ -77,6 +77,7 @@ def _entries(pop: Population) -> list[ReportEntry]:
             Sex(row.get("sex") or "U"),
             row.get("birth_year")
             or (int(row["birth_date"][:4]) if row.get("birth_date") else None),
+            report_regions(row.get("hometown"), row.get("dialect"), row.get("missing_place")),
         )
         for row in pop.missing
     ]
@@ -127,10 +128,16 @@ def pinyin_exact(queries: list[Query], entries: list[ReportEntry]) -> list[list[
     return [by_key.get(_pinyin(q.names[0]), [])[:50] if q.names else [] for q in queries]
 
 
-def xunqin_ranker(*, with_sex_and_year: bool) -> Ranker:
-    """xunqin's name search, optionally told the sex and estimated birth year."""
+def xunqin_ranker(*, with_sex_and_year: bool, with_hometown: bool = True) -> Ranker:
+    """xunqin's name search, optionally told the sex and estimated birth year.
+
+    The accent heard always chooses the dialect rules; ``with_hometown`` also lets it
+    favour reports from the provinces it points to (names only, without it).
+    """
 
     def rank(queries: list[Query], entries: list[ReportEntry]) -> list[list[str]]:
+        if not with_hometown:
+            entries = [replace(e, regions=frozenset()) for e in entries]
         searcher = NameSearcher(entries)
         out: list[list[str]] = []
         for q in queries:
@@ -299,14 +306,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, Any] = {"seed": args.seed}
     results["names_10k"] = run_size(
         10_000, args.queries, args.seed,
-        {"xunqin": xunqin_ranker(with_sex_and_year=False), **BASELINES},
+        {"xunqin": xunqin_ranker(with_sex_and_year=False, with_hometown=False),
+         "xunqin + accent's provinces": xunqin_ranker(with_sex_and_year=False), **BASELINES},
     )  # fmt: skip
     results["index_vs_brute_force"] = index_against_brute_force(10_000, 300, args.seed + 1)
     if not args.skip_large:
         results["names_100k"] = run_size(
             100_000, args.queries, args.seed + 2,
-            {"xunqin": xunqin_ranker(with_sex_and_year=False),
-             "xunqin + sex + birth year": xunqin_ranker(with_sex_and_year=True), **BASELINES},
+            {"xunqin": xunqin_ranker(with_sex_and_year=False, with_hometown=False),
+             "xunqin + sex + birth year": xunqin_ranker(with_sex_and_year=True,
+                                                        with_hometown=False),
+             "xunqin + sex + birth year + accent's provinces":
+                 xunqin_ranker(with_sex_and_year=True), **BASELINES},
         )  # fmt: skip
         results["index_latency"] = index_latency(args.latency_reports, 1000, args.seed + 3)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,10 @@
 """Searching reports by a name as heard, with the speaker's accent, sex and birth year.
 
-The name index finds every report whose names match at the 小名/partial level or
-better; the hits are then ranked by how much the name agreement says (its level, and
-how rare the shared name is), and by sex and birth year when the officer gives them.
+The name index finds the reports whose names match at the 小名/partial level or better;
+the hits are then ranked by how much the name agreement says (its level, and how rare
+the shared name is), and by what else the officer knows: sex, an estimated birth year,
+and the accent heard against the report's hometown. Those also decide which of many
+equally named reports the index compares first (a 小名 such as 阿明 fits thousands).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from matching.names import (
     fold_name,
     parse_nickname,
     regions_from_text,
+    split_name,
 )
 from records import Database, MissingReport, Sex
 
@@ -47,6 +50,17 @@ class ReportEntry:
     names: tuple[str, ...]
     sex: Sex
     birth_year: int | None
+    regions: frozenset[str] = frozenset()
+    """Provinces the person is from (hometown, dialect, where last seen); may be empty."""
+
+
+def report_regions(*texts: str | None) -> frozenset[str]:
+    """The provinces a report's hometown, dialect and last-seen place point to."""
+    out: set[str] = set()
+    for text in texts:
+        if text:
+            out |= regions_from_text(text)
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -73,11 +87,48 @@ def _level_weight(comparison: NameComparison) -> float:
     left = fold_name(comparison.left or "")
     right = fold_name(comparison.right or "")
     shorter, longer = sorted((left, right), key=len)
-    if comparison.level is NameLevel.NICKNAME_OR_PARTIAL and len(shorter) >= 2:
+    if comparison.level is not NameLevel.NICKNAME_OR_PARTIAL or not shorter:
+        return weight
+    if len(shorter) >= 2:
         # Two or more characters kept in order (刘建 / 刘建华, 建华 / 刘建华) say much more
         # than a one-character 小名 core (阿华 / 刘建华).
         if _is_subsequence(shorter, longer) and not parse_nickname(shorter):
             weight = 6.5
+    elif any(split.given == shorter for split in split_name(longer)):
+        # A lone 梅 is more likely the whole given name (李梅) than a part of one (李春梅).
+        weight = 5.0
+    return weight
+
+
+def _year_weight(gap: int) -> float:
+    """log2 of how much likelier a birth-year gap is for the same person than for two.
+
+    Estimated ages are rough (a confused old man may be put anywhere in a decade): the
+    same person's gap is taken as Laplace with a scale of four years, two people's as
+    spread over eighty. Never below -4: an estimate can be very wrong.
+    """
+    return max(-4.0, math.log2(80 / 8) - gap / (4 * math.log(2)))
+
+
+def attribute_weight(
+    entry: ReportEntry,
+    *,
+    sex: Sex = Sex.UNKNOWN,
+    birth_year: int | None = None,
+    regions: frozenset[str] = frozenset(),
+) -> float:
+    """What sex, birth year and the accent's regions say about a report, in log2 units;
+    0 for whatever either side does not know."""
+    weight = 0.0
+    if sex is not Sex.UNKNOWN and entry.sex is not Sex.UNKNOWN:
+        # Sex is rarely recorded wrongly: agreement halves the field, a clash rules out.
+        weight += 0.9 if sex is entry.sex else -5.0
+    if birth_year is not None and entry.birth_year is not None:
+        weight += _year_weight(abs(birth_year - entry.birth_year))
+    if regions and entry.regions:
+        # An accent points to about a tenth of the country, but accents are misjudged
+        # and people move: agreement counts for much, disagreement for a little.
+        weight += 2.0 if regions & entry.regions else -1.0
     return weight
 
 
@@ -88,8 +139,9 @@ def rank_weight(
     *,
     sex: Sex = Sex.UNKNOWN,
     birth_year: int | None = None,
+    regions: frozenset[str] = frozenset(),
 ) -> float:
-    """How strongly a hit fits: its name level, rarity, then sex and birth year."""
+    """How strongly a hit fits: its name level, rarity, then sex, birth year and region."""
     weight = _level_weight(comparison)
     if comparison.surname_share:
         # A shared 王 (7%) says less than a shared 覃: up to a bit and a half more.
@@ -99,12 +151,7 @@ def rank_weight(
     if comparison.right is not None:
         # Between equals, names that also look alike on paper come first.
         weight += fuzz.ratio(fold_name(query), fold_name(comparison.right)) / 100.0
-    if sex is not Sex.UNKNOWN and entry.sex is not Sex.UNKNOWN:
-        weight += 1.0 if sex is entry.sex else -6.0
-    if birth_year is not None and entry.birth_year is not None:
-        gap = abs(birth_year - entry.birth_year)
-        weight += 2.0 if gap <= 2 else 0.5 if gap <= 5 else -3.0 - min(gap, 30) / 10.0
-    return weight
+    return weight + attribute_weight(entry, sex=sex, birth_year=birth_year, regions=regions)
 
 
 class NameSearcher:
@@ -129,6 +176,9 @@ class NameSearcher:
             MissingReport.sex,
             MissingReport.birth_year,
             MissingReport.birth_date,
+            MissingReport.hometown,
+            MissingReport.dialect,
+            MissingReport.missing_place,
         )
         with database.session() as session:
             rows = session.execute(query).all()
@@ -138,8 +188,9 @@ class NameSearcher:
                 tuple(n for n in (name, *aliases) if n),
                 sex,
                 year or (birth_date.year if birth_date else None),
+                report_regions(hometown, dialect, place),
             )
-            for ref, name, aliases, sex, year, birth_date in rows
+            for ref, name, aliases, sex, year, birth_date, hometown, dialect, place in rows
         )
 
     def add(self, entry: ReportEntry) -> None:
@@ -164,13 +215,26 @@ class NameSearcher:
         if not any(n.strip() for n in names):
             raise ValueError("a name to search for is required")
         regions = regions_from_text(accent) if accent else frozenset()
-        # Headroom for re-ranking by sex and birth year beyond the name level.
-        hits = self._index.query(names, regions=regions, limit=max(200, 20 * k))
+        known = sex is not Sex.UNKNOWN or birth_year is not None or bool(regions)
+
+        def prior(refs: Sequence[str]) -> list[float]:
+            return [
+                attribute_weight(self._entries[ref], sex=sex, birth_year=birth_year,
+                                 regions=regions)
+                for ref in refs
+            ]  # fmt: skip
+
+        # Headroom for re-ranking beyond the name level.
+        hits = self._index.query(
+            names, regions=regions, limit=max(200, 20 * k), prior=prior if known else None
+        )
         ranked = []
         for hit in hits:
             entry = self._entries[hit.record_id]
             query = hit.comparison.left or names[0]
-            weight = rank_weight(hit.comparison, query, entry, sex=sex, birth_year=birth_year)
+            weight = rank_weight(
+                hit.comparison, query, entry, sex=sex, birth_year=birth_year, regions=regions
+            )
             ranked.append((weight, entry, hit.comparison))
         ranked.sort(key=lambda item: (-item[0], item[1].ref))
         return [

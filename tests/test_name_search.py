@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from matching.name_search import NameSearcher, ReportEntry
+from matching.name_search import NameSearcher, ReportEntry, _year_weight, report_regions
 from records import Sex
 
 
@@ -66,3 +66,41 @@ def test_re_adding_a_report_replaces_its_names(searcher: NameSearcher) -> None:
     searcher.add(ReportEntry("M8", ("王建华",), Sex.MALE, 1980))
     assert len(searcher) == 8
     assert [h.ref for h in searcher.search("王伟", k=5)] == []
+
+
+def test_the_accent_favours_reports_from_its_provinces() -> None:
+    searcher = NameSearcher(
+        [
+            ReportEntry("GD", ("李梅",), Sex.FEMALE, 1970, report_regions("广东省广州市")),
+            ReportEntry("SC", ("陈梅",), Sex.FEMALE, 1970, report_regions(None, "西南官话")),
+        ]
+    )
+    assert [h.ref for h in searcher.search("梅", accent="四川口音", k=2)] == ["SC", "GD"]
+    assert [h.ref for h in searcher.search("梅", accent="广东口音", k=2)] == ["GD", "SC"]
+
+
+def test_sex_and_birth_year_reach_past_hundreds_of_equal_names() -> None:
+    # 400 women called X梅 born in 1950 were added first; a query with limits of a few
+    # hundred would never compare the man born in 1990 without the attribute prior.
+    surnames = [chr(c) for c in range(0x4E00, 0x4E00 + 2000)]
+    entries = [ReportEntry(f"W{i}", (s + "梅",), Sex.FEMALE, 1950) for i, s in enumerate(surnames)]
+    entries = [e for e in entries if e.names[0] != "姬梅"][:400]
+    searcher = NameSearcher([*entries, ReportEntry("M", ("姬梅",), Sex.MALE, 1990)])
+    hits = searcher.search("梅", sex=Sex.MALE, birth_year=1991, k=1)
+    assert hits[0].ref == "M"
+
+
+@pytest.mark.parametrize(("gap", "expected"), [(0, 3.32), (4, 1.88), (9, 0.08), (30, -4.0)])
+def test_the_birth_year_weight_falls_with_the_gap_and_floors(gap: int, expected: float) -> None:
+    assert _year_weight(gap) == pytest.approx(expected, abs=0.01)
+
+
+def test_report_regions_read_hometown_dialect_and_place() -> None:
+    assert report_regions("四川", "冀鲁官话", "湖南省长沙市火车站") == {
+        "四川",
+        "河北",
+        "山东",
+        "天津",
+        "湖南",
+    }
+    assert report_regions(None, "", "大山里") == frozenset()

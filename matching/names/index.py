@@ -14,7 +14,7 @@ Removal leaves a tombstone; everything is rebuilt when tombstones outnumber reco
 from __future__ import annotations
 
 from array import array
-from collections.abc import Collection, Hashable, Iterable
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from typing import Generic, NamedTuple, TypeVar
 
 import numpy as np
@@ -28,13 +28,25 @@ from matching.names.regions import resolve_regions
 
 K = TypeVar("K", bound=Hashable)
 
-# Key kinds (see keys.py) in the order a query opens them: whole-name matches, then
-# partial names, then single syllables and 小名 cores, which touch the most records.
+# Key kinds (see keys.py) in the order a query opens them: the same name, the same sound,
+# other whole-name matches (dialect, near sound), then partial names, then single
+# syllables and 小名 cores, which touch the most records.
 _TIERS = (
-    frozenset({"x", "p", "e", "ll", "lh", "t"}),
+    frozenset({"x"}),
+    frozenset({"s"}),
+    frozenset({"p", "e", "ll", "lh", "t"}),
     frozenset({"q", "d"}),
     frozenset({"g", "n", "b"}),
 )
+_SINGLE_LEVEL = frozenset({0, 3, 4})
+"""Tiers whose new hits all share one level: EXACT (the folded name is the key), and
+NICKNAME_OR_PARTIAL (the partial tiers: whole-name matches were found before them)."""
+
+_COMPARE_BUDGET = 1500
+"""Most records a whole-name sound tier compares (or four times the limit, if more): at a
+million records the loose sound classes of a common two-syllable name (肖伟: xiao/jiao/
+qiao, wei/hui/...) reach thousands, each costing tens of microseconds to compare. Those
+sharing the most keys with the query, the closest in sound, are kept."""
 
 _MERGE_AT = 1 << 16
 """Postings buffered before they are merged into the sorted arrays."""
@@ -122,16 +134,26 @@ class NameIndex(Generic[K]):
         regions: Collection[str] = (),
         limit: int = 20,
         max_level: NameLevel = NameLevel.NICKNAME_OR_PARTIAL,
+        prior: Callable[[Sequence[K]], Sequence[float]] | None = None,
     ) -> list[NameHit[K]]:
         """Records whose names match ``names`` at ``max_level`` or better, best first.
 
-        ``regions`` are the speaker's regions, as for :func:`compare_names`. Ties keep
-        the order in which records were added. Keys are looked up in tiers: whole-name
-        keys (same name, same sound, dialect, near sound) first, then partial-name keys,
-        then single-syllable and 小名 keys; a tier is only opened while fewer than
-        ``limit`` hits are in hand, since no hit of a later tier can rank above one of an
-        earlier tier. With a ``limit`` above the number of matches every record at
-        NICKNAME_OR_PARTIAL or better is found.
+        ``regions`` are the speaker's regions, as for :func:`compare_names`. Keys are
+        looked up in tiers: whole-name keys (same name; same sound; dialect and near sound)
+        first, then partial-name keys, then single-syllable and 小名 keys; a tier is only
+        opened while fewer than ``limit`` hits are in hand, since no hit of a later tier
+        can rank above one of an earlier tier.
+
+        The new hits of the exact tier are all EXACT and those of the partial tiers all
+        NICKNAME_OR_PARTIAL, so such a tier is compared only until ``limit`` hits are in
+        hand: a one-character 小名 core (阿明) can touch a tenth of a million records, and
+        comparing them all would take seconds. Its records are tried most promising first:
+        by ``prior`` (the caller's
+        score of a record on other evidence, such as sex and birth year; higher first),
+        then by how many of the query's keys they share. Ties keep the order in which
+        records were added. A whole-name sound tier compares at most
+        ``max(1500, 4 * limit)`` records, chosen the same way. With a ``limit`` above the
+        number of matches every record at NICKNAME_OR_PARTIAL or better is found.
         """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
@@ -140,18 +162,29 @@ class NameIndex(Generic[K]):
         if len(self._new_keys) > _MERGE_AT:
             self._merge()  # keep lookups a binary search, not a scan of a large buffer
         hits: list[tuple[NameLevel, int, NameComparison]] = []
-        seen: set[int] = set()
+        seen = np.empty(0, dtype=np.int64)
         keys = probe_keys(query)
-        for tier in _TIERS:
+        for tier_no, tier in enumerate(_TIERS):
             tier_keys = {k for k in keys if k.split(":", 1)[0].rstrip("0123456789") in tier}
-            for slot in sorted(self._candidates_for(tier_keys) - seen):
-                seen.add(slot)
+            slots, shared = self._counted_candidates(tier_keys)
+            fresh = ~np.isin(slots, seen, assume_unique=True)
+            slots, shared = slots[fresh], shared[fresh]
+            seen = np.union1d(seen, slots)
+            one_level = tier_no in _SINGLE_LEVEL
+            budget = max(_COMPARE_BUDGET, 4 * limit)
+            if (one_level and len(slots) > limit - len(hits)) or len(slots) > budget:
+                slots = self._promising_first(slots, shared, prior)
+            if not one_level:
+                slots = slots[:budget]
+            for slot in slots.tolist():
                 record_names = self._names[slot]
                 if record_names is None:
                     continue
                 comparison = compare_names(query, record_names, speaker_regions=regions)
                 if comparison.level is not NameLevel.NULL and comparison.level <= max_level:
                     hits.append((comparison.level, slot, comparison))
+                    if one_level and len(hits) >= limit:
+                        break
             if len(hits) >= limit:
                 break
         hits.sort(key=lambda hit: (hit[0], hit[1]))
@@ -162,24 +195,51 @@ class NameIndex(Generic[K]):
                 out.append(NameHit(record_id, comparison))
         return out
 
-    def _candidates(self, names: list[str]) -> set[int]:
-        return self._candidates_for(probe_keys(names))
+    def _promising_first(
+        self,
+        slots: npt.NDArray[np.int64],
+        shared: npt.NDArray[np.int64],
+        prior: Callable[[Sequence[K]], Sequence[float]] | None,
+    ) -> npt.NDArray[np.int64]:
+        """``slots`` reordered: highest prior, then most shared keys, then oldest."""
+        live = np.fromiter((self._ids[s] is not None for s in slots.tolist()), bool, len(slots))
+        slots, shared = slots[live], shared[live]
+        if prior is None:
+            order = np.lexsort((slots, -shared))
+        else:
+            ids = [rid for rid in (self._ids[s] for s in slots.tolist()) if rid is not None]
+            scores = np.asarray(prior(ids), dtype=np.float64)
+            if scores.shape != slots.shape:
+                raise ValueError(f"prior gave {scores.shape} scores for {slots.shape} records")
+            order = np.lexsort((slots, -shared, -scores))
+        return slots[order]
 
-    def _candidates_for(self, keys: set[str]) -> set[int]:
+    def _candidates(self, names: list[str]) -> set[int]:
+        return set(self._counted_candidates(probe_keys(names))[0].tolist())
+
+    def _counted_candidates(
+        self, keys: set[str]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Slots sharing a key with ``keys`` (sorted, unique) and how many keys each shares."""
         wanted = np.array(sorted({_hash(k) for k in keys}), dtype=np.int64)
-        found: set[int] = set()
+        empty = np.empty(0, dtype=np.int64)
         if len(wanted) == 0:
-            return found
+            return empty, empty
+        parts: list[npt.NDArray[np.int64]] = []
         left = np.searchsorted(self._keys, wanted, side="left")
         right = np.searchsorted(self._keys, wanted, side="right")
         for lo, hi in zip(left.tolist(), right.tolist(), strict=True):
             if hi > lo:
-                found.update(self._slots[lo:hi].tolist())
+                parts.append(self._slots[lo:hi].astype(np.int64))
         if len(self._new_keys):
             pending = np.frombuffer(self._new_keys, dtype=np.int64)
             match = np.isin(pending, wanted)
-            found.update(np.frombuffer(self._new_slots, dtype=np.int32)[match].tolist())
-        return found
+            parts.append(np.frombuffer(self._new_slots, dtype=np.int32)[match].astype(np.int64))
+        if not parts:
+            return empty, empty
+        # Each (key, record) posting is filed once, so a count is the number of keys shared.
+        slots, counts = np.unique(np.concatenate(parts), return_counts=True)
+        return slots, counts.astype(np.int64)
 
     def _file(self, slot: int, names: tuple[str, ...]) -> None:
         for key in blocking_keys(names):

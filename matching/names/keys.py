@@ -9,6 +9,7 @@ agreement is deliberately not keyed: a shared 王 would touch 7% of all records.
 Kinds of key (prefix):
 
 * ``x:`` the folded name (exact);
+* ``s:`` a full reading of every syllable (same length, the same sound);
 * ``p:`` the sound classes of every syllable (same length, sounding alike);
 * ``q:`` / ``d:`` dialect classes of every syllable / with one syllable or the surname
   left out (partial names match at DIALECT_OTHER at most, so the finer classes do);
@@ -34,10 +35,15 @@ MAX_COMBINATIONS = 256
 with many readings) the rest are dropped, and such a name may be missed by near-sound."""
 
 
-def _combos(positions: Sequence[Position], *, dialect: bool = False) -> list[tuple[str, ...]]:
-    """Combinations of sound classes, one per position: loosest, or dialect-only."""
+def _combos(
+    positions: Sequence[Position], *, dialect: bool = False, strong: bool = False
+) -> list[tuple[str, ...]]:
+    """Combinations of sound classes, one per position: loosest, or dialect-only; or of
+    the full readings (``strong``)."""
     out: list[tuple[str, ...]] = []
-    classes = (sorted(p.dialect if dialect else p.coarse) for p in positions)
+    classes = (
+        sorted(p.strong if strong else p.dialect if dialect else p.coarse) for p in positions
+    )
     for combo in product(*classes):
         out.append(combo)
         if len(out) >= MAX_COMBINATIONS:
@@ -90,6 +96,8 @@ def _common(form: NameForm) -> Iterator[str]:
     yield "x:" + form.key
     if form.nickname is not None and form.nickname.kind is NicknameKind.BIRTH_ORDER:
         yield f"b:{form.nickname.birth_rank}"
+    for combo in _combos(form.positions, strong=True):
+        yield "s:" + _join(combo)
     for combo in _combos(form.positions):
         yield "p:" + _join(combo)
 

@@ -114,3 +114,53 @@ def test_keys_do_not_depend_on_regions() -> None:
     assert probe_keys(names) == probe_keys(names, regions=["上海"])
     assert blocking_keys([]) == set()
     assert blocking_keys(["无名氏", None]) == set()
+
+
+def test_a_small_limit_keeps_the_best_levels(
+    index: NameIndex[int], generated_records: list[list[str]]
+) -> None:
+    # Tiers are opened and cut short in level order, so the hits kept under a small limit
+    # are the best levels brute force finds.
+    rng = random.Random(12)
+    for n, query in enumerate(rng.sample(generated_records, 30)):
+        regions = REGION_CHOICES[n % len(REGION_CHOICES)]
+        want = sorted(_brute_force(query, generated_records, regions).values())[:10]
+        hits = index.query(query, regions=regions, limit=10)
+        assert [hit.comparison.level for hit in hits] == want, query
+
+
+def test_the_prior_decides_which_equal_partial_matches_are_compared() -> None:
+    index: NameIndex[str] = NameIndex()
+    surnames = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+    for i, surname in enumerate(surnames):
+        index.add(f"r{i}", [surname + "梅"])
+    index.add("wanted", ["姬梅"])
+    plain = index.query(["梅"], limit=3)
+    assert "wanted" not in {hit.record_id for hit in plain}  # the newest record comes last
+    hits = index.query(["梅"], limit=3, prior=lambda ids: [float(i == "wanted") for i in ids])
+    assert "wanted" in {hit.record_id for hit in hits}
+    assert {hit.comparison.level for hit in hits} == {NameLevel.NICKNAME_OR_PARTIAL}
+    with pytest.raises(ValueError, match="scores"):
+        index.query(["梅"], limit=3, prior=lambda ids: [1.0])
+
+
+def test_a_large_sound_tier_is_compared_within_a_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import matching.names.index as index_module
+
+    index: NameIndex[int] = NameIndex()
+    names = ["肖伟", "萧伟", "焦伟", "乔伟", "肖辉", "萧慧", "焦维", "乔卫", "邱伟", "肖威"] * 5
+    for i, name in enumerate(names):
+        index.add(i, [name])
+    compared = []
+
+    def counting(*args: object, **kwargs: object) -> object:
+        compared.append(1)
+        return compare_names(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index_module, "_COMPARE_BUDGET", 8)
+    monkeypatch.setattr(index_module, "compare_names", counting)
+    hits = index.query(["焦慧"], limit=1)
+    assert len(compared) <= 2 * 8  # the sound tier within its budget, the exact tier empty
+    assert hits and hits[0].comparison.level <= NameLevel.NEAR_SOUND

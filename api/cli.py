@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.services import Services
 from api.settings import Settings, get_settings
 from indexes import FaceIntakeError, SeveralFacesFoundError
-from records import CandidateStatus, RecordsError, Sex, Side
+from records import CandidateStatus, FoundStatus, MissingStatus, RecordsError, Sex, Side
 
 app = typer.Typer(
     name="xunqin",
@@ -180,13 +180,23 @@ def search_photo(
     ),
     k: Annotated[int, typer.Option(min=1, max=100)] = 10,
     face_no: Annotated[int | None, typer.Option(help="which face, if several")] = None,
+    sex: Annotated[str | None, typer.Option(help="M/F or 男/女; unknown sex passes")] = None,
+    region: Annotated[
+        str | None, typer.Option(help="where missing (or found), e.g. 四川 or 南充市")
+    ] = None,
+    hometown: Annotated[str | None, typer.Option(help="the hometown, e.g. 四川")] = None,
+    station: Annotated[str | None, typer.Option(help="a station (found persons)")] = None,
 ) -> None:
-    """The records whose faces are nearest the face in PHOTO, as JSON."""
+    """The open records whose faces are nearest the face in PHOTO, one hit a person, as JSON."""
+    from matching.face_indexes import FaceFilter
     from matching.search import search_by_photo
+    from records.importing import parse_sex
 
     services = _services()
     try:
         data = photo.read_bytes()
+        where = FaceFilter(sex=parse_sex(sex) if sex else None, region=region,
+                           hometown=hometown, station=station)  # fmt: skip
         result = search_by_photo(
             services.database,
             services.face_model,
@@ -195,10 +205,13 @@ def search_photo(
             side=side,
             k=k,
             face_no=face_no,
+            where=where,
             limits=services.image_limits,
         )
     except OSError as error:
         raise _fail(f"cannot read {photo}: {error.strerror}") from error
+    except (ValueError, RecordsError) as error:
+        raise _fail(str(error)) from error
     except SeveralFacesFoundError as error:
         typer.echo(
             json.dumps({"error": "several_faces", "faces": [f.__dict__ for f in error.faces]})
@@ -218,6 +231,7 @@ def search_photo(
                     {
                         "ref": h.ref,
                         "name": h.name,
+                        "photo_id": h.photo_id,
                         "distance": round(h.distance, 4),
                         "level": h.evidence.level,
                         "weight": h.evidence.weight,
@@ -252,6 +266,56 @@ def search_name(
     finally:
         services.close()
     typer.echo(json.dumps([hit.__dict__ for hit in hits], ensure_ascii=False))
+
+
+_CLOSED = {Side.MISSING: MissingStatus.CLOSED, Side.FOUND: FoundStatus.CLOSED}
+_OPEN = {Side.MISSING: MissingStatus.OPEN, Side.FOUND: FoundStatus.IN_CARE}
+
+
+def _set_status(side: Side, ref: str, status: str | None, actor: str, default: str) -> None:
+    from matching.face_indexes import set_record_status
+
+    services = _services()
+    try:
+        enum_type = MissingStatus if side is Side.MISSING else FoundStatus
+        try:
+            new = enum_type(status or default)
+        except ValueError as error:
+            choices = ", ".join(s.value for s in enum_type)
+            raise _fail(f"{side.value} status must be one of {choices}") from error
+        record = set_record_status(services.database, services.face_indexes, side, ref, new,
+                                   actor=actor)  # fmt: skip
+    except RecordsError as error:
+        raise _fail(str(error)) from error
+    finally:
+        services.close()
+    typer.echo(json.dumps({"side": side.value, "ref": record.ref, "status": record.status.value}))
+
+
+@app.command()
+def close(
+    ref: Annotated[str, typer.Argument(help="the record's reference")],
+    kind: Annotated[KindOption, typer.Option("--kind", help="missing or found")],
+    status: Annotated[
+        str | None,
+        typer.Option(help="reunited or closed (missing); identified or closed (found)"),
+    ] = None,
+    actor: Annotated[str, typer.Option(help="who is closing, for the audit log")] = "cli",
+) -> None:
+    """Close a case: it leaves face search, re-matching and the candidate lists."""
+    side = Side(kind.value)
+    _set_status(side, ref, status, actor, _CLOSED[side].value)
+
+
+@app.command()
+def reopen(
+    ref: Annotated[str, typer.Argument(help="the record's reference")],
+    kind: Annotated[KindOption, typer.Option("--kind", help="missing or found")],
+    actor: Annotated[str, typer.Option(help="who is reopening, for the audit log")] = "cli",
+) -> None:
+    """Reopen a closed case: it is searched and matched again."""
+    side = Side(kind.value)
+    _set_status(side, ref, None, actor, _OPEN[side].value)
 
 
 @app.command()

@@ -11,7 +11,9 @@ from records import (
     Candidate,
     CandidateStatus,
     FoundPerson,
+    FoundStatus,
     MissingReport,
+    MissingStatus,
     Photo,
     PhotoStatus,
     Sex,
@@ -198,6 +200,23 @@ class FoundPublic(_PersonPublic):
         )  # fmt: skip
 
 
+class MissingStatusUpdate(BaseModel):
+    """Where a report stands now. Only ``open`` reports are searched and matched."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: MissingStatus
+
+
+class FoundStatusUpdate(BaseModel):
+    """Where a found person's case stands now; ``identified`` and ``closed`` cases are no
+    longer searched or matched (a person who has ``left`` care still is)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: FoundStatus
+
+
 class MissingsPublic(BaseModel):
     """A page of reports."""
 
@@ -286,10 +305,11 @@ class FaceBoxPublic(BaseModel):
 
 
 class PhotoHitPublic(BaseModel):
-    """A record whose face is near the query face."""
+    """A record whose face is near the query face (its nearest face, one hit a record)."""
 
     ref: str
     name: str | None
+    photo_id: int | None = Field(default=None, description="the photo of the nearest face")
     distance: float
     level: str
     weight: float

@@ -1,7 +1,7 @@
 """The service's parts built from the settings, once, for the CLI and the API alike.
 
 Heavy parts (the face model, the FAISS indexes) are built on first use, not when the
-container is made.
+container is made; the API's start-up builds them at once.
 """
 
 from __future__ import annotations
@@ -21,11 +21,24 @@ from records.photo_store import PhotoStore
 
 
 class Services:
-    """Database, photo store, face model, face indexes and ingestor for one home."""
+    """Database, photo store, face model, face indexes and ingestor for one home.
 
-    def __init__(self, settings: Settings, *, face_model: FaceModel | None = None) -> None:
+    ``search_threads`` is how many threads FAISS may use for a search, set once here and
+    applied by the face indexes in every thread that searches: 1 (the default) suits a
+    service answering single queries at once on few cores; None leaves FAISS's default
+    (every core).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        face_model: FaceModel | None = None,
+        search_threads: int | None = 1,
+    ) -> None:
         self.settings = settings
         self._face_model = face_model
+        self._search_threads = search_threads
         self._name_searcher: NameSearcher | None = None
         self._name_version: tuple[object, ...] | None = None
 
@@ -44,9 +57,18 @@ class Services:
     @cached_property
     def face_indexes(self) -> FaceIndexes:
         """Both face indexes, checked against the store."""
-        indexes = FaceIndexes(self.settings.index_dir, model=self.face_model.name)
+        indexes = FaceIndexes(
+            self.settings.index_dir,
+            model=self.face_model.name,
+            search_threads=self._search_threads,
+        )
         indexes.open(self.database)
         return indexes
+
+    @cached_property
+    def photo_store(self) -> PhotoStore:
+        """The photo files."""
+        return PhotoStore(self.settings.photos_dir)
 
     @cached_property
     def image_limits(self) -> ImageLimits:
@@ -60,7 +82,7 @@ class Services:
         """Imports and photo intake."""
         return Ingestor(
             self.database,
-            PhotoStore(self.settings.photos_dir),
+            self.photo_store,
             self.face_model,
             self.face_indexes,
             image_limits=self.image_limits,
@@ -86,6 +108,8 @@ class Services:
         return self._name_searcher
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Save what the face indexes have not saved yet, and release the database."""
+        if "face_indexes" in self.__dict__:
+            self.face_indexes.flush()
         if "database" in self.__dict__:
             self.database.dispose()

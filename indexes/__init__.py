@@ -21,6 +21,7 @@ from indexes.face_index import (
     IndexKind,
     Neighbour,
     PersonNeighbour,
+    set_search_threads,
 )
 from indexes.faces import (
     DetectedFace,
@@ -59,4 +60,5 @@ __all__ = [
     "SeveralFacesFoundError",
     "decode_image",
     "detect_faces",
+    "set_search_threads",
 ]

@@ -128,6 +128,19 @@ def _faiss() -> Any:
     return faiss
 
 
+def set_search_threads(threads: int) -> None:
+    """How many OpenMP threads FAISS may use in searches made from the calling thread.
+
+    FAISS spreads one query over every core by default, which pays for large batches but
+    makes concurrent single queries (a web service's) fight over the cores. OpenMP keeps
+    this setting per thread (threads started later begin with the default), so a service
+    calls this in each thread that searches; ``FaceIndexes`` does, given ``search_threads``.
+    """
+    if threads < 1:
+        raise ValueError(f"threads must be positive, got {threads}")
+    _faiss().omp_set_num_threads(threads)
+
+
 def _int_array(values: ArrayLike, what: str) -> NDArray[np.int64]:
     array = np.asarray(values)
     if array.size and array.dtype.kind not in "iu":
@@ -216,14 +229,27 @@ class FaceIndex:
 
     def owners(self, ids: ArrayLike) -> NDArray[np.int64]:
         """The owner (person) of each of ``ids``; ``ValueError`` if one is not stored."""
-        id_array = _int_array(ids, "ids")
+        return self._owners[self._aligned_slots(_int_array(ids, "ids"))]
+
+    def entries(self) -> tuple[NDArray[np.int64], NDArray[np.int64], dict[str, NDArray[np.int32]]]:
+        """Every stored id with its owner and attributes, in insertion order (copies).
+
+        What a caller compares with its own records to find what has changed.
+        """
+        alive = self._alive
+        attributes = {name: self._attrs[row, alive] for row, name in enumerate(self.attributes)}
+        return self._ids[alive], self._owners[alive], attributes
+
+    def _aligned_slots(self, id_array: NDArray[np.int64]) -> NDArray[np.intp]:
+        """The alive slot of each id, in order; ``ValueError`` if one is not stored."""
         slots = self._slots_of(id_array)
         order = np.argsort(self._ids[slots])
         stored = self._ids[slots][order]
         at = np.searchsorted(stored, id_array)
         if np.any(at >= len(stored)) or np.any(stored[np.minimum(at, len(stored) - 1)] != id_array):
             raise ValueError("some ids are not in the index")
-        return self._owners[slots[order[at]]]
+        aligned: NDArray[np.intp] = slots[order[at]]
+        return aligned
 
     def _new_faiss_index(self, kind: IndexKind) -> Any:
         faiss = _faiss()
@@ -346,6 +372,41 @@ class FaceIndex:
         if target is not self._kind or self._too_many_dead():
             self._rebuild(target)
         return len(slots)
+
+    def remove_owners(self, owners: ArrayLike) -> int:
+        """Remove every vector of these owners (a person's photos); returns how many."""
+        owner_array = _int_array(owners, "owners")
+        if len(owner_array) == 0 or self._n_alive == 0:
+            return 0
+        slots = np.flatnonzero(np.isin(self._owners, owner_array) & self._alive)
+        return self.remove(self._ids[slots])
+
+    def update(
+        self,
+        ids: ArrayLike,
+        *,
+        owners: ArrayLike | None = None,
+        attributes: Mapping[str, ArrayLike] | None = None,
+    ) -> None:
+        """Change the owner or some attributes of stored vectors; the vectors stay as they are.
+
+        Attributes left out of ``attributes`` keep their values. ``ValueError`` if an id
+        is not stored. Cheap at any size: nothing is rebuilt.
+        """
+        id_array = _int_array(ids, "ids")
+        if len(np.unique(id_array)) != len(id_array):
+            raise ValueError("ids must be unique")
+        slots = self._aligned_slots(id_array)
+        owner_array = None if owners is None else _int_array(owners, "owners")
+        if owner_array is not None and owner_array.shape[0] != id_array.shape[0]:
+            raise ValueError(f"{owner_array.shape[0]} owners for {id_array.shape[0]} vectors")
+        rows = self._attribute_rows(attributes, len(id_array))
+        if owner_array is not None:
+            self._owners[slots] = owner_array
+        for name in attributes or {}:
+            column = self.attributes.index(name)
+            self._attrs[column, slots] = rows[column]
+        self._selections.clear()
 
     def compact(self) -> None:
         """Drop the tombstones now, rebuilding the HNSW graph without them."""

@@ -3,10 +3,11 @@
 ``<name>`` is a zip archive (stored, not compressed) holding ``sidecar.json``, the FAISS
 index as ``index.faiss`` and the per-vector arrays as ``.npy`` members; ``<name>.json``
 is the same sidecar beside it, for people and tools. Both are written to a temporary
-file and renamed into place, so each is either the old file or the new one. The sidecar
-carries a random ``generation`` that the container repeats: a crash between the two
-renames leaves a pair that disagrees, which loading reports as ``IndexCorruptError``
-(the caller then rebuilds from the store, which is the truth).
+file, synced, and renamed into place (the folder is synced too), so each is either the
+old file or the new one. The sidecar carries a random ``generation`` that the container
+repeats: a crash between the two renames leaves a pair that disagrees, which loading
+reports as ``IndexCorruptError`` (the caller then rebuilds from the store, which is the
+truth).
 
 FAISS reads and writes through callbacks on the archive's streams, so saving or loading
 a large index never holds a second copy of it in memory.
@@ -55,6 +56,21 @@ def atomic_write(target: Path, write: Callable[[Path], object]) -> None:
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+    _fsync_folder(target.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` survive a power cut, where folders can be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open a folder; its renames are journalled anyway
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse to sync a folder; the rename itself is atomic
+    finally:
+        os.close(fd)
 
 
 def write_container(

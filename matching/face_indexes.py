@@ -1,32 +1,198 @@
 """The two face indexes (reports' faces and found persons' faces), kept in step with the store.
 
-Index files live beside the database. On opening, each index is checked against the
-store's searchable faces and whatever differs is rebuilt, so a lost or stale file is
-never a lost face.
+Each vector in an index carries its owner (the report's or found person's id) and the
+facts a search can be restricted by (``FACE_ATTRIBUTES``: sex, the province and city of
+the place where the person went missing or was found, those of the hometown, and the
+found person's station), so a search filters inside FAISS and answers per person.
+
+The store is the truth. Index files live beside the database; on opening, each index is
+compared with the store's searchable faces of open cases (ids, owners and attributes)
+and whatever differs is redone, so a lost, stale or half-saved file is never a lost
+face. Changes are saved in batches: ``flush`` writes what is unsaved (closing the
+services does), and so does reaching ``save_every`` unsaved changes. A crash in
+between loses nothing the next opening does not redo.
+
+``delete_photo`` and ``set_record_status`` change the store and then the index: a
+deleted photo's faces and a closed case's faces leave the search at once.
+
+A lock keeps changes, searches and saves from overlapping (FAISS allows concurrent
+searches but nothing alongside a change). ``search_threads`` caps FAISS's threads in
+every thread that searches (OpenMP's setting is per thread, so it is applied in each
+thread on its first search).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import unicodedata
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 
-from indexes import FaceIndex, IndexCorruptError, IndexModelMismatchError, Neighbour
-from records import Database, Side
-from records.repository import searchable_faces
+from indexes import (
+    UNKNOWN,
+    FaceIndex,
+    Filters,
+    IndexCorruptError,
+    IndexModelMismatchError,
+    Neighbour,
+    PersonNeighbour,
+    set_search_threads,
+)
+from matching.places import PlaceLevel, resolve_place
+from records import Database, FoundStatus, InvalidRecordError, MissingStatus, Sex, Side, repository
+from records.photo_store import PhotoStore
+from records.repository import (
+    FaceIndexRow,
+    PersonRecord,
+    audit,
+    face_embeddings,
+    face_index_rows,
+    set_status,
+)
 
 logger = logging.getLogger(__name__)
 
+FACE_ATTRIBUTES: Final = (
+    "sex",
+    "place_province",
+    "place_city",
+    "hometown_province",
+    "hometown_city",
+    "station",
+)
+"""The attributes stored with every face, in the index's order."""
+
+_SEX_CODES: Final = {Sex.MALE: 1, Sex.FEMALE: 2}
+Attributes = tuple[int, ...]
+
+
+def station_key(text: str | None) -> str | None:
+    """A station's name as compared: NFKC, case-folded, without spaces; None if empty."""
+    if text is None:
+        return None
+    key = "".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return key or None
+
+
+def station_code(key: str) -> int:
+    """A stable non-negative int32 for a station key (a hash: equal codes are re-checked)."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=4).digest()
+    return int.from_bytes(digest, "big") & 0x7FFF_FFFF
+
+
+def _place_codes(text: str | None) -> tuple[int, int]:
+    """The province and city codes (adcode prefixes, 51 and 5113) a text names, or UNKNOWN."""
+    place = resolve_place(text)
+    if place is None:
+        return UNKNOWN, UNKNOWN
+    city = int(place.city_code[:4]) if place.city_code else UNKNOWN
+    return int(place.adcode[:2]), city
+
+
+def face_attributes(row: FaceIndexRow) -> Attributes:
+    """The attribute values of a face, in ``FACE_ATTRIBUTES`` order."""
+    key = station_key(row.station)
+    return (
+        _SEX_CODES.get(row.sex, UNKNOWN),
+        *_place_codes(row.place),
+        *_place_codes(row.hometown),
+        UNKNOWN if key is None else station_code(key),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaceFilter:
+    """What a face search is restricted to; ``None`` leaves a fact free.
+
+    - ``sex``: a record of unknown sex passes (unknown is missing data, never a
+      disagreement);
+    - ``region``: where the report's subject went missing, or where the found person was
+      found, as text ("四川", "南充市", "陕西西安"): a province keeps its whole province, a
+      city or county keeps its city; records whose place cannot be read do not pass;
+    - ``hometown``: the same, for the hometown (stated, for a found person);
+    - ``station``: the found person's station, compared without case or spaces.
+    """
+
+    sex: Sex | None = None
+    region: str | None = None
+    hometown: str | None = None
+    station: str | None = None
+
+    def filters(self, side: Side) -> Filters:
+        """The index filters; ``InvalidRecordError`` for a place or station that cannot be used."""
+        filters: dict[str, Collection[int]] = {}
+        if self.sex is not None and self.sex is not Sex.UNKNOWN:
+            filters["sex"] = {_SEX_CODES[self.sex], UNKNOWN}
+        for field, prefix, text in (("region", "place", self.region),
+                                    ("hometown", "hometown", self.hometown)):  # fmt: skip
+            if text is None:
+                continue
+            place = resolve_place(text)
+            if place is None:
+                raise InvalidRecordError(f"{text!r} names no place we know", field=field)
+            province, city = _place_codes(text)
+            if place.level is PlaceLevel.PROVINCE or city == UNKNOWN:
+                filters[f"{prefix}_province"] = {province}
+            else:
+                filters[f"{prefix}_city"] = {city}
+        if self.station is not None:
+            if side is not Side.FOUND:
+                raise InvalidRecordError("only found persons have a station", field="station")
+            key = station_key(self.station)
+            if key is None:
+                raise InvalidRecordError("the station is empty", field="station")
+            filters["station"] = {station_code(key)}
+        return filters
+
+    def allows(self, row: FaceIndexRow, side: Side) -> bool:
+        """Whether a face's current facts pass the filter (the exact check after a search)."""
+        values = dict(zip(FACE_ATTRIBUTES, face_attributes(row), strict=True))
+        if not all(values[name] in allowed for name, allowed in self.filters(side).items()):
+            return False
+        return self.station is None or station_key(row.station) == station_key(self.station)
+
 
 class FaceIndexes:
-    """One FAISS index per side, for one embedding model."""
+    """One FAISS index per side, for one embedding model, in step with one store.
 
-    def __init__(self, folder: Path, *, model: str, dim: int = 128) -> None:
+    ``open`` must be called before anything changes the indexes: it names the store that
+    owners and attributes are read from. ``save_every`` unsaved changes write a side's
+    file; ``search_threads`` caps FAISS's threads per searching thread (None: FAISS's
+    default, every core).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        model: str,
+        dim: int = 128,
+        save_every: int = 1000,
+        search_threads: int | None = None,
+    ) -> None:
+        if save_every < 1:
+            raise ValueError(f"save_every must be positive, got {save_every}")
+        if search_threads is not None and search_threads < 1:
+            raise ValueError(f"search_threads must be positive, got {search_threads}")
         self.folder = folder
         self.model = model
         self.dim = dim
-        self._indexes = {side: FaceIndex(model=model, dim=dim) for side in Side}
+        self.save_every = save_every
+        self.search_threads = search_threads
+        self._thread = threading.local()
+        self._indexes = {side: self._new_index() for side in Side}
+        self._unsaved = dict.fromkeys(Side, 0)
+        self._database: Database | None = None
+        self._lock = threading.RLock()
+
+    def _new_index(self) -> FaceIndex:
+        return FaceIndex(model=self.model, dim=self.dim, attributes=FACE_ATTRIBUTES)
 
     def path(self, side: Side) -> Path:
         """The index file of one side."""
@@ -35,50 +201,235 @@ class FaceIndexes:
     def __getitem__(self, side: Side) -> FaceIndex:
         return self._indexes[side]
 
+    def unsaved(self, side: Side) -> int:
+        """How many changes to one side's index are not in its file yet."""
+        return self._unsaved[side]
+
+    # -- keeping in step ---------------------------------------------------------------
+
     def open(self, database: Database) -> dict[Side, int]:
         """Load the saved indexes and bring them in step with the store.
 
-        Returns, for each side, how many vectors had to be added or removed.
+        Returns, for each side, how many vectors had to be added, removed or updated.
         """
-        changes: dict[Side, int] = {}
-        for side in Side:
-            path = self.path(side)
-            if path.exists():
-                try:
-                    self._indexes[side] = FaceIndex.load(path, model=self.model)
-                except (IndexCorruptError, IndexModelMismatchError) as err:
-                    logger.warning("rebuilding the %s face index: %s", side.value, err)
-                    self._indexes[side] = FaceIndex(model=self.model, dim=self.dim)
-            changes[side] = self._sync(side, database)
-            if changes[side] or not path.exists():
-                self._indexes[side].save(path)
-        return changes
+        with self._lock:
+            self._database = database
+            changes: dict[Side, int] = {}
+            for side in Side:
+                path = self.path(side)
+                if path.exists():
+                    self._indexes[side] = self._load(side, path)
+                changes[side] = self._sync(side)
+                if changes[side] or not path.exists():
+                    self._save(side)
+            return changes
 
-    def _sync(self, side: Side, database: Database) -> int:
-        with database.session() as session:
-            rows = [row for row in searchable_faces(session, side) if row[2] == self.model]
+    def _load(self, side: Side, path: Path) -> FaceIndex:
+        try:
+            index = FaceIndex.load(path, model=self.model)
+        except (IndexCorruptError, IndexModelMismatchError) as err:
+            logger.warning("rebuilding the %s face index: %s", side.value, err)
+            return self._new_index()
+        if index.attributes != FACE_ATTRIBUTES or index.dim != self.dim:
+            logger.warning("rebuilding the %s face index: it was built for other attributes",
+                           side.value)  # fmt: skip
+            return self._new_index()
+        return index
+
+    def _require_database(self) -> Database:
+        if self._database is None:
+            raise RuntimeError("open the face indexes on a store before changing them")
+        return self._database
+
+    def _sync(self, side: Side, *, owners: Collection[int] | None = None) -> int:
+        """Redo what differs between the store and the index (for some owners, or all)."""
         index = self._indexes[side]
-        wanted = {row[0] for row in rows}
-        present = set(index.ids().tolist())
-        stale = present - wanted
-        missing = [row for row in rows if row[0] not in present]
+        ids, index_owners, columns = index.entries()
+        if owners is not None:
+            keep = np.isin(index_owners, np.fromiter(owners, dtype=np.int64))
+            ids, index_owners = ids[keep], index_owners[keep]
+            columns = {name: values[keep] for name, values in columns.items()}
+        attribute_rows = np.stack([columns[name] for name in FACE_ATTRIBUTES], axis=1)
+        present = {
+            int(face): (int(owner), tuple(int(v) for v in attrs))
+            for face, owner, attrs in zip(ids, index_owners, attribute_rows, strict=True)
+        }
+        with self._require_database().session() as session:
+            rows = face_index_rows(session, side, model=self.model, owners=owners)
+            wanted = {row.face_id: (row.owner_id, face_attributes(row)) for row in rows}
+            missing = [face for face in wanted if face not in present]
+            embeddings = face_embeddings(session, missing) if missing else {}
+        stale = [face for face in present if face not in wanted]
+        changed = [
+            face for face, entry in wanted.items() if face in present and present[face] != entry
+        ]
         if stale:
-            index.remove(np.fromiter(stale, dtype=np.int64))
+            index.remove(np.asarray(stale, dtype=np.int64))
         if missing:
-            vectors = np.stack([np.frombuffer(row[1], dtype=np.float32) for row in missing])
-            index.add([row[0] for row in missing], vectors, model=self.model)
-        if stale or missing:
-            logger.info("%s face index: %d added, %d removed", side.value, len(missing), len(stale))
-        return len(stale) + len(missing)
+            self._add_entries(
+                index,
+                missing,
+                np.stack(
+                    [np.frombuffer(embeddings[face][0], dtype=np.float32) for face in missing]
+                ),
+                [wanted[face] for face in missing],
+            )
+        if changed:
+            entries = [wanted[face] for face in changed]
+            index.update(changed, owners=[owner for owner, _ in entries],
+                         attributes=_columns(entries))  # fmt: skip
+        if stale or missing or changed:
+            logger.info("%s face index: %d added, %d removed, %d updated",
+                        side.value, len(missing), len(stale), len(changed))  # fmt: skip
+        return len(stale) + len(missing) + len(changed)
+
+    @staticmethod
+    def _add_entries(
+        index: FaceIndex,
+        ids: Sequence[int],
+        vectors: np.ndarray,
+        entries: Sequence[tuple[int, Attributes]],
+    ) -> None:
+        index.add(ids, vectors, owners=[owner for owner, _ in entries],
+                  attributes=_columns(entries))  # fmt: skip
+
+    def refresh_records(self, side: Side, record_ids: Iterable[int]) -> int:
+        """Bring the faces of these records in step with the store; returns the changes.
+
+        After a photo is deleted, a case closed or reopened, or a record's facts changed.
+        """
+        owners = set(record_ids)
+        if not owners:
+            return 0
+        with self._lock:
+            changes = self._sync(side, owners=owners)
+            self._changed(side, changes)
+            return changes
 
     def add(self, side: Side, ids: list[int], vectors: np.ndarray, *, model: str) -> None:
-        """Add new faces of one side (and save)."""
-        if ids:
-            self._indexes[side].add(ids, vectors, model=model)
-            self._indexes[side].save(self.path(side))
+        """Add new faces of one side; faces the store does not search are left out.
+
+        Owners and attributes are read from the store, which must hold the faces already.
+        """
+        if model != self.model:
+            raise IndexModelMismatchError(self.model, model)
+        if not ids:
+            return
+        with self._lock:
+            with self._require_database().session() as session:
+                rows = face_index_rows(session, side, model=self.model, face_ids=ids)
+            wanted = {row.face_id: (row.owner_id, face_attributes(row)) for row in rows}
+            keep = [i for i, face in enumerate(ids) if face in wanted]
+            if keep:
+                chosen = [ids[i] for i in keep]
+                self._add_entries(
+                    self._indexes[side],
+                    chosen,
+                    np.asarray(vectors)[keep],
+                    [wanted[face] for face in chosen],
+                )
+            self._changed(side, len(keep))
+
+    # -- saving ------------------------------------------------------------------------
+
+    def _changed(self, side: Side, count: int) -> None:
+        self._unsaved[side] += count
+        if self._unsaved[side] >= self.save_every:
+            self._save(side)
+
+    def _save(self, side: Side) -> None:
+        self._indexes[side].save(self.path(side))
+        self._unsaved[side] = 0
+
+    def flush(self) -> None:
+        """Write every index with unsaved changes (atomically, with its sidecar)."""
+        with self._lock:
+            for side in Side:
+                if self._unsaved[side]:
+                    self._save(side)
+
+    # -- searching ---------------------------------------------------------------------
+
+    def _cap_threads(self) -> None:
+        """Apply ``search_threads`` in the calling thread, once."""
+        if self.search_threads is not None and getattr(self._thread, "capped", None) is None:
+            set_search_threads(self.search_threads)
+            self._thread.capped = self.search_threads
 
     def search(
         self, side: Side, vectors: np.ndarray, k: int, *, model: str
     ) -> list[list[Neighbour]]:
         """The nearest stored faces of one side."""
-        return self._indexes[side].search(vectors, k, model=model)
+        self._cap_threads()
+        with self._lock:
+            return self._indexes[side].search(vectors, k, model=model)
+
+    def search_persons(
+        self,
+        side: Side,
+        vectors: np.ndarray,
+        k: int,
+        *,
+        model: str,
+        where: FaceFilter | None = None,
+    ) -> list[list[PersonNeighbour]]:
+        """The ``k`` nearest records of one side, each by its nearest face, restricted by
+        ``where`` inside the search."""
+        filters = where.filters(side) if where is not None else {}
+        self._cap_threads()
+        with self._lock:
+            return self._indexes[side].search_persons(
+                vectors, k, model=model, filters=filters or None
+            )
+
+
+def _columns(entries: Sequence[tuple[int, Attributes]]) -> dict[str, list[int]]:
+    return {name: [attrs[i] for _, attrs in entries] for i, name in enumerate(FACE_ATTRIBUTES)}
+
+
+# -- changes to the store that take faces out of (or back into) the search -------------
+
+
+def delete_photo(
+    database: Database,
+    face_indexes: FaceIndexes,
+    photo_id: int,
+    *,
+    actor: str,
+    photo_store: PhotoStore | None = None,
+) -> None:
+    """Delete a stored photo and its faces, audited; its faces leave the index at once.
+
+    The file is removed too when no other photo row keeps it (``photo_store`` given).
+    """
+    with database.session() as session:
+        deleted = repository.delete_photo(session, photo_id)
+        detail = {"side": deleted.side.value, "record_id": deleted.owner_id,
+                  "faces": len(deleted.face_ids)}  # fmt: skip
+        audit(session, actor=actor, action="delete_photo", subject_kind="photo",
+              subject_id=photo_id, detail=detail)  # fmt: skip
+    # The store is committed first: if the index fails here, the next opening redoes it.
+    face_indexes.refresh_records(deleted.side, [deleted.owner_id])
+    if photo_store is not None and deleted.file_unused:
+        photo_store.delete(Path(deleted.stored_path))
+
+
+def set_record_status(
+    database: Database,
+    face_indexes: FaceIndexes,
+    side: Side,
+    ref: str,
+    status: MissingStatus | FoundStatus,
+    *,
+    actor: str,
+) -> PersonRecord:
+    """Move a record to a status, audited; a closed case's faces leave the index at once
+    (and a reopened one's come back). Returns the record with its photos."""
+    with database.session() as session:
+        record, previous = set_status(session, side, ref, status)
+        if previous is not status:
+            detail = {"from": previous.value, "to": status.value}
+            audit(session, actor=actor, action="set_status", subject_kind=side.value,
+                  subject_id=record.id, detail=detail)  # fmt: skip
+    face_indexes.refresh_records(side, [record.id])
+    return record

@@ -26,6 +26,7 @@ from matching.names import (
     split_name,
 )
 from records import Database, MissingReport, Sex
+from records.repository import OPEN_MISSING
 
 # log2-like weights of each level for ranking search hits; the evidence model owns the
 # calibrated ones, these only order a list.
@@ -168,7 +169,7 @@ class NameSearcher:
 
     @classmethod
     def from_database(cls, database: Database) -> NameSearcher:
-        """Index every report in the store."""
+        """Index every open report in the store."""
         query = select(
             MissingReport.ref,
             MissingReport.name,
@@ -179,7 +180,7 @@ class NameSearcher:
             MissingReport.hometown,
             MissingReport.dialect,
             MissingReport.missing_place,
-        )
+        ).where(MissingReport.status.in_(OPEN_MISSING))  # a closed case is not searched
         with database.session() as session:
             rows = session.execute(query).all()
         return cls(

@@ -2,15 +2,17 @@
 
 Searching with a photo never guesses which face is meant: several faces raise
 ``SeveralFacesFoundError`` carrying every face's box, and the caller asks again with
-``face_no``.
+``face_no``. The answer is one hit per person (several photos of one person count once,
+by the nearest), restricted by a ``FaceFilter`` inside the index search, and only open
+cases are searched.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
 
 from indexes import (
     DetectionSettings,
@@ -23,10 +25,12 @@ from indexes import (
     detect_faces,
 )
 from matching.evidence import SignalEvidence
-from matching.face_indexes import FaceIndexes
+from matching.face_indexes import FaceFilter, FaceIndexes
 from matching.first_scorer import face_evidence
-from records import Database, FoundPerson, MissingReport, Side
-from records.repository import face_owners
+from records import Database, Side
+from records.repository import face_index_rows, record_labels
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,14 @@ class FaceBox:
 
 @dataclass(frozen=True)
 class PhotoHit:
-    """A record whose photo is near the query face."""
+    """A record whose photo is near the query face: its nearest face and that face's photo."""
 
     side: Side
     ref: str
     name: str | None
     distance: float
     evidence: SignalEvidence
+    photo_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,18 @@ def search_by_photo(
     side: Side = Side.MISSING,
     k: int = 10,
     face_no: int | None = None,
+    where: FaceFilter | None = None,
     limits: ImageLimits | None = None,
     detection: DetectionSettings | None = None,
 ) -> PhotoSearchResult:
-    """The ``k`` records of ``side`` whose faces are nearest the face in the photo."""
+    """The ``k`` open records of ``side`` whose faces are nearest the face in the photo.
+
+    ``where`` restricts the records (sex, region, hometown, station) inside the search, so
+    the ``k`` are the nearest of those passing it. Each hit is checked against the store
+    before it is returned; a record the index had wrong is refreshed in it and left out.
+    """
+    where = where or FaceFilter()
+    where.filters(side)  # an unusable filter is refused before any work on the photo
     detection = detection or DetectionSettings()
     image = decode_image(
         data, limits=limits, max_side=detection.max_side * detection.upsample_retry
@@ -87,25 +100,28 @@ def search_by_photo(
     if not faces[chosen].quality.searchable:
         raise FaceTooPoorError(faces[chosen].quality.problems)
     query = faces[chosen].embedding.reshape(1, -1).astype(np.float32)
-    # Several photos of one person take several places; over-fetch, then keep the
-    # nearest face per record.
-    neighbours = face_indexes.search(side, query, k * 4, model=face_model.name)[0]
-    owners = {}
+    persons = face_indexes.search_persons(side, query, k, model=face_model.name, where=where)[0]
     with database.session() as session:
-        by_face = face_owners(session, [n.id for n in neighbours])
-        model = MissingReport if side is Side.MISSING else FoundPerson
-        ids = {owner for _, owner in by_face.values()}
-        for row in session.execute(
-            select(model.id, model.ref, model.name).where(model.id.in_(ids))
-        ):
-            owners[row[0]] = (row[1], row[2])
-    best: dict[int, float] = {}
-    for neighbour in neighbours:
-        owner = by_face.get(neighbour.id)
-        if owner is not None and owner[1] in owners:
-            best.setdefault(owner[1], neighbour.distance)
-    hits = [
-        PhotoHit(side, owners[rid][0], owners[rid][1], dist, face_evidence(dist))
-        for rid, dist in sorted(best.items(), key=lambda item: item[1])[:k]
-    ]
+        rows = {
+            row.face_id: row
+            for row in face_index_rows(
+                session, side, model=face_model.name, face_ids=[p.face for p in persons]
+            )
+        }
+        labels = record_labels(session, side, [p.person for p in persons])
+    hits: list[PhotoHit] = []
+    stale: list[int] = []
+    for person in persons:
+        row = rows.get(person.face)
+        if row is None or row.owner_id != person.person or not where.allows(row, side):
+            stale.append(person.person)
+            continue
+        ref, name = labels[person.person]
+        evidence = face_evidence(person.distance)
+        hits.append(PhotoHit(side, ref, name, person.distance, evidence, photo_id=row.photo_id))
+    if stale:
+        # Another process changed the store (the index catches up when it next opens);
+        # bring these records in step now so the next search is right.
+        logger.info("photo search: %d hit(s) out of step with the store", len(stale))
+        face_indexes.refresh_records(side, stale)
     return PhotoSearchResult(boxes[chosen], len(faces), hits)

@@ -30,20 +30,34 @@ class Side(StrEnum):
 
 
 class MissingStatus(StrEnum):
-    """Where a missing-person report stands."""
+    """Where a missing-person report stands. Only an open report is searched and matched."""
 
     OPEN = "open"
     REUNITED = "reunited"
     CLOSED = "closed"
 
+    @property
+    def is_open(self) -> bool:
+        """Whether the report is still looked for (its faces searched, its candidates listed)."""
+        return self is MissingStatus.OPEN
+
 
 class FoundStatus(StrEnum):
-    """Where a found person's case stands."""
+    """Where a found person's case stands.
+
+    A person who has ``LEFT`` the station's care is still unidentified, so still searched
+    and matched; ``IDENTIFIED`` and ``CLOSED`` cases are not.
+    """
 
     IN_CARE = "in_care"
     IDENTIFIED = "identified"
     LEFT = "left"
     CLOSED = "closed"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the person is still to be identified (searched, matched, listed)."""
+        return self in (FoundStatus.IN_CARE, FoundStatus.LEFT)
 
 
 class CandidateStatus(StrEnum):

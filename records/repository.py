@@ -2,20 +2,33 @@
 
 Functions take an open ``Session``; the caller owns the transaction. Writes that a
 person makes are audited by the caller through ``audit``.
+
+A closed case (a report no longer ``OPEN``, a found person ``IDENTIFIED`` or ``CLOSED``:
+see ``is_open`` on the status enums) drops out of everything that looks for people:
+re-matching (``all_missing``, ``all_found``), the faces to search and candidate lists.
+Its rows stay, with their candidates and decisions, for the record.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from records.enums import CandidateStatus, DatePrecision, PhotoStatus, Side
-from records.errors import DuplicateRecordError, RecordNotFoundError
+from records.enums import (
+    CandidateStatus,
+    DatePrecision,
+    FoundStatus,
+    MissingStatus,
+    PhotoStatus,
+    Sex,
+    Side,
+)
+from records.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
 from records.inputs import FoundFields, MissingFields
 from records.models import (
     AuditEvent,
@@ -38,6 +51,20 @@ class Change(enum.StrEnum):
 
 
 PersonRecord = MissingReport | FoundPerson
+
+OPEN_MISSING: Final = tuple(status for status in MissingStatus if status.is_open)
+"""Statuses of the reports still looked for."""
+OPEN_FOUND: Final = tuple(status for status in FoundStatus if status.is_open)
+"""Statuses of the found persons still to be identified."""
+AnySelect = Select[*tuple[Any, ...]]
+SelectT = TypeVar("SelectT", bound=AnySelect)
+_IN_CHUNK: Final = 10_000  # ids per IN (...) list: SQLite allows 32,766 parameters
+
+
+def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
+    items = list(dict.fromkeys(values))
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
 
 
 def _apply(record: PersonRecord, fields: MissingFields | FoundFields) -> None:
@@ -146,18 +173,53 @@ def count(session: Session, model: type[Any]) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def all_missing(session: Session) -> list[MissingReport]:
-    """Every report with its photos and faces, for re-matching."""
+def all_missing(session: Session, *, include_closed: bool = False) -> list[MissingReport]:
+    """Every open report (or every report) with its photos and faces, for re-matching."""
     query = select(MissingReport).options(
         selectinload(MissingReport.photos).selectinload(Photo.faces)
     )
+    if not include_closed:
+        query = query.where(MissingReport.status.in_(OPEN_MISSING))
     return list(session.scalars(query.order_by(MissingReport.id)))
 
 
-def all_found(session: Session) -> list[FoundPerson]:
-    """Every found person with photos and faces, for re-matching."""
+def all_found(session: Session, *, include_closed: bool = False) -> list[FoundPerson]:
+    """Every found person still to identify (or every one), with photos and faces."""
     query = select(FoundPerson).options(selectinload(FoundPerson.photos).selectinload(Photo.faces))
+    if not include_closed:
+        query = query.where(FoundPerson.status.in_(OPEN_FOUND))
     return list(session.scalars(query.order_by(FoundPerson.id)))
+
+
+def set_status(
+    session: Session, side: Side, ref: str, status: MissingStatus | FoundStatus
+) -> tuple[PersonRecord, MissingStatus | FoundStatus]:
+    """Move a record to ``status``; returns the record (photos loaded) and its old status.
+
+    The caller audits the change and brings the face index in step (a closed case's faces
+    leave it; a reopened one's come back).
+    """
+    record = get_person(session, side, ref)
+    previous: MissingStatus | FoundStatus = record.status
+    if isinstance(record, MissingReport):
+        if not isinstance(status, MissingStatus):
+            raise InvalidRecordError(
+                f"a report's status is one of {[s.value for s in MissingStatus]}", field="status"
+            )
+        if record.status is not status:
+            record.status = status
+            record.updated_at = utcnow()
+    else:
+        if not isinstance(status, FoundStatus):
+            raise InvalidRecordError(
+                f"a found person's status is one of {[s.value for s in FoundStatus]}",
+                field="status",
+            )
+        if record.status is not status:
+            record.status = status
+            record.updated_at = utcnow()
+    session.flush()
+    return record, previous
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,15 +294,149 @@ def add_photo(
     return row
 
 
-def searchable_faces(session: Session, side: Side) -> list[tuple[int, bytes, str]]:
-    """``(face id, embedding, model)`` of every searchable face of one side."""
-    query = (
-        select(Face.id, Face.embedding, Face.model)
-        .join(Photo, Face.photo_id == Photo.id)
-        .where(Photo.side == side, Face.searchable.is_(True))
-        .order_by(Face.id)
+def _searchable(query: SelectT, side: Side) -> SelectT:
+    """Restrict a query joined to ``Face`` to the searchable faces of one side's open cases."""
+    query = query.join(Photo, Face.photo_id == Photo.id).where(
+        Photo.side == side, Face.searchable.is_(True)
     )
+    if side is Side.MISSING:
+        return query.join(MissingReport, Photo.missing_id == MissingReport.id).where(
+            MissingReport.status.in_(OPEN_MISSING)
+        )
+    return query.join(FoundPerson, Photo.found_id == FoundPerson.id).where(
+        FoundPerson.status.in_(OPEN_FOUND)
+    )
+
+
+def searchable_faces(session: Session, side: Side) -> list[tuple[int, bytes, str]]:
+    """``(face id, embedding, model)`` of every searchable face of one side's open cases."""
+    query = _searchable(select(Face.id, Face.embedding, Face.model), side).order_by(Face.id)
     return [(row[0], row[1], row[2]) for row in session.execute(query)]
+
+
+@dataclass(frozen=True, slots=True)
+class FaceIndexRow:
+    """A searchable face with what a face search may be restricted by: its owner's facts.
+
+    ``place`` is where the report's subject went missing, or where the found person was
+    found; ``station`` is the found person's station (None for reports).
+    """
+
+    face_id: int
+    photo_id: int
+    owner_id: int
+    sex: Sex
+    place: str | None
+    hometown: str | None
+    station: str | None
+
+
+def face_index_rows(
+    session: Session,
+    side: Side,
+    *,
+    model: str,
+    owners: Iterable[int] | None = None,
+    face_ids: Iterable[int] | None = None,
+) -> list[FaceIndexRow]:
+    """The searchable faces of one side's open cases made by ``model``, in face id order.
+
+    ``owners`` (record ids) or ``face_ids`` narrow the answer to those records or faces.
+    """
+    query: AnySelect
+    if side is Side.MISSING:
+        query = select(
+            Face.id,
+            Photo.id,
+            MissingReport.id,
+            MissingReport.sex,
+            MissingReport.missing_place,
+            MissingReport.hometown,
+        )
+        owner_id: Any = MissingReport.id
+    else:
+        query = select(
+            Face.id,
+            Photo.id,
+            FoundPerson.id,
+            FoundPerson.sex,
+            FoundPerson.found_place,
+            FoundPerson.hometown,
+            FoundPerson.station,
+        )
+        owner_id = FoundPerson.id
+    query = _searchable(query, side).where(Face.model == model).order_by(Face.id)
+    if owners is None and face_ids is None:
+        batches: Iterable[AnySelect] = [query]
+    elif owners is not None:
+        batches = (query.where(owner_id.in_(chunk)) for chunk in _chunks(owners))
+    else:
+        assert face_ids is not None
+        batches = (query.where(Face.id.in_(chunk)) for chunk in _chunks(face_ids))
+    rows = [
+        FaceIndexRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6] if len(r) > 6 else None)
+        for batch in batches
+        for r in session.execute(batch)
+    ]
+    rows.sort(key=lambda row: row.face_id)
+    return rows
+
+
+def face_embeddings(session: Session, face_ids: Iterable[int]) -> dict[int, tuple[bytes, str]]:
+    """``(embedding, model)`` of each of ``face_ids`` that exists."""
+    found: dict[int, tuple[bytes, str]] = {}
+    for chunk in _chunks(face_ids):
+        query = select(Face.id, Face.embedding, Face.model).where(Face.id.in_(chunk))
+        found.update((row[0], (row[1], row[2])) for row in session.execute(query))
+    return found
+
+
+def record_labels(
+    session: Session, side: Side, ids: Iterable[int]
+) -> dict[int, tuple[str, str | None]]:
+    """``(ref, name)`` of each record of one side with one of ``ids``."""
+    model: type[MissingReport] | type[FoundPerson] = (
+        MissingReport if side is Side.MISSING else FoundPerson
+    )
+    labels: dict[int, tuple[str, str | None]] = {}
+    for chunk in _chunks(ids):
+        query = select(model.id, model.ref, model.name).where(model.id.in_(chunk))
+        labels.update((row[0], (row[1], row[2])) for row in session.execute(query))
+    return labels
+
+
+@dataclass(frozen=True)
+class DeletedPhoto:
+    """What deleting a photo touched: whose photo it was and whether its file is unused now."""
+
+    photo_id: int
+    side: Side
+    owner_id: int
+    face_ids: tuple[int, ...]
+    stored_path: str
+    file_unused: bool
+
+
+def delete_photo(session: Session, photo_id: int) -> DeletedPhoto:
+    """Delete a photo and its faces. The file stays: the caller removes it after the commit
+    when ``file_unused`` (another record may hold the same photo, stored once)."""
+    photo = session.get(Photo, photo_id, options=[selectinload(Photo.faces)])
+    if photo is None:
+        raise RecordNotFoundError("photo", photo_id)
+    deleted = DeletedPhoto(
+        photo_id=photo.id,
+        side=photo.side,
+        owner_id=photo.owner_id,
+        face_ids=tuple(face.id for face in photo.faces),
+        stored_path=photo.stored_path,
+        file_unused=False,
+    )
+    session.delete(photo)
+    session.flush()
+    others = session.scalar(
+        select(func.count()).select_from(Photo).where(Photo.stored_path == deleted.stored_path)
+    )
+    return DeletedPhoto(**{**asdict(deleted), "file_unused": not others})
 
 
 def face_owners(session: Session, face_ids: Iterable[int]) -> dict[int, tuple[Side, int]]:
@@ -329,13 +525,25 @@ class RankedCandidate:
     rank: int
 
 
-def _ranked_query(status: CandidateStatus | None, max_rank: int | None) -> Select[Any]:
+def _open_candidates(query: SelectT) -> SelectT:
+    """Restrict a query of candidates to those whose report and found person are both open."""
+    return (
+        query.join(MissingReport, Candidate.missing_id == MissingReport.id)
+        .join(FoundPerson, Candidate.found_id == FoundPerson.id)
+        .where(MissingReport.status.in_(OPEN_MISSING), FoundPerson.status.in_(OPEN_FOUND))
+    )
+
+
+def _ranked_query(
+    status: CandidateStatus | None, max_rank: int | None, include_closed: bool
+) -> Select[Any]:
     rank = (
         func.rank()
         .over(partition_by=Candidate.found_id, order_by=(Candidate.score.desc(), Candidate.id))
         .label("rank")
     )
-    inner = select(Candidate.id.label("cid"), rank).subquery()
+    ranked = select(Candidate.id.label("cid"), rank)
+    inner = (ranked if include_closed else _open_candidates(ranked)).subquery()
     query = (
         select(Candidate, inner.c.rank)
         .join(inner, inner.c.cid == Candidate.id)
@@ -355,18 +563,26 @@ def list_candidates(
     max_rank: int | None = None,
     offset: int = 0,
     limit: int | None = 100,
+    include_closed: bool = False,
 ) -> list[RankedCandidate]:
-    """Candidates, best first, each with its rank for its found person."""
-    query = _ranked_query(status, max_rank)
+    """Candidates, best first, each with its rank for its found person.
+
+    Candidates of a closed case are left out (and not ranked) unless ``include_closed``.
+    """
+    query = _ranked_query(status, max_rank, include_closed)
     query = query.order_by(Candidate.score.desc(), Candidate.id).offset(offset)
     if limit is not None:
         query = query.limit(limit)
     return [RankedCandidate(row[0], int(row[1])) for row in session.execute(query)]
 
 
-def count_candidates(session: Session, *, status: CandidateStatus | None = None) -> int:
-    """How many candidates there are, in one status or in all."""
+def count_candidates(
+    session: Session, *, status: CandidateStatus | None = None, include_closed: bool = False
+) -> int:
+    """How many candidates there are, in one status or in all (of open cases, by default)."""
     query = select(func.count()).select_from(Candidate)
+    if not include_closed:
+        query = _open_candidates(query)
     if status is not None:
         query = query.where(Candidate.status == status)
     return int(session.scalar(query) or 0)

@@ -182,3 +182,113 @@ def test_searching_with_a_face_too_small_says_why(
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"] == "face_too_poor"
     assert "px wide" in answer.json()["message"]
+
+
+def _upload(http: TestClient, path: str, photo: Path) -> int:
+    with photo.open("rb") as handle:
+        answer = http.post(path, files={"file": (photo.name, handle)})
+    assert answer.status_code == 201, answer.text
+    return int(answer.json()["id"])
+
+
+def _photo_search(http: TestClient, photo: Path, **form: str) -> httpx.Response:
+    with photo.open("rb") as handle:
+        return http.post("/search/photo", files={"file": ("q.jpg", handle)}, data=form)
+
+
+def _hit_refs(answer: httpx.Response) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    return [hit["ref"] for hit in answer.json()["hits"]]
+
+
+def test_photo_search_per_person_with_filters_deletes_and_closed_cases(
+    client: tuple[TestClient, Services], sample_photos: Path
+) -> None:
+    from records import MissingStatus, Side
+    from records.repository import set_status
+
+    http, services = client
+    assert services.face_indexes.search_threads == 1
+    http.post("/missing", json=_report("M1", "刘建华", hometown="四川南充"))
+    http.post("/missing", json=_report("M2", "王芳", sex="F", hometown="广东"))
+    http.post("/found", json={"ref": "F1", "name": "牛建华", "sex": "M", "station": "南充救助站"})
+    first = _upload(http, "/missing/M1/photos", sample_photos / "obama.jpg")
+    second = _upload(http, "/missing/M1/photos", sample_photos / "obama2.jpg")
+    _upload(http, "/missing/M2/photos", sample_photos / "biden.jpg")
+    _upload(http, "/found/F1/photos", sample_photos / "obama2.jpg")
+    query = sample_photos / "obama3.jpg"
+
+    answer = _photo_search(http, query)
+    assert _hit_refs(answer) == ["M1", "M2"]  # M1's two photos make one hit
+    assert answer.json()["hits"][0]["photo_id"] in {first, second}
+    assert _hit_refs(_photo_search(http, query, sex="F")) == ["M2"]
+    assert _hit_refs(_photo_search(http, query, hometown="四川")) == ["M1"]
+    assert _hit_refs(_photo_search(http, query, region="四川")) == []  # no place written
+    stations = _photo_search(http, query, side="found", station="南充救助站")
+    assert _hit_refs(stations) == ["F1"]
+    refused = _photo_search(http, query, hometown="大山里")
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_record"
+    assert _photo_search(http, query, station="南充救助站").status_code == 422
+
+    # Deleting a photo: its face leaves the search, the other photo still answers.
+    before = _photo_search(http, query).json()["hits"][0]
+    nearest = before["photo_id"]
+    assert http.delete(f"/photos/{nearest}").status_code == 204
+    after = _photo_search(http, query).json()["hits"][0]
+    assert after["ref"] == "M1" and after["photo_id"] == ({first, second} - {nearest}).pop()
+    assert after["distance"] >= before["distance"]
+    assert http.get(f"/photos/{nearest}").status_code == 404
+    assert http.delete(f"/photos/{nearest}").status_code == 404
+
+    # Closing a case: out of photo search and candidates at once.
+    rematch(services.database, face_indexes=services.face_indexes,
+            face_model=services.face_model.name)  # fmt: skip
+    assert "M1" in {c["missing_ref"] for c in http.get("/candidates").json()["data"]}
+    closed = http.put("/missing/M1/status", json={"status": "reunited"},
+                      headers={"X-Xunqin-User": "li"})  # fmt: skip
+    assert closed.status_code == 200 and closed.json()["status"] == "reunited"
+    assert "M1" not in _hit_refs(_photo_search(http, query))
+    named = http.get("/search/name", params={"name": "刘建华"}).json()
+    assert "M1" not in {hit["ref"] for hit in named}
+    candidates = http.get("/candidates").json()
+    assert "M1" not in {c["missing_ref"] for c in candidates["data"]}
+    assert candidates["count"] == len(candidates["data"])
+    wrong = http.put("/found/F1/status", json={"status": "reunited"})
+    assert wrong.status_code == 422
+    assert http.put("/missing/NOPE/status", json={"status": "closed"}).status_code == 404
+    reopened = http.put("/missing/M1/status", json={"status": "open"})
+    assert reopened.status_code == 200
+    assert _hit_refs(_photo_search(http, query))[0] == "M1"
+    assert http.get("/search/name", params={"name": "刘建华"}).json()[0]["ref"] == "M1"
+    assert http.put("/found/F1/status", json={"status": "identified"}).status_code == 200
+    assert _hit_refs(_photo_search(http, query, side="found")) == []
+
+    # A case closed behind the index's back (another process) is left out and caught up.
+    with services.database.session() as session:
+        set_status(session, Side.MISSING, "M2", MissingStatus.CLOSED)
+    assert _hit_refs(_photo_search(http, query, sex="F")) == []
+    assert len(services.face_indexes[Side.MISSING]) == 1
+
+    from records import AuditEvent
+
+    with services.database.session() as session:
+        actions = [(e.actor, e.action) for e in session.query(AuditEvent).order_by(AuditEvent.id)]
+    assert ("li", "set_status") in actions and ("anonymous", "delete_photo") in actions
+
+
+def test_uploads_are_saved_to_the_index_file_when_the_service_stops(
+    sample_photos: Path, make_services: Callable[..., Services]
+) -> None:
+    from indexes import FaceIndex
+    from records import Side
+
+    services = make_services()
+    with TestClient(create_app(services)) as http:
+        http.post("/missing", json=_report("M1", "刘建华"))
+        _upload(http, "/missing/M1/photos", sample_photos / "obama.jpg")
+        indexes = services.face_indexes
+        path = indexes.path(Side.MISSING)
+        assert indexes.unsaved(Side.MISSING) == 1  # not written on every upload
+        assert len(FaceIndex.load(path, model=indexes.model)) == 0
+    assert indexes.unsaved(Side.MISSING) == 0
+    assert len(FaceIndex.load(path, model=indexes.model)) == 1

@@ -99,3 +99,32 @@ def test_bad_file_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no such file" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_search_photo_filters_and_closing_a_case(
+    tmp_path: Path, import_files: tuple[Path, Path], sample_photos: Path
+) -> None:
+    home = tmp_path / "home"
+    missing, _ = import_files
+    _run(home, "import", "--kind", "missing", str(missing))
+    query = str(sample_photos / "obama3.jpg")
+
+    def refs(*args: str) -> list[str]:
+        answer = json.loads(_run(home, "search-photo", query, *args).stdout)
+        return [hit["ref"] for hit in answer["hits"]]
+
+    assert refs() == ["M1", "M2"]
+    assert refs("--hometown", "四川") == ["M1"]
+    bad = _run(home, "search-photo", query, "--region", "大山里", ok=False)
+    assert bad.returncode == 1 and "region" in bad.stderr and "Traceback" not in bad.stderr
+
+    closed = json.loads(_run(home, "close", "M1", "--kind", "missing").stdout)
+    assert closed == {"side": "missing", "ref": "M1", "status": "closed"}
+    assert refs() == ["M2"]
+    assert json.loads(_run(home, "reopen", "M1", "--kind", "missing").stdout)["status"] == "open"
+    assert refs()[0] == "M1"
+
+    wrong = _run(home, "close", "M1", "--kind", "missing", "--status", "identified", ok=False)
+    assert wrong.returncode == 1 and "reunited" in wrong.stderr
+    unknown = _run(home, "close", "NOPE", "--kind", "found", ok=False)
+    assert unknown.returncode == 1 and "NOPE" in unknown.stderr

@@ -76,3 +76,33 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     with pytest.raises(IndexCorruptError):
         FaceIndex.load(path, model="dlib")
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_update_changes_owners_and_attributes_but_not_vectors() -> None:
+    index = FaceIndex(model="m", attributes=("sex", "station"))
+    data = _vectors(6)
+    index.add(range(6), data, owners=[10, 10, 11, 11, 12, 12],
+              attributes={"sex": [1, 1, 2, 2, 1, 1], "station": [7, 7, 7, 7, 8, 8]})  # fmt: skip
+    index.update([4, 5], owners=[13, 13], attributes={"sex": [2, 2]})
+    ids, owners, attributes = index.entries()
+    assert ids.tolist() == list(range(6))
+    assert owners.tolist() == [10, 10, 11, 11, 13, 13]
+    assert attributes["sex"].tolist() == [1, 1, 2, 2, 2, 2]
+    assert attributes["station"].tolist() == [7, 7, 7, 7, 8, 8]  # left as it was
+    women = index.search(data[4], 6, filters={"sex": {2}})[0]
+    assert [n.id for n in women][0] == 4 and {n.id for n in women} == {2, 3, 4, 5}
+    with pytest.raises(ValueError, match="not in the index"):
+        index.update([99], owners=[1])
+    with pytest.raises(ValueError, match="unknown attribute"):
+        index.update([1], attributes={"region": [1]})
+
+
+def test_remove_owners_drops_every_photo_of_a_person() -> None:
+    index = FaceIndex(model="m")
+    data = _vectors(6)
+    index.add(range(6), data, owners=[10, 10, 11, 11, 12, 12])
+    assert index.remove_owners([11, 99]) == 2
+    assert index.ids().tolist() == [0, 1, 4, 5]
+    assert index.remove_owners([]) == 0
+    persons = index.search_persons(data[2], 3)[0]
+    assert {p.person for p in persons} == {10, 12}

@@ -13,8 +13,11 @@ from records import (
     CandidateStatus,
     Database,
     DatePrecision,
+    Face,
+    FoundStatus,
     InvalidRecordError,
     MissingReport,
+    MissingStatus,
     Photo,
     PhotoStatus,
     RecordNotFoundError,
@@ -27,13 +30,19 @@ from records.repository import (
     FaceFields,
     PhotoFields,
     add_photo,
+    all_found,
+    all_missing,
     audit,
+    count_candidates,
+    delete_photo,
+    face_index_rows,
     face_owners,
     get_candidate,
     get_missing,
     list_candidates,
     record_decision,
     searchable_faces,
+    set_status,
     upsert_candidate,
     upsert_found,
     upsert_missing,
@@ -222,3 +231,75 @@ def test_deleting_a_report_removes_its_photos_and_candidates(database: Database)
     with database.session() as session:
         assert session.scalars(select(Photo)).all() == []
         assert list_candidates(session) == []
+
+
+def test_closed_cases_leave_matching_faces_names_and_candidates(database: Database) -> None:
+    with database.session() as session:
+        reports = [upsert_missing(session, _report(f"M{i}"))[0] for i in range(2)]
+        people = [upsert_found(session, _found(f"F{i}", station="南充救助站"))[0]
+                  for i in range(2)]  # fmt: skip
+        for i, report in enumerate(reports):
+            add_photo(session, report, _photo(f"{i}" * 64), [_face(0)])
+            for j, person in enumerate(people):
+                upsert_candidate(
+                    session, missing_id=report.id, found_id=person.id, score=float(2 * i + j),
+                    probability=None, evidence={}, model_version="v1",
+                )  # fmt: skip
+        for j, person in enumerate(people):
+            add_photo(session, person, _photo(f"f{j}" * 32), [_face(0)])
+    with database.session() as session:
+        assert count_candidates(session) == 4
+        record, previous = set_status(session, Side.MISSING, "M1", MissingStatus.REUNITED)
+        assert previous is MissingStatus.OPEN and record.status is MissingStatus.REUNITED
+        set_status(session, Side.FOUND, "F1", FoundStatus.LEFT)  # left care: still looked for
+    with database.session() as session:
+        ranked = list_candidates(session, limit=None)
+        assert {(r.candidate.missing.ref, r.candidate.found.ref) for r in ranked} == {
+            ("M0", "F0"), ("M0", "F1"),
+        }  # fmt: skip
+        assert all(r.rank == 1 for r in ranked)  # ranked among open cases only
+        assert count_candidates(session) == 2
+        assert count_candidates(session, include_closed=True) == 4
+        assert len(list_candidates(session, include_closed=True, limit=None)) == 4
+        assert [r.ref for r in all_missing(session)] == ["M0"]
+        assert len(all_missing(session, include_closed=True)) == 2
+        assert [p.ref for p in all_found(session)] == ["F0", "F1"]
+        assert len(searchable_faces(session, Side.MISSING)) == 1
+        rows = face_index_rows(session, Side.FOUND, model="test-model")
+        assert [(r.owner_id, r.station, r.sex) for r in rows] == [
+            (people[0].id, "南充救助站", Sex.MALE), (people[1].id, "南充救助站", Sex.MALE),
+        ]  # fmt: skip
+        assert face_index_rows(session, Side.FOUND, model="other") == []
+        assert [r.owner_id for r in face_index_rows(
+            session, Side.MISSING, model="test-model", owners=[reports[1].id])] == []  # fmt: skip
+        set_status(session, Side.FOUND, "F0", FoundStatus.IDENTIFIED)
+        assert [p.ref for p in all_found(session)] == ["F1"]
+        assert count_candidates(session) == 1
+        with pytest.raises(InvalidRecordError, match="status"):
+            set_status(session, Side.FOUND, "F0", MissingStatus.CLOSED)
+        with pytest.raises(RecordNotFoundError):
+            set_status(session, Side.MISSING, "nope", MissingStatus.CLOSED)
+        set_status(session, Side.MISSING, "M1", MissingStatus.OPEN)
+        assert len(all_missing(session)) == 2
+
+
+def test_deleting_a_photo_removes_its_faces_and_says_whether_the_file_is_shared(
+    database: Database,
+) -> None:
+    with database.session() as session:
+        report, _ = upsert_missing(session, _report())
+        person, _ = upsert_found(session, _found())
+        kept = add_photo(session, report, _photo("a" * 64), [_face(0), _face(1, searchable=False)])
+        shared = add_photo(session, person, _photo("a" * 64), [_face(0)])
+        kept_id, shared_id, report_id = kept.id, shared.id, report.id
+    with database.session() as session:
+        deleted = delete_photo(session, kept_id)
+        assert (deleted.side, deleted.owner_id, len(deleted.face_ids)) == (
+            Side.MISSING, report_id, 2)  # fmt: skip
+        assert not deleted.file_unused  # the found person's photo keeps the same file
+    with database.session() as session:
+        assert session.get(Photo, kept_id) is None
+        assert len(session.scalars(select(Face)).all()) == 1
+        assert delete_photo(session, shared_id).file_unused
+        with pytest.raises(RecordNotFoundError):
+            delete_photo(session, kept_id)

@@ -1,11 +1,11 @@
-"""Create and read reports and found persons, and add photos to them."""
+"""Create and read reports and found persons, add and delete their photos, close cases."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
 from api.deps import ActorDep, ServicesDep, SessionDep
@@ -13,12 +13,15 @@ from api.schemas import (
     FoundCreate,
     FoundPublic,
     FoundsPublic,
+    FoundStatusUpdate,
     MissingCreate,
     MissingPublic,
     MissingsPublic,
+    MissingStatusUpdate,
     PhotoPublic,
 )
 from indexes import ImageRejectedError
+from matching.face_indexes import delete_photo, set_record_status
 from records import (
     FoundPerson,
     MissingReport,
@@ -173,3 +176,40 @@ def read_photo_file(photo_id: int, session: SessionDep, actor: ActorDep) -> File
         raise RecordNotFoundError("photo", photo_id)
     audit(session, actor=actor, action="read_photo", subject_kind="photo", subject_id=photo_id)
     return FileResponse(photo.stored_path, headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/photos/{photo_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_photo_file(photo_id: int, services: ServicesDep, actor: ActorDep) -> Response:
+    """Delete a photo, its faces and (when no other record keeps it) its file, audited.
+
+    Its faces leave the face search at once.
+    """
+    delete_photo(services.database, services.face_indexes, photo_id, actor=actor,
+                 photo_store=services.photo_store)  # fmt: skip
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put("/missing/{ref}/status", response_model=MissingPublic)
+def update_missing_status(
+    ref: str, body: MissingStatusUpdate, services: ServicesDep, actor: ActorDep
+) -> MissingPublic:
+    """Close (``reunited``, ``closed``) or reopen a report, audited.
+
+    A closed report leaves the face search and candidate lists at once.
+    """
+    record = set_record_status(services.database, services.face_indexes, Side.MISSING, ref,
+                               body.status, actor=actor)  # fmt: skip
+    assert isinstance(record, MissingReport)
+    return MissingPublic.from_row(record)
+
+
+@router.put("/found/{ref}/status", response_model=FoundPublic)
+def update_found_status(
+    ref: str, body: FoundStatusUpdate, services: ServicesDep, actor: ActorDep
+) -> FoundPublic:
+    """Close (``identified``, ``closed``), mark as ``left`` or reopen a found person's case,
+    audited. A closed case leaves the face search and candidate lists at once."""
+    record = set_record_status(services.database, services.face_indexes, Side.FOUND, ref,
+                               body.status, actor=actor)  # fmt: skip
+    assert isinstance(record, FoundPerson)
+    return FoundPublic.from_row(record)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from api.deps import ActorDep, ServicesDep
 from api.schemas import FaceBoxPublic, NameHitPublic, PhotoHitPublic, PhotoSearchPublic
 from indexes import ImageRejectedError
+from matching.face_indexes import FaceFilter
 from matching.search import search_by_photo
 from records import Sex, Side
 from records.repository import audit
@@ -24,12 +25,22 @@ def search_photo(
     side: Annotated[Literal["missing", "found"], Form()] = "missing",
     k: Annotated[int, Form(ge=1, le=100)] = 10,
     face_no: Annotated[int | None, Form(ge=0)] = None,
+    sex: Annotated[Literal["M", "F"] | None, Form(description="unknown sex passes")] = None,
+    region: Annotated[
+        str | None,
+        Form(max_length=200, description="where missing (or found): 四川, 南充市, ..."),
+    ] = None,
+    hometown: Annotated[str | None, Form(max_length=200, description="e.g. 四川, 南充市")] = None,
+    station: Annotated[str | None, Form(max_length=200, description="found persons only")] = None,
 ) -> PhotoSearchPublic:
-    """Search the reports (or found persons) with the face in an uploaded photo.
+    """Search the open reports (or found persons) with the face in an uploaded photo.
 
-    The photo is not kept. A photo with several faces answers 409 with every face's
-    box; ask again with ``face_no``.
+    One hit a person, by their nearest photo; ``sex``, ``region``, ``hometown`` and
+    ``station`` restrict the search itself. The photo is not kept. A photo with several
+    faces answers 409 with every face's box; ask again with ``face_no``.
     """
+    where = FaceFilter(sex=Sex(sex) if sex else None, region=region or None,
+                       hometown=hometown or None, station=station or None)  # fmt: skip
     limit = services.settings.max_upload_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
@@ -42,11 +53,13 @@ def search_photo(
         side=Side(side),
         k=k,
         face_no=face_no,
+        where=where,
         limits=services.image_limits,
     )
+    filters = [name for name in ("sex", "region", "hometown", "station") if getattr(where, name)]
     with services.database.session() as session:
         audit(session, actor=actor, action="search_photo", subject_kind=side,
-              detail={"hits": len(result.hits)})  # fmt: skip
+              detail={"hits": len(result.hits), "filters": filters})  # fmt: skip
     return PhotoSearchPublic(
         side=side,
         face=FaceBoxPublic(
@@ -57,6 +70,7 @@ def search_photo(
             PhotoHitPublic(
                 ref=h.ref,
                 name=h.name,
+                photo_id=h.photo_id,
                 distance=round(h.distance, 4),
                 level=h.evidence.level,
                 weight=h.evidence.weight,

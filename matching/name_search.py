@@ -141,8 +141,12 @@ def rank_weight(
     sex: Sex = Sex.UNKNOWN,
     birth_year: int | None = None,
     regions: frozenset[str] = frozenset(),
+    name_count: int = 1,
 ) -> float:
-    """How strongly a hit fits: its name level, rarity, then sex, birth year and region."""
+    """How strongly a hit fits: its name level, rarity, then sex, birth year and region.
+
+    ``name_count`` is how many reports carry the report's matched name as written.
+    """
     weight = _level_weight(comparison)
     if comparison.surname_share:
         # A shared 王 (7%) says less than a shared 覃: up to a bit and a half more.
@@ -152,6 +156,11 @@ def rank_weight(
     if comparison.right is not None:
         # Between equals, names that also look alike on paper come first.
         weight += fuzz.ratio(fold_name(query), fold_name(comparison.right)) / 100.0
+    if name_count > 1 and comparison.right and parse_nickname(comparison.right):
+        # A 小名 many reports carry (美美, 小宝, 老三) picks out fewer people: half a bit
+        # less for every doubling, as term-frequency adjustments do. (Registered names'
+        # rarity is already counted by surname share and given-name rarity.)
+        weight -= min(3.0, 0.5 * math.log2(name_count))
     return weight + attribute_weight(entry, sex=sex, birth_year=birth_year, regions=regions)
 
 
@@ -233,9 +242,11 @@ class NameSearcher:
         for hit in hits:
             entry = self._entries[hit.record_id]
             query = hit.comparison.left or names[0]
+            right = hit.comparison.right
             weight = rank_weight(
-                hit.comparison, query, entry, sex=sex, birth_year=birth_year, regions=regions
-            )
+                hit.comparison, query, entry, sex=sex, birth_year=birth_year, regions=regions,
+                name_count=self._index.name_count(right) if right else 1,
+            )  # fmt: skip
             ranked.append((weight, entry, hit.comparison))
         ranked.sort(key=lambda item: (-item[0], item[1].ref))
         return [

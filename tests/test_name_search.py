@@ -104,3 +104,13 @@ def test_report_regions_read_hometown_dialect_and_place() -> None:
         "湖南",
     }
     assert report_regions(None, "", "大山里") == frozenset()
+
+
+def test_a_common_xiaoming_says_less_than_a_rare_one() -> None:
+    # 美美 is the 小名 on many reports; the one report whose given name is 梅美 comes first.
+    common = [ReportEntry(f"C{i}", (s + "美", "美美"), Sex.FEMALE, 1990) for i, s in
+              enumerate("赵钱孙李周吴郑王冯陈褚卫")]  # fmt: skip
+    searcher = NameSearcher([*common, ReportEntry("R", ("李梅美",), Sex.FEMALE, 1990)])
+    assert searcher.search("梅美", k=1)[0].ref == "R"
+    assert searcher._index.name_count("美美") == len(common)
+    assert searcher._index.name_count("無名氏") == 0

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from matching.names.compare import NameComparison, compare_names
-from matching.names.forms import usable_names
+from matching.names.forms import name_forms, usable_names
 from matching.names.keys import blocking_keys, probe_keys
 from matching.names.levels import NameLevel
 from matching.names.regions import resolve_regions
@@ -117,6 +117,21 @@ class NameIndex(Generic[K]):
         self._dead += 1
         if self._dead > max(1024, len(self._slot)):
             self._rebuild()
+
+    def name_count(self, name: str) -> int:
+        """How many records are filed under exactly this name (after folding), removed
+        ones included until the next rebuild: the term frequency of a name."""
+        forms = name_forms(name)
+        if not forms:
+            return 0
+        key = np.int64(_hash("x:" + forms[0].key))
+        found = int(
+            np.searchsorted(self._keys, key, side="right")
+            - np.searchsorted(self._keys, key, side="left")
+        )
+        if len(self._new_keys):
+            found += int(np.count_nonzero(np.frombuffer(self._new_keys, dtype=np.int64) == key))
+        return found
 
     def candidates(self, names: Iterable[str | None]) -> list[K]:
         """Records sharing a key with ``names``, unranked and not yet compared.

@@ -8,10 +8,12 @@ neighbours in the face index; everything else is left out as too unlikely to rea
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 
 from matching.face_indexes import FaceIndexes
 from matching.names import NameIndex, regions_from_text
+from matching.names.forms import usable_names
 from matching.places import resolve_place
 from matching.views import FoundView, MissingView
 from records import Sex, Side
@@ -67,6 +69,49 @@ def attribute_pairs(
                 year = missing[i].birth_year
                 if year is not None and abs(year - born) <= birth_slack:
                     pairs.add((i, j))
+    return pairs
+
+
+def nameless_pairs(
+    missing: Sequence[MissingView],
+    found: Sequence[FoundView],
+    *,
+    birth_slack: int = 12,
+    per_person: int = 2000,
+) -> set[tuple[int, int]]:
+    """Pairs for found persons with neither a usable name nor a face.
+
+    Names and faces block everyone else; these people (a quarter of those in care cannot
+    say who they are) would otherwise reach only reports sharing a province, and many
+    are found far from home. Each gets the reports of a compatible sex and birth year
+    lost before they were found, closest birth year first, at most ``per_person``, so
+    the weak evidence left (age, time, height, marks, health) can rank them.
+    """
+    by_sex: dict[Sex, list[tuple[int, int]]] = {}
+    for i, report in enumerate(missing):
+        if report.birth_year is not None:
+            by_sex.setdefault(report.sex, []).append((report.birth_year, i))
+    for rows in by_sex.values():
+        rows.sort()
+    pairs: set[tuple[int, int]] = set()
+    for j, person in enumerate(found):
+        if person.faces or usable_names(person.names):
+            continue
+        born = _birth_estimate(person)
+        if born is None:
+            continue
+        sexes = [person.sex, Sex.UNKNOWN] if person.sex is not Sex.UNKNOWN else list(by_sex)
+        near: list[tuple[int, int]] = []
+        for sex in sexes:
+            rows = by_sex.get(sex, [])
+            lo = bisect_left(rows, (born - birth_slack, -1))
+            hi = bisect_right(rows, (born + birth_slack, len(missing)))
+            for year, i in rows[lo:hi]:
+                lost = missing[i].missing_date
+                if lost is None or person.found_date is None or lost <= person.found_date:
+                    near.append((abs(year - born), i))
+        near.sort()
+        pairs.update((i, j) for _gap, i in near[:per_person])
     return pairs
 
 

@@ -18,7 +18,7 @@ from typing import Protocol
 
 from sqlalchemy import delete
 
-from matching.blocking import all_pairs, attribute_pairs, blocked_pairs
+from matching.blocking import all_pairs, attribute_pairs, blocked_pairs, nameless_pairs
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
 from matching.face_indexes import FaceIndexes
@@ -77,6 +77,10 @@ class FirstScorer:
 
     def clear_cache(self) -> None:
         """Nothing is cached."""
+
+
+_DELETE_CHUNK = 5000
+"""Stale candidates deleted per statement."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ def rematch(
             model=face_model,
         )
         chosen |= attribute_pairs(missing, found)
+        chosen |= nameless_pairs(missing, found)
         pairs, total = sorted(chosen, key=lambda p: (p[1], p[0])), len(chosen)
     best_for_found: dict[int, list[tuple[float, int, int]]] = {}
     best_for_missing: dict[int, list[tuple[float, int, int]]] = {}
@@ -190,8 +195,15 @@ def rematch(
             for key, row in existing.items()
             if key not in wanted and row.status is CandidateStatus.PENDING and row.id is not None
         ]
-        if stale:
-            session.execute(delete(Candidate).where(Candidate.id.in_(stale)))
+        # In chunks (SQLite caps bound parameters) and without matching the session's
+        # objects against the list in Python, which is quadratic: the evaluation replaces
+        # a hundred thousand candidates at once.
+        for start in range(0, len(stale), _DELETE_CHUNK):
+            session.execute(
+                delete(Candidate)
+                .where(Candidate.id.in_(stale[start : start + _DELETE_CHUNK]))
+                .execution_options(synchronize_session=False)
+            )
     model.clear_cache()
     stored = time.perf_counter()
     report = RematchReport(

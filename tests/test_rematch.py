@@ -135,3 +135,34 @@ def test_people_without_a_name_are_reached_by_sex_birth_year_and_province() -> N
         ),  # fmt: skip
     ]
     assert attribute_pairs(missing, found) == {(0, 0), (3, 1)}
+
+
+def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
+    from datetime import date
+
+    from matching.blocking import nameless_pairs
+    from matching.views import FoundView, MissingView
+    from records import Sex
+
+    lost = date(2020, 1, 1)
+    missing = [
+        MissingView(id=1, ref="M1", sex=Sex.FEMALE, birth_year=1948, missing_date=lost,
+                    missing_place="黑龙江省哈尔滨市"),
+        MissingView(id=2, ref="M2", sex=Sex.MALE, birth_year=1948, missing_date=lost),
+        MissingView(id=3, ref="M3", sex=Sex.FEMALE, birth_year=1990, missing_date=lost),
+        MissingView(id=4, ref="M4", sex=Sex.FEMALE, birth_year=1950,
+                    missing_date=date(2025, 1, 1)),  # lost after F1 was found
+        MissingView(id=5, ref="M5", sex=Sex.UNKNOWN, birth_year=1954),
+        MissingView(id=6, ref="M6", sex=Sex.FEMALE, birth_year=1946, missing_date=lost),
+    ]  # fmt: skip
+    in_care = {"sex": Sex.FEMALE, "age_min": 70, "age_max": 80, "found_date": date(2024, 5, 1),
+               "found_place": "广东省东莞市"}  # fmt: skip
+    found = [
+        FoundView(id=1, ref="F1", **in_care),  # type: ignore[arg-type]
+        FoundView(id=2, ref="F2", names=("无名氏",), **in_care),  # type: ignore[arg-type]
+        FoundView(id=3, ref="F3", names=("刘芳",), **in_care),  # type: ignore[arg-type]
+    ]
+    pairs = nameless_pairs(missing, found)
+    assert pairs == {(0, 0), (4, 0), (5, 0), (0, 1), (4, 1), (5, 1)}  # F3 has a name
+    closest = nameless_pairs(missing, found, per_person=2)
+    assert {i for i, j in closest if j == 0} == {0, 5}  # born 1948 and 1946, for ~1949

@@ -16,8 +16,9 @@ Conventions:
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -289,6 +290,36 @@ def expected_calibration_error(table: Sequence[CalibrationBin]) -> float:
     if total == 0:
         return math.nan
     return sum(b.count * abs(b.mean_predicted - b.observed_share) for b in table) / total
+
+
+def max_calibration_gap(table: Sequence[CalibrationBin]) -> float:
+    """The largest gap between predicted and observed in any bin (nan for no bins)."""
+    if not table:
+        return math.nan
+    return max(abs(b.mean_predicted - b.observed_share) for b in table)
+
+
+def hashed_share(key: str, *, seed: str) -> float:
+    """A number in [0, 1) fixed by the key and the seed: a split that needs no state."""
+    digest = hashlib.blake2b(f"{seed}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64
+
+
+def split_by_hash(
+    keys: Iterable[str], *, share: float, seed: str
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Keys split into (about ``share`` of them, the rest) by a seeded hash of each key.
+
+    Each key's side depends only on the key and the seed, never on which other keys are
+    there, so the same record falls on the same side in every run.
+    """
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"share must be in [0, 1], got {share}")
+    chosen: set[str] = set()
+    rest: set[str] = set()
+    for key in keys:
+        (chosen if hashed_share(key, seed=seed) < share else rest).add(key)
+    return frozenset(chosen), frozenset(rest)
 
 
 def group_keys(group_of: Mapping[K, str]) -> dict[str, set[K]]:

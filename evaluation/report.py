@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from evaluation.scorecard import LABELS, Scorecard
+from evaluation.metrics import CalibrationBin
+from evaluation.scorecard import LABELS, HeldOutRecalibration, Scorecard
 
 KS = (1, 5, 10, 50)
 
@@ -107,6 +108,13 @@ def _plots(folder: Path, cards: Sequence[Scorecard], xunqin: Scorecard,
         ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect")
         ax.plot([b.mean_predicted for b in bins_], [b.observed_share for b in bins_],
                 marker="o", label="xunqin (deciles)")  # fmt: skip
+        if xunqin.held_out is not None and xunqin.held_out.held_out_pairs:
+            for table, name, marker in (
+                (xunqin.held_out.uniform_before, "held out, as stored", "x"),
+                (xunqin.held_out.uniform_after, "held out, recalibrated", "s"),
+            ):
+                ax.plot([b.mean_predicted for b in table], [b.observed_share for b in table],
+                        marker=marker, linestyle=":", label=f"{name} (0.1 bins)")  # fmt: skip
         ax.set_xlabel("predicted probability")
         ax.set_ylabel("observed share of true pairs")
         ax.set_title("Calibration")
@@ -143,11 +151,83 @@ def _card_json(card: Scorecard) -> dict[str, Any]:
         "calibration_uniform": [asdict(b) for b in card.calibration or []],
         "calibration_deciles": [asdict(b) for b in card.calibration_deciles or []],
         "expected_calibration_error": card.ece,
+        "held_out_recalibration": _held_out_json(card.held_out),
         "pr_curve": [
             {"threshold": p.threshold, "precision": p.precision, "recall": p.recall}
             for p in card.curve.points[:: max(1, len(card.curve.points) // 400)]
         ],
     }
+
+
+def _held_out_json(held: HeldOutRecalibration | None) -> dict[str, Any] | None:
+    if held is None:
+        return None
+    data = asdict(held)
+    data["recalibration"] = held.recalibration.to_json()
+    return data
+
+
+def _bin_cells(b: CalibrationBin | None) -> list[str]:
+    if b is None:
+        return ["–", "–", "0"]
+    return [_fmt(b.mean_predicted), _fmt(b.observed_share), str(b.count)]
+
+
+def held_out_section(held: HeldOutRecalibration) -> list[str]:
+    """The report's part on recalibration learned from decisions, measured held out."""
+    r = held.recalibration
+    parts = [
+        "### Recalibrated on reviewers' decisions, measured on held-out found persons",
+        f"Found persons are split by a seeded hash of their ref: {held.reviewed_persons} "
+        f"are reviewed (each of their candidates whose truth is known counts as a "
+        f"reviewer's decision; in a generated population, every stored candidate: "
+        f"{held.decisions} decisions, {held.confirmed} confirmed) and "
+        f"{held.held_out_persons} are held out. The recalibration is fitted "
+        f"on the reviewed decisions only (log2 odds of the stored probability in, "
+        f"calibrated log2 odds out): slope {r.slope:.3f}, intercept {r.intercept:+.3f} "
+        f"bits. Below, the held-out persons' {held.held_out_pairs} candidates "
+        f"({held.held_out_true} true) before and after it; ranks do not change.",
+        f"Expected calibration error over deciles: {_fmt(held.ece_before)} before, "
+        f"{_fmt(held.ece_after)} after. Largest gap in a decile: "
+        f"{_fmt(held.max_gap_before)} before, {_fmt(held.max_gap_after)} after.",
+    ]
+    same_bins = [b.count for b in held.deciles_before] == [b.count for b in held.deciles_after]
+    if same_bins:
+        parts.append(
+            _table(
+                ["decile", "pairs", "observed share", "predicted before", "predicted after"],
+                [
+                    [str(i), str(a.count), _fmt(a.observed_share, 4),
+                     _fmt(a.mean_predicted, 4), _fmt(b.mean_predicted, 4)]
+                    for i, (a, b) in enumerate(
+                        zip(held.deciles_before, held.deciles_after, strict=True), start=1
+                    )
+                ],
+            )
+        )  # fmt: skip
+    else:  # ties split differently after rounding: show the two tables one after the other
+        for name, table in (("before", held.deciles_before), ("after", held.deciles_after)):
+            parts.append(
+                _table(
+                    [f"decile ({name})", "mean predicted", "observed share", "pairs"],
+                    [[str(i), *_bin_cells(b)] for i, b in enumerate(table, start=1)],
+                )
+            )
+    before = {round(b.lo, 6): b for b in held.uniform_before}
+    after = {round(b.lo, 6): b for b in held.uniform_after}
+    parts += [
+        "Uniform bins of predicted probability (each side binned by its own prediction):",
+        _table(
+            ["predicted", "before: mean", "observed", "pairs", "after: mean", "observed",
+             "pairs"],
+            [
+                [f"{lo:.1f}–{lo + 0.1:.1f}", *_bin_cells(before.get(lo)),
+                 *_bin_cells(after.get(lo))]
+                for lo in sorted(before.keys() | after.keys())
+            ],
+        ),
+    ]  # fmt: skip
+    return parts
 
 
 def write_report(
@@ -247,6 +327,8 @@ def write_report(
                 ],
             ),  # fmt: skip
         ]
+        if xunqin.held_out is not None and xunqin.held_out.held_out_pairs:
+            parts += held_out_section(xunqin.held_out)
     parts += [f"![{name}]({name})" for name in plots if name != "pr_curves.png"]
     if mix:
         parts += [

@@ -1,5 +1,6 @@
 """Every figure of one method on one population: recall@k both ways, per label, the
-precision-recall curve, reviewer workload and calibration.
+precision-recall curve, reviewer workload and calibration, and calibration after
+learning from simulated reviewers' decisions, measured on found persons held out.
 """
 
 from __future__ import annotations
@@ -18,12 +19,106 @@ from evaluation.metrics import (
     calibration_table,
     expected_calibration_error,
     group_keys,
+    max_calibration_gap,
     recall_at_k_by,
+    split_by_hash,
     workload_at_recall,
 )
+from matching.evidence_model.recalibration import STRENGTH, Recalibration, fit_recalibration
 
 LABELS = ("scenario", "category", "gap", "region", "photos")
 WORKLOAD_TARGETS = (0.90, 0.95)
+REVIEWED_SHARE = 0.30
+"""Share of found persons whose candidates simulated reviewers decide."""
+SPLIT_SEED = "xunqin-reviewed-1"
+"""Seed of the hash that picks the reviewed found persons."""
+CERTAIN_LOG_ODDS = 53.0
+"""A stored probability of exactly 1 is read as 53 bits: the odds of the largest double
+below 1 (a total above that rounds to 1). Those pairs are true all but surely."""
+IMPOSSIBLE_LOG_ODDS = -1075.0
+"""A stored probability of exactly 0 is read as the odds of the smallest double."""
+
+
+def log2_odds(probability: float) -> float:
+    """log2(p / (1 - p)) of a stored probability, finite at exactly 0 and 1."""
+    if probability >= 1.0:
+        return CERTAIN_LOG_ODDS
+    if probability <= 0.0:
+        return IMPOSSIBLE_LOG_ODDS
+    return math.log2(probability) - math.log1p(-probability) / math.log(2.0)
+
+
+@dataclass(frozen=True)
+class HeldOutRecalibration:
+    """Calibration before and after a recalibration fitted on other found persons.
+
+    Found persons are split by a seeded hash of their ref: ``reviewed_share`` of them
+    are "reviewed" (a simulated reviewer decides every candidate of theirs, the truth
+    giving the decision) and the rest held out. The recalibration is fitted on the
+    reviewed persons' candidates only, on the log2 odds of their stored probabilities,
+    and measured on the held-out persons' candidates.
+    """
+
+    recalibration: Recalibration
+    reviewed_persons: int
+    held_out_persons: int
+    decisions: int
+    confirmed: int
+    held_out_pairs: int
+    held_out_true: int
+    deciles_before: list[CalibrationBin]
+    deciles_after: list[CalibrationBin]
+    uniform_before: list[CalibrationBin]
+    uniform_after: list[CalibrationBin]
+    ece_before: float
+    ece_after: float
+    max_gap_before: float
+    max_gap_after: float
+
+    @classmethod
+    def from_pairs(
+        cls,
+        pairs: Sequence[Pair],
+        truth: Collection[tuple[str, str]],
+        probabilities: Mapping[tuple[str, str], float],
+        *,
+        reviewed_share: float = REVIEWED_SHARE,
+        seed: str = SPLIT_SEED,
+        strength: float = STRENGTH,
+    ) -> HeldOutRecalibration:
+        """Split, fit on the reviewed persons' candidates, measure on the others'."""
+        # Sorted, so the figures do not depend on the order the pairs came in.
+        scored = sorted(
+            (m, f, probabilities[(m, f)]) for m, f, _ in pairs if (m, f) in probabilities
+        )
+        reviewed, held_out = split_by_hash({f for _, f, _ in scored}, share=reviewed_share,
+                                           seed=seed)  # fmt: skip
+        decided = [(log2_odds(p), (m, f) in truth) for m, f, p in scored if f in reviewed]
+        fitted = fit_recalibration([t for t, _ in decided], [y for _, y in decided],
+                                   strength=strength)  # fmt: skip
+        kept = [(p, (m, f) in truth) for m, f, p in scored if f in held_out]
+        before = [p for p, _ in kept]
+        after = [fitted.probability(log2_odds(p)) for p in before]
+        flags = [y for _, y in kept]
+        deciles_before = calibration_table(before, flags, 10)
+        deciles_after = calibration_table(after, flags, 10)
+        return cls(
+            recalibration=fitted,
+            reviewed_persons=len(reviewed),
+            held_out_persons=len(held_out),
+            decisions=len(decided),
+            confirmed=sum(1 for _, y in decided if y),
+            held_out_pairs=len(kept),
+            held_out_true=sum(flags),
+            deciles_before=deciles_before,
+            deciles_after=deciles_after,
+            uniform_before=calibration_table(before, flags, 10, strategy="uniform"),
+            uniform_after=calibration_table(after, flags, 10, strategy="uniform"),
+            ece_before=expected_calibration_error(deciles_before),
+            ece_after=expected_calibration_error(deciles_after),
+            max_gap_before=max_calibration_gap(deciles_before),
+            max_gap_after=max_calibration_gap(deciles_after),
+        )
 
 
 @dataclass(frozen=True)
@@ -81,6 +176,7 @@ class Scorecard:
     calibration_deciles: list[CalibrationBin] | None
     ece: float | None
     seconds: float
+    held_out: HeldOutRecalibration | None = None
 
     @classmethod
     def from_pairs(
@@ -123,7 +219,9 @@ class Scorecard:
         curve = PrecisionRecallCurve.from_scores(scores, flags, len(truth))
         calibration = deciles = None
         ece = None
+        held_out = None
         if probabilities is not None:
+            held_out = HeldOutRecalibration.from_pairs(scored, truth, probabilities)
             probs = [probabilities.get((m, f), math.nan) for m, f, _ in scored]
             kept = [(p, t) for p, t in zip(probs, flags, strict=True) if not math.isnan(p)]
             calibration = calibration_table(
@@ -156,4 +254,5 @@ class Scorecard:
             calibration_deciles=deciles,
             ece=ece,
             seconds=seconds,
+            held_out=held_out,
         )

@@ -2,14 +2,38 @@
 
 A score is the prior plus one weight per signal, each a log2 Bayes factor of "same
 person" against "different people". Every term is kept, with a plain sentence, so a
-reviewer can see why a pair ranks where it does.
+reviewer can see why a pair ranks where it does. A model fitted on reviewers' decisions
+may carry a calibration of the total (see
+:mod:`matching.evidence_model.recalibration`): the terms and their sum stay as they are,
+and the probability is read from the calibrated total.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
+
+
+class TotalCalibration(Protocol):
+    """What a score needs of a calibration of its total (log2 odds in, log2 odds out)."""
+
+    @property
+    def is_identity(self) -> bool:
+        """True when it changes nothing."""
+        ...
+
+    def log_odds(self, total: float) -> float:
+        """The calibrated log2 odds of a total weight."""
+        ...
+
+    def describe(self) -> str:
+        """One line a reviewer can read."""
+        ...
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -30,11 +54,16 @@ class SignalEvidence:
 
 @dataclass(frozen=True)
 class Score:
-    """The sum of the prior and every signal's weight, with the terms kept."""
+    """The sum of the prior and every signal's weight, with the terms kept.
+
+    ``calibration`` (None: none) maps the sum to the log2 odds the probability is read
+    from; the sum itself stays ``total_weight``.
+    """
 
     model_version: str
     prior_weight: float
     signals: tuple[SignalEvidence, ...]
+    calibration: TotalCalibration | None = None
 
     @property
     def evidence_weight(self) -> float:
@@ -47,17 +76,38 @@ class Score:
         return self.prior_weight + self.evidence_weight
 
     @property
+    def calibrated(self) -> bool:
+        """True when a calibration other than the identity applies."""
+        return self.calibration is not None and not self.calibration.is_identity
+
+    @property
+    def calibrated_weight(self) -> float:
+        """The total after the calibration, in log2 odds (the total when there is none)."""
+        if self.calibration is None:
+            return self.total_weight
+        return self.calibration.log_odds(self.total_weight)
+
+    @property
     def probability(self) -> float:
-        """The match probability that the total weight stands for."""
-        return float(1.0 / (1.0 + 2.0 ** (-self.total_weight)))
+        """The match probability that the (calibrated) total weight stands for."""
+        return float(1.0 / (1.0 + 2.0 ** (-self.calibrated_weight)))
 
     def summary(self) -> str:
-        """The evidence in one sentence, as a ratio of likelihoods."""
-        return likelihood_sentence(self.evidence_weight)
+        """The evidence in one sentence, as a ratio of likelihoods.
+
+        After a calibration, the ratio that together with the prior gives the probability
+        shown, so the sentence and the probability agree.
+        """
+        return likelihood_sentence(self.calibrated_weight - self.prior_weight)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready breakdown, stored with the candidate."""
-        return {
+        """A JSON-ready breakdown, stored with the candidate.
+
+        ``total_weight`` is always the plain sum; a calibration other than the identity
+        is added as ``calibration`` (slope, intercept, decisions) with the
+        ``calibrated_weight`` the probability comes from.
+        """
+        data: dict[str, Any] = {
             "model_version": self.model_version,
             "prior_weight": round(self.prior_weight, 4),
             "evidence_weight": round(self.evidence_weight, 4),
@@ -68,6 +118,10 @@ class Score:
                 {**asdict(signal), "weight": round(signal.weight, 4)} for signal in self.signals
             ],
         }
+        if self.calibration is not None and self.calibrated:
+            data["calibration"] = self.calibration.to_json()
+            data["calibrated_weight"] = round(self.calibrated_weight, 4)
+        return data
 
 
 def likelihood_sentence(weight: float) -> str:

@@ -9,14 +9,16 @@ term explained in a sentence.
 Where the numbers come from: documented prior knowledge (:mod:`.priors`), face bins
 calibrated on labelled photos (:mod:`.face_calibration`), u counted on random pairs and
 m and the prior found by EM without labels (:mod:`.em`, :mod:`.refit`), then refined by
-reviewers' confirmed and rejected pairs (:mod:`.decisions`). The fitted model is a
-versioned JSON file (:mod:`.model_file`); ``default_model.json`` ships with the package.
+reviewers' confirmed and rejected pairs (:mod:`.decisions`), which also recalibrate the
+summed log2 odds (:mod:`.recalibration`: comparisons are not independent, so the sum is
+over-confident among shortlisted pairs). The fitted model is a versioned JSON file
+(:mod:`.model_file`); ``default_model.json`` ships with the package.
 
 Public surface::
 
     EvidenceModel.default() / .from_file(path) / .score(missing, found) -> EvidenceScore
     render_waterfall(score, path)
-    fit_em, estimate_u, refit_model, learn_from_decisions
+    fit_em, estimate_u, refit_model, learn_from_decisions, fit_recalibration
     fit_face_bins, fit_face_calibration_from_folder, refit_face_calibration,
     compare_with_threshold_rule, with_face_calibration
 """
@@ -24,6 +26,7 @@ Public surface::
 from matching.evidence_model.decisions import (
     LabelledPair,
     learn_from_decisions,
+    recalibrate_from_vectors,
     update_from_vectors,
 )
 from matching.evidence_model.em import EMResult, estimate_u, fit_em, match_probabilities
@@ -51,6 +54,7 @@ from matching.evidence_model.params import (
     next_version,
 )
 from matching.evidence_model.priors import prior_params, with_face_calibration
+from matching.evidence_model.recalibration import Recalibration, fit_recalibration
 from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
 from matching.evidence_model.spec import Comparison, LevelSpec, Outcome, StratumSpec
 from matching.evidence_model.vectors import ComparisonVectors
@@ -77,6 +81,7 @@ __all__ = [
     "ModelFileError",
     "ModelParams",
     "Outcome",
+    "Recalibration",
     "RefitReport",
     "StratumParams",
     "StratumSpec",
@@ -88,12 +93,14 @@ __all__ = [
     "fit_em",
     "fit_face_bins",
     "fit_face_calibration_from_folder",
+    "fit_recalibration",
     "learn_from_decisions",
     "load_params",
     "match_probabilities",
     "next_version",
     "prior_params",
     "random_pairs",
+    "recalibrate_from_vectors",
     "refit_face_calibration",
     "refit_model",
     "render_waterfall",

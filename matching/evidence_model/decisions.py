@@ -5,6 +5,13 @@ prior worth ``m_strength`` (``u_strength``) pairs, and the levels counted among
 confirmed (rejected) pairs are added to it. With few decisions the model barely moves;
 with many it follows what reviewers found.
 
+Then the recalibration (:mod:`.recalibration`): the decided pairs' totals under the
+updated m and u against what reviewers decided, a slope and an intercept on the log2
+odds that correct the over-confidence of summing dependent comparisons. It is fitted
+afresh on the decisions given (pass them all, as ``xunqin model refit`` does), pulled
+toward no correction with the weight of ``recalibration_strength`` decisions: an
+earlier recalibration was of other totals.
+
 Two cautions, both reasons for the default strengths:
 
 - rejected pairs are not random different people: they were shortlisted because they
@@ -20,9 +27,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from matching.evidence_model.counting import level_counts, posterior_update
 from matching.evidence_model.model import EvidenceModel
 from matching.evidence_model.params import ModelParams
+from matching.evidence_model.recalibration import STRENGTH, fit_recalibration
 from matching.evidence_model.vectors import ComparisonVectors
 from matching.views import FoundView, MissingView
 
@@ -30,6 +40,8 @@ M_STRENGTH = 20.0
 """Pairs' worth of belief in the current m, a stratum."""
 U_STRENGTH = 500.0
 """Pairs' worth of belief in the current u: it was counted on many random pairs."""
+RECALIBRATION_STRENGTH = STRENGTH
+"""Decisions' worth of belief in no recalibration."""
 
 
 @dataclass(frozen=True)
@@ -75,16 +87,53 @@ def update_from_vectors(
     )
 
 
+def recalibrate_from_vectors(
+    model: EvidenceModel,
+    confirmed: ComparisonVectors | None,
+    rejected: ComparisonVectors | None,
+    *,
+    strength: float = RECALIBRATION_STRENGTH,
+    version: str | None = None,
+    today: date | None = None,
+) -> ModelParams:
+    """The model's parameters with a recalibration fitted on the decided pairs' totals.
+
+    Totals are the model's own (its current m, u and prior); the step and the fitted
+    numbers go into the history. With no decisions the parameters come back unchanged.
+    """
+    sides = [(v, same) for v, same in ((confirmed, True), (rejected, False))
+             if v is not None and len(v)]  # fmt: skip
+    if not sides:
+        return model.params
+    totals = np.concatenate([model.weights_of(v) for v, _ in sides])
+    same = np.concatenate([np.full(len(v), flag) for v, flag in sides])
+    fitted = fit_recalibration(totals, same, strength=strength)
+    return model.params.evolved(
+        step="recalibration",
+        detail={
+            "confirmed": int(same.sum()),
+            "rejected": int((~same).sum()),
+            "slope": round(fitted.slope, 6),
+            "intercept": round(fitted.intercept, 6),
+            "strength": strength,
+        },
+        version=version or model.version,
+        today=today,
+        recalibration=fitted,
+    )
+
+
 def learn_from_decisions(
     model: EvidenceModel,
     pairs: Iterable[LabelledPair],
     *,
     m_strength: float = M_STRENGTH,
     u_strength: float = U_STRENGTH,
+    recalibration_strength: float = RECALIBRATION_STRENGTH,
     version: str | None = None,
     today: date | None = None,
 ) -> EvidenceModel:
-    """A new model whose m and u have learned from reviewers' decided pairs."""
+    """A new model whose m and u, then recalibration, have learned from decided pairs."""
     decided = list(pairs)
     confirmed = model.comparison_vectors((p.missing, p.found) for p in decided if p.same)
     rejected = model.comparison_vectors((p.missing, p.found) for p in decided if not p.same)
@@ -92,4 +141,8 @@ def learn_from_decisions(
         model.params, confirmed, rejected, m_strength=m_strength, u_strength=u_strength,
         version=version, today=today,
     )  # fmt: skip
+    updated = model.with_params(params)
+    params = recalibrate_from_vectors(
+        updated, confirmed, rejected, strength=recalibration_strength, today=today
+    )
     return model.with_params(params)

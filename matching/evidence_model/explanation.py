@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from matching.evidence import Score, SignalEvidence
+from matching.evidence_model.recalibration import Recalibration
 
 HIGH_PROBABILITY: Final = 0.5
 """From this match probability on, an explanation lists what would confirm the pair."""
@@ -63,7 +64,8 @@ class EvidenceScore(Score):
         """A stored breakdown read back (to draw its waterfall without scoring again).
 
         Accepts what ``Score.to_json()`` wrote too (the first scorer's candidates);
-        raises ValueError naming the missing key.
+        a stored ``calibration`` is kept, so the probability is the one stored. Raises
+        ValueError naming the missing key.
         """
         try:
             signals = tuple(
@@ -81,9 +83,19 @@ class EvidenceScore(Score):
                 )
                 for s in data["signals"]
             )
+            stored = data.get("calibration")
+            calibration = (
+                None
+                if stored is None
+                else Recalibration(
+                    float(stored["slope"]),
+                    float(stored["intercept"]),
+                    int(stored.get("decisions", 0)),
+                )
+            )
             return cls(
                 str(data["model_version"]), float(data["prior_weight"]), signals,
-                confirm_by=tuple(data.get("confirm_by", ())),
+                calibration=calibration, confirm_by=tuple(data.get("confirm_by", ())),
             )  # fmt: skip
         except KeyError as err:
             raise ValueError(f"a stored score needs {err.args[0]!r}") from err

@@ -3,7 +3,8 @@
 Each comparison places a pair on its levels; the score is the prior (log2 odds that a
 random pair is the same person) plus each level's log2 Bayes factor ``log2(m/u)``, with
 name agreements adjusted by how common the agreeing name is. The total is turned into a
-match probability, and every term is kept with a plain sentence.
+match probability (through the recalibration learned from reviewers' decisions, when
+the model has one), and every term is kept with a plain sentence.
 
 ::
 
@@ -221,13 +222,17 @@ class EvidenceModel:
         signals = tuple(self.term(i, o) for i, o in enumerate(outcomes))
         prior = self._params.prior_weight
         total = prior + sum(s.weight for s in signals)
-        probability = 1.0 / (1.0 + 2.0 ** (-total))
+        recalibration = self._params.recalibration
         return EvidenceScore(
-            self.version, prior, signals, confirm_by=confirmation_steps(signals, probability)
-        )
+            self.version, prior, signals, calibration=recalibration,
+            confirm_by=confirmation_steps(signals, recalibration.probability(total)),
+        )  # fmt: skip
 
     def total_weight(self, missing: MissingView, found: FoundView) -> float:
-        """Prior plus evidence in log2 odds, without building the explanation."""
+        """Prior plus evidence in log2 odds, without building the explanation.
+
+        The plain sum, before any recalibration (which keeps the order of pairs).
+        """
         m = self._facts.missing(missing)
         f = self._facts.found(found)
         total = self._params.prior_weight

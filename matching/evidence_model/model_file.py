@@ -11,7 +11,11 @@ Layout (``format`` ``xunqin-evidence-model/1``)::
                       "tf_reference": {"exact": 0.0001},
                       "strata": [{"label": "adult_recent", "note": ...,
                                   "m": {"very_close": 0.2, ...}, "u": {...}}]}],
+     "recalibration": {"slope": 0.9, "intercept": -3.0, "decisions": 1200, "note": ...},
      "notes": {...}, "history": [...]}
+
+``recalibration`` (optional; absent means none) maps the summed log2 odds to calibrated
+ones (:mod:`.recalibration`).
 
 Loading checks everything against the comparisons the code implements (their names,
 level labels and strata) and collects every problem before raising
@@ -34,9 +38,12 @@ from matching.evidence_model.params import (
     ModelParams,
     StratumParams,
 )
+from matching.evidence_model.recalibration import IDENTITY, Recalibration
 from matching.evidence_model.spec import Comparison
 
 FORMAT: Final = "xunqin-evidence-model/1"
+_SECTION_NOTES: Final = ("prior", "term_frequency", "recalibration")
+"""Notes written inside their own section of the file, not under ``notes``."""
 SUM_TOLERANCE: Final = 1e-3
 """m or u of a stratum may sum to one within this; they are then rescaled exactly."""
 
@@ -84,7 +91,11 @@ def params_to_json(params: ModelParams) -> dict[str, Any]:
             "note": params.notes.get("term_frequency", ""),
         },
         "comparisons": comparisons,
-        "notes": {k: v for k, v in params.notes.items() if k not in ("prior", "term_frequency")},
+        "recalibration": {
+            **params.recalibration.to_json(),
+            "note": params.notes.get("recalibration", ""),
+        },
+        "notes": {k: v for k, v in params.notes.items() if k not in _SECTION_NOTES},
         "history": [dict(h) for h in params.history],
     }
 
@@ -259,6 +270,7 @@ def params_from_json(
         notes = {str(k): check.text(v, f"notes.{k}") for k, v in notes_raw.items()}
     else:
         check.fail("notes", "expected an object of texts")
+    recalibration, recalibration_note = _recalibration(check, data.get("recalibration"))
     history = data.get("history") or []
     if not isinstance(history, list) or not all(isinstance(h, Mapping) for h in history):
         check.fail("history", "expected a list of objects")
@@ -269,6 +281,8 @@ def params_from_json(
         raise ModelFileError(source, ["prior or version missing"])
     notes["prior"] = prior_note
     notes["term_frequency"] = tf_note
+    if recalibration_note:
+        notes["recalibration"] = recalibration_note
     return ModelParams(
         version=version,
         prior=prior,
@@ -278,7 +292,28 @@ def params_from_json(
         description=check.text(data.get("description"), "description"),
         notes=MappingProxyType(notes),
         history=tuple(MappingProxyType(dict(h)) for h in history),
+        recalibration=recalibration,
     )
+
+
+def _recalibration(check: _Checker, raw: object) -> tuple[Recalibration, str]:
+    """The ``recalibration`` section: absent is none; numbers checked like the rest."""
+    if raw is None:
+        return IDENTITY, ""
+    where = "recalibration"
+    if not isinstance(raw, Mapping):
+        check.fail(where, "expected an object with 'slope' and 'intercept'")
+        return IDENTITY, ""
+    slope = check.number(raw.get("slope"), f"{where}.slope", low=0.0, high=100.0)
+    intercept = check.number(raw.get("intercept"), f"{where}.intercept", low=-1000.0, high=1000.0)
+    decisions = raw.get("decisions", 0)
+    if isinstance(decisions, bool) or not isinstance(decisions, int) or decisions < 0:
+        check.fail(f"{where}.decisions", f"expected a count of decisions, got {decisions!r}")
+        decisions = 0
+    note = check.text(raw.get("note"), f"{where}.note")
+    if slope is None or intercept is None:
+        return IDENTITY, note
+    return Recalibration(slope, intercept, decisions), note
 
 
 def load_params(path: Path, comparisons: Sequence[Comparison]) -> ModelParams:

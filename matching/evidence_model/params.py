@@ -4,7 +4,9 @@ For every comparison and every stratum of it, ``m[k]`` is the probability that a
 pair falls in level ``k`` and ``u[k]`` that a pair of different people does (the null
 level has neither: it is worth nothing). A level's weight is ``log2(m / u)``, a log2
 Bayes factor; the prior ``lambda`` is the probability that a pair taken at random is
-the same person. Parameters are immutable: fitting returns new ones.
+the same person. A :class:`~.recalibration.Recalibration` fitted on reviewers' decisions
+turns the summed log2 odds into calibrated ones (identity until reviewers have decided
+pairs). Parameters are immutable: fitting returns new ones.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Any, Final
+
+from matching.evidence_model.recalibration import IDENTITY, Recalibration
 
 VERSION_PATTERN: Final = re.compile(r"^fs-\d{4}\.\d{2}\.\d{2}-\d+$")
 """Model versions look like ``fs-2026.11.28-1``: the date fitted and a serial."""
@@ -78,6 +82,7 @@ class ModelParams:
     description: str = ""
     notes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     history: tuple[Mapping[str, Any], ...] = ()
+    recalibration: Recalibration = IDENTITY
 
     @property
     def prior_weight(self) -> float:

@@ -8,7 +8,8 @@
    left free lets its prior run away, because comparisons are not independent among
    different people;
 3. reviewers' confirmed and rejected pairs, as a Bayesian update
-   (:mod:`~.decisions`).
+   (:mod:`~.decisions`), then the recalibration of the total on those pairs' totals
+   under the updated parameters (:mod:`~.recalibration`).
 
 Every step is written into the model's history under one new version.
 """
@@ -24,8 +25,10 @@ import numpy as np
 
 from matching.evidence_model.decisions import (
     M_STRENGTH,
+    RECALIBRATION_STRENGTH,
     U_STRENGTH,
     LabelledPair,
+    recalibrate_from_vectors,
     update_from_vectors,
 )
 from matching.evidence_model.em import EMResult, estimate_u, fit_em, prior_from_model
@@ -52,6 +55,8 @@ class RefitReport:
     prior: float
     confirmed: int
     rejected: int
+    recalibration_slope: float = 1.0
+    recalibration_intercept: float = 0.0
 
 
 def random_pairs(
@@ -81,6 +86,7 @@ def refit_model(
     em_smoothing: float = EM_SMOOTHING,
     m_strength: float = M_STRENGTH,
     u_strength: float = U_STRENGTH,
+    recalibration_strength: float = RECALIBRATION_STRENGTH,
     version: str | None = None,
     today: date | None = None,
 ) -> tuple[EvidenceModel, RefitReport]:
@@ -116,15 +122,20 @@ def refit_model(
     confirmed = [p for p in decided if p.same]
     rejected = [p for p in decided if not p.same]
     if decided:
-        fitting = model.with_params(params)
+        confirmed_vectors = model.comparison_vectors((p.missing, p.found) for p in confirmed)
+        rejected_vectors = model.comparison_vectors((p.missing, p.found) for p in rejected)
         params = update_from_vectors(
             params,
-            fitting.comparison_vectors((p.missing, p.found) for p in confirmed),
-            fitting.comparison_vectors((p.missing, p.found) for p in rejected),
+            confirmed_vectors,
+            rejected_vectors,
             m_strength=m_strength,
             u_strength=u_strength,
             version=target,
         )
+        params = recalibrate_from_vectors(
+            model.with_params(params), confirmed_vectors, rejected_vectors,
+            strength=recalibration_strength, version=target,
+        )  # fmt: skip
     params = replace(params, version=target)
     report = RefitReport(
         version=target,
@@ -135,5 +146,7 @@ def refit_model(
         prior=params.prior,
         confirmed=len(confirmed),
         rejected=len(rejected),
+        recalibration_slope=params.recalibration.slope,
+        recalibration_intercept=params.recalibration.intercept,
     )
     return model.with_params(params), report

@@ -2,9 +2,12 @@
 
 The reviewer sees where the evidence comes from: bars start where the previous term
 ended, up for evidence for the same person, down against; null terms (no evidence) are
-listed but have no bar. Two files: a PNG drawn with matplotlib (Agg backend, imported
-only when drawing) and a self-contained HTML page with the PNG inlined and the terms as
-a table.
+listed but have no bar. When the model is recalibrated on reviewers' decisions, the
+correction is one more bar after the terms (usually down: summed terms over-state the
+evidence), and the total is the calibrated one the probability comes from.
+
+Two files: a PNG drawn with matplotlib (Agg backend, imported only when drawing) and a
+self-contained HTML page with the PNG inlined and the terms as a table.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from matching.evidence import Score, likelihood_sentence
+from matching.evidence import Score
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,21 @@ class WaterfallFiles:
     html: Path
 
 
+CALIBRATION_LABEL = "calibration"
+
+
 def _bars(score: Score) -> list[tuple[str, float, str]]:
     bars = [("prior", score.prior_weight, "chance that a random pair is the same person")]
     bars += [(f"{s.signal}: {s.level}", s.weight, s.detail) for s in score.signals]
+    if score.calibration is not None and score.calibrated:
+        bars.append(
+            (
+                CALIBRATION_LABEL,
+                score.calibrated_weight - score.total_weight,
+                f"{score.calibration.describe()}; the sum of the terms was "
+                f"{score.total_weight:+.2f} bits (comparisons are not independent)",
+            )
+        )
     return bars
 
 
@@ -53,7 +68,7 @@ def waterfall_png(score: Score) -> bytes:
             ax.text(start + weight, row, f" {weight:+.1f}", va="center",
                     ha="left" if weight >= 0 else "right", fontsize=8)  # fmt: skip
         running = start + weight
-    total = score.total_weight
+    total = score.calibrated_weight
     ax.barh(len(bars), total, color="#1565c0", height=0.6)
     ax.text(total, len(bars), f" {total:+.1f}", va="center",
             ha="left" if total >= 0 else "right", fontsize=8)  # fmt: skip
@@ -62,8 +77,7 @@ def waterfall_png(score: Score) -> bytes:
     ax.invert_yaxis()
     ax.set_xlabel("log2 odds (each bit doubles the odds)")
     ax.set_title(
-        f"{likelihood_sentence(score.evidence_weight)}\nprobability {score.probability:.3g} "
-        f"(model {score.model_version})",
+        f"{score.summary()}\nprobability {score.probability:.3g} (model {score.model_version})",
         fontsize=9,
     )
     fig.tight_layout()
@@ -90,19 +104,25 @@ def waterfall_html(score: Score, png: bytes | None = None) -> str:
         else ""
     )
     image = base64.b64encode(png).decode("ascii")
+    calibrated = (
+        f", {score.calibrated_weight:+.2f} bits after the {CALIBRATION_LABEL} "
+        f"({html.escape(score.calibration.describe())})"
+        if score.calibration is not None and score.calibrated
+        else ""
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Evidence for a candidate pair</title>
 <style>body{{font-family:sans-serif;max-width:56em;margin:1em auto}}
 table{{border-collapse:collapse}}td{{border-bottom:1px solid #ddd;padding:.2em .6em}}
 td.w{{text-align:right;font-variant-numeric:tabular-nums}}</style></head><body>
-<h1>{html.escape(likelihood_sentence(score.evidence_weight))}</h1>
+<h1>{html.escape(score.summary())}</h1>
 <p>Match probability {score.probability:.3g}; total {score.total_weight:+.2f} bits
-(prior {score.prior_weight:+.2f}, evidence {score.evidence_weight:+.2f});
+(prior {score.prior_weight:+.2f}, evidence {score.evidence_weight:+.2f}){calibrated};
 model {html.escape(score.model_version)}. A score is never a decision.</p>
 <img alt="waterfall chart of the evidence" src="data:image/png;base64,{image}">
 <table><tr><th>term</th><th>bits</th><th>why</th></tr>
 {rows}
-<tr><td><b>total</b></td><td class='w'><b>{score.total_weight:+.2f}</b></td><td></td></tr>
+<tr><td><b>total</b></td><td class='w'><b>{score.calibrated_weight:+.2f}</b></td><td></td></tr>
 </table>
 {steps}
 </body></html>

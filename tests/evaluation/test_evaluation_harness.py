@@ -83,6 +83,15 @@ def test_the_report_folder_holds_markdown_tables_plots_and_json(
     )
     text = (folder / "report.md").read_text(encoding="utf-8")
     assert "| xunqin |" in text and "Recall@10 by scenario" in text
+    held = cards[0].held_out
+    assert held is not None and held.decisions > 0 and held.held_out_pairs > 0
+    assert held.decisions + held.held_out_pairs == cards[0].n_pairs
+    stored = figures["methods"][0]["held_out_recalibration"]
+    assert stored["recalibration"] == held.recalibration.to_json()
+    assert stored["decisions"] == held.decisions and len(stored["deciles_after"]) > 1
+    assert figures["methods"][2]["held_out_recalibration"] is None  # no probabilities
+    assert "Recalibrated on reviewers' decisions" in text
+    assert text.index("## Calibration of xunqin") < text.index("Recalibrated on reviewers")
     assert (tmp_path / "latest").resolve() == folder.resolve()
 
 

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from matching.evidence_model import EvidenceModel, ModelFileError, next_version
+from matching.evidence_model import (
+    EvidenceModel,
+    ModelFileError,
+    Recalibration,
+    next_version,
+    save_params,
+)
 from matching.evidence_model.comparisons import standard_comparisons
 from matching.evidence_model.model_file import params_from_json, params_to_json
+from matching.evidence_model.recalibration import IDENTITY
 
 
 def _data(model: EvidenceModel) -> dict[str, Any]:
@@ -72,6 +80,22 @@ def _text_probability(d: dict[str, Any]) -> None:
     d["comparisons"][2]["strata"][0]["m"]["same"] = "high"
 
 
+def _negative_slope(d: dict[str, Any]) -> None:
+    d["recalibration"] = {"slope": -0.5, "intercept": 0.0}
+
+
+def _text_intercept(d: dict[str, Any]) -> None:
+    d["recalibration"] = {"slope": 0.9, "intercept": "low", "decisions": 3}
+
+
+def _fractional_decisions(d: dict[str, Any]) -> None:
+    d["recalibration"] = {"slope": 0.9, "intercept": -3.0, "decisions": 2.5}
+
+
+def _recalibration_list(d: dict[str, Any]) -> None:
+    d["recalibration"] = [0.9, -3.0]
+
+
 BROKEN = [
     (_break_version, "is not like 'fs-2026.11.28-1'"),
     (_break_sum, "sum to"),
@@ -81,6 +105,10 @@ BROKEN = [
     (_bad_prior, "prior.lambda"),
     (_unknown_stratum, "unknown stratum teenage"),
     (_text_probability, "expected a number, got str"),
+    (_negative_slope, "recalibration.slope: -0.5 is outside"),
+    (_text_intercept, "recalibration.intercept: expected a number, got str"),
+    (_fractional_decisions, "recalibration.decisions: expected a count"),
+    (_recalibration_list, "recalibration: expected an object"),
 ]
 
 
@@ -118,3 +146,25 @@ def test_next_version() -> None:
     assert next_version("fs-2026.11.28-1", today=day) == "fs-2026.11.28-2"
     assert next_version("fs-2026.11.27-4", today=day) == "fs-2026.11.28-1"
     assert next_version(None, today=day) == "fs-2026.11.28-1"
+
+
+def test_a_recalibration_round_trips_and_is_optional(
+    default_model: EvidenceModel, tmp_path: Path
+) -> None:
+    assert default_model.params.recalibration == IDENTITY  # the shipped file has none
+    recalibrated = replace(
+        default_model.params,
+        recalibration=Recalibration(0.87, -2.95, 1234),
+        notes={**default_model.params.notes, "recalibration": "from reviewers"},
+    )
+    path = tmp_path / "model.json"
+    save_params(recalibrated, path)
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    assert stored["recalibration"] == {
+        "slope": 0.87, "intercept": -2.95, "decisions": 1234, "note": "from reviewers"
+    }  # fmt: skip
+    again = EvidenceModel.from_file(path).params
+    assert again.recalibration == Recalibration(0.87, -2.95, 1234)
+    assert again.notes["recalibration"] == "from reviewers"
+    del stored["recalibration"]
+    assert params_from_json(stored, standard_comparisons()).recalibration == IDENTITY

@@ -560,7 +560,8 @@ def eval_command(
         **run.counts,
     }
     folder = write_report(out, cards, title="xunqin against the baselines", context=context,
-                          mix=run.mix, xunqin_scores=scores, when=datetime.now())  # fmt: skip
+                          mix=run.mix, xunqin_scores=scores, when=datetime.now(),
+                          face_check=run.face_check)  # fmt: skip
     err.print(f"report: {folder / 'report.md'}")
     typer.echo(
         json.dumps(

@@ -22,7 +22,12 @@ from evaluation.baselines import BASELINES, Pair, SideRecords
 from evaluation.face_cache import CachingFaceModel
 from evaluation.population import Population, TruePair, generate_population, write_population
 from indexes import DlibFaceModel, FaceModel
-from matching.evidence_model import EvidenceModel
+from matching.evidence_model import EvidenceModel, compare_with_threshold_rule, encode_face_folder
+from matching.evidence_model.face_calibration import (
+    DIFFERENT_SETS,
+    SAME_SETS,
+    CalibrationCheck,
+)
 from matching.face_indexes import FaceIndexes
 from matching.ingest import Ingestor
 from matching.rematch import FirstScorer, RematchSettings, rematch
@@ -67,6 +72,16 @@ class EvalRun:
     methods: dict[str, MethodRun]
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    face_check: CalibrationCheck | None = None
+    """The calibrated face levels against the 0.6 rule on held-out labelled identities."""
+
+
+def face_rule_check(faces_dir: Path, model: FaceModel, cache: Path) -> CalibrationCheck:
+    """How calibrated face evidence compares with "distance <= 0.6 means the same person",
+    on the labelled photos of ``faces_dir``, each fold's identities held out of the fit."""
+    sets = sorted(set(SAME_SETS) | set(DIFFERENT_SETS))
+    embeddings = encode_face_folder(faces_dir, model, cache=cache, sets=sets)
+    return compare_with_threshold_rule(embeddings)
 
 
 def _side(records: list[MissingReport] | list[FoundPerson]) -> SideRecords:
@@ -176,5 +191,12 @@ def run_evaluation(
         methods[name] = MethodRun(name, pairs, None, time.perf_counter() - mark)
         tell(f"baseline {name}: {len(pairs)} pairs")
     database.dispose()
+    face_check = None
+    if config.faces_dir is not None:
+        mark = time.perf_counter()
+        cache = config.work_dir.parent / "face_calibration_embeddings.npz"
+        face_check = face_rule_check(config.faces_dir, model, cache)
+        timings["face check"] = time.perf_counter() - mark
+        tell(f"face evidence against the 0.6 rule: {face_check.source}")
     timings["total"] = time.perf_counter() - started
-    return EvalRun(config, pop.truth, dict(pop.mix), methods, timings, counts)
+    return EvalRun(config, pop.truth, dict(pop.mix), methods, timings, counts, face_check)

@@ -13,6 +13,7 @@ from typing import Any
 
 from evaluation.metrics import CalibrationBin
 from evaluation.scorecard import LABELS, HeldOutRecalibration, Scorecard
+from matching.evidence_model import CalibrationCheck
 
 KS = (1, 5, 10, 50)
 
@@ -230,6 +231,50 @@ def held_out_section(held: HeldOutRecalibration) -> list[str]:
     return parts
 
 
+def face_check_section(check: CalibrationCheck) -> list[str]:
+    """The calibrated face levels against the raw 0.6 rule, as report paragraphs."""
+    rates = sorted(check.rule.precision_at, reverse=True)
+    rows = [
+        [f.name, _fmt(f.recall), _fmt(f.false_match_rate), f"x{f.bayes_factor_yes:.1f}",
+         *(_fmt(f.precision_at[r]) for r in rates)]
+        for f in (check.rule, check.calibrated, check.calibrated_strong)
+    ]  # fmt: skip
+    bins = [
+        [str(b["bin"]), _fmt(float(b["held_out_same"])), _fmt(float(b["held_out_different"])),
+         f"{float(b['fitted_weight']):+.2f}", f"{float(b['held_out_weight']):+.2f}"]
+        for b in check.bins
+    ]  # fmt: skip
+    return [
+        "## Face evidence against the 0.6 rule",
+        f"On the labelled development photos ({check.source}; {check.n_same:.0f} same-person "
+        f"and {check.n_different:.0f} different-person pairs, identity-weighted), each "
+        "fold's identities held out of the fit. A yes/no rule is judged by the share of "
+        "same-person pairs it calls the same (recall), of different-person pairs it calls "
+        "the same (false matches), what a yes is worth, and its precision at a share of "
+        "true pairs among those compared.",
+        _table(
+            [
+                "rule",
+                "recall",
+                "false matches",
+                "a yes is worth",
+                *(f"precision at {r:g}" for r in rates),
+            ],
+            rows,
+        ),  # fmt: skip
+        _table(
+            [
+                "distance bin",
+                "same (held out)",
+                "different (held out)",
+                "fitted bits",
+                "held-out bits",
+            ],
+            bins,
+        ),  # fmt: skip
+    ]
+
+
 def write_report(
     out_root: Path,
     cards: Sequence[Scorecard],
@@ -239,6 +284,7 @@ def write_report(
     mix: Mapping[str, Any] | None,
     xunqin_scores: tuple[list[float], list[float]],
     when: datetime | None = None,
+    face_check: CalibrationCheck | None = None,
 ) -> Path:
     """Write the report folder and return it. ``cards[0]`` is xunqin."""
     stamp = (when or datetime.now()).strftime("%Y-%m-%d_%H%M%S")
@@ -263,6 +309,7 @@ def write_report(
         "context": dict(context),
         "methods": [_card_json(card) for card in cards],
         "mix": dict(mix or {}),
+        "face_check": asdict(face_check) if face_check is not None else None,
     }
     (folder / "figures.json").write_text(
         json.dumps(figures, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
@@ -310,6 +357,8 @@ def write_report(
         for card in cards:
             header += [f"{card.name} reach", f"{card.name} read@0.90"]
         parts += [_table([*header, "xunqin ECE"], rows)]
+    if face_check is not None:
+        parts += face_check_section(face_check)
     if xunqin.calibration_deciles:
         parts += [
             "## Calibration of xunqin's probabilities",

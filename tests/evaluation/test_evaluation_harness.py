@@ -116,3 +116,31 @@ def test_figures_from_reviewers_decisions(tmp_path: Path) -> None:
     assert result.card.n_pairs == 3
     assert [p.n_selected for p in result.card.curve.points] == [1, 2]  # judged pairs only
     assert result.confirmed_scores == [2.0] and result.rejected_scores == [3.0]
+
+
+def test_the_report_compares_face_evidence_with_the_06_rule(
+    small_run: tuple[object, list[Scorecard]], tmp_path: Path
+) -> None:
+    import numpy as np
+
+    from matching.evidence_model import LabelledEmbeddings, compare_with_threshold_rule
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(0, 0.48 / 16, (30, 128))  # different people about 0.62 apart
+    vectors = np.repeat(centres, 4, axis=0) + rng.normal(0, 0.4 / 16, (120, 128))
+    ids = np.array([f"asian_faces/p{i}" for i in range(30) for _ in range(4)])
+    check = compare_with_threshold_rule(LabelledEmbeddings(vectors.astype(np.float32), ids),
+                                        folds=3)  # fmt: skip
+    _run, cards = small_run
+    folder = write_report(
+        tmp_path, cards, title="t", context={}, mix=None,
+        xunqin_scores=([1.0], [-1.0]), face_check=check,
+    )  # fmt: skip
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    assert "## Face evidence against the 0.6 rule" in text
+    assert "| distance <= 0.6 |" in text and "| calibrated weight > 0 |" in text
+    figures = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
+    assert figures["face_check"]["rule"]["false_match_rate"] == check.rule.false_match_rate
+    plain = write_report(tmp_path / "plain", cards, title="t", context={}, mix=None,
+                         xunqin_scores=([1.0], [-1.0]))  # fmt: skip
+    assert "0.6 rule" not in (plain / "report.md").read_text(encoding="utf-8")

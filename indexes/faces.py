@@ -2,9 +2,10 @@
 
 The model sits behind the ``FaceModel`` protocol so tests can pass a fake; the real
 one (dlib through face_recognition) loads on first use, never at import. Detection runs
-on a copy bounded in size, so a 12-megapixel phone photo costs what a small one does;
-when nothing is found it tries harder (upsampling for small faces, then the other three
-rotations), and the boxes are mapped back to the full upright image.
+on a copy bounded in size, so a 12-megapixel phone photo costs what a small one does.
+It first looks without upsampling, which is cheap and enough when it finds a large face
+(a phone photo of one person); otherwise it tries harder (upsampling for small faces,
+then the other three rotations). Boxes are mapped back to the full upright image.
 """
 
 from __future__ import annotations
@@ -145,24 +146,49 @@ class DetectedFace:
         return max(0, bottom - top) * max(0, right - left)
 
 
+HOG_SMALLEST_FACE_PX = 80
+"""dlib's HOG detector scans an 80 px window: without upsampling it misses smaller faces."""
+
+
 @dataclass(frozen=True)
 class DetectionSettings:
-    """How hard detection tries, and what counts as a usable face."""
+    """How hard detection tries, and what counts as a usable face.
+
+    Detection first looks at the copy bounded by ``max_side`` without upsampling. When
+    that finds a face at least ``large_face_px`` wide (in the copy's pixels), the search
+    ends there: every face at least half as wide was looked for (the detector finds faces
+    from ``HOG_SMALLEST_FACE_PX`` without upsampling), and upsampling, at about four times
+    the cost, could only add faces less than half as wide. Otherwise detection upsamples
+    once, then ``upsample_retry`` times, then tries the other rotations. With
+    ``large_face_px=None`` it always upsamples.
+    """
 
     max_side: int = 800
     upsample_retry: int = 2
     try_rotations: bool = True
+    large_face_px: int | None = 2 * HOG_SMALLEST_FACE_PX
     rules: QualityRules = field(default_factory=QualityRules)
 
+    def __post_init__(self) -> None:
+        if self.large_face_px is not None and self.large_face_px < 2 * HOG_SMALLEST_FACE_PX:
+            raise ValueError(
+                f"large_face_px must be None or at least {2 * HOG_SMALLEST_FACE_PX} "
+                f"(twice the smallest face found without upsampling), not {self.large_face_px}"
+            )
+        if self.upsample_retry < 1:
+            raise ValueError(f"upsample_retry must be at least 1, not {self.upsample_retry}")
 
-def _bounded(rgb: NDArray[np.uint8], max_side: int) -> tuple[NDArray[np.uint8], float]:
-    height, width = rgb.shape[:2]
-    scale = min(1.0, max_side / max(height, width))
-    if scale >= 1.0:
-        return rgb, 1.0
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    small = Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR)
-    return np.ascontiguousarray(np.asarray(small, dtype=np.uint8)), scale
+
+def _turned(image: DecodedImage, max_side: int, rotation: int) -> tuple[NDArray[np.uint8], float]:
+    """The copy bounded by ``max_side``, turned ``rotation`` degrees counter-clockwise.
+
+    Turning the bounded copy gives the same pixels as bounding the turned image (the
+    bound is on the longer side), at a fraction of the cost.
+    """
+    small, scale = image.bounded(max_side)
+    if rotation:
+        small = np.ascontiguousarray(np.rot90(small, k=rotation // 90))
+    return small, scale
 
 
 def _sharpness(gray: NDArray[np.float64]) -> float:
@@ -221,10 +247,15 @@ def judge(width_px: int, sharpness: float, yaw: float | None, roll: float | None
 
 def _attempts(settings: DetectionSettings) -> list[tuple[int, int]]:
     """(rotation, upsample) in the order tried; upsampling only where it can help."""
-    tries = [(0, 1), (0, settings.upsample_retry)]
+    tries = [(0, 0)] if settings.large_face_px is not None else []
+    tries += [(0, 1), (0, settings.upsample_retry)]
     if settings.try_rotations:
         tries += [(90, 1), (270, 1), (180, 1)]
-    return tries
+    return list(dict.fromkeys(tries))
+
+
+def _width(box: Box) -> int:
+    return box[1] - box[3]
 
 
 def detect_faces(
@@ -233,22 +264,30 @@ def detect_faces(
     """Every face in the image, largest first.
 
     Boxes are in pixels of the full-size upright image turned by ``rotation`` degrees
-    (0 when the face was found upright).
+    (0 when the face was found upright). See ``DetectionSettings`` for how hard it looks.
     """
     settings = settings or DetectionSettings()
     rotated: dict[int, tuple[NDArray[np.uint8], float]] = {}
+    glimpsed: list[Box] = []  # found upright without upsampling, none of them large
     for rotation, upsample in _attempts(settings):
         if rotation not in rotated:
-            turned = np.ascontiguousarray(np.rot90(image.rgb, k=rotation // 90))
-            rotated[rotation] = _bounded(turned, settings.max_side)
+            rotated[rotation] = _turned(image, settings.max_side, rotation)
         small, bounded_scale = rotated[rotation]
-        boxes = [b for b in model.locate(small, upsample=upsample) if b[1] - b[3] >= 4]
+        boxes = [b for b in model.locate(small, upsample=upsample) if _width(b) >= 4]
+        if upsample == 0:
+            large = settings.large_face_px or 0
+            if boxes and max(_width(b) for b in boxes) >= large:
+                return _describe(image, model, small, boxes, image.scale * bounded_scale,
+                                 rotation, settings)  # fmt: skip
+            glimpsed = boxes
+            continue
+        if not boxes and rotation == 0:
+            boxes = glimpsed  # found without upsampling, lost with it: keep them
         if not boxes:
             continue
         if upsample > 1:
             # Small faces: embed them from a sharper copy than the one they were found in.
-            turned = np.ascontiguousarray(np.rot90(image.rgb, k=rotation // 90))
-            larger, larger_scale = _bounded(turned, settings.max_side * upsample)
+            larger, larger_scale = _turned(image, settings.max_side * upsample, rotation)
             ratio = larger_scale / bounded_scale
             boxes = [(round(t * ratio), round(r * ratio), round(b * ratio), round(lf * ratio))
                      for t, r, b, lf in boxes]  # fmt: skip

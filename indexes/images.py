@@ -10,12 +10,12 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from indexes.errors import ImageRejectedError
 
@@ -38,17 +38,46 @@ class DecodedImage:
     ``rgb`` may be smaller than the file (JPEGs are decoded at a reduced scale when the
     caller only needs ``max_side`` pixels); ``width`` and ``height`` are the upright
     image's full size, and ``scale`` maps full-size pixels to ``rgb`` pixels.
+
+    The decoded pixels are kept as stored, with the turn that makes them upright:
+    ``bounded`` reduces first and turns the small copy, so a sideways 12-megapixel phone
+    photo is never turned at full size; ``rgb`` is made on first use.
     """
 
-    rgb: NDArray[np.uint8]
+    stored: Image.Image = field(repr=False, compare=False)  # RGB, as the file stores it
     format: str
     width: int
     height: int
+    transpose: Image.Transpose | None = None  # what makes ``stored`` upright
+
+    @cached_property
+    def upright(self) -> Image.Image:
+        """The decoded image, upright (RGB)."""
+        return self.stored if self.transpose is None else self.stored.transpose(self.transpose)
+
+    @cached_property
+    def rgb(self) -> NDArray[np.uint8]:
+        """The decoded image, upright, as an ``(height, width, 3)`` array."""
+        return np.ascontiguousarray(np.asarray(self.upright, dtype=np.uint8))
 
     @property
     def scale(self) -> float:
         """``rgb`` pixels per full-size pixel (1.0 when decoded at full size)."""
-        return float(self.rgb.shape[1]) / self.width
+        return float(max(self.stored.size)) / max(self.width, self.height)
+
+    def bounded(self, max_side: int) -> tuple[NDArray[np.uint8], float]:
+        """An upright copy whose longer side is at most ``max_side``, and its pixels per
+        ``rgb`` pixel (1.0 when ``rgb`` is small enough already)."""
+        stored_width, stored_height = self.stored.size
+        scale = min(1.0, max_side / max(stored_width, stored_height))
+        if scale >= 1.0:
+            return self.rgb, 1.0
+        size = (max(1, round(stored_width * scale)), max(1, round(stored_height * scale)))
+        # reducing_gap: a fast integer reduction (box filter) first, then bilinear.
+        small = self.stored.resize(size, Image.Resampling.BILINEAR, reducing_gap=1.0)
+        if self.transpose is not None:
+            small = small.transpose(self.transpose)
+        return np.ascontiguousarray(np.asarray(small, dtype=np.uint8)), scale
 
 
 @cache
@@ -60,6 +89,15 @@ def _register_heif() -> None:
 
 
 _ORIENTATION = 0x0112  # the EXIF tag; 5-8 mean the stored image is turned a quarter
+_UPRIGHT = {  # what each EXIF orientation needs to show upright (as ImageOps.exif_transpose)
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
                b"MM\x00*")  # fmt: skip
 
@@ -87,7 +125,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", image.size, (255, 255, 255))
         background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
         return background
-    return image.convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
 
 
 def decode_image(
@@ -127,9 +165,8 @@ def decode_image(
                 ratio = min(1.0, max_side / max(width, height))
                 image.draft("RGB", (math.ceil(width * ratio), math.ceil(height * ratio)))
             image.load()
-            turned = image.getexif().get(_ORIENTATION, 1) in {5, 6, 7, 8}
-            upright: Image.Image = ImageOps.exif_transpose(image) or image
-            rgb = _to_rgb(upright)
+            orientation = image.getexif().get(_ORIENTATION, 1)
+            rgb = _to_rgb(image)
     except ImageRejectedError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
@@ -141,8 +178,9 @@ def decode_image(
         if _has_image_signature(data):
             raise ImageRejectedError("corrupt", f"the image file is damaged ({err})") from err
         raise ImageRejectedError("not_an_image", "the file is not an image we can read") from err
-    array = np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+    turned = orientation in {5, 6, 7, 8}
     full_width, full_height = (height, width) if turned else (width, height)
-    if array.ndim != 3 or array.shape[2] != 3 or min(full_width, full_height) < 16:
+    if min(full_width, full_height) < 16:
         raise ImageRejectedError("too_small", f"the image is only {full_width}x{full_height}")
-    return DecodedImage(rgb=array, format=image_format, width=full_width, height=full_height)
+    return DecodedImage(stored=rgb, format=image_format, width=full_width, height=full_height,
+                        transpose=_UPRIGHT.get(orientation))  # fmt: skip

@@ -143,3 +143,129 @@ def test_heic_photos_from_phones_decode(sample_photos: Path, face_model: DlibFac
     decoded = decode_image(buffer.getvalue())
     assert decoded.format == "HEIF"
     assert len(detect_faces(decoded, face_model)) == 1
+
+
+Box = tuple[int, int, int, int]
+
+
+class ScriptedModel:
+    """A face model whose detector answers from a script, by upsampling, for the upright
+    (landscape) copy only; it records the upsampling of every call."""
+
+    name = "scripted"
+
+    def __init__(self, script: dict[int, list[Box]]) -> None:
+        self.script = script
+        self.upsamples: list[int] = []
+
+    def locate(self, rgb: np.ndarray, *, upsample: int) -> list[Box]:
+        self.upsamples.append(upsample)
+        upright = rgb.shape[1] > rgb.shape[0]
+        return list(self.script.get(upsample, [])) if upright else []
+
+    def encode(self, rgb: np.ndarray, boxes: list[Box]) -> np.ndarray:
+        return np.ones((len(boxes), 128), dtype=np.float32)
+
+    def landmarks(self, rgb: np.ndarray, boxes: list[Box]) -> list[dict]:  # type: ignore[type-arg]
+        return [{} for _ in boxes]
+
+
+LARGE: Box = (100, 500, 400, 200)  # 300 px wide in the 800 x 600 copy
+SMALL: Box = (100, 300, 200, 200)  # 100 px wide
+TINY: Box = (400, 650, 450, 600)  # 50 px wide
+
+
+@pytest.mark.parametrize(
+    ("description", "large_face_px", "script", "upsamples", "found"),
+    [
+        ("a large face ends the search without upsampling", 160, {0: [LARGE]}, [0], 1),
+        ("smaller faces are looked for again, upsampled", 160,
+         {0: [SMALL], 1: [SMALL, TINY]}, [0, 1], 2),
+        ("faces that upsampling loses are kept", 160, {0: [SMALL]}, [0, 1], 1),
+        ("no face: upsample more, then the three other turns", 160, {}, [0, 1, 2, 1, 1, 1], 0),
+        ("large_face_px=None always upsamples", None, {0: [LARGE], 1: [LARGE]}, [1], 1),
+    ],
+)  # fmt: skip
+def test_detection_looks_without_upsampling_first(
+    description: str,
+    large_face_px: int | None,
+    script: dict[int, list[Box]],
+    upsamples: list[int],
+    found: int,
+) -> None:
+    from indexes import DetectionSettings
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (128, 128, 128)).save(buffer, format="PNG")
+    model = ScriptedModel(script)
+    settings = DetectionSettings(large_face_px=large_face_px)
+    faces = detect_faces(decode_image(buffer.getvalue()), model, settings=settings)
+    assert model.upsamples == upsamples, description
+    assert len(faces) == found, description
+    if found == 1 and script.get(0) == [LARGE]:
+        assert faces[0].box == (200, 1000, 800, 400)  # mapped back to full-size pixels
+
+
+@pytest.mark.parametrize(
+    "changes", [{"large_face_px": 100}, {"large_face_px": 0}, {"upsample_retry": 0}]
+)
+def test_detection_settings_refuse_what_breaks_their_promise(changes: dict[str, int]) -> None:
+    from indexes import DetectionSettings
+
+    with pytest.raises(ValueError, match=next(iter(changes))):
+        DetectionSettings(**changes)  # type: ignore[arg-type]
+
+
+class CountingModel(DlibFaceModel):
+    """The real model, recording how often the detector upsampled."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.upsamples: list[int] = []
+
+    def locate(self, rgb: np.ndarray, *, upsample: int) -> list[Box]:
+        self.upsamples.append(upsample)
+        return super().locate(rgb, upsample=upsample)
+
+
+def test_a_12_megapixel_phone_photo_is_found_without_upsampling(
+    sample_photos: Path, face_model: DlibFaceModel
+) -> None:
+    # A portrait phone photo: stored 4000 x 3000 and sideways, EXIF orientation 6.
+    upright = Image.open(sample_photos / "obama.jpg").convert("RGB").resize((3000, 3750))
+    canvas = Image.new("RGB", (3000, 4000), (90, 110, 90))
+    canvas.paste(upright, (0, 0))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    canvas.transpose(Image.Transpose.ROTATE_90).save(buffer, format="JPEG", quality=90, exif=exif)
+    image = decode_image(buffer.getvalue(), max_side=1600)
+    assert (image.width, image.height) == (3000, 4000)
+    model = CountingModel()
+    faces = detect_faces(image, model)
+    assert model.upsamples == [0]
+    assert len(faces) == 1 and faces[0].rotation == 0
+    reference = _faces(sample_photos / "obama.jpg", face_model)[0]
+    scale = 3000 / 910  # obama.jpg is 910 px wide
+    assert faces[0].width_px == pytest.approx(reference.width_px * scale, rel=0.2)
+    assert faces[0].box[3] == pytest.approx(reference.box[3] * scale, abs=60)
+    assert float(np.linalg.norm(reference.embedding - faces[0].embedding)) < 0.2
+
+
+def test_a_face_less_than_half_as_wide_as_a_large_one_is_not_looked_for(
+    sample_photos: Path, face_model: DlibFaceModel
+) -> None:
+    from indexes import DetectionSettings
+
+    # Obama's face is about 590 px wide; Biden's about 160 px, beside it.
+    canvas = Image.new("RGB", (2600, 1800), (120, 130, 120))
+    canvas.paste(Image.open(sample_photos / "obama.jpg").convert("RGB").resize((2000, 2499)),
+                 (0, -200))  # fmt: skip
+    biden = Image.open(sample_photos / "biden.jpg").convert("RGB")
+    canvas.paste(biden.resize((480, round(biden.height * 480 / biden.width))), (2050, 700))
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="JPEG", quality=92)
+    image = decode_image(buffer.getvalue(), max_side=1600)
+    assert len(detect_faces(image, face_model)) == 1
+    everything = detect_faces(image, face_model, settings=DetectionSettings(large_face_px=None))
+    assert len(everything) == 2 and everything[1].width_px < everything[0].width_px / 2

@@ -87,3 +87,38 @@ def test_tiny_images_are_refused() -> None:
 def test_sample_photo_decodes(sample_photos: Path) -> None:
     decoded = decode_image((sample_photos / "obama.jpg").read_bytes())
     assert decoded.format == "JPEG" and decoded.rgb.shape[2] == 3
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_gives_the_upright_image(orientation: int) -> None:
+    from PIL import ImageOps
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = _encode(_gradient(size=(64, 48)), "PNG", exif=exif)
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB")
+    decoded = decode_image(data)
+    assert (decoded.width, decoded.height) == expected.size
+    assert np.array_equal(decoded.rgb, np.asarray(expected))
+    # The bounded copy is reduced as stored, then turned: the same as reducing upright.
+    small, scale = decoded.bounded(32)
+    reference = expected.resize(small.shape[1::-1], Image.Resampling.BILINEAR, reducing_gap=1.0)
+    assert scale == 0.5 and max(small.shape[:2]) == 32
+    assert np.abs(small.astype(int) - np.asarray(reference, dtype=int)).max() <= 2
+
+
+def test_a_sideways_phone_jpeg_is_decoded_small_and_bounded_upright() -> None:
+    # Stored 2400 x 1800 with orientation 6: upright it is 1800 x 2400.
+    stored = _gradient(size=(2400, 1800))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    decoded = decode_image(_encode(stored, "JPEG", exif=exif, quality=90), max_side=600)
+    assert (decoded.width, decoded.height) == (1800, 2400)
+    assert decoded.rgb.shape == (600, 450, 3)  # JPEG draft: decoded at a quarter
+    assert decoded.scale == pytest.approx(0.25)
+    small, scale = decoded.bounded(300)
+    assert small.shape == (300, 225, 3) and scale == pytest.approx(0.5)
+    # Upright: the stored image's top-left corner is the upright image's top-right.
+    assert np.abs(small[0, -1].astype(int) - decoded.rgb[0, -1].astype(int)).max() <= 8
+    unchanged, same = decoded.bounded(1000)
+    assert same == 1.0 and unchanged is decoded.rgb

@@ -121,12 +121,13 @@ def rematch() -> None:
     typer.echo(json.dumps(report.__dict__))
 
 
-_CSV_HEADER = ("missing_ref", "found_ref", "score", "probability", "rank", "status")
+_CSV_HEADER = ("id", "missing_ref", "found_ref", "score", "probability", "rank", "status")
 
 
 def _candidate_row(ranked: Any) -> dict[str, Any]:
     candidate = ranked.candidate
     return {
+        "id": candidate.id,  # for `xunqin explain`
         "missing_ref": candidate.missing.ref,
         "found_ref": candidate.found.ref,
         "score": round(candidate.score, 4),
@@ -464,7 +465,15 @@ def explain(
     typer.echo(f"  prior {score.prior_weight:+.1f}")
     for signal in score.signals:
         typer.echo(f"  {signal.signal:<9} {signal.weight:+5.1f}  {signal.detail}")
-    typer.echo(f"  total {score.total_weight:+.1f}  p={score.probability:.3f}: {score.summary()}")
+    if score.calibrated:
+        typer.echo(
+            f"  total {score.total_weight:+.1f}, calibrated on reviewers' decisions to "
+            f"{score.calibrated_weight:+.1f}  p={score.probability:.3f}: {score.summary()}"
+        )
+    else:
+        typer.echo(
+            f"  total {score.total_weight:+.1f}  p={score.probability:.3f}: {score.summary()}"
+        )
     for step in evidence.get("confirm_by", []):
         typer.echo(f"  to confirm: {step}")
     if out is not None:

@@ -83,6 +83,11 @@ def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path
         (r["missing_ref"], r["found_ref"]) for r in rows
     ]
 
+    explained = _run(home, "explain", str(best_for_f1["id"])).stdout
+    assert explained.startswith("M1 / F1  model ") and "  name " in explained
+    assert "  total " in explained and "p=" in explained
+    assert "calibrated" not in explained  # the shipped model has no recalibration yet
+
     names = json.loads(_run(home, "search-name", "Liu Jianhua").stdout)
     assert names[0]["ref"] == "M1"
 

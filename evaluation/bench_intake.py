@@ -189,9 +189,25 @@ PIPELINES: Final[dict[str, Callable[[bytes], PhotoOutcome]]] = {
 }
 
 
-def _start_worker(pipeline: str, warm_up: bytes, ready: Any) -> None:
+def _start_worker(pipeline: str, warm_up: bytes, ready: Any, go: Any) -> None:
     PIPELINES[pipeline](warm_up)  # load the models and touch every code path once
-    ready.wait()
+    with ready.get_lock():
+        ready.value += 1
+    go.wait()
+
+
+def _wait_for_workers(
+    ready: Any, workers: int, futures: Sequence[Future[PhotoOutcome]], *, timeout: float
+) -> None:
+    """Until every worker is ready; a worker that failed to start raises its error here."""
+    deadline = time.monotonic() + timeout
+    while ready.value < workers:
+        failed = next((f for f in futures if f.done()), None)
+        if failed is not None:
+            failed.result()  # BrokenProcessPool, with the worker's error as its cause
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{workers - ready.value} worker(s) not ready in {timeout:.0f} s")
+        time.sleep(0.05)
 
 
 def _run(pipeline: str, data: bytes) -> PhotoOutcome:
@@ -245,22 +261,23 @@ def measure_intake(
 ) -> tuple[Throughput, list[PhotoOutcome]]:
     """Photos per second over ``blobs`` with ``workers`` processes, models loaded first.
 
-    Every worker loads its model and runs one photo before the clock starts (a barrier
-    holds them); the clock stops when the last photo is done.
+    Every worker loads its model and runs one photo, then waits; the clock starts when
+    all are ready and stops when the last photo is done.
     """
     workers = max(1, min(workers, len(blobs)))
     context = multiprocessing.get_context("spawn")  # no fork after threads or dlib
-    ready = context.Barrier(workers + 1)
+    ready, go = context.Value("i", 0), context.Event()
     with ProcessPoolExecutor(
         max_workers=workers,
         mp_context=context,
         initializer=_start_worker,
-        initargs=(pipeline, warm_up, ready),
+        initargs=(pipeline, warm_up, ready, go),
     ) as pool:
         load = os.getloadavg()[0]
-        # Submitting starts the workers; they wait in the barrier until all are ready.
+        # Submitting starts the workers; they hold until all are ready.
         futures: list[Future[PhotoOutcome]] = [pool.submit(_run, pipeline, d) for d in blobs]
-        ready.wait(timeout=600)
+        _wait_for_workers(ready, workers, futures, timeout=600)
+        go.set()
         started = time.perf_counter()
         outcomes = []
         step = max(1, len(blobs) // 5)

@@ -164,6 +164,13 @@ def test_intake_is_measured_in_worker_processes(sample_photos: Path) -> None:
     assert [o.faces for o in outcomes] == [1, 1] and outcomes[0].embeddings.shape == (1, 128)
 
 
+def test_a_worker_that_cannot_start_fails_the_measurement_at_once() -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    with pytest.raises(BrokenProcessPool):
+        measure_intake("no such pipeline", [b"x", b"y"], 2, photo_set=DEV, warm_up=b"x")
+
+
 @pytest.mark.slow
 @pytest.mark.faces
 def test_photo_search_latency_is_measured_over_http(shared_faces: Path) -> None:

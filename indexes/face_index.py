@@ -508,6 +508,17 @@ class FaceIndex:
         distances, labels = index.search(queries, k, params=params)
         return distances, labels
 
+    def _queries(
+        self, vectors: ArrayLike, k: int, model: str | None, ef_search: int | None
+    ) -> NDArray[np.float32]:
+        """The query vectors, after checking a search's arguments."""
+        self._check_model(model)
+        if k <= 0:
+            raise ValueError(f"k must be positive, got {k}")
+        if ef_search is not None and ef_search <= 0:
+            raise ValueError(f"ef_search must be positive, got {ef_search}")
+        return self._vectors(vectors)
+
     def search(
         self,
         vectors: ArrayLike,
@@ -525,12 +536,7 @@ class FaceIndex:
         faces never come back. ``ef_search`` overrides the HNSW parameter for this search
         (exact search ignores it); an HNSW search may return fewer than ``k`` faces.
         """
-        self._check_model(model)
-        if k <= 0:
-            raise ValueError(f"k must be positive, got {k}")
-        if ef_search is not None and ef_search <= 0:
-            raise ValueError(f"ef_search must be positive, got {ef_search}")
-        queries = self._vectors(vectors)
+        queries = self._queries(vectors, k, model, ef_search)
         selection = self._selection(filters)
         if selection.count == 0:
             return [[] for _ in range(len(queries))]
@@ -564,12 +570,7 @@ class FaceIndex:
         nearest faces are then exactly the ``k`` nearest persons: anyone not seen has no
         face nearer than the last face fetched.
         """
-        self._check_model(model)
-        if k <= 0:
-            raise ValueError(f"k must be positive, got {k}")
-        if ef_search is not None and ef_search <= 0:
-            raise ValueError(f"ef_search must be positive, got {ef_search}")
-        queries = self._vectors(vectors)
+        queries = self._queries(vectors, k, model, ef_search)
         results: list[list[PersonNeighbour]] = [[] for _ in range(len(queries))]
         selection = self._selection(filters)
         pending = np.arange(len(queries)) if selection.count else np.zeros(0, dtype=np.intp)

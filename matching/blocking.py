@@ -12,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 
 from matching.face_indexes import FaceIndexes
-from matching.names import NameIndex, regions_from_text
+from matching.names import NameIndex, regions_from_texts
 from matching.names.forms import usable_names
 from matching.places import resolve_place
 from matching.views import FoundView, MissingView
@@ -21,11 +21,7 @@ from records import Sex, Side
 
 def speaker_regions(person: FoundView) -> frozenset[str]:
     """Provinces the found person's speech points to: the accent heard, stated hometown."""
-    regions: set[str] = set()
-    for text in (person.accent, person.hometown):
-        if text:
-            regions |= regions_from_text(text)
-    return frozenset(regions)
+    return regions_from_texts(person.accent, person.hometown)
 
 
 def _province(text: str | None) -> str | None:

@@ -23,6 +23,7 @@ from matching.names import (
     fold_name,
     parse_nickname,
     regions_from_text,
+    regions_from_texts,
     split_name,
 )
 from records import Database, MissingReport, Sex
@@ -57,11 +58,7 @@ class ReportEntry:
 
 def report_regions(*texts: str | None) -> frozenset[str]:
     """The provinces a report's hometown, dialect and last-seen place point to."""
-    out: set[str] = set()
-    for text in texts:
-        if text:
-            out |= regions_from_text(text)
-    return frozenset(out)
+    return regions_from_texts(*texts)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,12 @@ from matching.names.normalise import (
     normalise_name,
 )
 from matching.names.readings import NameSplit, split_name, surname_reading
-from matching.names.regions import PROVINCES, regions_from_text, resolve_regions
+from matching.names.regions import (
+    PROVINCES,
+    regions_from_text,
+    regions_from_texts,
+    resolve_regions,
+)
 from matching.names.surnames import surname_share
 from matching.names.syllables import SYLLABLES, segment_pinyin
 
@@ -54,6 +59,7 @@ __all__ = [
     "parse_nickname",
     "probe_keys",
     "regions_from_text",
+    "regions_from_texts",
     "resolve_regions",
     "rules_for_regions",
     "segment_pinyin",

@@ -224,6 +224,16 @@ def regions_from_text(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def regions_from_texts(*texts: str | None) -> frozenset[str]:
+    """The provinces several fields point to together (accent, hometown, a place);
+    empty and missing fields add nothing."""
+    out: set[str] = set()
+    for text in texts:
+        if text:
+            out |= regions_from_text(text)
+    return frozenset(out)
+
+
 @lru_cache(maxsize=1024)
 def _resolve_one(region: str) -> frozenset[str]:
     if region in PROVINCE_NAMES:

@@ -114,3 +114,37 @@ def test_a_common_xiaoming_says_less_than_a_rare_one() -> None:
     assert searcher.search("梅美", k=1)[0].ref == "R"
     assert searcher._index.name_count("美美") == len(common)
     assert searcher._index.name_count("無名氏") == 0
+
+
+def test_a_xiaoming_ranks_reports_by_how_they_would_give_it() -> None:
+    # For 小明: the family listed 小明; the given name ends in 明 and no 小名 is listed;
+    # the family listed another 小名; 明 is not the given name's last character.
+    searcher = NameSearcher(
+        [
+            ReportEntry("middle", ("王明华",), Sex.MALE, 1980),
+            ReportEntry("other", ("赵建明", "老三"), Sex.MALE, 1980),
+            ReportEntry("last", ("孙建明",), Sex.MALE, 1980),
+            ReportEntry("listed", ("钱国明", "小明"), Sex.MALE, 1980),
+        ]
+    )
+    assert [hit.ref for hit in searcher.search("小明", k=4)] == [
+        "listed", "last", "other", "middle",
+    ]  # fmt: skip
+
+
+def test_a_registered_name_that_sounds_like_the_xiaoming_does_not_outrank_it() -> None:
+    # 肖芳 reads xiao fang; a family that listed 小芳 still comes first.
+    searcher = NameSearcher(
+        [ReportEntry("sound", ("肖芳",), Sex.FEMALE, 1980),
+         ReportEntry("listed", ("陈芳", "小芳"), Sex.FEMALE, 1980)]
+    )  # fmt: skip
+    assert searcher.search("小芳", k=1)[0].ref == "listed"
+
+
+def test_two_characters_kept_in_order_weigh_as_much_as_a_homophone() -> None:
+    # 王家 may be 王家子 with a character lost as much as 王佳 misspelt.
+    searcher = NameSearcher(
+        [ReportEntry("homophone", ("王佳",), Sex.MALE, 1980),
+         ReportEntry("lost", ("王家子",), Sex.MALE, 1980)]
+    )  # fmt: skip
+    assert searcher.search("王家", k=1)[0].ref == "lost"

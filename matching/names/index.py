@@ -38,9 +38,11 @@ _TIERS = (
     frozenset({"q", "d"}),
     frozenset({"g", "n", "b"}),
 )
-_SINGLE_LEVEL = frozenset({0, 3, 4})
-"""Tiers whose new hits all share one level: EXACT (the folded name is the key), and
-NICKNAME_OR_PARTIAL (the partial tiers: whole-name matches were found before them)."""
+_SINGLE_LEVEL = frozenset({0, 1, 3, 4})
+"""Tiers whose new hits all share one level: EXACT (the folded name is the key),
+SAME_SOUND (a full reading of every syllable is the key, and the exact names were found
+before), and NICKNAME_OR_PARTIAL (the partial tiers: whole-name matches were found
+before them)."""
 
 _COMPARE_BUDGET = 1500
 """Most records a whole-name sound tier compares (or four times the limit, if more): at a

@@ -70,6 +70,7 @@ def _rule_order(rule_id: str) -> tuple[int, str]:
     return (0 if rule_by_id(rule_id).kind is RuleKind.DIALECT else 1, rule_id)
 
 
+@lru_cache(maxsize=65536)
 def _explain(
     p: Position, q: Position, rule_ids: frozenset[str], weak: bool
 ) -> tuple[tuple[str, ...], bool]:

@@ -467,7 +467,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--m", type=int, default=HnswParams.m)
     parser.add_argument("--ef-construction", type=int, default=HnswParams.ef_construction)
     parser.add_argument("--ef-search", type=int, default=HnswParams.ef_search)
-    parser.add_argument("--ef-sweep", type=int, nargs="+", default=[96, 128, 256, 384])
+    parser.add_argument("--ef-sweep", type=int, nargs="+", default=[96, 128, 192, 256])
     parser.add_argument("--faces-dir", type=Path, default=DEFAULT_FACES_DIR)
     parser.add_argument("--no-save", action="store_true", help="skip the file size and timing")
     parser.add_argument("--seed", type=int, default=20240501)

@@ -86,7 +86,7 @@ class HnswParams:
 
     m: int = 48
     ef_construction: int = 64
-    ef_search: int = 192
+    ef_search: int = 160
     exact_under: int = 20_000
 
     def __post_init__(self) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 
+from matching.evidence_model.comparisons.timing import SLACK_DAYS
 from matching.face_indexes import FaceIndexes
 from matching.names import NameIndex, regions_from_texts
 from matching.names.forms import usable_names
@@ -80,13 +82,18 @@ def nameless_pairs(
     Names and faces block everyone else; these people (a quarter of those in care cannot
     say who they are) would otherwise reach only reports sharing a province, and many
     are found far from home. Each gets the reports of a compatible sex and birth year
-    lost before they were found, closest birth year first, at most ``per_person``, so
-    the weak evidence left (age, time, height, marks, health) can rank them.
+    lost before they were found (or within the days a report may be filed late), closest
+    birth year first, then the reports that give no birth year (an unknown year is not a
+    disagreement), at most ``per_person``, so the weak evidence left (age, time, height,
+    marks, health) can rank them.
     """
     by_sex: dict[Sex, list[tuple[int, int]]] = {}
+    yearless: dict[Sex, list[int]] = {}
     for i, report in enumerate(missing):
         if report.birth_year is not None:
             by_sex.setdefault(report.sex, []).append((report.birth_year, i))
+        else:
+            yearless.setdefault(report.sex, []).append(i)
     for rows in by_sex.values():
         rows.sort()
     pairs: set[tuple[int, int]] = set()
@@ -96,16 +103,19 @@ def nameless_pairs(
         born = _birth_estimate(person)
         if born is None:
             continue
-        sexes = [person.sex, Sex.UNKNOWN] if person.sex is not Sex.UNKNOWN else list(by_sex)
+        sexes = [person.sex, Sex.UNKNOWN] if person.sex is not Sex.UNKNOWN else list(Sex)
+        latest = person.found_date + timedelta(days=SLACK_DAYS) if person.found_date else None
         near: list[tuple[int, int]] = []
         for sex in sexes:
             rows = by_sex.get(sex, [])
             lo = bisect_left(rows, (born - birth_slack, -1))
             hi = bisect_right(rows, (born + birth_slack, len(missing)))
-            for year, i in rows[lo:hi]:
+            candidates = [(abs(year - born), i) for year, i in rows[lo:hi]]
+            candidates += [(birth_slack + 1, i) for i in yearless.get(sex, ())]
+            for gap, i in candidates:
                 lost = missing[i].missing_date
-                if lost is None or person.found_date is None or lost <= person.found_date:
-                    near.append((abs(year - born), i))
+                if lost is None or latest is None or lost <= latest:
+                    near.append((gap, i))
         near.sort()
         pairs.update((i, j) for _gap, i in near[:per_person])
     return pairs

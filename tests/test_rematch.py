@@ -154,6 +154,9 @@ def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
                     missing_date=date(2025, 1, 1)),  # lost after F1 was found
         MissingView(id=5, ref="M5", sex=Sex.UNKNOWN, birth_year=1954),
         MissingView(id=6, ref="M6", sex=Sex.FEMALE, birth_year=1946, missing_date=lost),
+        MissingView(id=7, ref="M7", sex=Sex.FEMALE, missing_date=lost),  # no birth year
+        MissingView(id=8, ref="M8", sex=Sex.FEMALE, birth_year=1950,
+                    missing_date=date(2024, 5, 20)),  # reported 19 days after F1 was found
     ]  # fmt: skip
     in_care = {"sex": Sex.FEMALE, "age_min": 70, "age_max": 80, "found_date": date(2024, 5, 1),
                "found_place": "广东省东莞市"}  # fmt: skip
@@ -163,6 +166,9 @@ def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
         FoundView(id=3, ref="F3", names=("刘芳",), **in_care),  # type: ignore[arg-type]
     ]
     pairs = nameless_pairs(missing, found)
-    assert pairs == {(0, 0), (4, 0), (5, 0), (0, 1), (4, 1), (5, 1)}  # F3 has a name
+    reached = {0, 4, 5, 6, 7}
+    assert pairs == {(i, j) for i in reached for j in (0, 1)}  # F3 has a name
     closest = nameless_pairs(missing, found, per_person=2)
-    assert {i for i, j in closest if j == 0} == {0, 5}  # born 1948 and 1946, for ~1949
+    assert {i for i, j in closest if j == 0} == {0, 7}  # born 1948 and 1950, for ~1949
+    # A report with no birth year comes after every report whose year fits.
+    assert {i for i, j in nameless_pairs(missing, found, per_person=4) if j == 0} == {0, 4, 5, 7}

@@ -241,7 +241,7 @@ def test_loading_refuses_another_model_and_damaged_files(tmp_path: Path) -> None
         ("no index file", path.unlink),
         ("sidecar of another save", edit_sidecar(b'"generation": "', b'"generation": "0')),
         ("sidecar count edited", edit_sidecar(b'"count": 50', b'"count": 49')),
-        ("sidecar version 1", edit_sidecar(b'"version": 2', b'"version": 1')),
+        ("an older sidecar version", edit_sidecar(b'"version": 3', b'"version": 2')),
         ("sidecar not JSON", lambda: sidecar.write_text("{broken")),
         ("sidecar a list", lambda: sidecar.write_text("[]")),
     ]

@@ -388,7 +388,14 @@ def bench_size(
         len(queries),
         DistanceCheck.from_faces(data.faces.vectors, data.faces.person, pairs=50_000, seed=seed),
         exact_built,
-        Built("hnsw (IndexHNSWSQ 8-bit, exact re-ranking)", asdict(hnsw), build_s, memory, files, searches=searches),
+        Built(
+            "hnsw (IndexHNSWSQ 8-bit, exact re-ranking)",
+            asdict(hnsw),
+            build_s,
+            memory,
+            files,
+            searches=searches,
+        ),
     )
 
 

@@ -38,16 +38,23 @@ _TIERS = (
     frozenset({"q", "d"}),
     frozenset({"g", "n", "b"}),
 )
-_SINGLE_LEVEL = frozenset({0, 1, 3, 4})
-"""Tiers whose new hits all share one level: EXACT (the folded name is the key),
-SAME_SOUND (a full reading of every syllable is the key, and the exact names were found
-before), and NICKNAME_OR_PARTIAL (the partial tiers: whole-name matches were found
-before them)."""
+_TIER_LEVEL = {
+    0: NameLevel.EXACT,
+    1: NameLevel.SAME_SOUND,
+    3: NameLevel.NICKNAME_OR_PARTIAL,
+    4: NameLevel.NICKNAME_OR_PARTIAL,
+}
+"""The level nearly every new hit of a tier has: EXACT (the folded name is the key),
+SAME_SOUND (a full reading of every syllable is the key, the exact names were found
+before), NICKNAME_OR_PARTIAL (the partial tiers: whole-name matches were found before).
+Such a tier is compared only until ``limit`` hits at that level or better are in hand;
+the few that compare otherwise (三仔 / 三崽 are birth-order 小名 before they are sounds;
+a surname-only alias) are kept but do not count towards the limit."""
 
 _COMPARE_BUDGET = 1500
-"""Most records a whole-name sound tier compares (or four times the limit, if more): at a
-million records the loose sound classes of a common two-syllable name (肖伟: xiao/jiao/
-qiao, wei/hui/...) reach thousands, each costing tens of microseconds to compare. Those
+"""Most records a sound tier compares (or four times the limit, if more): at a million
+records the loose sound classes of a common two-syllable name (肖伟: xiao/jiao/qiao,
+wei/hui/...) reach thousands, each costing tens of microseconds to compare. Those
 sharing the most keys with the query, the closest in sound, are kept."""
 
 _MERGE_AT = 1 << 16
@@ -161,14 +168,14 @@ class NameIndex(Generic[K]):
         opened while fewer than ``limit`` hits are in hand, since no hit of a later tier
         can rank above one of an earlier tier.
 
-        The new hits of the exact tier are all EXACT and those of the partial tiers all
-        NICKNAME_OR_PARTIAL, so such a tier is compared only until ``limit`` hits are in
+        The new hits of the exact tier are EXACT, of the same-sound tier SAME_SOUND and of
+        the partial tiers NICKNAME_OR_PARTIAL (with rare exceptions, see ``_TIER_LEVEL``),
+        so such a tier is compared only until ``limit`` hits at its level or better are in
         hand: a one-character 小名 core (阿明) can touch a tenth of a million records, and
         comparing them all would take seconds. Its records are tried most promising first:
-        by ``prior`` (the caller's
-        score of a record on other evidence, such as sex and birth year; higher first),
-        then by how many of the query's keys they share. Ties keep the order in which
-        records were added. A whole-name sound tier compares at most
+        by ``prior`` (the caller's score of a record on other evidence, such as sex and
+        birth year; higher first), then by how many of the query's keys they share. Ties
+        keep the order in which records were added. The sound tiers compare at most
         ``max(1500, 4 * limit)`` records, chosen the same way. With a ``limit`` above the
         number of matches every record at NICKNAME_OR_PARTIAL or better is found.
         """
@@ -187,11 +194,13 @@ class NameIndex(Generic[K]):
             fresh = ~np.isin(slots, seen, assume_unique=True)
             slots, shared = slots[fresh], shared[fresh]
             seen = np.union1d(seen, slots)
-            one_level = tier_no in _SINGLE_LEVEL
+            tier_level = _TIER_LEVEL.get(tier_no)
+            # Hits at this one-level tier's level or better: what its early stop counts.
+            settled = sum(1 for hit in hits if tier_level and hit[0] <= tier_level)
             budget = max(_COMPARE_BUDGET, 4 * limit)
-            if (one_level and len(slots) > limit - len(hits)) or len(slots) > budget:
+            if (tier_level and len(slots) > limit - len(hits)) or len(slots) > budget:
                 slots = self._promising_first(slots, shared, prior)
-            if not one_level:
+            if tier_level is not NameLevel.NICKNAME_OR_PARTIAL:
                 slots = slots[:budget]
             for slot in slots.tolist():
                 record_names = self._names[slot]
@@ -200,8 +209,10 @@ class NameIndex(Generic[K]):
                 comparison = compare_names(query, record_names, speaker_regions=regions)
                 if comparison.level is not NameLevel.NULL and comparison.level <= max_level:
                     hits.append((comparison.level, slot, comparison))
-                    if one_level and len(hits) >= limit:
-                        break
+                    if tier_level is not None and comparison.level <= tier_level:
+                        settled += 1
+                        if settled >= limit:
+                            break
             if len(hits) >= limit:
                 break
         hits.sort(key=lambda hit: (hit[0], hit[1]))

@@ -96,6 +96,8 @@ def _common(form: NameForm) -> Iterator[str]:
     yield "x:" + form.key
     if form.nickname is not None and form.nickname.kind is NicknameKind.BIRTH_ORDER:
         yield f"b:{form.nickname.birth_rank}"
+    if not form.positions:
+        return  # Latin and other scripts: no syllables to key (they have "ll"/"lh"/"t")
     for combo in _combos(form.positions, strong=True):
         yield "s:" + _join(combo)
     for combo in _combos(form.positions):

@@ -164,3 +164,23 @@ def test_a_large_sound_tier_is_compared_within_a_budget(
     hits = index.query(["焦慧"], limit=1)
     assert len(compared) <= 2 * 8  # the sound tier within its budget, the exact tier empty
     assert hits and hits[0].comparison.level <= NameLevel.NEAR_SOUND
+
+
+@pytest.mark.parametrize(
+    ("records", "query", "expected"),
+    [
+        # A Latin name has no syllables to key by sound: it must not share an empty key
+        # with every other Latin name and stop the search at a partial match.
+        (["John", "Jon Smith"], "John Smith", "Jon Smith"),
+        # 三仔 / 三崽 compare as birth-order 小名 (partial), 伞崽 / 三崽 as the same sound:
+        # the same-sound tier stops only on hits at its own level.
+        (["三仔", "伞崽"], "三崽", "伞崽"),
+    ],
+)
+def test_a_tier_stops_early_only_on_hits_of_its_level(
+    records: list[str], query: str, expected: str
+) -> None:
+    index: NameIndex[str] = NameIndex()
+    for name in records:
+        index.add(name, [name])
+    assert [hit.record_id for hit in index.query([query], limit=1)] == [expected]

@@ -281,13 +281,20 @@ class FaceIndex:
             return self._index
         return _faiss().downcast_index(self._index.refine_index)
 
-    def _train_codes(self, sample: NDArray[np.float32]) -> None:
-        """Fix the 8-bit code range of a new HNSW index from the box and ``sample``."""
-        if self._kind is IndexKind.EXACT or self._index.is_trained:
+    def _train_codes(self, index: Any, vectors: NDArray[np.float32], rows: Any = None) -> None:
+        """Fix the 8-bit code range of a new HNSW ``index``: the box, widened to reach the
+        ``rows`` of ``vectors`` (all of them by default). Only each dimension's extremes
+        matter, so they are found in chunks rather than by copying every vector."""
+        if index.is_trained:
             return
-        box = np.full((2, self.dim), _CODE_RANGE, dtype=np.float32)
-        box[0] *= -1
-        self._index.train(np.ascontiguousarray(np.concatenate([box, sample])))
+        picked = np.arange(len(vectors)) if rows is None else np.asarray(rows)
+        low = np.full(self.dim, -_CODE_RANGE, dtype=np.float32)
+        high = np.full(self.dim, _CODE_RANGE, dtype=np.float32)
+        for start in range(0, len(picked), _ADD_CHUNK):
+            chunk = vectors[picked[start : start + _ADD_CHUNK]]
+            low = np.minimum(low, chunk.min(axis=0))
+            high = np.maximum(high, chunk.max(axis=0))
+        index.train(np.ascontiguousarray(np.stack([low, high])))
 
     def _stored_vectors(self) -> NDArray[np.float32]:
         """A view of the stored vectors, one row a slot; valid until the index changes."""
@@ -369,7 +376,8 @@ class FaceIndex:
         target = self._target_kind(self._n_alive + len(id_array))
         if target is not self._kind or self._too_many_dead(extra=len(id_array)):
             self._rebuild(target)
-        self._train_codes(array)
+        if self._kind is IndexKind.HNSW:
+            self._train_codes(self._index, array)
         for start in range(0, len(array), _ADD_CHUNK):
             self._index.add(array[start : start + _ADD_CHUNK])
         self._ids = np.concatenate([self._ids, id_array])
@@ -468,13 +476,15 @@ class FaceIndex:
         else:
             if kind is IndexKind.HNSW:
                 logger.info("building an HNSW face index of %d vectors", len(keep))
-            old = self._index  # ``stored`` is a view into it: keep it alive until copied
-            stored = self._stored_vectors()
-            self._index, self._kind = self._new_faiss_index(kind), kind
-            self._train_codes(stored[keep])
+            index = self._new_faiss_index(kind)
+            stored = self._stored_vectors()  # a view into the old index, alive until the end
+            if kind is IndexKind.HNSW:
+                self._train_codes(index, stored, keep)
             for start in range(0, len(keep), _ADD_CHUNK):
-                self._index.add(np.ascontiguousarray(stored[keep[start : start + _ADD_CHUNK]]))
-            del old
+                index.add(np.ascontiguousarray(stored[keep[start : start + _ADD_CHUNK]]))
+            # Only now, all built: a failure above leaves the old index whole.
+            self._index = index
+            self._kind = kind
         self._ids = self._ids[keep]
         self._owners = self._owners[keep]
         self._attrs = np.ascontiguousarray(self._attrs[:, keep])

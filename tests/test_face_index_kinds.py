@@ -372,3 +372,23 @@ def test_any_history_of_adds_and_removes_matches_a_dict(
             row = index.search(query, 3)[0]
             assert row[0].id == _brute(stored, keys, query, 1)[0]
             assert {n.id for n in row} <= model.keys()
+
+
+def test_a_failed_rebuild_leaves_the_index_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    index = _index(IndexKind.HNSW, max_dead_share=0.9)
+    index.add(range(200), _vectors(200))
+    index.remove([0, 1, 2])
+    query = _vectors(1, seed=5)
+    before = index.search(query, 5)
+
+    class OutOfMemory:
+        is_trained = False
+
+        def train(self, vectors: np.ndarray) -> None:
+            raise MemoryError
+
+    monkeypatch.setattr(index, "_new_faiss_index", lambda kind: OutOfMemory())
+    with pytest.raises(MemoryError):
+        index.compact()
+    assert index.search(query, 5) == before
+    assert index.dead == 3

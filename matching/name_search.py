@@ -20,12 +20,15 @@ from matching.names import (
     NameComparison,
     NameIndex,
     NameLevel,
+    compare_names,
     fold_name,
     parse_nickname,
     regions_from_text,
     regions_from_texts,
     split_name,
 )
+from matching.names.nicknames import NicknameKind
+from matching.names.surnames import known_surnames
 from records import Database, MissingReport, Sex
 from records.repository import OPEN_MISSING
 
@@ -107,7 +110,14 @@ def _level_weight(comparison: NameComparison) -> float:
 
 
 def _is_nickname(folded: str) -> bool:
-    return len(folded) >= 2 and parse_nickname(folded) is not None
+    """Whether a folded name reads as a 小名 only: 张宝 or 陈仔 may as well be a surname
+    and a given name, and Latin letters (jj) are no 小名."""
+    if len(folded) < 2 or not all("\u4e00" <= char <= "\u9fff" for char in folded):
+        return False
+    nickname = parse_nickname(folded)
+    if nickname is None:
+        return False
+    return nickname.kind is not NicknameKind.SUFFIXED or folded[0] not in known_surnames()
 
 
 # A 小名 against a 小名 the family listed: the same one, or one of the same core or rank.
@@ -134,32 +144,44 @@ def _nickname_query_weight(comparison: NameComparison, entry: ReportEntry) -> fl
     """The weight of a hit for a 小名 the station wrote, or None if the query is not one.
 
     Ranks by how likely the person would give this 小名 if the report is theirs: most
-    when the family listed the same 小名; less when the report lists no 小名 and the
-    core is the given name's last character (小明 from 建明, the usual pattern); less
-    still when the core sits elsewhere in the given name, or when the family listed a
-    different 小名 (the person would more likely have said that one).
+    when the family listed the same 小名; less when the given name ends in its core
+    (小明 from 建明, the usual pattern) or the family listed a 小名 of the same core or
+    birth rank (阿明 for 小明); less still when the core sits elsewhere in the given
+    name, or when the family listed only other 小名 (the person would more likely have
+    said one of those). It does not depend on the order of the report's names.
     """
     query = fold_name(comparison.left or "")
     if not _is_nickname(query):
         return None
-    right = fold_name(comparison.right or "")
-    if _is_nickname(right):
-        return _NICKNAME_ON_NICKNAME.get(comparison.level)
-    if comparison.level in _SOUNDS_LIKE_REGISTERED:
+    level = comparison.level
+    if level < NameLevel.NICKNAME_OR_PARTIAL:
+        if _is_nickname(fold_name(comparison.right or "")):
+            return _NICKNAME_ON_NICKNAME.get(level)
         # 小芳 / 肖芳: a registered name read as a 小名 is possible, not the usual way.
-        return _SOUNDS_LIKE_REGISTERED[comparison.level]
-    if comparison.level is not NameLevel.NICKNAME_OR_PARTIAL:
+        return _SOUNDS_LIKE_REGISTERED.get(level)
+    if level is not NameLevel.NICKNAME_OR_PARTIAL:
         return None
+    names = [fold_name(name) for name in entry.names]
+    listed = [name for name in names if _is_nickname(name)]
+    compatible = any(compare_names([query], [name]).level in _COMPATIBLE_LEVELS for name in listed)
+    weight = 5.0 if compatible else 3.5
     nickname = parse_nickname(query)
     core = nickname.core if nickname else None
-    givens = [split.given for split in split_name(right) if split.given]
-    if core is not None and any(given.endswith(core) for given in givens):
-        weight = 6.0
-    else:
-        weight = 3.5  # elsewhere in the given name, or only sounding like a character of it
-    if any(_is_nickname(fold_name(name)) for name in entry.names):
+    if core is not None:
+        givens = [split.given for name in names if name not in listed
+                  for split in split_name(name) if split.given]  # fmt: skip
+        if any(given.endswith(core) for given in givens):
+            weight = 6.0
+    if listed and not compatible:
         weight -= 2.0
     return weight
+
+
+_COMPATIBLE_LEVELS = frozenset(NameLevel) - {
+    NameLevel.NULL,
+    NameLevel.SURNAME_ONLY,
+    NameLevel.DIFFERENT,
+}
 
 
 def _year_weight(gap: int) -> float:
@@ -218,7 +240,11 @@ def rank_weight(
     if comparison.right is not None:
         # Between equals, names that also look alike on paper come first.
         weight += fuzz.ratio(fold_name(query), fold_name(comparison.right)) / 100.0
-    if name_count > 1 and comparison.right and parse_nickname(comparison.right):
+    if (
+        name_count > 1
+        and comparison.level < NameLevel.NICKNAME_OR_PARTIAL
+        and _is_nickname(fold_name(comparison.right or ""))
+    ):
         # A 小名 many reports carry (美美, 小宝, 老三) picks out fewer people: half a bit
         # less for every doubling, as term-frequency adjustments do. (Registered names'
         # rarity is already counted by surname share and given-name rarity.)

@@ -148,3 +148,28 @@ def test_two_characters_kept_in_order_weigh_as_much_as_a_homophone() -> None:
          ReportEntry("lost", ("王家子",), Sex.MALE, 1980)]
     )  # fmt: skip
     assert searcher.search("王家", k=1)[0].ref == "lost"
+
+
+def test_a_xiaoming_weighs_a_report_whatever_the_order_of_its_names() -> None:
+    # A family that listed 阿明 has not contradicted 小明: same core, another form.
+    searcher = NameSearcher(
+        [
+            ReportEntry("first", ("阿明", "孙建明"), Sex.MALE, 1980),
+            ReportEntry("second", ("孙建明", "阿明"), Sex.MALE, 1980),
+            ReportEntry("none", ("孙建明",), Sex.MALE, 1980),
+            ReportEntry("other", ("孙建明", "老三"), Sex.MALE, 1980),
+        ]
+    )
+    weights = {hit.ref: hit.weight for hit in searcher.search("小明", k=4)}
+    assert weights["first"] == pytest.approx(weights["second"], abs=0.2)
+    assert weights["second"] == pytest.approx(weights["none"], abs=0.2)
+    assert weights["other"] < weights["none"] - 1.5
+
+
+def test_a_name_shaped_like_a_xiaoming_with_a_surname_is_read_as_a_name() -> None:
+    # 张宝 may be 张 + 宝 as well as a 小名: a lost character (张宝华) ranks as for 张家.
+    searcher = NameSearcher(
+        [ReportEntry("suffix", ("张仔",), Sex.MALE, 1980),
+         ReportEntry("lost", ("张宝华",), Sex.MALE, 1980)]
+    )  # fmt: skip
+    assert searcher.search("张宝", k=1)[0].ref == "lost"

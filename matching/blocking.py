@@ -8,9 +8,10 @@ neighbours in the face index; everything else is left out as too unlikely to rea
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from matching.evidence_model.comparisons.timing import SLACK_DAYS
 from matching.face_indexes import FaceIndexes
@@ -110,15 +111,26 @@ def nameless_pairs(
             rows = by_sex.get(sex, [])
             lo = bisect_left(rows, (born - birth_slack, -1))
             hi = bisect_right(rows, (born + birth_slack, len(missing)))
-            candidates = [(abs(year - born), i) for year, i in rows[lo:hi]]
-            candidates += [(birth_slack + 1, i) for i in yearless.get(sex, ())]
-            for gap, i in candidates:
-                lost = missing[i].missing_date
-                if lost is None or latest is None or lost <= latest:
-                    near.append((gap, i))
-        near.sort()
-        pairs.update((i, j) for _gap, i in near[:per_person])
+            for year, i in rows[lo:hi]:
+                if _lost_in_time(missing[i], latest):
+                    near.append((abs(year - born), i))
+        kept = heapq.nsmallest(per_person, near)
+        # Reports without a birth year only fill what the fitting years leave free.
+        room = per_person - len(kept)
+        for sex in sexes:
+            for i in yearless.get(sex, ()):
+                if room <= 0:
+                    break
+                if _lost_in_time(missing[i], latest):
+                    kept.append((birth_slack + 1, i))
+                    room -= 1
+        pairs.update((i, j) for _gap, i in kept)
     return pairs
+
+
+def _lost_in_time(report: MissingView, latest: date | None) -> bool:
+    """Whether the report's missing date is no later than ``latest`` (or unknown)."""
+    return report.missing_date is None or latest is None or report.missing_date <= latest
 
 
 def all_pairs(n_missing: int, n_found: int) -> Iterator[tuple[int, int]]:

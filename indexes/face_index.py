@@ -139,6 +139,21 @@ def _faiss() -> Any:
     return faiss
 
 
+def _is_refined_graph(index: Any, slots: int) -> bool:
+    """Whether a loaded HNSW index is the trained 8-bit graph over a float store that
+    ``_new_faiss_index`` makes, each holding ``slots`` vectors."""
+    faiss = _faiss()
+    graph = faiss.downcast_index(index.base_index)
+    store = faiss.downcast_index(index.refine_index)
+    return (
+        isinstance(graph, faiss.IndexHNSWSQ)
+        and isinstance(store, faiss.IndexFlatL2)
+        and bool(graph.is_trained)
+        and graph.ntotal == slots
+        and store.ntotal == slots
+    )
+
+
 def set_search_threads(threads: int) -> None:
     """How many OpenMP threads FAISS may use in searches made from the calling thread.
 
@@ -721,6 +736,7 @@ class FaceIndex:
         )  # fmt: skip
         if (
             not isinstance(raw, expected_type)
+            or (kind is IndexKind.HNSW and not _is_refined_graph(raw, slots))
             or raw.d != self.dim
             or raw.ntotal != slots
             or ids.shape != (slots,)

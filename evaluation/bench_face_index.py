@@ -47,6 +47,7 @@ from evaluation.bench_face_vectors import (
     draw_queries,
     face_statistics,
 )
+from evaluation.markdown import table_lines
 from indexes.face_index import (
     FaceIndex,
     Filters,
@@ -408,10 +409,6 @@ HEADER: Final = (
 )  # fmt: skip
 
 
-def _row(cells: Sequence[object]) -> str:
-    return "| " + " | ".join("" if c is None else str(c) for c in cells) + " |"
-
-
 def markdown(report: BenchReport) -> str:
     """The report as a Markdown page."""
     lines = [
@@ -437,29 +434,24 @@ def markdown(report: BenchReport) -> str:
             f"Mean distance between photos of one person {d.same_person:.3f}, "
             f"of different people {d.different_people:.3f}.",
             "",
-            _row(["index", "build s", "memory MB", "file MB", "save s", "load s"]),
-            _row(["---"] * 6),
         ]
+        builds = []
         for built in (size.exact, size.hnsw):
             files = built.files or Files(float("nan"), float("nan"), float("nan"))
-            row = [built.kind, built.build_s, built.memory_mb]
-            lines.append(_row([*row, files.file_mb, files.save_s, files.load_s]))
-        lines += [
-            "",
-            _row(HEADER),
-            _row(["---"] * len(HEADER)),
-        ]
+            builds.append([built.kind, built.build_s, built.memory_mb, files.file_mb,
+                           files.save_s, files.load_s])  # fmt: skip
+        lines += table_lines(["index", "build s", "memory MB", "file MB", "save s", "load s"],
+                             builds)  # fmt: skip
+        searches = []
         for built in (size.exact, size.hnsw):
             for m in built.searches:
                 split = (
                     f"{m.recall_known} / {m.recall_strangers}" if m.recall_known is not None else ""
                 )
-                latency = [m.latency.p50_ms, m.latency.p99_ms]
-                ratios = [m.p50_vs_exact, m.p99_vs_exact]
-                lines.append(
-                    _row([built.kind.split()[0], m.name, *latency, m.recall_at_10, split, *ratios])
-                )
-        lines.append("")
+                searches.append([built.kind.split()[0], m.name, m.latency.p50_ms,
+                                 m.latency.p99_ms, m.recall_at_10, split, m.p50_vs_exact,
+                                 m.p99_vs_exact])  # fmt: skip
+        lines += ["", *table_lines(HEADER, searches), ""]
     return "\n".join(lines)
 
 

@@ -56,6 +56,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
 from evaluation.bench_face_vectors import BUILTIN_STATISTICS, FaceStatistics, draw_faces
+from evaluation.markdown import table_lines
 
 logger = logging.getLogger(__name__)
 
@@ -697,10 +698,6 @@ UPLOAD_HEADER: Final = (
 )  # fmt: skip
 
 
-def _row(cells: Sequence[object]) -> str:
-    return "| " + " | ".join("" if c is None else str(c) for c in cells) + " |"
-
-
 def markdown(report: IntakeReport) -> str:
     """The report as a Markdown page."""
     m = report.machine
@@ -723,13 +720,11 @@ def markdown(report: IntakeReport) -> str:
             "`face_encodings`, defaults, same photos, same run. Portrait phone photos are "
             "stored sideways with EXIF orientation 6, which `load_image_file` ignores.",
             "",
-            _row(THROUGHPUT_HEADER),
-            _row(["---"] * len(THROUGHPUT_HEADER)),
-        ]
-        for t in report.throughput:
-            lines.append(_row([f"{t.photo_set} ({t.photos})", t.pipeline, t.workers,
-                               t.photos_per_second, t.cpu_seconds_per_photo, t.with_a_face,
-                               t.refused, t.load_average]))  # fmt: skip
+            *table_lines(THROUGHPUT_HEADER, (
+                [f"{t.photo_set} ({t.photos})", t.pipeline, t.workers, t.photos_per_second,
+                 t.cpu_seconds_per_photo, t.with_a_face, t.refused, t.load_average]
+                for t in report.throughput)),
+        ]  # fmt: skip
         lines += ["", "Ratios:", ""]
         lines += [f"- {name}: {value}x" for name, value in report.ratios().items()]
     if report.agreement:
@@ -739,24 +734,22 @@ def markdown(report: IntakeReport) -> str:
             "embeddings of the same photo, where both found exactly one face; for scale, "
             "photos of one person are about 0.4 apart):",
             "",
-            _row(AGREEMENT_HEADER),
-            _row(["---"] * len(AGREEMENT_HEADER)),
-        ]
-        for a in report.agreement:
-            lines.append(_row([f"{a.photo_set} ({a.photos})", a.xunqin_with_a_face,
-                               a.stock_with_a_face, a.same_face_count, a.both_one_face,
-                               a.median_distance, a.p95_distance, a.max_distance]))  # fmt: skip
+            *table_lines(AGREEMENT_HEADER, (
+                [f"{a.photo_set} ({a.photos})", a.xunqin_with_a_face, a.stock_with_a_face,
+                 a.same_face_count, a.both_one_face, a.median_distance, a.p95_distance,
+                 a.max_distance]
+                for a in report.agreement)),
+        ]  # fmt: skip
     if report.imports:
         lines += [
             "",
             "## Import: files to stored rows, photo files and face index (one process)",
             "",
-            _row(["photos", "photos/s", "seconds", "outcomes"]),
-            _row(["---"] * 4),
-        ]
-        for i in report.imports:
-            lines.append(_row([f"{i.photo_set} ({i.photos})", i.photos_per_second, i.seconds,
-                               ", ".join(f"{k} {v}" for k, v in i.outcomes.items())]))  # fmt: skip
+            *table_lines(["photos", "photos/s", "seconds", "outcomes"], (
+                [f"{i.photo_set} ({i.photos})", i.photos_per_second, i.seconds,
+                 ", ".join(f"{k} {v}" for k, v in i.outcomes.items())]
+                for i in report.imports)),
+        ]  # fmt: skip
     if report.upload is not None:
         u = report.upload
         lines += [
@@ -771,13 +764,12 @@ def markdown(report: IntakeReport) -> str:
             "12-megapixel phone photo; another photo of each is planted in the store as "
             "their report (rank over the first round).",
             "",
-            _row(UPLOAD_HEADER),
-            _row(["---"] * len(UPLOAD_HEADER)),
-        ]
-        for lat in u.latencies:
-            lines.append(_row([lat.upload, lat.requests, lat.failed, lat.p50_ms, lat.p90_ms,
-                               lat.p99_ms, lat.mean_ms, f"{lat.planted_first} of {u.queries}",
-                               f"{lat.planted_in_top_10} of {u.queries}"]))  # fmt: skip
+            *table_lines(UPLOAD_HEADER, (
+                [lat.upload, lat.requests, lat.failed, lat.p50_ms, lat.p90_ms, lat.p99_ms,
+                 lat.mean_ms, f"{lat.planted_first} of {u.queries}",
+                 f"{lat.planted_in_top_10} of {u.queries}"]
+                for lat in u.latencies)),
+        ]  # fmt: skip
     targets = report.targets()
     if targets:
         lines += ["", "## Targets", ""]

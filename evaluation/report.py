@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from evaluation.markdown import table_lines
 from evaluation.metrics import CalibrationBin
 from evaluation.scorecard import LABELS, HeldOutRecalibration, Scorecard
 from matching.evidence_model import CalibrationCheck
@@ -25,9 +26,7 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+    return "\n".join(table_lines(header, rows))
 
 
 def headline_rows(cards: Sequence[Scorecard]) -> list[list[str]]:

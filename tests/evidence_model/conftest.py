@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evaluation.population import Population, generate_population
-from matching.evidence_model import EvidenceModel
+from matching.evidence_model import EvidenceModel, LabelledPair
 from matching.evidence_model.facts import FoundFacts, MissingFacts, found_facts, missing_facts
 from matching.evidence_model.population_views import views_from_rows
 from matching.views import FaceView, FoundView, MissingView
@@ -99,3 +99,26 @@ def small_population() -> tuple[Population, list[MissingView], list[FoundView]]:
     )
     missing, found = views_from_rows(pop.missing, pop.found)
     return pop, missing, found
+
+
+@pytest.fixture
+def decided_pairs(
+    small_population: tuple[Population, list[MissingView], list[FoundView]],
+) -> Callable[[int], list[LabelledPair]]:
+    """Reviewers' decisions on the small population: every true pair confirmed, then up
+    to ``rejected`` pairs of a report with the next found person rejected."""
+    pop, missing, found = small_population
+    by_m = {v.ref: v for v in missing}
+    by_f = {v.ref: v for v in found}
+    true_keys = {(p.missing_ref, p.found_ref) for p in pop.truth}
+
+    def decided(rejected: int) -> list[LabelledPair]:
+        confirmed = [LabelledPair(by_m[m], by_f[f], True) for m, f in sorted(true_keys)]
+        wrong = [
+            LabelledPair(m, f, False)
+            for m, f in zip(missing[:rejected], found[1 : rejected + 1], strict=True)
+            if (m.ref, f.ref) not in true_keys
+        ]
+        return confirmed + wrong
+
+    return decided

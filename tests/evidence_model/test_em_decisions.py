@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import pytest
@@ -81,19 +81,11 @@ def test_more_decisions_move_further() -> None:
     assert _distance(few, truth, "u") == pytest.approx(_distance(start, truth, "u"))
 
 
-def test_learning_from_decided_pairs(small_population: Any) -> None:
-    pop, missing, found = small_population
+def test_learning_from_decided_pairs(
+    decided_pairs: Callable[[int], list[LabelledPair]],
+) -> None:
     model = EvidenceModel.default()
-    by_ref_m = {v.ref: v for v in missing}
-    by_ref_f = {v.ref: v for v in found}
-    true_keys = {(p.missing_ref, p.found_ref) for p in pop.truth}
-    confirmed = [LabelledPair(by_ref_m[m], by_ref_f[f], True) for m, f in sorted(true_keys)]
-    rejected = [
-        LabelledPair(m, f, False)
-        for m, f in zip(missing[:40], found[1:41], strict=True)
-        if (m.ref, f.ref) not in true_keys
-    ]
-    learned = learn_from_decisions(model, confirmed + rejected, m_strength=5, u_strength=5)
+    learned = learn_from_decisions(model, decided_pairs(40), m_strength=5, u_strength=5)
     assert learned.version != model.version
     before = model.params.comparison("sex").strata[0]
     after = learned.params.comparison("sex").strata[0]

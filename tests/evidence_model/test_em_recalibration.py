@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -158,23 +159,11 @@ def test_confirmation_steps_follow_the_calibrated_probability(
     assert score.probability < 0.5 and score.confirm_by == ()
 
 
-def _decided(small_population: Any) -> list[LabelledPair]:
-    pop, missing, found = small_population
-    by_m = {v.ref: v for v in missing}
-    by_f = {v.ref: v for v in found}
-    true_keys = {(p.missing_ref, p.found_ref) for p in pop.truth}
-    confirmed = [LabelledPair(by_m[m], by_f[f], True) for m, f in sorted(true_keys)]
-    rejected = [
-        LabelledPair(m, f, False)
-        for m, f in zip(missing[:60], found[1:61], strict=True)
-        if (m.ref, f.ref) not in true_keys
-    ]
-    return confirmed + rejected
-
-
-def test_learning_from_decisions_fits_the_recalibration(small_population: Any) -> None:
+def test_learning_from_decisions_fits_the_recalibration(
+    decided_pairs: Callable[[int], list[LabelledPair]],
+) -> None:
     model = EvidenceModel.default()
-    decided = _decided(small_population)
+    decided = decided_pairs(60)
     learned = learn_from_decisions(model, decided, m_strength=5, u_strength=5)
     r = learned.params.recalibration
     assert r != IDENTITY and r.decisions == len(decided)
@@ -190,9 +179,11 @@ def test_learning_from_decisions_fits_the_recalibration(small_population: Any) -
     assert learn_from_decisions(learned, []).params.recalibration == r
 
 
-def test_refit_learns_the_recalibration_from_decisions(small_population: Any) -> None:
+def test_refit_learns_the_recalibration_from_decisions(
+    small_population: Any, decided_pairs: Callable[[int], list[LabelledPair]]
+) -> None:
     _, missing, found = small_population
-    decided = _decided(small_population)
+    decided = decided_pairs(60)
     refitted, report = refit_model(EvidenceModel.default(), missing, found, decided=decided,
                                    n_random_pairs=2000, seed=1)  # fmt: skip
     r = refitted.params.recalibration

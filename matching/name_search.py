@@ -28,6 +28,7 @@ from matching.names import (
     split_name,
 )
 from matching.names.nicknames import NicknameKind
+from matching.names.normalise import is_han
 from matching.names.surnames import known_surnames
 from records import Database, MissingReport, Sex
 from records.repository import OPEN_MISSING
@@ -112,7 +113,7 @@ def _level_weight(comparison: NameComparison) -> float:
 def _is_nickname(folded: str) -> bool:
     """Whether a folded name reads as a 小名 only: 张宝 or 陈仔 may as well be a surname
     and a given name, and Latin letters (jj) are no 小名."""
-    if len(folded) < 2 or not all("\u4e00" <= char <= "\u9fff" for char in folded):
+    if len(folded) < 2 or not all(is_han(char) for char in folded):
         return False
     nickname = parse_nickname(folded)
     if nickname is None:

@@ -196,9 +196,10 @@ class NameIndex(Generic[K]):
             seen = np.union1d(seen, slots)
             tier_level = _TIER_LEVEL.get(tier_no)
             # Hits at this one-level tier's level or better: what its early stop counts.
-            settled = sum(1 for hit in hits if tier_level and hit[0] <= tier_level)
+            one_level = tier_level is not None
+            settled = 0 if tier_level is None else sum(1 for hit in hits if hit[0] <= tier_level)
             budget = max(_COMPARE_BUDGET, 4 * limit)
-            if (tier_level and len(slots) > limit - len(hits)) or len(slots) > budget:
+            if (one_level and len(slots) > limit - len(hits)) or len(slots) > budget:
                 slots = self._promising_first(slots, shared, prior)
             if tier_level is not NameLevel.NICKNAME_OR_PARTIAL:
                 slots = slots[:budget]

@@ -465,15 +465,15 @@ def explain(
     typer.echo(f"  prior {score.prior_weight:+.1f}")
     for signal in score.signals:
         typer.echo(f"  {signal.signal:<9} {signal.weight:+5.1f}  {signal.detail}")
-    if score.calibrated:
-        typer.echo(
-            f"  total {score.total_weight:+.1f}, calibrated on reviewers' decisions to "
-            f"{score.calibrated_weight:+.1f}  p={score.probability:.3f}: {score.summary()}"
-        )
-    else:
-        typer.echo(
-            f"  total {score.total_weight:+.1f}  p={score.probability:.3f}: {score.summary()}"
-        )
+    calibrated = (
+        f", calibrated on reviewers' decisions to {score.calibrated_weight:+.1f}"
+        if score.calibrated
+        else ""
+    )
+    typer.echo(
+        f"  total {score.total_weight:+.1f}{calibrated}  p={score.probability:.3f}: "
+        f"{score.summary()}"
+    )
     for step in evidence.get("confirm_by", []):
         typer.echo(f"  to confirm: {step}")
     if out is not None:

@@ -421,14 +421,13 @@ def model_calibrate_faces(
         fit_face_bins,
         with_face_calibration,
     )
-    from matching.evidence_model.face_calibration import DIFFERENT_SETS, SAME_SETS
+    from matching.evidence_model.face_calibration import LABELLED_SETS
 
     if not folder.is_dir():
         raise _fail(f"{folder} is not a folder")
     services = _services()
     try:
-        sets = sorted(set(SAME_SETS) | set(DIFFERENT_SETS))
-        embeddings = encode_face_folder(folder, services.face_model, sets=sets)
+        embeddings = encode_face_folder(folder, services.face_model, sets=LABELLED_SETS)
         calibration = fit_face_bins(embeddings)
         check = compare_with_threshold_rule(embeddings)
         model = services.evidence_model.with_params(

@@ -23,11 +23,7 @@ from evaluation.face_cache import CachingFaceModel
 from evaluation.population import Population, TruePair, generate_population, write_population
 from indexes import DlibFaceModel, FaceModel
 from matching.evidence_model import EvidenceModel, compare_with_threshold_rule, encode_face_folder
-from matching.evidence_model.face_calibration import (
-    DIFFERENT_SETS,
-    SAME_SETS,
-    CalibrationCheck,
-)
+from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
 from matching.face_indexes import FaceIndexes
 from matching.ingest import Ingestor
 from matching.rematch import FirstScorer, RematchSettings, rematch
@@ -79,8 +75,7 @@ class EvalRun:
 def face_rule_check(faces_dir: Path, model: FaceModel, cache: Path) -> CalibrationCheck:
     """How calibrated face evidence compares with "distance <= 0.6 means the same person",
     on the labelled photos of ``faces_dir``, each fold's identities held out of the fit."""
-    sets = sorted(set(SAME_SETS) | set(DIFFERENT_SETS))
-    embeddings = encode_face_folder(faces_dir, model, cache=cache, sets=sets)
+    embeddings = encode_face_folder(faces_dir, model, cache=cache, sets=LABELLED_SETS)
     return compare_with_threshold_rule(embeddings)
 
 

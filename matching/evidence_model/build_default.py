@@ -32,6 +32,7 @@ from matching.evidence_model.em import estimate_u
 from matching.evidence_model.face_calibration import (
     DEFAULT_CACHE,
     DIFFERENT_SETS,
+    LABELLED_SETS,
     SAME_SETS,
     CalibrationCheck,
     FaceBinCalibration,
@@ -108,7 +109,7 @@ def build_default(
             faces_dir,
             DlibFaceModel(),
             cache=cache,
-            sets=sorted(set(SAME_SETS) | set(DIFFERENT_SETS)),
+            sets=LABELLED_SETS,
         )
         calibration = fit_face_bins(embeddings)
         check = compare_with_threshold_rule(embeddings)

@@ -65,6 +65,9 @@ DIFFERENT_SETS: Final = ("asian_faces",)
 """Sets whose different-person pairs fit the u side: Chinese faces, as the service's people
 are; Western sets would make different people look much further apart than they are."""
 
+LABELLED_SETS: Final = tuple(sorted(set(SAME_SETS) | set(DIFFERENT_SETS)))
+"""Every set either side is fitted on: what to encode for the default fit and its check."""
+
 IMAGE_SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".gif"})
 DEFAULT_CACHE: Final = Path(".cache") / "face_calibration_embeddings.npz"
 JEFFREYS: Final = 0.5

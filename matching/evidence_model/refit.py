@@ -28,8 +28,7 @@ from matching.evidence_model.decisions import (
     RECALIBRATION_STRENGTH,
     U_STRENGTH,
     LabelledPair,
-    recalibrate_from_vectors,
-    update_from_vectors,
+    learn_from_decisions,
 )
 from matching.evidence_model.em import EMResult, estimate_u, fit_em, prior_from_model
 from matching.evidence_model.model import EvidenceModel
@@ -119,23 +118,11 @@ def refit_model(
             smoothing=em_smoothing, version=target,
         )  # fmt: skip
         params = em.params
-    confirmed = [p for p in decided if p.same]
-    rejected = [p for p in decided if not p.same]
     if decided:
-        confirmed_vectors = model.comparison_vectors((p.missing, p.found) for p in confirmed)
-        rejected_vectors = model.comparison_vectors((p.missing, p.found) for p in rejected)
-        params = update_from_vectors(
-            params,
-            confirmed_vectors,
-            rejected_vectors,
-            m_strength=m_strength,
-            u_strength=u_strength,
-            version=target,
-        )
-        params = recalibrate_from_vectors(
-            model.with_params(params), confirmed_vectors, rejected_vectors,
-            strength=recalibration_strength, version=target,
-        )  # fmt: skip
+        params = learn_from_decisions(
+            model.with_params(params), decided, m_strength=m_strength, u_strength=u_strength,
+            recalibration_strength=recalibration_strength, version=target,
+        ).params  # fmt: skip
     params = replace(params, version=target)
     report = RefitReport(
         version=target,
@@ -144,8 +131,8 @@ def refit_model(
         em_iterations=0 if em is None else em.iterations,
         em_converged=None if em is None else em.converged,
         prior=params.prior,
-        confirmed=len(confirmed),
-        rejected=len(rejected),
+        confirmed=sum(1 for p in decided if p.same),
+        rejected=sum(1 for p in decided if not p.same),
         recalibration_slope=params.recalibration.slope,
         recalibration_intercept=params.recalibration.intercept,
     )

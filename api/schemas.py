@@ -76,6 +76,11 @@ class FoundCreate(BaseModel):
     health: list[str] = Field(default_factory=list)
     station: str | None = None
     station_case_no: str | None = None
+    name_assigned: bool = Field(
+        default=False,
+        description="the name is one the station gave, not the person's own; it is never "
+        "compared with reports' names",
+    )
 
     def to_fields(self) -> FoundFields:
         """The validated domain field set."""
@@ -184,6 +189,7 @@ class FoundPublic(_PersonPublic):
     hometown: str | None
     station: str | None
     station_case_no: str | None
+    name_assigned: bool
     status: str
 
     @classmethod
@@ -196,7 +202,8 @@ class FoundPublic(_PersonPublic):
             photos=[PhotoPublic.from_row(p) for p in row.photos] if with_photos else [],
             age_min=row.age_min, age_max=row.age_max, found_date=row.found_date,
             found_place=row.found_place, accent=row.accent, hometown=row.hometown,
-            station=row.station, station_case_no=row.station_case_no, status=row.status.value,
+            station=row.station, station_case_no=row.station_case_no,
+            name_assigned=row.name_assigned, status=row.status.value,
         )  # fmt: skip
 
 

@@ -27,9 +27,10 @@ How the records differ from the truth:
   marks and diagnoses;
 - the found record has the name as the station wrote it (``corruption.Scenario``: exact,
   dialect, homophone, nickname, given_only, no_name, traditional, pinyin, char_lost,
-  assigned), an age range that is off by years (more for elderly people and for grown
-  children), an accent that may be missing, coarse or misjudged (a grown child speaks like
-  the place they grew up), hometown fragments ("四川", "大山里") or nothing, a measured
+  assigned; a name the station gave is marked as such, since the station knows), an age
+  range that is off by years (more for elderly people and for grown children), an accent
+  that may be missing, coarse or misjudged (a grown child speaks like the place they grew
+  up), hometown fragments ("四川", "大山里") or nothing, a measured
   height, marks and conditions in the station's words, some lost.
 
 Over all true pairs the name scenarios come out at about: exact 24%, no_name 18%, dialect
@@ -74,7 +75,7 @@ from evaluation.categories import (
     CategorySpec,
     documented_mix,
 )
-from evaluation.corruption import RecordedName, TrueName, make_nickname, record_name
+from evaluation.corruption import RecordedName, Scenario, TrueName, make_nickname, record_name
 from evaluation.faces import FaceIdentity, load_face_identities
 
 # ---------------------------------------------------------------------------------------
@@ -496,6 +497,8 @@ def _found_row(
         "features": list(traits.observed_features(p.features, rng)),
         "health": list(traits.observed_health(p.health, rng)),
         "station": _station(p.found_city),
+        # A station knows the names it gives and says so on the record.
+        "name_assigned": recorded.scenario is Scenario.ASSIGNED,
         "photos": [],
     }
     return row, recorded, (age_min + age_max) // 2

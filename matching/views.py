@@ -94,6 +94,12 @@ def record_names(name: str | None, aliases: Sequence[str]) -> tuple[str, ...]:
     return tuple(seen)
 
 
+def own_names(name: str | None, aliases: Sequence[str], *, name_assigned: bool) -> tuple[str, ...]:
+    """A found person's names that may be compared with reports': without a name the
+    station gave, which says nothing of who the person is."""
+    return record_names(None if name_assigned else name, aliases)
+
+
 def missing_view(report: MissingReport) -> MissingView:
     """The matcher's view of a report (photos and faces must be loaded)."""
     birth_year = report.birth_year or (report.birth_date.year if report.birth_date else None)
@@ -119,7 +125,7 @@ def found_view(person: FoundPerson) -> FoundView:
     return FoundView(
         id=person.id,
         ref=person.ref,
-        names=record_names(person.name, person.aliases),
+        names=own_names(person.name, person.aliases, name_assigned=person.name_assigned),
         sex=person.sex,
         age_min=person.age_min,
         age_max=person.age_max,

@@ -108,6 +108,22 @@ def _float(value: object, field: str) -> float | None:
     return None if result is None else float(result)
 
 
+_TRUE = frozenset({"true", "yes", "y", "1", "是"})
+_FALSE = frozenset({"false", "no", "n", "0", "否"})
+
+
+def _flag(value: object, field: str) -> bool:
+    """A yes/no cell; empty is no."""
+    if isinstance(value, bool):
+        return value
+    text = _text(value)
+    if text is None or text.lower() in _FALSE:
+        return False
+    if text.lower() in _TRUE:
+        return True
+    raise InvalidRecordError(f"{text!r} is not yes or no", field=field)
+
+
 def _list(value: object, field: str) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -170,7 +186,7 @@ _MISSING_FIELDS = {
 _FOUND_FIELDS = {
     "ref", "name", "aliases", "sex", "age_min", "age_max", "found_date", "found_place",
     "accent", "hometown", "height_cm", "features", "health", "photos", "station",
-    "station_case_no",
+    "station_case_no", "name_assigned",
 }  # fmt: skip
 
 
@@ -231,6 +247,7 @@ def parse_found(row: Mapping[str, object], base_dir: Path) -> ParsedRow:
         health=_list(row.get("health"), "health"),
         station=_text(row.get("station")),
         station_case_no=_text(row.get("station_case_no")),
+        name_assigned=_flag(row.get("name_assigned"), "name_assigned"),
     )
     return ParsedRow(0, fields, _photos(row.get("photos"), base_dir))
 

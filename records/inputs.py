@@ -146,11 +146,17 @@ class FoundFields:
     health: tuple[str, ...] = ()
     station: str | None = None
     station_case_no: str | None = None
+    name_assigned: bool = False
+    """The stated name is one the station gave, not the person's own: it is kept and
+    shown, but never compared with reports' names."""
 
     def __post_init__(self) -> None:
         today = date.today()
         _check_ref(self.ref)
         _check_name(self.name, "name")
+        if self.name_assigned and self.name is None:
+            raise InvalidRecordError("says the name was given, but there is no name",
+                                     field="name_assigned")  # fmt: skip
         for alias in self.aliases:
             _check_name(alias, "aliases")
         for value, name in ((self.age_min, "age_min"), (self.age_max, "age_max")):
@@ -165,4 +171,8 @@ class FoundFields:
 
     def content_hash(self) -> str:
         """A digest of every field, so an unchanged re-import is recognised."""
-        return _hash(asdict(self))
+        fields = asdict(self)
+        if not self.name_assigned:
+            # Records stored before the field existed keep their digest.
+            del fields["name_assigned"]
+        return _hash(fields)

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import (
     Enum as SAEnum,
@@ -148,6 +149,9 @@ class FoundPerson(_PersonColumns, Base):
     found_place: Mapped[str | None] = mapped_column(String(200))
     accent: Mapped[str | None] = mapped_column(String(64))
     hometown: Mapped[str | None] = mapped_column(String(200))
+    # The stated name is one the station gave (党新民), not the person's own: kept for
+    # the staff who use it, never compared with reports' names.
+    name_assigned: Mapped[bool] = mapped_column(default=False, server_default=false())
     status: Mapped[FoundStatus] = mapped_column(_enum(FoundStatus), default=FoundStatus.IN_CARE)
 
     photos: Mapped[list[Photo]] = relationship(

@@ -292,3 +292,25 @@ def test_uploads_are_saved_to_the_index_file_when_the_service_stops(
         assert len(FaceIndex.load(path, model=indexes.model)) == 0
     assert indexes.unsaved(Side.MISSING) == 0
     assert len(FaceIndex.load(path, model=indexes.model)) == 1
+
+
+def test_a_name_the_station_gave_is_kept_and_shown_but_never_compared(
+    client: tuple[TestClient, Services],
+) -> None:
+    http, services = client
+    assert http.post("/missing", json=_report("M1", "党新民")).status_code == 201
+    given = {"ref": "F1", "name": "党新民", "name_assigned": True, "sex": "M",
+             "age_min": 58, "age_max": 66, "found_date": "2024-05-11"}  # fmt: skip
+    assert http.post("/found", json=given).status_code == 201, "the station's name is stored"
+    shown = http.get("/found/F1").json()
+    assert (shown["name"], shown["name_assigned"]) == ("党新民", True)
+    nameless = http.post("/found", json={"ref": "F2", "name_assigned": True})
+    assert nameless.status_code == 422 and "name_assigned" in nameless.text
+    assert http.get("/found/F2").status_code == 404, "a refused record is not half stored"
+
+    rematch(services.database, face_indexes=services.face_indexes,
+            face_model=services.face_model.name)  # fmt: skip
+    page = http.get("/candidates").json()
+    pair = next(c for c in page["data"] if (c["missing_ref"], c["found_ref"]) == ("M1", "F1"))
+    name = next(s for s in pair["evidence"]["signals"] if s["signal"] == "name")
+    assert name["level"] == "null" and name["weight"] == 0.0, "the same name says nothing here"

@@ -118,3 +118,33 @@ def test_unreadable_files_are_refused_whole(tmp_path: Path) -> None:
     latin.write_bytes('{"ref": "M1", "name": "刘"}\n'.encode("gb18030"))
     with pytest.raises(InvalidRecordError, match="UTF-8"):
         list(read_import_file(latin, "missing"))
+
+
+def test_a_name_the_station_gave_is_marked_in_either_format(tmp_path: Path) -> None:
+    path = tmp_path / "found.csv"
+    path.write_text(
+        "ref,name,name_assigned\nF1,党新民,是\nF2,刘建华,\nF3,国庆,maybe\nF4,,yes\nF5,民强,TRUE\n",
+        encoding="utf-8",
+    )
+    items = list(read_import_file(path, "found"))
+    flags = {i.fields.ref: i.fields.name_assigned for i in items if isinstance(i, ParsedRow)}
+    assert flags == {"F1": True, "F2": False, "F5": True}
+    errors = {i.line: i.message for i in items if isinstance(i, RowError)}
+    assert "maybe" in errors[4] and "name_assigned" in errors[5]
+    jsonl = _write_jsonl(
+        tmp_path / "found.jsonl", [{"ref": "F6", "name": "党新", "name_assigned": True}]
+    )
+    (row,) = list(read_import_file(jsonl, "found"))
+    assert isinstance(row, ParsedRow) and isinstance(row.fields, FoundFields)
+    assert row.fields.name_assigned
+
+
+def test_a_record_without_the_mark_keeps_the_digest_it_had_before_the_mark_existed() -> None:
+    # Computed by the code before the mark existed: an unchanged re-import after the
+    # upgrade is still recognised as unchanged.
+    plain = FoundFields(ref="F1", name="刘建华")
+    assert plain.content_hash() == (
+        "84189a0e2d730a4f15fcd4154916071765700f0ebf5b36de8ebc166fc71aaaba"
+    )
+    marked = FoundFields(ref="F1", name="刘建华", name_assigned=True)
+    assert marked.content_hash() != plain.content_hash()

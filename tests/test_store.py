@@ -38,6 +38,7 @@ from records.repository import (
     face_index_rows,
     face_owners,
     get_candidate,
+    get_found,
     get_missing,
     list_candidates,
     record_decision,
@@ -71,6 +72,30 @@ def _found(ref: str = "F1", **changes: object) -> FoundFields:
 def test_migrations_apply_twice_without_change(database: Database) -> None:
     database.upgrade()
     assert database.has_schema()
+
+
+def test_the_migrations_build_the_schema_the_models_describe(database: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from records.models import Base
+
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == [], "a model change without its migration"
+
+
+def test_a_name_the_station_gave_is_stored_and_left_out_of_matching(database: Database) -> None:
+    from matching.views import found_view
+
+    with database.session() as session:
+        upsert_found(session, _found("F1", name="党新民", aliases=("阿明",), name_assigned=True))
+        upsert_found(session, _found("F2", name="党新民"))
+    with database.session() as session:
+        given, own = get_found(session, "F1"), get_found(session, "F2")
+        assert given.name == "党新民" and given.name_assigned and not own.name_assigned
+        assert found_view(given).names == ("阿明",), "only the person's own 小名 is compared"
+        assert found_view(own).names == ("党新民",)
 
 
 def test_upsert_is_created_then_unchanged_then_updated(database: Database) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from matching.views import FoundView, MissingView, record_names
+from matching.views import FoundView, MissingView, own_names, record_names
 from records.importing import parse_found, parse_missing
 from records.inputs import FoundFields, MissingFields
 
@@ -40,7 +40,7 @@ def found_view_from_row(row: Mapping[str, object], record_id: int) -> FoundView:
     return FoundView(
         id=record_id,
         ref=f.ref,
-        names=record_names(f.name, f.aliases),
+        names=own_names(f.name, f.aliases, name_assigned=f.name_assigned),
         sex=f.sex,
         hometown=f.hometown,
         height_cm=f.height_cm,

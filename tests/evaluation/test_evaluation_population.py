@@ -30,7 +30,8 @@ MISSING_KEYS = {
 }  # fmt: skip
 FOUND_KEYS = {
     "ref", "name", "aliases", "sex", "age_min", "age_max", "found_date", "found_place",
-    "accent", "hometown", "height_cm", "features", "health", "station", "photos",
+    "accent", "hometown", "height_cm", "features", "health", "station", "name_assigned",
+    "photos",
 }  # fmt: skip
 
 # Shares over 8,000 true pairs have a standard error under 0.005; the tolerance also
@@ -191,6 +192,10 @@ def test_import_format(small: Population) -> None:
         assert row["station"].endswith("救助管理站")
         assert row["name"] is None or isinstance(row["name"], str)
         assert row["photos"] == []
+    scenario = {t.found_ref: t.scenario for t in small.truth}
+    marked = {row["ref"] for row in small.found if row["name_assigned"]}
+    assert marked >= {ref for ref, s in scenario.items() if s == "assigned"} != set()
+    assert not marked & {ref for ref, s in scenario.items() if s != "assigned"}
     json.dumps(small.missing, ensure_ascii=False)
     json.dumps(small.found, ensure_ascii=False)
 

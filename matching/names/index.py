@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from matching.names.compare import NameComparison, compare_names
+from matching.names.dialects import rules_for_regions
 from matching.names.forms import name_forms, usable_names
-from matching.names.keys import blocking_keys, probe_keys
+from matching.names.keys import blocking_keys, dialect_keys, probe_keys, speaker_keys
 from matching.names.levels import NameLevel
 from matching.names.regions import resolve_regions
 
@@ -41,21 +42,28 @@ _TIERS = (
 _TIER_LEVEL = {
     0: NameLevel.EXACT,
     1: NameLevel.SAME_SOUND,
+    2: NameLevel.NEAR_SOUND,
     3: NameLevel.NICKNAME_OR_PARTIAL,
     4: NameLevel.NICKNAME_OR_PARTIAL,
 }
-"""The level nearly every new hit of a tier has: EXACT (the folded name is the key),
-SAME_SOUND (a full reading of every syllable is the key, the exact names were found
-before), NICKNAME_OR_PARTIAL (the partial tiers: whole-name matches were found before).
-Such a tier is compared only until ``limit`` hits at that level or better are in hand;
-the few that compare otherwise (三仔 / 三崽 are birth-order 小名 before they are sounds;
-a surname-only alias) are kept but do not count towards the limit."""
+"""The level nearly every new hit of a tier has, at worst: EXACT (the folded name is the
+key), SAME_SOUND (a full reading of every syllable is the key, the exact names were found
+before), NEAR_SOUND (the sound tier: its records that may match at a dialect level are
+compared first, all of them, so only near sounds are cut short), NICKNAME_OR_PARTIAL (the
+partial tiers: whole-name matches were found before). A tier is compared only until
+``limit`` hits at that level or better are in hand; the few that compare otherwise (三仔 /
+三崽 are birth-order 小名 before they are sounds; a surname-only alias) are kept but do not
+count towards the limit."""
+_SOUND_TIER = 2
 
 _COMPARE_BUDGET = 1500
-"""Most records a sound tier compares (or four times the limit, if more): at a million
-records the loose sound classes of a common two-syllable name (肖伟: xiao/jiao/qiao,
-wei/hui/...) reach thousands, each costing tens of microseconds to compare. Those
-sharing the most keys with the query, the closest in sound, are kept."""
+"""Most records a whole-name tier compares (or four times the limit, if more): at a
+million records the dialect classes of a common two-syllable name (雨月: yu/yi, yue/ye)
+reach thousands, each costing tens of microseconds to compare."""
+
+_COUNT_BY_SLOT_ABOVE = 1 << 15
+"""Postings found above which shared keys are counted with one counter per slot (a pass
+over every slot) rather than by sorting them: a lone 明 finds ninety thousand."""
 
 _MERGE_AT = 1 << 16
 """Postings buffered before they are merged into the sorted arrays."""
@@ -90,6 +98,7 @@ class NameIndex(Generic[K]):
         self._ids: list[K | None] = []
         self._names: list[tuple[str, ...] | None] = []
         self._slot: dict[K, int] = {}
+        self._alive = bytearray()  # 1 per slot while its record is in the index
         self._dead = 0
         self._keys: npt.NDArray[np.int64] = np.empty(0, dtype=np.int64)
         self._slots: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
@@ -114,6 +123,7 @@ class NameIndex(Generic[K]):
             self.remove(record_id)
         slot = len(self._ids)
         self._ids.append(record_id)
+        self._alive.append(1)
         self._names.append(kept)
         self._slot[record_id] = slot
         self._file(slot, kept)
@@ -122,6 +132,7 @@ class NameIndex(Generic[K]):
         """Forget a record; KeyError if it is not in the index."""
         slot = self._slot.pop(record_id)
         self._ids[slot] = None
+        self._alive[slot] = 0
         self._names[slot] = None
         self._dead += 1
         if self._dead > max(1024, len(self._slot)):
@@ -172,48 +183,54 @@ class NameIndex(Generic[K]):
         the partial tiers NICKNAME_OR_PARTIAL (with rare exceptions, see ``_TIER_LEVEL``),
         so such a tier is compared only until ``limit`` hits at its level or better are in
         hand: a one-character 小名 core (阿明) can touch a tenth of a million records, and
-        comparing them all would take seconds. Its records are tried most promising first:
-        by ``prior`` (the caller's score of a record on other evidence, such as sex and
-        birth year; higher first), then by how many of the query's keys they share. Ties
-        keep the order in which records were added. The sound tiers compare at most
-        ``max(1500, 4 * limit)`` records, chosen the same way. With a ``limit`` above the
-        number of matches every record at NICKNAME_OR_PARTIAL or better is found.
+        comparing them all would take seconds. The sound tier is compared in three stages:
+        the records that may match in the speaker's dialect (compared whole), those that
+        may match in another region's (until ``limit`` hits at DIALECT_OTHER or better),
+        then the rest (until ``limit`` hits at NEAR_SOUND or better). Within a stage,
+        records are tried most promising first: by ``prior`` (the caller's score of a
+        record on other evidence, such as sex and birth year; higher first), then by how
+        many of the query's keys they share. Ties keep the order in which records were
+        added. The whole-name tiers compare at most ``max(1500, 4 * limit)`` records. With
+        a ``limit`` above the number of matches every record at NICKNAME_OR_PARTIAL or
+        better is found.
         """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
-        resolve_regions(regions)  # refuse an unknown region even when nothing is found
+        # Resolved even when nothing is found: an unknown region is refused.
+        speaker_rules = rules_for_regions(resolve_regions(regions))
         query = usable_names(names)
         if len(self._new_keys) > _MERGE_AT:
             self._merge()  # keep lookups a binary search, not a scan of a large buffer
         hits: list[tuple[NameLevel, int, NameComparison]] = []
-        seen = np.empty(0, dtype=np.int64)
+        seen = np.zeros(len(self._ids), dtype=np.bool_)  # slots met in an earlier tier
         keys = probe_keys(query)
+        budget = max(_COMPARE_BUDGET, 4 * limit)
         for tier_no, tier in enumerate(_TIERS):
             tier_keys = {k for k in keys if k.split(":", 1)[0].rstrip("0123456789") in tier}
             slots, shared = self._counted_candidates(tier_keys)
-            fresh = ~np.isin(slots, seen, assume_unique=True)
+            fresh = ~seen[slots]
             slots, shared = slots[fresh], shared[fresh]
-            seen = np.union1d(seen, slots)
-            tier_level = _TIER_LEVEL.get(tier_no)
-            # Hits at this one-level tier's level or better: what its early stop counts.
-            one_level = tier_level is not None
-            settled = 0 if tier_level is None else sum(1 for hit in hits if hit[0] <= tier_level)
-            budget = max(_COMPARE_BUDGET, 4 * limit)
-            if (one_level and len(slots) > limit - len(hits)) or len(slots) > budget:
-                slots = self._promising_first(slots, shared, prior)
+            seen[slots] = True
+            tier_level = _TIER_LEVEL[tier_no]
+            # A tier is compared in stages, each ending once ``limit`` hits at its level
+            # or better are in hand (None: compared whole).
+            stops: list[NameLevel | None] = [tier_level]
+            groups: list[npt.NDArray[np.int64]] = []
+            crowded = len(slots) > limit - len(hits)
+            if tier_no == _SOUND_TIER and crowded:
+                # Who may match in the speaker's dialect (compared whole), then in another
+                # region's dialect, then who may only sound near.
+                stops = [None, NameLevel.DIALECT_OTHER, tier_level]
+                groups = [
+                    self._counted_candidates(speaker_keys(query, speaker_rules))[0],
+                    self._counted_candidates(dialect_keys(query))[0],
+                ]
+            stages = np.zeros(len(slots), dtype=np.int64)
+            if crowded:
+                slots, stages = self._promising_first(slots, shared, prior, groups=groups)
             if tier_level is not NameLevel.NICKNAME_OR_PARTIAL:
-                slots = slots[:budget]
-            for slot in slots.tolist():
-                record_names = self._names[slot]
-                if record_names is None:
-                    continue
-                comparison = compare_names(query, record_names, speaker_regions=regions)
-                if comparison.level is not NameLevel.NULL and comparison.level <= max_level:
-                    hits.append((comparison.level, slot, comparison))
-                    if tier_level is not None and comparison.level <= tier_level:
-                        settled += 1
-                        if settled >= limit:
-                            break
+                slots, stages = slots[:budget], stages[:budget]
+            self._compare_in_stages(query, regions, slots, stages, stops, hits, limit, max_level)
             if len(hits) >= limit:
                 break
         hits.sort(key=lambda hit: (hit[0], hit[1]))
@@ -224,24 +241,65 @@ class NameIndex(Generic[K]):
                 out.append(NameHit(record_id, comparison))
         return out
 
+    def _compare_in_stages(
+        self,
+        query: list[str],
+        regions: Collection[str],
+        slots: npt.NDArray[np.int64],
+        stages: npt.NDArray[np.int64],
+        stops: Sequence[NameLevel | None],
+        hits: list[tuple[NameLevel, int, NameComparison]],
+        limit: int,
+        max_level: NameLevel,
+    ) -> None:
+        """Compare ``slots`` in order, adding to ``hits``. ``stages`` numbers each slot's
+        stage (ascending); stage i ends the tier once ``limit`` hits at ``stops[i]`` or
+        better are in hand, since later stages hold no better matches."""
+        current, stop, settled = -1, None, 0
+        for slot, stage in zip(slots.tolist(), stages.tolist(), strict=True):
+            if stage != current:
+                current, stop = stage, stops[stage]
+                settled = 0 if stop is None else sum(1 for hit in hits if hit[0] <= stop)
+                if settled >= limit:
+                    return
+            record_names = self._names[slot]
+            if record_names is None:
+                continue
+            comparison = compare_names(query, record_names, speaker_regions=regions)
+            level = comparison.level
+            if level is not NameLevel.NULL and level <= max_level:
+                hits.append((level, slot, comparison))
+                if stop is not None and level <= stop:
+                    settled += 1
+                    if settled >= limit:
+                        return
+
     def _promising_first(
         self,
         slots: npt.NDArray[np.int64],
         shared: npt.NDArray[np.int64],
         prior: Callable[[Sequence[K]], Sequence[float]] | None,
-    ) -> npt.NDArray[np.int64]:
-        """``slots`` reordered: highest prior, then most shared keys, then oldest."""
-        live = np.fromiter((self._ids[s] is not None for s in slots.tolist()), bool, len(slots))
+        *,
+        groups: Sequence[npt.NDArray[np.int64]] = (),
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Live ``slots`` reordered: those in the first of ``groups`` (sorted arrays of
+        slots), then in the next..., then the rest; within each, highest prior, then most
+        shared keys, then oldest. With each slot's group number (``len(groups)``: none)."""
+        live = np.frombuffer(self._alive, dtype=np.bool_)[slots]
         slots, shared = slots[live], shared[live]
-        if prior is None:
-            order = np.lexsort((slots, -shared))
-        else:
+        keys: list[npt.NDArray[Any]] = [slots, -shared]
+        if prior is not None:
             ids = [rid for rid in (self._ids[s] for s in slots.tolist()) if rid is not None]
             scores = np.asarray(prior(ids), dtype=np.float64)
             if scores.shape != slots.shape:
                 raise ValueError(f"prior gave {scores.shape} scores for {slots.shape} records")
-            order = np.lexsort((slots, -shared, -scores))
-        return slots[order]
+            keys.append(-scores)
+        rank = np.full(len(slots), len(groups), dtype=np.int64)
+        for number, group in reversed(list(enumerate(groups))):
+            rank[np.isin(slots, group, assume_unique=True)] = number
+        keys.append(rank)
+        order = np.lexsort(keys)
+        return slots[order], rank[order]
 
     def _candidates(self, names: list[str]) -> set[int]:
         return set(self._counted_candidates(probe_keys(names))[0].tolist())
@@ -267,7 +325,12 @@ class NameIndex(Generic[K]):
         if not parts:
             return empty, empty
         # Each (key, record) posting is filed once, so a count is the number of keys shared.
-        slots, counts = np.unique(np.concatenate(parts), return_counts=True)
+        found = np.concatenate(parts)
+        if len(found) > _COUNT_BY_SLOT_ABOVE:
+            counts = np.bincount(found)
+            slots = np.flatnonzero(counts)
+            return slots.astype(np.int64), counts[slots].astype(np.int64)
+        slots, counts = np.unique(found, return_counts=True)
         return slots, counts.astype(np.int64)
 
     def _file(self, slot: int, names: tuple[str, ...]) -> None:

@@ -23,9 +23,12 @@ Kinds of key (prefix):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
-from itertools import product
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
+from itertools import islice, product
 
+from matching.names.folds import class_of, sound_classes
 from matching.names.forms import NameForm, Position, name_forms, usable_names
 from matching.names.nicknames import NicknameKind
 from matching.names.normalise import Script
@@ -183,3 +186,43 @@ def probe_keys(names: Iterable[str | None], *, regions: Collection[str] = ()) ->
     """Keys to look up to find every record these names match at NICKNAME_OR_PARTIAL or
     better; region-independent for the same reason as :func:`blocking_keys`."""
     return {key for form in _forms(names) for key in _probed(form)}
+
+
+def dialect_keys(names: Iterable[str | None]) -> set[str]:
+    """The whole-name dialect keys of ``names`` (``q:`` keys of every syllable's dialect
+    class): a record of the same length that may match them at a dialect level, rather
+    than only sound near, files one of these too. A name index compares such records
+    first."""
+    return {
+        "q:" + _join(combo)
+        for form in _forms(names)
+        if not form.surname_only
+        for combo in _combos(form.positions, dialect=True)
+        if len(combo) >= 2
+    }
+
+
+@lru_cache(maxsize=64)
+def _class_members(rule_ids: frozenset[str]) -> Mapping[str, frozenset[str]]:
+    members: defaultdict[str, set[str]] = defaultdict(set)
+    for syllable, name in sound_classes(rule_ids).items():
+        members[name].add(syllable)
+    return {name: frozenset(syllables) for name, syllables in members.items()}
+
+
+def speaker_keys(names: Iterable[str | None], rule_ids: frozenset[str]) -> set[str]:
+    """``s:`` keys of every way ``names`` may be heard under these dialect rules (a
+    speaker's): a record of the same length that may match at the speaker's dialect level
+    files one of them (under its strong readings). A name index compares such records
+    before those that match only under other regions' rules."""
+    if not rule_ids:
+        return set()
+    classes, members = sound_classes(rule_ids), _class_members(rule_ids)
+    keys: set[str] = set()
+    for form in _forms(names):
+        heard = [
+            sorted({s for r in p.readings for s in members.get(class_of(classes, r), {r})})
+            for p in form.positions
+        ]
+        keys.update("s:" + _join(combo) for combo in islice(product(*heard), MAX_COMBINATIONS))
+    return keys

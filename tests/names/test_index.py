@@ -40,6 +40,12 @@ def test_index_finds_what_brute_force_finds(
         want = _brute_force(query, generated_records, regions)
         hits = index.query(query, regions=regions, limit=len(generated_records))
         assert {hit.record_id: hit.comparison.level for hit in hits} == want, query
+        for limit in (1, 3, 10):
+            # A short list holds the best levels there are, though the sound tier's
+            # near sounds and the partial tiers are cut short once enough are in hand.
+            levels = [hit.comparison.level for hit in index.query(query, regions=regions,
+                                                                  limit=limit)]  # fmt: skip
+            assert levels == sorted(want.values())[:limit], (query, limit)
 
 
 def test_a_query_touches_a_small_slice(
@@ -164,6 +170,35 @@ def test_a_large_sound_tier_is_compared_within_a_budget(
     hits = index.query(["焦慧"], limit=1)
     assert len(compared) <= 2 * 8  # the sound tier within its budget, the exact tier empty
     assert hits and hits[0].comparison.level <= NameLevel.NEAR_SOUND
+
+
+def test_the_sound_tier_compares_the_speakers_dialect_first_and_cuts_near_sounds_short(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import matching.names.index as index_module
+
+    index: NameIndex[str] = NameIndex()
+    # Oldest first: near sounds, then other regions' dialect matches, then the Sichuan one.
+    names = ["牛建哈", "牛先华", "牛千华"] * 20 + ["牛建娃", "刘建娃", "牛建瓦"] * 5 + ["刘建华"]
+    for i, name in enumerate(names):
+        index.add(f"{name}{i}", [name])
+    compared: list[int] = []
+
+    def counting(*args: object, **kwargs: object) -> object:
+        compared.append(1)
+        return compare_names(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(index_module, "compare_names", counting)
+    hits = index.query(["牛建华"], regions=["四川"], limit=2)
+    assert [hit.comparison.level for hit in hits] == [
+        NameLevel.DIALECT_SPEAKER, NameLevel.DIALECT_OTHER
+    ]  # fmt: skip
+    assert hits[0].record_id == "刘建华75"
+    assert len(compared) == 2, "the speaker's match, one other dialect match, no near sound"
+    compared.clear()
+    hits = index.query(["牛建华"], regions=["四川"], limit=30)
+    assert [hit.comparison.level for hit in hits].count(NameLevel.NEAR_SOUND) == 14
+    assert len(compared) == 1 + 15 + 14, "near sounds only until the limit is reached"
 
 
 @pytest.mark.parametrize(

@@ -465,8 +465,8 @@ def explain(
     for signal in score.signals:
         typer.echo(f"  {signal.signal:<9} {signal.weight:+5.1f}  {signal.detail}")
     calibrated = (
-        f", calibrated on reviewers' decisions to {score.calibrated_weight:+.1f}"
-        if score.calibrated
+        f", {score.calibration.describe()}, to {score.calibrated_weight:+.1f}"
+        if score.calibration is not None and score.calibrated
         else ""
     )
     typer.echo(

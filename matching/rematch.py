@@ -21,6 +21,12 @@ from sqlalchemy import delete
 from matching.blocking import all_pairs, attribute_pairs, blocked_pairs, nameless_pairs
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
+from matching.evidence_model.recalibration import (
+    MIN_EXPECTED_MATCHES,
+    WeightTally,
+    coherent_with_prior,
+    expected_matches,
+)
 from matching.face_indexes import FaceIndexes
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
@@ -112,6 +118,8 @@ class RematchReport:
     seconds_loading: float
     seconds_scoring: float
     seconds_storing: float
+    calibration: str = "no recalibration"
+    """How the stored probabilities were calibrated (see ``_calibrated``)."""
 
 
 def _keep(heap: list[tuple[float, int, int]], item: tuple[float, int, int], size: int) -> None:
@@ -119,6 +127,25 @@ def _keep(heap: list[tuple[float, int, int]], item: tuple[float, int, int], size
         heapq.heappush(heap, item)
     elif item > heap[0]:
         heapq.heapreplace(heap, item)
+
+
+def _calibrated(model: PairScorer, tally: WeightTally, reports: int, found: int) -> PairScorer:
+    """The evidence model with the probabilities of all pairs adding up to the matches
+    its prior expects, unless it has a recalibration of its own (from reviewers'
+    decisions) or the store is too small for the sum to mean much; the ranking is the
+    same either way."""
+    if not isinstance(model, EvidenceModel) or not model.params.recalibration.is_identity:
+        return model
+    expected = expected_matches(model.params.prior, reports, found)
+    if expected < MIN_EXPECTED_MATCHES:
+        return model
+    return model.with_recalibration(coherent_with_prior(tally, expected))
+
+
+def _calibration_text(scorer: PairScorer) -> str:
+    if isinstance(scorer, EvidenceModel):
+        return scorer.params.recalibration.describe()
+    return "no recalibration"
 
 
 def rematch(
@@ -159,8 +186,10 @@ def rematch(
         pairs, total = sorted(chosen, key=lambda p: (p[1], p[0])), len(chosen)
     best_for_found: dict[int, list[tuple[float, int, int]]] = {}
     best_for_missing: dict[int, list[tuple[float, int, int]]] = {}
+    tally = WeightTally()
     for done, (i, j) in enumerate(pairs, start=1):
         weight = model.total_weight(missing[i], found[j])
+        tally.add(weight)
         if weight >= cutoff:
             item = (weight, i, j)
             _keep(best_for_found.setdefault(j, []), item, settings.keep_per_record)
@@ -169,6 +198,7 @@ def rematch(
             progress(done, total)
     kept = {(i, j) for heap in best_for_found.values() for _, i, j in heap}
     kept |= {(i, j) for heap in best_for_missing.values() for _, i, j in heap}
+    scorer_of_kept = _calibrated(model, tally, len(missing), len(found))
     scored = time.perf_counter()
 
     counts = dict.fromkeys(Change, 0)
@@ -176,7 +206,7 @@ def rematch(
         existing = all_candidates(session)
         wanted = set()
         for i, j in sorted(kept):
-            result = model.score(missing[i], found[j])
+            result = scorer_of_kept.score(missing[i], found[j])
             key = (missing[i].id, found[j].id)
             wanted.add(key)
             _, change = upsert_candidate(
@@ -218,6 +248,7 @@ def rematch(
         seconds_loading=loaded - started,
         seconds_scoring=scored - loaded,
         seconds_storing=stored - scored,
+        calibration=_calibration_text(scorer_of_kept),
     )
     logger.info("re-match: %s", report)
     return report

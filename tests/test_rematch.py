@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from api.services import Services
 from matching.face_indexes import FaceIndexes
 from matching.rematch import RematchSettings, rematch
@@ -172,3 +174,40 @@ def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
     assert {i for i, j in closest if j == 0} == {0, 7}  # born 1948 and 1950, for ~1949
     # A report with no birth year comes after every report whose year fits.
     assert {i for i, j in nameless_pairs(missing, found, per_person=4) if j == 0} == {0, 4, 5, 7}
+
+
+def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
+    make_services: Callable[..., Services],
+) -> None:
+    import json
+
+    from matching.evidence_model import EvidenceModel, EvidenceScore, Recalibration
+
+    services = make_services()
+    surnames, given = "王李张刘陈杨黄赵吴周", "伟芳娜敏静丽强磊军洋"
+    names = [s + g for s in surnames for g in given[:6]]  # 60 reports
+    with services.database.session() as session:
+        for n, name in enumerate(names):
+            upsert_missing(session, MissingFields(ref=f"M{n}", name=name, birth_year=1950 + n % 30))
+        for n, name in enumerate(names[::3] + names[1::6]):  # 20 named as reported, 10 more
+            upsert_found(session, FoundFields(ref=f"F{n}", name=name, age_min=50, age_max=75))
+    model = EvidenceModel.default().with_prior(0.015)  # 0.015 x 60 x 30 = 27 matches expected
+    run = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    report = rematch(services.database, scorer=model, **run)  # type: ignore[arg-type]
+    assert "27 matches the prior expects" in report.calibration
+    with services.database.session() as session:
+        stored = [r.candidate for r in list_candidates(session, limit=None)]
+        scores = [EvidenceScore.from_json(json.loads(json.dumps(c.evidence))) for c in stored]
+    calibration = scores[0].calibration
+    assert calibration is not None and calibration.expected_matches == pytest.approx(27.0)
+    assert calibration.intercept < 0, "30 exact names, 27 matches expected: too sure"
+    assert sum(s.probability for s in scores) <= 27.0 + 1e-6
+    for s in scores:  # the same order, less sure
+        assert s.probability < 1.0 / (1.0 + 2.0**-s.total_weight)
+
+    # A recalibration learned from reviewers is the model's own: it is kept as it is.
+    learned = Recalibration(0.8, -1.0, 500)
+    rematch(services.database, scorer=model.with_recalibration(learned), **run)  # type: ignore[arg-type]
+    with services.database.session() as session:
+        again = list_candidates(session, limit=None)[0].candidate.evidence
+    assert again["calibration"] == learned.to_json()

@@ -91,6 +91,7 @@ class EvidenceScore(Score):
                     float(stored["slope"]),
                     float(stored["intercept"]),
                     int(stored.get("decisions", 0)),
+                    stored.get("expected_matches"),
                 )
             )
             return cls(

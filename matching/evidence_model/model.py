@@ -4,7 +4,9 @@ Each comparison places a pair on its levels; the score is the prior (log2 odds t
 random pair is the same person) plus each level's log2 Bayes factor ``log2(m/u)``, with
 name agreements adjusted by how common the agreeing name is. The total is turned into a
 match probability (through the recalibration learned from reviewers' decisions, when
-the model has one), and every term is kept with a plain sentence.
+the model has one; the re-match job otherwise lowers the odds so that all pairs'
+probabilities add up to the matches the prior expects), and every term is kept with a
+plain sentence.
 
 ::
 
@@ -43,6 +45,7 @@ from matching.evidence_model.model_file import (
     save_params,
 )
 from matching.evidence_model.params import ModelParams
+from matching.evidence_model.recalibration import Recalibration
 from matching.evidence_model.spec import Comparison, Outcome
 from matching.evidence_model.vectors import ComparisonVectors
 from matching.views import FoundView, MissingView
@@ -134,6 +137,11 @@ class EvidenceModel:
         if not 0.0 < prior < 1.0:
             raise ValueError(f"a prior must be between 0 and 1, got {prior}")
         return self.with_params(replace(self._params, prior=prior))
+
+    def with_recalibration(self, recalibration: Recalibration) -> EvidenceModel:
+        """The same model mapping its totals to probabilities another way (same version;
+        every score records the recalibration it used)."""
+        return self.with_params(replace(self._params, recalibration=recalibration))
 
     def save(self, path: Path) -> None:
         """Write the parameters as a model file."""

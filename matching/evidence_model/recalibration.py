@@ -14,6 +14,10 @@ is where probabilities are read, so that is where they should be right; far belo
 shortlist the correction is an extrapolation, harmless because nobody reads those.
 A prior pulls the two numbers toward a base (no correction, by default) with the
 weight of ``strength`` decisions, so a handful of decisions barely moves them.
+
+Before any decision, :func:`coherent_with_prior` lowers the log2 odds without labels, so
+that the probabilities of all pairs a re-match scored add up to the matches the prior
+expects (the average posterior of a coherent model is its prior).
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ class Recalibration:
     slope: float = 1.0
     intercept: float = 0.0
     decisions: int = 0
+    expected_matches: float | None = None
+    """Set when fitted without labels (:func:`coherent_with_prior`): the matches the
+    prior expects among all pairs, which the probabilities were made to add up to."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.slope) and self.slope > 0):
@@ -71,6 +78,12 @@ class Recalibration:
         """One line a reviewer can read."""
         if self.is_identity:
             return "no recalibration"
+        if self.expected_matches is not None:
+            return (
+                f"lowered {-self.intercept:.2f} bits so the probabilities add up to the "
+                f"{self.expected_matches:.4g} matches the prior expects (or as near as "
+                f"{MAX_SHIFT:g} bits allow)"
+            )
         return (
             f"recalibrated from {self.decisions} reviewer decisions: "
             f"{self.slope:.3g} x total {self.intercept:+.2f} bits"
@@ -78,11 +91,14 @@ class Recalibration:
 
     def to_json(self) -> dict[str, Any]:
         """The stored form (model file and candidate explanations)."""
-        return {
+        out: dict[str, Any] = {
             "slope": round(self.slope, 6),
             "intercept": round(self.intercept, 6),
             "decisions": self.decisions,
         }
+        if self.expected_matches is not None:
+            out["expected_matches"] = round(self.expected_matches, 6)
+        return out
 
 
 IDENTITY: Final = Recalibration()
@@ -164,3 +180,81 @@ def fit_recalibration(
         start = np.array([MIN_SLOPE, theta[1]])
         theta = _newton(start, np.array([False, True]), x, y, w, centre)
     return Recalibration(float(theta[0]), float(theta[1]), base.decisions + len(t))
+
+
+class WeightTally:
+    """How many pairs had each total weight (log2 odds), in bins of 1/16 bit: what
+    :func:`coherent_with_prior` needs of millions of pairs, in fixed memory."""
+
+    LOW: Final = -128.0
+    STEP: Final = 1.0 / 16.0
+    BINS: Final = 4096
+
+    def __init__(self) -> None:
+        self._counts = [0] * self.BINS
+
+    def add(self, weight: float) -> None:
+        """Count one pair's total weight (beyond +-128 bits it counts at the edge)."""
+        index = int((weight - self.LOW) / self.STEP)
+        self._counts[min(max(index, 0), self.BINS - 1)] += 1
+
+    @property
+    def pairs(self) -> int:
+        """Pairs counted."""
+        return sum(self._counts)
+
+    def bins(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Each non-empty bin's centre and count."""
+        counts = np.asarray(self._counts, dtype=np.float64)
+        centres = self.LOW + (np.arange(self.BINS, dtype=np.float64) + 0.5) * self.STEP
+        used = counts > 0
+        return centres[used], counts[used]
+
+
+MIN_EXPECTED_MATCHES: Final = 20.0
+"""Fewer matches expected than this, and their sum says too little to shift by."""
+MAX_SHIFT: Final = 6.0
+"""The most :func:`coherent_with_prior` lowers the log2 odds, in bits. Evidence counted
+twice is worth a few bits (3.6 in the evaluation); needing more means the prior does not
+fit the store (:meth:`~.model.EvidenceModel.with_prior`), which no shift should hide."""
+
+
+def expected_matches(prior: float, reports: int, found_persons: int) -> float:
+    """The matches a prior expects between ``reports`` and ``found_persons``: a match
+    per random pair with probability ``prior``, but no more than one per person."""
+    if not 0.0 < prior < 1.0:
+        raise ValueError(f"a prior must be between 0 and 1, got {prior}")
+    return min(prior * reports * found_persons, float(reports), float(found_persons))
+
+
+def coherent_with_prior(tally: WeightTally, expected: float) -> Recalibration:
+    """A shift of the log2 odds, fitted without labels, that makes the probabilities of
+    the pairs in ``tally`` add up to ``expected`` matches (:func:`expected_matches`).
+
+    Averaged over every pair, a coherent model's probability of a match is its prior
+    (the law of total probability). Summing Bayes factors of comparisons that are not
+    independent breaks that: among 2,000 found persons and 4,000 reports with 800 true
+    pairs the probabilities added up to about 2,300. Pairs not in ``tally`` (left out by
+    blocking) count as probability nought. The shift only lowers, by at most
+    :data:`MAX_SHIFT` bits: a sum short of the prior's may be matches blocking left out,
+    not modesty.
+    """
+    if not expected > 0.0:
+        raise ValueError(f"expected matches must be positive, got {expected}")
+    centres, counts = tally.bins()
+    if len(counts) == 0:
+        return IDENTITY
+
+    def matches(shift: float) -> float:
+        return float(counts @ (1.0 / (1.0 + np.exp2(-(centres + shift)))))
+
+    if matches(0.0) <= expected:
+        return Recalibration(1.0, 0.0, 0, expected)
+    low, high = -MAX_SHIFT, 0.0
+    for _ in range(50):  # bisection: the sum rises with the shift
+        middle = (low + high) / 2.0
+        if matches(middle) > expected:
+            high = middle
+        else:
+            low = middle
+    return Recalibration(1.0, (low + high) / 2.0, 0, expected)

@@ -21,7 +21,14 @@ from matching.evidence_model import (
     waterfall_html,
     waterfall_png,
 )
-from matching.evidence_model.recalibration import IDENTITY, MIN_SLOPE
+from matching.evidence_model.recalibration import (
+    IDENTITY,
+    MAX_SHIFT,
+    MIN_SLOPE,
+    WeightTally,
+    coherent_with_prior,
+    expected_matches,
+)
 
 
 def _simulated(
@@ -192,3 +199,51 @@ def test_refit_learns_the_recalibration_from_decisions(
     steps = [h["step"] for h in refitted.params.history]
     assert steps[-2:] == ["reviewer_decisions", "recalibration"]
     assert {h["version"] for h in refitted.params.history[-3:]} == {refitted.version}
+
+
+def _tally(totals: np.ndarray) -> WeightTally:
+    tally = WeightTally()
+    for total in totals.tolist():
+        tally.add(total)
+    return tally
+
+
+@pytest.mark.parametrize("excess", [1.0, 3.6, 5.5])
+def test_a_shift_without_labels_removes_the_excess_confidence(excess: float) -> None:
+    # Pairs whose true log2 odds are t - excess, scored t by an over-confident model:
+    # the number of matches the prior expects is all the fit is told.
+    rng = np.random.default_rng(5)
+    totals = np.concatenate([rng.normal(-16.0, 3.0, 200_000), rng.normal(4.0, 6.0, 2_000)])
+    expected = float(np.sum(1.0 / (1.0 + np.exp2(-(totals - excess)))))
+    fitted = coherent_with_prior(_tally(totals), expected)
+    assert fitted.slope == 1.0 and fitted.decisions == 0
+    assert fitted.intercept == pytest.approx(-excess, abs=0.05)
+    assert fitted.expected_matches == expected
+    assert "matches the prior expects" in fitted.describe()
+
+
+def test_the_shift_only_lowers_and_by_a_few_bits_at_most() -> None:
+    totals = np.array([-20.0, -10.0, 0.0, 5.0])
+    assert coherent_with_prior(_tally(totals), 1.6).intercept == 0.0, "less sure: left alone"
+    shifted = coherent_with_prior(_tally(totals), 0.4)
+    p = 1.0 / (1.0 + np.exp2(-(totals + shifted.intercept)))
+    assert float(p.sum()) == pytest.approx(0.4, rel=0.03)  # totals counted in 1/16-bit bins
+    # A sum a thousand times the prior's is a prior that does not fit, not dependence.
+    assert coherent_with_prior(_tally(totals), 0.001).intercept == pytest.approx(-MAX_SHIFT)
+    assert coherent_with_prior(WeightTally(), 3.0) == IDENTITY
+    with pytest.raises(ValueError, match="positive"):
+        coherent_with_prior(_tally(totals), 0.0)
+
+
+def test_the_prior_expects_at_most_one_match_per_person() -> None:
+    assert expected_matches(1e-4, 4000, 2000) == pytest.approx(800.0)
+    assert expected_matches(1e-4, 1_000_000, 50_000) == 50_000.0
+    assert expected_matches(0.5, 3, 10) == 3.0
+    with pytest.raises(ValueError, match="prior"):
+        expected_matches(1.0, 10, 10)
+
+
+def test_a_shift_without_labels_survives_a_stored_explanation() -> None:
+    fitted = Recalibration(1.0, -3.5, 0, 812.0)
+    assert Recalibration(**fitted.to_json()) == fitted
+    assert "expected_matches" not in Recalibration(0.8, -1.0, 40).to_json()

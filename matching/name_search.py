@@ -13,9 +13,12 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz
 from sqlalchemy import select
 
+from matching.attribute_table import AttributeTable
 from matching.names import (
     NameComparison,
     NameIndex,
@@ -185,51 +188,18 @@ _COMPATIBLE_LEVELS = frozenset(NameLevel) - {
 }
 
 
-def _year_weight(gap: int) -> float:
-    """log2 of how much likelier a birth-year gap is for the same person than for two.
-
-    Estimated ages are rough (a confused old man may be put anywhere in a decade): the
-    same person's gap is taken as Laplace with a scale of four years, two people's as
-    spread over eighty. Never below -4: an estimate can be very wrong.
-    """
-    return max(-4.0, math.log2(80 / 8) - gap / (4 * math.log(2)))
-
-
-def attribute_weight(
-    entry: ReportEntry,
-    *,
-    sex: Sex = Sex.UNKNOWN,
-    birth_year: int | None = None,
-    regions: frozenset[str] = frozenset(),
-) -> float:
-    """What sex, birth year and the accent's regions say about a report, in log2 units;
-    0 for whatever either side does not know."""
-    weight = 0.0
-    if sex is not Sex.UNKNOWN and entry.sex is not Sex.UNKNOWN:
-        # Sex is rarely recorded wrongly: agreement halves the field, a clash rules out.
-        weight += 0.9 if sex is entry.sex else -5.0
-    if birth_year is not None and entry.birth_year is not None:
-        weight += _year_weight(abs(birth_year - entry.birth_year))
-    if regions and entry.regions:
-        # An accent points to about a tenth of the country, but accents are misjudged
-        # and people move: agreement counts for much, disagreement for a little.
-        weight += 2.0 if regions & entry.regions else -1.0
-    return weight
-
-
 def rank_weight(
     comparison: NameComparison,
     query: str,
     entry: ReportEntry,
     *,
-    sex: Sex = Sex.UNKNOWN,
-    birth_year: int | None = None,
-    regions: frozenset[str] = frozenset(),
     name_count: int = 1,
+    attributes: float = 0.0,
 ) -> float:
-    """How strongly a hit fits: its name level, rarity, then sex, birth year and region.
+    """How strongly a hit fits: its name level, rarity, then what else is known.
 
-    ``name_count`` is how many reports carry the report's matched name as written.
+    ``name_count`` is how many reports carry the report's matched name as written;
+    ``attributes`` what sex, birth year and region say (:class:`AttributeTable`).
     """
     nickname_weight = _nickname_query_weight(comparison, entry)
     weight = _level_weight(comparison) if nickname_weight is None else nickname_weight
@@ -250,7 +220,7 @@ def rank_weight(
         # less for every doubling, as term-frequency adjustments do. (Registered names'
         # rarity is already counted by surname share and given-name rarity.)
         weight -= min(3.0, 0.5 * math.log2(name_count))
-    return weight + attribute_weight(entry, sex=sex, birth_year=birth_year, regions=regions)
+    return weight + attributes
 
 
 class NameSearcher:
@@ -258,12 +228,18 @@ class NameSearcher:
 
     def __init__(self, entries: Iterable[ReportEntry]) -> None:
         self._entries: dict[str, ReportEntry] = {}
+        self._attributes = AttributeTable()
         self._index: NameIndex[str] = NameIndex()
         for entry in entries:
             self.add(entry)
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def index(self) -> NameIndex[str]:
+        """The name index underneath (to measure or query it on its own)."""
+        return self._index
 
     @classmethod
     def from_database(cls, database: Database) -> NameSearcher:
@@ -297,6 +273,7 @@ class NameSearcher:
         if entry.ref in self._entries:
             self._index.remove(entry.ref)
         self._entries[entry.ref] = entry
+        self._attributes.set(entry.ref, entry.sex, entry.birth_year, entry.regions)
         self._index.add(entry.ref, entry.names)
 
     def search(
@@ -316,26 +293,27 @@ class NameSearcher:
         regions = regions_from_text(accent) if accent else frozenset()
         known = sex is not Sex.UNKNOWN or birth_year is not None or bool(regions)
 
-        def prior(refs: Sequence[str]) -> list[float]:
-            return [
-                attribute_weight(self._entries[ref], sex=sex, birth_year=birth_year,
-                                 regions=regions)
-                for ref in refs
-            ]  # fmt: skip
+        def prior(refs: Sequence[str]) -> npt.NDArray[np.float64]:
+            return self._attributes.weights(refs, sex=sex, birth_year=birth_year,
+                                            regions=regions)  # fmt: skip
 
         # Headroom for re-ranking beyond the name level: a thousand hits whatever ``k``,
         # so that asking for ten gives the first ten of asking for fifty.
         hits = self._index.query(
             names, regions=regions, limit=max(_HEADROOM, 20 * k), prior=prior if known else None
         )
+        attributes = prior([hit.record_id for hit in hits]).tolist() if known else [0.0] * len(hits)
+        counts: dict[str, int] = {}  # names many hits share (小名) are counted once
         ranked = []
-        for hit in hits:
+        for hit, extra in zip(hits, attributes, strict=True):
             entry = self._entries[hit.record_id]
             query = hit.comparison.left or names[0]
             right = hit.comparison.right
+            if right and right not in counts:
+                counts[right] = self._index.name_count(right)
             weight = rank_weight(
-                hit.comparison, query, entry, sex=sex, birth_year=birth_year, regions=regions,
-                name_count=self._index.name_count(right) if right else 1,
+                hit.comparison, query, entry,
+                name_count=counts[right] if right else 1, attributes=extra,
             )  # fmt: skip
             ranked.append((weight, entry, hit.comparison))
         ranked.sort(key=lambda item: (-item[0], item[1].ref))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from matching.name_search import NameSearcher, ReportEntry, _year_weight, report_regions
+from matching.attribute_table import year_weight
+from matching.name_search import NameSearcher, ReportEntry, report_regions
 from records import Sex
 
 
@@ -92,7 +93,7 @@ def test_sex_and_birth_year_reach_past_hundreds_of_equal_names() -> None:
 
 @pytest.mark.parametrize(("gap", "expected"), [(0, 3.32), (4, 1.88), (9, 0.08), (30, -4.0)])
 def test_the_birth_year_weight_falls_with_the_gap_and_floors(gap: int, expected: float) -> None:
-    assert _year_weight(gap) == pytest.approx(expected, abs=0.01)
+    assert year_weight(gap) == pytest.approx(expected, abs=0.01)
 
 
 def test_report_regions_read_hometown_dialect_and_place() -> None:
@@ -173,3 +174,24 @@ def test_a_name_shaped_like_a_xiaoming_with_a_surname_is_read_as_a_name() -> Non
          ReportEntry("lost", ("张宝华",), Sex.MALE, 1980)]
     )  # fmt: skip
     assert searcher.search("张宝", k=1)[0].ref == "lost"
+
+
+def test_attribute_weights_count_what_both_sides_know() -> None:
+    from matching.attribute_table import AttributeTable
+
+    table = AttributeTable()
+    table.set("known", Sex.MALE, 1958, frozenset({"四川省"}))
+    table.set("unknown", Sex.UNKNOWN, None, frozenset())
+    table.set("elsewhere", Sex.FEMALE, 1990, frozenset({"广东省", "广西壮族自治区"}))
+    refs = ["known", "unknown", "elsewhere"]
+    asked = {"sex": Sex.MALE, "birth_year": 1958, "regions": frozenset({"四川省"})}
+    weights = table.weights(refs, **asked)  # type: ignore[arg-type]
+    assert weights.tolist() == pytest.approx([0.9 + year_weight(0) + 2.0, 0.0,
+                                              -5.0 + year_weight(32) - 1.0])  # fmt: skip
+    assert table.weights(refs).tolist() == [0.0, 0.0, 0.0], "nothing asked, nothing weighed"
+    # A province no report names agrees with none; a report's attributes can be replaced.
+    assert table.weights(["known"], regions=frozenset({"西藏自治区"})).tolist() == [-1.0]
+    table.set("known", Sex.FEMALE, None, frozenset())
+    assert table.weights(["known"], **asked).tolist() == [-5.0]  # type: ignore[arg-type]
+    with pytest.raises(KeyError):
+        table.weights(["nobody"])

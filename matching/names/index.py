@@ -28,6 +28,8 @@ from matching.names.levels import NameLevel
 from matching.names.regions import resolve_regions
 
 K = TypeVar("K", bound=Hashable)
+Prior = Callable[[Sequence[K]], Sequence[float] | npt.NDArray[np.float64]]
+"""A caller's score of records on other evidence than names (higher: tried first)."""
 
 # Key kinds (see keys.py) in the order a query opens them: the same name, the same sound,
 # other whole-name matches (dialect, near sound), then partial names, then single
@@ -169,7 +171,7 @@ class NameIndex(Generic[K]):
         regions: Collection[str] = (),
         limit: int = 20,
         max_level: NameLevel = NameLevel.NICKNAME_OR_PARTIAL,
-        prior: Callable[[Sequence[K]], Sequence[float]] | None = None,
+        prior: Prior[K] | None = None,
     ) -> list[NameHit[K]]:
         """Records whose names match ``names`` at ``max_level`` or better, best first.
 
@@ -278,7 +280,7 @@ class NameIndex(Generic[K]):
         self,
         slots: npt.NDArray[np.int64],
         shared: npt.NDArray[np.int64],
-        prior: Callable[[Sequence[K]], Sequence[float]] | None,
+        prior: Prior[K] | None,
         *,
         groups: Sequence[npt.NDArray[np.int64]] = (),
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

@@ -23,7 +23,7 @@ import numpy.typing as npt
 from matching.names.compare import NameComparison, compare_names
 from matching.names.dialects import rules_for_regions
 from matching.names.forms import name_forms, usable_names
-from matching.names.keys import blocking_keys, dialect_keys, probe_keys, speaker_keys
+from matching.names.keys import blocking_keys, probe_keys, sound_stage_keys
 from matching.names.levels import NameLevel
 from matching.names.regions import resolve_regions
 
@@ -50,12 +50,11 @@ _TIER_LEVEL = {
 }
 """The level nearly every new hit of a tier has, at worst: EXACT (the folded name is the
 key), SAME_SOUND (a full reading of every syllable is the key, the exact names were found
-before), NEAR_SOUND (the sound tier: its records that may match at a dialect level are
-compared first, all of them, so only near sounds are cut short), NICKNAME_OR_PARTIAL (the
-partial tiers: whole-name matches were found before). A tier is compared only until
-``limit`` hits at that level or better are in hand; the few that compare otherwise (三仔 /
-三崽 are birth-order 小名 before they are sounds; a surname-only alias) are kept but do not
-count towards the limit."""
+before), NEAR_SOUND (the sound tier, compared in stages: see ``NameIndex.query``),
+NICKNAME_OR_PARTIAL (the partial tiers: whole-name matches were found before). A tier is
+compared only until ``limit`` hits at that level or better are in hand; the few that
+compare otherwise (三仔 / 三崽 are birth-order 小名 before they are sounds; a surname-only
+alias) are kept but do not count towards the limit."""
 _SOUND_TIER = 2
 
 _COMPARE_BUDGET = 1500
@@ -186,9 +185,11 @@ class NameIndex(Generic[K]):
         so such a tier is compared only until ``limit`` hits at its level or better are in
         hand: a one-character 小名 core (阿明) can touch a tenth of a million records, and
         comparing them all would take seconds. The sound tier is compared in three stages:
-        the records that may match in the speaker's dialect (compared whole), those that
-        may match in another region's (until ``limit`` hits at DIALECT_OTHER or better),
-        then the rest (until ``limit`` hits at NEAR_SOUND or better). Within a stage,
+        the records that may match in the speaker's dialect, those that may match in
+        another region's, then the rest, each until ``limit`` hits at its level or better
+        (DIALECT_SPEAKER, DIALECT_OTHER, NEAR_SOUND) are in hand; for a name whose
+        dialect matches the keys cannot pick out (one syllable, Latin letters), it is
+        compared whole. Within a stage,
         records are tried most promising first: by ``prior`` (the caller's score of a
         record on other evidence, such as sex and birth year; higher first), then by how
         many of the query's keys they share. Ties keep the order in which records were
@@ -215,18 +216,19 @@ class NameIndex(Generic[K]):
             seen[slots] = True
             tier_level = _TIER_LEVEL[tier_no]
             # A tier is compared in stages, each ending once ``limit`` hits at its level
-            # or better are in hand (None: compared whole).
+            # or better are in hand (None: compared whole, within the budget).
             stops: list[NameLevel | None] = [tier_level]
             groups: list[npt.NDArray[np.int64]] = []
             crowded = len(slots) > limit - len(hits)
             if tier_no == _SOUND_TIER and crowded:
-                # Who may match in the speaker's dialect (compared whole), then in another
-                # region's dialect, then who may only sound near.
-                stops = [None, NameLevel.DIALECT_OTHER, tier_level]
-                groups = [
-                    self._counted_candidates(speaker_keys(query, speaker_rules))[0],
-                    self._counted_candidates(dialect_keys(query))[0],
-                ]
+                # Who may match in the speaker's dialect, then in another region's, then
+                # who may only sound near; whole when those cannot be told apart.
+                staged = sound_stage_keys(query, speaker_rules)
+                if staged is None:
+                    stops = [None]
+                else:
+                    stops = [NameLevel.DIALECT_SPEAKER, NameLevel.DIALECT_OTHER, tier_level]
+                    groups = [self._counted_candidates(stage)[0] for stage in staged]
             stages = np.zeros(len(slots), dtype=np.int64)
             if crowded:
                 slots, stages = self._promising_first(slots, shared, prior, groups=groups)

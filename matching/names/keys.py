@@ -23,10 +23,11 @@ Kinds of key (prefix):
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from itertools import islice, product
+from itertools import product
 
 from matching.names.folds import class_of, sound_classes
 from matching.names.forms import NameForm, Position, name_forms, usable_names
@@ -188,20 +189,6 @@ def probe_keys(names: Iterable[str | None], *, regions: Collection[str] = ()) ->
     return {key for form in _forms(names) for key in _probed(form)}
 
 
-def dialect_keys(names: Iterable[str | None]) -> set[str]:
-    """The whole-name dialect keys of ``names`` (``q:`` keys of every syllable's dialect
-    class): a record of the same length that may match them at a dialect level, rather
-    than only sound near, files one of these too. A name index compares such records
-    first."""
-    return {
-        "q:" + _join(combo)
-        for form in _forms(names)
-        if not form.surname_only
-        for combo in _combos(form.positions, dialect=True)
-        if len(combo) >= 2
-    }
-
-
 @lru_cache(maxsize=64)
 def _class_members(rule_ids: frozenset[str]) -> Mapping[str, frozenset[str]]:
     members: defaultdict[str, set[str]] = defaultdict(set)
@@ -210,19 +197,33 @@ def _class_members(rule_ids: frozenset[str]) -> Mapping[str, frozenset[str]]:
     return {name: frozenset(syllables) for name, syllables in members.items()}
 
 
-def speaker_keys(names: Iterable[str | None], rule_ids: frozenset[str]) -> set[str]:
-    """``s:`` keys of every way ``names`` may be heard under these dialect rules (a
-    speaker's): a record of the same length that may match at the speaker's dialect level
-    files one of them (under its strong readings). A name index compares such records
-    before those that match only under other regions' rules."""
-    if not rule_ids:
-        return set()
-    classes, members = sound_classes(rule_ids), _class_members(rule_ids)
-    keys: set[str] = set()
-    for form in _forms(names):
+def sound_stage_keys(
+    names: Iterable[str | None], speaker_rules: frozenset[str]
+) -> tuple[set[str], set[str]] | None:
+    """Keys that pick out, among the records of the same length, those that may match
+    ``names`` in the speaker's dialect and those that may match in some region's.
+
+    The first are ``s:`` keys of every way the names may be heard under
+    ``speaker_rules`` (each syllable's strong readings and what those rules merge them
+    with: a DIALECT_SPEAKER match agrees so at every syllable); the second the ``q:``
+    keys of every syllable's dialect classes. None when they could miss such a record:
+    a name of fewer than two syllables (records file no ``q:`` key for one; Latin names
+    have none), or more ways to hear it than :data:`MAX_COMBINATIONS`.
+    """
+    forms = list(_forms(names))
+    if not forms or any(len(form.positions) < 2 for form in forms):
+        return None
+    speaker: set[str] = set()
+    dialect: set[str] = set()
+    classes, members = sound_classes(speaker_rules), _class_members(speaker_rules)
+    for form in forms:
         heard = [
-            sorted({s for r in p.readings for s in members.get(class_of(classes, r), {r})})
+            sorted({s for r in p.strong for s in members.get(class_of(classes, r), {r})})
             for p in form.positions
         ]
-        keys.update("s:" + _join(combo) for combo in islice(product(*heard), MAX_COMBINATIONS))
-    return keys
+        dialects = [sorted(p.dialect) for p in form.positions]
+        if max(math.prod(map(len, heard)), math.prod(map(len, dialects))) > MAX_COMBINATIONS:
+            return None
+        speaker.update("s:" + _join(combo) for combo in product(*heard))
+        dialect.update("q:" + _join(combo) for combo in product(*dialects))
+    return speaker, dialect

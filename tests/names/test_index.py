@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 import pytest
 
 from matching.names import NameIndex, NameLevel, blocking_keys, compare_names, probe_keys
+from matching.names.dialects import rules_for_regions
+from matching.names.keys import sound_stage_keys
+from matching.names.regions import resolve_regions
 
 FOUND = NameLevel.NICKNAME_OR_PARTIAL
-REGION_CHOICES = [(), ("四川",), ("上海",), ("东北",), ("广东",)]
+REGION_CHOICES = [(), ("四川",), ("上海",), ("东北",), ("广东",), ("湖南", "江西"), ("南方",)]
 
 
 def _brute_force(
@@ -40,12 +44,24 @@ def test_index_finds_what_brute_force_finds(
         want = _brute_force(query, generated_records, regions)
         hits = index.query(query, regions=regions, limit=len(generated_records))
         assert {hit.record_id: hit.comparison.level for hit in hits} == want, query
+        # A short list holds the best levels there are, though tiers and stages are cut
+        # short once enough are in hand: whatever order a caller's prior asks for.
+        scores = random.Random(n)
+        prior = {record_id: scores.random() for record_id in range(len(generated_records))}
+
+        def shuffled(ids: Sequence[int], prior: dict[int, float] = prior) -> list[float]:
+            return [prior[i] for i in ids]
+
         for limit in (1, 3, 10):
-            # A short list holds the best levels there are, though the sound tier's
-            # near sounds and the partial tiers are cut short once enough are in hand.
-            levels = [hit.comparison.level for hit in index.query(query, regions=regions,
-                                                                  limit=limit)]  # fmt: skip
-            assert levels == sorted(want.values())[:limit], (query, limit)
+            for ordered in (None, shuffled):
+                hits = index.query(query, regions=regions, limit=limit, prior=ordered)
+                levels = [hit.comparison.level for hit in hits]
+                assert levels == sorted(want.values())[:limit], (query, limit)
+        # Whoever matches in the speaker's dialect files a key of the first stage.
+        staged = sound_stage_keys(query, rules_for_regions(resolve_regions(regions)))
+        for record_id, level in want.items():
+            if level is NameLevel.DIALECT_SPEAKER and staged is not None:
+                assert blocking_keys(generated_records[record_id]) & staged[0], record_id
 
 
 def test_a_query_touches_a_small_slice(
@@ -156,7 +172,8 @@ def test_a_large_sound_tier_is_compared_within_a_budget(
     import matching.names.index as index_module
 
     index: NameIndex[int] = NameIndex()
-    names = ["肖伟", "萧伟", "焦伟", "乔伟", "肖辉", "萧慧", "焦维", "乔卫", "邱伟", "肖威"] * 5
+    # One syllable: the sound tier cannot be staged, so it is compared whole, to the budget.
+    names = list("肖萧晓孝笑效消销宵霄" * 5)  # xiao: near 焦 (jiao), none the same sound
     for i, name in enumerate(names):
         index.add(i, [name])
     compared = []
@@ -167,9 +184,30 @@ def test_a_large_sound_tier_is_compared_within_a_budget(
 
     monkeypatch.setattr(index_module, "_COMPARE_BUDGET", 8)
     monkeypatch.setattr(index_module, "compare_names", counting)
-    hits = index.query(["焦慧"], limit=1)
-    assert len(compared) <= 2 * 8  # the sound tier within its budget, the exact tier empty
+    hits = index.query(["焦"], limit=1)
+    assert len(compared) == 8, "the sound tier to its budget, the earlier tiers empty"
     assert hits and hits[0].comparison.level <= NameLevel.NEAR_SOUND
+
+
+@pytest.mark.parametrize(
+    ("records", "query", "expected"),
+    [
+        # One syllable: no stage picks out 京 among near sounds; compared whole.
+        ([*("亲请清心新情信" * 3), "京"], "金", "京"),
+        # Latin letters have no syllables to stage by; the same sound must not be cut
+        # short by near sounds a prior puts first.
+        ([*(["李明", "黎明", "李鸣", "理明"] * 12), "Leigh Ming"], "Lee Ming", "Leigh Ming"),
+    ],
+)
+def test_a_sound_tier_it_cannot_stage_is_compared_whole(
+    records: list[str], query: str, expected: str
+) -> None:
+    index: NameIndex[int] = NameIndex()
+    for i, name in enumerate(records):
+        index.add(i, [name])
+    decoys_first = [1.0] * (len(records) - 1) + [0.0]
+    hits = index.query([query], limit=1, prior=lambda ids: [decoys_first[i] for i in ids])
+    assert [records[hit.record_id] for hit in hits] == [expected]
 
 
 def test_the_sound_tier_compares_the_speakers_dialect_first_and_cuts_near_sounds_short(

@@ -256,6 +256,9 @@ class CandidatePublic(BaseModel):
     found_ref: str
     missing_name: str | None
     found_name: str | None
+    found_name_assigned: bool = Field(
+        default=False, description="the found person's name is one the station gave"
+    )
     score: float = Field(description="log2 odds of the same person; higher is more likely")
     probability: float | None
     rank: int | None = Field(description="rank among this found person's candidates")
@@ -274,7 +277,8 @@ class CandidatePublic(BaseModel):
         """Build from a stored candidate (records loaded)."""
         return cls(
             id=row.id, missing_ref=row.missing.ref, found_ref=row.found.ref,
-            missing_name=row.missing.name, found_name=row.found.name, score=row.score,
+            missing_name=row.missing.name, found_name=row.found.name,
+            found_name_assigned=row.found.name_assigned, score=row.score,
             probability=row.probability, rank=rank, status=row.status,
             model_version=row.model_version, evidence=row.evidence, updated_at=row.updated_at,
             summary=row.evidence.get("summary"), confirm_by=row.evidence.get("confirm_by", []),

@@ -104,7 +104,7 @@ class Score:
         """A JSON-ready breakdown, stored with the candidate.
 
         ``total_weight`` is always the plain sum; a calibration other than the identity
-        is added as ``calibration`` (slope, intercept, decisions) with the
+        is added as ``calibration`` (slope, intercept, decisions, expected matches) with the
         ``calibrated_weight`` the probability comes from.
         """
         data: dict[str, Any] = {

@@ -182,6 +182,9 @@ def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
     import json
 
     from matching.evidence_model import EvidenceModel, EvidenceScore, Recalibration
+    from matching.evidence_model.recalibration import SHIFT_STEP
+    from matching.views import found_view, missing_view
+    from records.repository import all_found, all_missing
 
     services = make_services()
     surnames, given = "王李张刘陈杨黄赵吴周", "伟芳娜敏静丽强磊军洋"
@@ -198,16 +201,24 @@ def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
     with services.database.session() as session:
         stored = [r.candidate for r in list_candidates(session, limit=None)]
         scores = [EvidenceScore.from_json(json.loads(json.dumps(c.evidence))) for c in stored]
+        views = [missing_view(r) for r in all_missing(session)]
+        people = [found_view(p) for p in all_found(session)]
     calibration = scores[0].calibration
     assert calibration is not None and calibration.expected_matches == pytest.approx(27.0)
     assert calibration.intercept < 0, "30 exact names, 27 matches expected: too sure"
-    assert sum(s.probability for s in scores) <= 27.0 + 1e-6
+    every_pair = sum(
+        calibration.probability(model.total_weight(m, f)) for m in views for f in people
+    )
+    # All 1,800 pairs, not only the stored ones; the shift is rounded down to 1/8 bit.
+    assert 27.0 * 2**-SHIFT_STEP * 0.97 <= every_pair <= 27.0 * 1.03
     for s in scores:  # the same order, less sure
         assert s.probability < 1.0 / (1.0 + 2.0**-s.total_weight)
+    again = rematch(services.database, scorer=model, **run)  # type: ignore[arg-type]
+    assert again.updated == 0 and again.unchanged == report.kept, "the same shift again"
 
     # A recalibration learned from reviewers is the model's own: it is kept as it is.
     learned = Recalibration(0.8, -1.0, 500)
     rematch(services.database, scorer=model.with_recalibration(learned), **run)  # type: ignore[arg-type]
     with services.database.session() as session:
-        again = list_candidates(session, limit=None)[0].candidate.evidence
-    assert again["calibration"] == learned.to_json()
+        evidence = list_candidates(session, limit=None)[0].candidate.evidence
+    assert evidence["calibration"] == learned.to_json()

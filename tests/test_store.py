@@ -81,7 +81,8 @@ def test_the_migrations_build_the_schema_the_models_describe(database: Database)
     from records.models import Base
 
     with database.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"compare_server_default": True})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == [], "a model change without its migration"
 
 

@@ -60,6 +60,10 @@ class Recalibration:
             raise ValueError(f"a recalibration's intercept must be finite, got {self.intercept}")
         if self.decisions < 0:
             raise ValueError(f"decisions must not be negative, got {self.decisions}")
+        if self.expected_matches is not None and not (
+            math.isfinite(self.expected_matches) and self.expected_matches > 0
+        ):
+            raise ValueError(f"expected matches must be positive, got {self.expected_matches}")
 
     @property
     def is_identity(self) -> bool:
@@ -79,10 +83,10 @@ class Recalibration:
         if self.is_identity:
             return "no recalibration"
         if self.expected_matches is not None:
+            aim = "as near to" if self.intercept <= -MAX_SHIFT else "so the probabilities add up to"
             return (
-                f"lowered {-self.intercept:.2f} bits so the probabilities add up to the "
-                f"{self.expected_matches:.4g} matches the prior expects (or as near as "
-                f"{MAX_SHIFT:g} bits allow)"
+                f"lowered {-self.intercept:.3g} bits {aim} the {self.expected_matches:.4g} "
+                f"matches the prior expects"
             )
         return (
             f"recalibrated from {self.decisions} reviewer decisions: "
@@ -198,11 +202,6 @@ class WeightTally:
         index = int((weight - self.LOW) / self.STEP)
         self._counts[min(max(index, 0), self.BINS - 1)] += 1
 
-    @property
-    def pairs(self) -> int:
-        """Pairs counted."""
-        return sum(self._counts)
-
     def bins(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Each non-empty bin's centre and count."""
         counts = np.asarray(self._counts, dtype=np.float64)
@@ -211,6 +210,8 @@ class WeightTally:
         return centres[used], counts[used]
 
 
+SHIFT_STEP: Final = 1.0 / 8.0
+"""The shift is a whole number of eighths of a bit (a probability off by under 9%)."""
 MIN_EXPECTED_MATCHES: Final = 20.0
 """Fewer matches expected than this, and their sum says too little to shift by."""
 MAX_SHIFT: Final = 6.0
@@ -236,8 +237,8 @@ def coherent_with_prior(tally: WeightTally, expected: float) -> Recalibration:
     independent breaks that: among 2,000 found persons and 4,000 reports with 800 true
     pairs the probabilities added up to about 2,300. Pairs not in ``tally`` (left out by
     blocking) count as probability nought. The shift only lowers, by at most
-    :data:`MAX_SHIFT` bits: a sum short of the prior's may be matches blocking left out,
-    not modesty.
+    :data:`MAX_SHIFT` bits (a sum short of the prior's may be matches blocking left out,
+    not modesty), in steps of :data:`SHIFT_STEP`, rounded down.
     """
     if not expected > 0.0:
         raise ValueError(f"expected matches must be positive, got {expected}")
@@ -257,4 +258,6 @@ def coherent_with_prior(tally: WeightTally, expected: float) -> Recalibration:
             high = middle
         else:
             low = middle
-    return Recalibration(1.0, (low + high) / 2.0, 0, expected)
+    # In whole steps of SHIFT_STEP, down: a store that barely changed since the last
+    # re-match keeps the same shift, so its stored candidates are left as they were.
+    return Recalibration(1.0, math.floor(low / SHIFT_STEP) * SHIFT_STEP, 0, expected)

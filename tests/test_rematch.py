@@ -216,7 +216,13 @@ def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
     again = rematch(services.database, scorer=model, **run)  # type: ignore[arg-type]
     assert again.updated == 0 and again.unchanged == report.kept, "the same shift again"
 
-    # A recalibration learned from reviewers is the model's own: it is kept as it is.
+    # A recalibration from a few reviewers' decisions is mostly its pull toward no
+    # correction: the shift still applies. From enough decisions it is kept as it is.
+    early = Recalibration(0.8, -1.0, 50)
+    rematch(services.database, scorer=model.with_recalibration(early), **run)  # type: ignore[arg-type]
+    with services.database.session() as session:
+        evidence = list_candidates(session, limit=None)[0].candidate.evidence
+    assert evidence["calibration"] == calibration.to_json()
     learned = Recalibration(0.8, -1.0, 500)
     rematch(services.database, scorer=model.with_recalibration(learned), **run)  # type: ignore[arg-type]
     with services.database.session() as session:

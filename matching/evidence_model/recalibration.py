@@ -15,9 +15,10 @@ shortlist the correction is an extrapolation, harmless because nobody reads thos
 A prior pulls the two numbers toward a base (no correction, by default) with the
 weight of ``strength`` decisions, so a handful of decisions barely moves them.
 
-Before any decision, :func:`coherent_with_prior` lowers the log2 odds without labels, so
-that the probabilities of all pairs a re-match scored add up to the matches the prior
-expects (the average posterior of a coherent model is its prior).
+Until there are that many decisions, :func:`coherent_with_prior` lowers the log2 odds
+without labels instead, so that the probabilities of all pairs a re-match scored add up
+to the matches the prior expects (the average posterior of a coherent model is its
+prior).
 """
 
 from __future__ import annotations

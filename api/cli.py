@@ -386,7 +386,7 @@ def model_refit(
     random_pairs: Annotated[int, typer.Option(help="random pairs for u")] = 200_000,
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
-    """Refit u on random pairs, m and the prior by EM, then learn reviewers' decisions."""
+    """Refit u on random pairs, m by EM, then learn reviewers' decisions."""
     from matching.evidence_model import refit_model
     from matching.evidence_model.store import read_store
 
@@ -396,7 +396,7 @@ def model_refit(
         model, report = refit_model(
             services.evidence_model, views.missing, views.found,
             candidate_pairs=views.candidates, decided=views.decided,
-            n_random_pairs=random_pairs, seed=seed,
+            recalibration_base=views.shift, n_random_pairs=random_pairs, seed=seed,
         )  # fmt: skip
         target = _save_model(services, model, out)
     finally:

@@ -259,8 +259,13 @@ class CandidatePublic(BaseModel):
     found_name_assigned: bool = Field(
         default=False, description="the found person's name is one the station gave"
     )
-    score: float = Field(description="log2 odds of the same person; higher is more likely")
-    probability: float | None
+    score: float = Field(
+        description="the model's total log2 odds of the same person, before calibration; "
+        "higher is more likely"
+    )
+    probability: float | None = Field(
+        description="after the calibration the evidence records (evidence.calibration)"
+    )
     rank: int | None = Field(description="rank among this found person's candidates")
     status: CandidateStatus
     model_version: str

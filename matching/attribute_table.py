@@ -53,13 +53,12 @@ class AttributeTable:
         self._bits: dict[str, int] = {}
 
     def _mask(self, regions: frozenset[str]) -> int:
-        mask = 0
-        for region in regions:
-            bit = self._bits.setdefault(region, len(self._bits))
-            if bit > 62:
-                raise ValueError("more than 63 provinces")  # China has 34
-            mask |= 1 << bit
-        return mask
+        new = [region for region in regions if region not in self._bits]
+        if len(self._bits) + len(new) > 63:
+            raise ValueError("more than 63 provinces")  # China has 34
+        for region in new:
+            self._bits[region] = len(self._bits)
+        return sum(1 << self._bits[region] for region in regions)
 
     def set(self, ref: str, sex: Sex, birth_year: int | None, regions: frozenset[str]) -> None:
         """Record (or replace) a report's attributes."""

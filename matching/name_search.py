@@ -270,10 +270,10 @@ class NameSearcher:
 
     def add(self, entry: ReportEntry) -> None:
         """Index a report (again, if its names changed)."""
+        self._attributes.set(entry.ref, entry.sex, entry.birth_year, entry.regions)
         if entry.ref in self._entries:
             self._index.remove(entry.ref)
         self._entries[entry.ref] = entry
-        self._attributes.set(entry.ref, entry.sex, entry.birth_year, entry.regions)
         self._index.add(entry.ref, entry.names)
 
     def search(

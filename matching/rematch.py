@@ -23,7 +23,6 @@ from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.recalibration import (
     MIN_EXPECTED_MATCHES,
-    STRENGTH,
     WeightTally,
     coherent_with_prior,
     expected_matches,
@@ -132,10 +131,10 @@ def _keep(heap: list[tuple[float, int, int]], item: tuple[float, int, int], size
 
 def _calibrated(model: PairScorer, tally: WeightTally, reports: int, found: int) -> PairScorer:
     """The evidence model with the probabilities of all pairs adding up to the matches
-    its prior expects, unless its own recalibration rests on enough reviewers' decisions
-    (as many as that fit's pull toward no correction is worth: below, it is mostly that
-    pull) or the store is too small for the sum to mean much; ranks never change."""
-    if not isinstance(model, EvidenceModel) or model.params.recalibration.decisions >= STRENGTH:
+    its prior expects, unless it has learned a recalibration from reviewers' decisions
+    (which starts from this shift: ``StoreViews.shift``) or the store is too small for
+    the sum to mean much; ranks never change."""
+    if not isinstance(model, EvidenceModel) or model.params.recalibration.decisions > 0:
         return model
     expected = expected_matches(model.params.prior, reports, found)
     if expected < MIN_EXPECTED_MATCHES:

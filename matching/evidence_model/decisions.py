@@ -32,7 +32,12 @@ import numpy as np
 from matching.evidence_model.counting import level_counts, posterior_update
 from matching.evidence_model.model import EvidenceModel
 from matching.evidence_model.params import ModelParams
-from matching.evidence_model.recalibration import STRENGTH, fit_recalibration
+from matching.evidence_model.recalibration import (
+    IDENTITY,
+    STRENGTH,
+    Recalibration,
+    fit_recalibration,
+)
 from matching.evidence_model.vectors import ComparisonVectors
 from matching.views import FoundView, MissingView
 
@@ -93,13 +98,17 @@ def recalibrate_from_vectors(
     rejected: ComparisonVectors | None,
     *,
     strength: float = RECALIBRATION_STRENGTH,
+    base: Recalibration = IDENTITY,
     version: str | None = None,
     today: date | None = None,
 ) -> ModelParams:
     """The model's parameters with a recalibration fitted on the decided pairs' totals.
 
-    Totals are the model's own (its current m, u and prior); the step and the fitted
-    numbers go into the history. With no decisions the parameters come back unchanged.
+    Totals are the model's own (its current m, u and prior); the fit starts from, and is
+    pulled toward, ``base`` (the shift the re-match applied before any decision, so the
+    first decisions move probabilities a little, not all at once). The step and the
+    fitted numbers go into the history. With no decisions the parameters come back
+    unchanged.
     """
     sides = [(v, same) for v, same in ((confirmed, True), (rejected, False))
              if v is not None and len(v)]  # fmt: skip
@@ -107,7 +116,7 @@ def recalibrate_from_vectors(
         return model.params
     totals = np.concatenate([model.weights_of(v) for v, _ in sides])
     same = np.concatenate([np.full(len(v), flag) for v, flag in sides])
-    fitted = fit_recalibration(totals, same, strength=strength)
+    fitted = fit_recalibration(totals, same, strength=strength, base=base)
     return model.params.evolved(
         step="recalibration",
         detail={
@@ -130,10 +139,12 @@ def learn_from_decisions(
     m_strength: float = M_STRENGTH,
     u_strength: float = U_STRENGTH,
     recalibration_strength: float = RECALIBRATION_STRENGTH,
+    recalibration_base: Recalibration = IDENTITY,
     version: str | None = None,
     today: date | None = None,
 ) -> EvidenceModel:
-    """A new model whose m and u, then recalibration, have learned from decided pairs."""
+    """A new model whose m and u, then recalibration (starting from
+    ``recalibration_base``), have learned from decided pairs."""
     decided = list(pairs)
     confirmed = model.comparison_vectors((p.missing, p.found) for p in decided if p.same)
     rejected = model.comparison_vectors((p.missing, p.found) for p in decided if not p.same)
@@ -143,6 +154,7 @@ def learn_from_decisions(
     )  # fmt: skip
     updated = model.with_params(params)
     params = recalibrate_from_vectors(
-        updated, confirmed, rejected, strength=recalibration_strength, today=today
-    )
+        updated, confirmed, rejected, strength=recalibration_strength,
+        base=recalibration_base, today=today,
+    )  # fmt: skip
     return model.with_params(params)

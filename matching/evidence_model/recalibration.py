@@ -15,10 +15,10 @@ shortlist the correction is an extrapolation, harmless because nobody reads thos
 A prior pulls the two numbers toward a base (no correction, by default) with the
 weight of ``strength`` decisions, so a handful of decisions barely moves them.
 
-Until there are that many decisions, :func:`coherent_with_prior` lowers the log2 odds
-without labels instead, so that the probabilities of all pairs a re-match scored add up
-to the matches the prior expects (the average posterior of a coherent model is its
-prior).
+Before any decision, :func:`coherent_with_prior` lowers the log2 odds without labels, so
+that the probabilities of all pairs a re-match scored add up to the matches the prior
+expects (the average posterior of a coherent model is its prior); the first fit on
+decisions then starts from that shift as its base.
 """
 
 from __future__ import annotations
@@ -81,6 +81,11 @@ class Recalibration:
 
     def describe(self) -> str:
         """One line a reviewer can read."""
+        if self.expected_matches is not None and self.intercept == 0.0:
+            return (
+                f"not lowered: the probabilities add up to no more than the "
+                f"{self.expected_matches:.4g} matches the prior expects"
+            )
         if self.is_identity:
             return "no recalibration"
         if self.expected_matches is not None:

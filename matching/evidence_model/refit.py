@@ -1,15 +1,18 @@
 """Refitting a model on a store's records without labels, then with reviewers' decisions.
 
 1. u from random pairs (almost all different people): :func:`~.em.estimate_u`;
-2. the prior as the expected share of matches under the current parameters, then m by
-   EM with u and the prior held, over candidate pairs (those re-matching kept: nearly
-   every true pair is among them, so m is learned where matches are) together with the
-   random pairs weighted up to stand for all other pairs (see :func:`~.em.fit_em`); EM
-   left free lets its prior run away, because comparisons are not independent among
-   different people;
+2. m by EM with u and the prior held, over candidate pairs (those re-matching kept:
+   nearly every true pair is among them, so m is learned where matches are) together
+   with the random pairs weighted up to stand for all other pairs (see
+   :func:`~.em.fit_em`). The prior is held: without labels, more matches and evidence
+   counted twice look alike (EM left free lets its prior run away, and so does the
+   expected share of matches, about three times too high on the evaluation's
+   population), and the re-match's shift (:func:`~.recalibration.coherent_with_prior`)
+   relies on it; set it for a known pool with ``EvidenceModel.with_prior``;
 3. reviewers' confirmed and rejected pairs, as a Bayesian update
    (:mod:`~.decisions`), then the recalibration of the total on those pairs' totals
-   under the updated parameters (:mod:`~.recalibration`).
+   under the updated parameters (:mod:`~.recalibration`), starting from the shift the
+   last re-match applied, so the first decisions do not undo it.
 
 Every step is written into the model's history under one new version.
 """
@@ -30,9 +33,10 @@ from matching.evidence_model.decisions import (
     LabelledPair,
     learn_from_decisions,
 )
-from matching.evidence_model.em import EMResult, estimate_u, fit_em, prior_from_model
+from matching.evidence_model.em import EMResult, estimate_u, fit_em
 from matching.evidence_model.model import EvidenceModel
 from matching.evidence_model.params import next_version
+from matching.evidence_model.recalibration import IDENTITY, Recalibration
 from matching.views import FoundView, MissingView
 
 EM_SMOOTHING = 50.0
@@ -86,13 +90,15 @@ def refit_model(
     m_strength: float = M_STRENGTH,
     u_strength: float = U_STRENGTH,
     recalibration_strength: float = RECALIBRATION_STRENGTH,
+    recalibration_base: Recalibration = IDENTITY,
     version: str | None = None,
     today: date | None = None,
 ) -> tuple[EvidenceModel, RefitReport]:
-    """Refit u on random pairs, m and the prior by EM on candidates, then learn decisions.
+    """Refit u on random pairs, m by EM on candidates, then learn decisions.
 
-    Pairs are (index into ``missing``, index into ``found``). Steps with no input are
-    skipped; the result carries one new version.
+    Pairs are (index into ``missing``, index into ``found``); ``recalibration_base`` is
+    the shift the last re-match applied (:attr:`~.store.StoreViews.shift`). Steps with no
+    input are skipped; the result carries one new version.
     """
     target = version or next_version(model.version, today=today)
     params = model.params
@@ -112,16 +118,16 @@ def refit_model(
         if rest:
             weights[len(chosen) :] = others / len(rest)
         vectors = model.comparison_vectors((missing[i], found[j]) for i, j in pairs)
-        prior = prior_from_model(params, vectors, weights=weights)
         em = fit_em(
-            replace(params, prior=prior), vectors, weights=weights, fix_u=True, fix_prior=True,
+            params, vectors, weights=weights, fix_u=True, fix_prior=True,
             smoothing=em_smoothing, version=target,
         )  # fmt: skip
         params = em.params
     if decided:
         params = learn_from_decisions(
             model.with_params(params), decided, m_strength=m_strength, u_strength=u_strength,
-            recalibration_strength=recalibration_strength, version=target,
+            recalibration_strength=recalibration_strength,
+            recalibration_base=recalibration_base, version=target,
         ).params  # fmt: skip
     params = replace(params, version=target)
     report = RefitReport(

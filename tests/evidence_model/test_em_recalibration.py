@@ -200,6 +200,22 @@ def test_refit_learns_the_recalibration_from_decisions(
     steps = [h["step"] for h in refitted.params.history]
     assert steps[-2:] == ["reviewer_decisions", "recalibration"]
     assert {h["version"] for h in refitted.params.history[-3:]} == {refitted.version}
+    assert report.prior == EvidenceModel.default().params.prior, "the prior is held"
+
+
+def test_the_first_decisions_start_from_the_shift_the_re_match_applied(
+    decided_pairs: Callable[[int], list[LabelledPair]],
+) -> None:
+    # A handful of decisions barely move a recalibration from where it starts: from the
+    # re-match's shift, not from no correction (which would undo the shift at once).
+    shift = Recalibration(1.0, -3.75, 0, 800.0)
+    decided = decided_pairs(60)[:6]
+    model = EvidenceModel.default()
+    from_shift = learn_from_decisions(model, decided, recalibration_base=shift)
+    from_nothing = learn_from_decisions(model, decided)
+    assert from_shift.params.recalibration.intercept == pytest.approx(-3.75, abs=0.5)
+    assert from_nothing.params.recalibration.intercept == pytest.approx(0.0, abs=0.5)
+    assert from_shift.params.recalibration.decisions == 6
 
 
 def _tally(totals: np.ndarray) -> WeightTally:

@@ -396,7 +396,7 @@ def model_refit(
         model, report = refit_model(
             services.evidence_model, views.missing, views.found,
             candidate_pairs=views.candidates, decided=views.decided,
-            recalibration_base=views.shift, n_random_pairs=random_pairs, seed=seed,
+            n_random_pairs=random_pairs, seed=seed,
         )  # fmt: skip
         target = _save_model(services, model, out)
     finally:

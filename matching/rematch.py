@@ -132,8 +132,8 @@ def _keep(heap: list[tuple[float, int, int]], item: tuple[float, int, int], size
 def _calibrated(model: PairScorer, tally: WeightTally, reports: int, found: int) -> PairScorer:
     """The evidence model with the probabilities of all pairs adding up to the matches
     its prior expects, unless it has learned a recalibration from reviewers' decisions
-    (which starts from this shift: ``StoreViews.shift``) or the store is too small for
-    the sum to mean much; ranks never change."""
+    (``refit_model`` starts that from this shift) or the store is too small for the sum
+    to mean much; ranks never change."""
     if not isinstance(model, EvidenceModel) or model.params.recalibration.decisions > 0:
         return model
     expected = expected_matches(model.params.prior, reports, found)

@@ -201,12 +201,13 @@ class WeightTally:
     BINS: Final = 4096
 
     def __init__(self) -> None:
-        self._counts = [0] * self.BINS
+        self._counts = [0.0] * self.BINS
 
-    def add(self, weight: float) -> None:
-        """Count one pair's total weight (beyond +-128 bits it counts at the edge)."""
+    def add(self, weight: float, pairs: float = 1.0) -> None:
+        """Count a pair's total weight (beyond +-128 bits it counts at the edge), or as
+        many ``pairs`` as a sampled one stands for."""
         index = int((weight - self.LOW) / self.STEP)
-        self._counts[min(max(index, 0), self.BINS - 1)] += 1
+        self._counts[min(max(index, 0), self.BINS - 1)] += pairs
 
     def bins(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Each non-empty bin's centre and count."""

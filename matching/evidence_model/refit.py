@@ -11,8 +11,9 @@
    relies on it; set it for a known pool with ``EvidenceModel.with_prior``;
 3. reviewers' confirmed and rejected pairs, as a Bayesian update
    (:mod:`~.decisions`), then the recalibration of the total on those pairs' totals
-   under the updated parameters (:mod:`~.recalibration`), starting from the shift the
-   last re-match applied, so the first decisions do not undo it.
+   under the updated parameters (:mod:`~.recalibration`), starting from the shift a
+   re-match applies before any decision (found here on the same weighted sample of all
+   pairs), so the first decisions do not undo it.
 
 Every step is written into the model's history under one new version.
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
+from numpy.typing import NDArray
 
 from matching.evidence_model.decisions import (
     M_STRENGTH,
@@ -36,7 +38,15 @@ from matching.evidence_model.decisions import (
 from matching.evidence_model.em import EMResult, estimate_u, fit_em
 from matching.evidence_model.model import EvidenceModel
 from matching.evidence_model.params import next_version
-from matching.evidence_model.recalibration import IDENTITY, Recalibration
+from matching.evidence_model.recalibration import (
+    IDENTITY,
+    MIN_EXPECTED_MATCHES,
+    Recalibration,
+    WeightTally,
+    coherent_with_prior,
+    expected_matches,
+)
+from matching.evidence_model.vectors import ComparisonVectors
 from matching.views import FoundView, MissingView
 
 EM_SMOOTHING = 50.0
@@ -76,6 +86,24 @@ def random_pairs(
     return [divmod(k, n_found) for k in chosen]
 
 
+def _shift(
+    model: EvidenceModel,
+    vectors: ComparisonVectors,
+    weights: NDArray[np.float64],
+    reports: int,
+    found_persons: int,
+) -> Recalibration:
+    """The shift a re-match would apply without labels, from a weighted sample of all
+    pairs (:func:`~.recalibration.coherent_with_prior`); identity for a small store."""
+    expected = expected_matches(model.params.prior, reports, found_persons)
+    if expected < MIN_EXPECTED_MATCHES:
+        return IDENTITY
+    tally = WeightTally()
+    for total, pairs in zip(model.weights_of(vectors).tolist(), weights.tolist(), strict=True):
+        tally.add(total, pairs)
+    return coherent_with_prior(tally, expected)
+
+
 def refit_model(
     model: EvidenceModel,
     missing: Sequence[MissingView],
@@ -90,15 +118,13 @@ def refit_model(
     m_strength: float = M_STRENGTH,
     u_strength: float = U_STRENGTH,
     recalibration_strength: float = RECALIBRATION_STRENGTH,
-    recalibration_base: Recalibration = IDENTITY,
     version: str | None = None,
     today: date | None = None,
 ) -> tuple[EvidenceModel, RefitReport]:
     """Refit u on random pairs, m by EM on candidates, then learn decisions.
 
-    Pairs are (index into ``missing``, index into ``found``); ``recalibration_base`` is
-    the shift the last re-match applied (:attr:`~.store.StoreViews.shift`). Steps with no
-    input are skipped; the result carries one new version.
+    Pairs are (index into ``missing``, index into ``found``). Steps with no input are
+    skipped; the result carries one new version.
     """
     target = version or next_version(model.version, today=today)
     params = model.params
@@ -107,6 +133,7 @@ def refit_model(
         vectors = model.comparison_vectors((missing[i], found[j]) for i, j in randoms)
         params = estimate_u(params, vectors, smoothing=u_smoothing, version=target)
     em: EMResult | None = None
+    shift = IDENTITY
     if candidate_pairs:
         # A stratified sample of all pairs: every candidate once, and the random pairs
         # that are not candidates weighted up to stand for all the other pairs.
@@ -123,11 +150,12 @@ def refit_model(
             smoothing=em_smoothing, version=target,
         )  # fmt: skip
         params = em.params
+        shift = _shift(model.with_params(params), vectors, weights, len(missing), len(found))
     if decided:
         params = learn_from_decisions(
             model.with_params(params), decided, m_strength=m_strength, u_strength=u_strength,
             recalibration_strength=recalibration_strength,
-            recalibration_base=recalibration_base, version=target,
+            recalibration_base=shift, version=target,
         ).params  # fmt: skip
     params = replace(params, version=target)
     report = RefitReport(

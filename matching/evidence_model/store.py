@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from matching.evidence_model.decisions import LabelledPair
-from matching.evidence_model.recalibration import IDENTITY, Recalibration
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Database
 from records.repository import all_candidates, all_found, all_missing, labelled_pairs
@@ -22,8 +21,6 @@ class StoreViews:
     found: list[FoundView]
     candidates: list[tuple[int, int]]
     decided: list[LabelledPair]
-    shift: Recalibration = IDENTITY
-    """The shift the last re-match applied without labels (identity if none)."""
 
 
 def read_store(database: Database) -> StoreViews:
@@ -37,19 +34,9 @@ def read_store(database: Database) -> StoreViews:
         candidates = [
             (m_index[m], f_index[f]) for (m, f) in stored if m in m_index and f in f_index
         ]
-        latest = max(stored.values(), key=lambda c: c.updated_at, default=None)
-        shift = IDENTITY if latest is None else _shift(latest.evidence.get("calibration"))
         decided = [
             LabelledPair(missing[m_index[c.missing_id]], found[f_index[c.found_id]], same)
             for c, same in labelled_pairs(session)
             if c.missing_id in m_index and c.found_id in f_index
         ]
-    return StoreViews(missing, found, candidates, decided, shift)
-
-
-def _shift(stored: object) -> Recalibration:
-    """A candidate's stored calibration, if it is the re-match's label-free shift."""
-    if not isinstance(stored, dict) or stored.get("expected_matches") is None:
-        return IDENTITY
-    return Recalibration(float(stored["slope"]), float(stored["intercept"]), 0,
-                         float(stored["expected_matches"]))  # fmt: skip
+    return StoreViews(missing, found, candidates, decided)

@@ -189,13 +189,12 @@ class NameIndex(Generic[K]):
         another region's, then the rest, each until ``limit`` hits at its level or better
         (DIALECT_SPEAKER, DIALECT_OTHER, NEAR_SOUND) are in hand; for a name whose
         dialect matches the keys cannot pick out (one syllable, Latin letters), it is
-        compared whole. Within a stage,
-        records are tried most promising first: by ``prior`` (the caller's score of a
-        record on other evidence, such as sex and birth year; higher first), then by how
-        many of the query's keys they share. Ties keep the order in which records were
-        added. The whole-name tiers compare at most ``max(1500, 4 * limit)`` records. With
-        a ``limit`` above the number of matches every record at NICKNAME_OR_PARTIAL or
-        better is found.
+        compared whole. Within a stage, records are tried most promising first: by
+        ``prior`` (the caller's score of a record on other evidence, such as sex and birth
+        year; higher first), then by how many of the query's keys they share. Ties keep
+        the order in which records were added. The whole-name tiers compare at most
+        ``max(1500, 4 * limit)`` records. With a ``limit`` above the number of matches
+        every record at NICKNAME_OR_PARTIAL or better is found.
         """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")

@@ -203,6 +203,25 @@ def test_refit_learns_the_recalibration_from_decisions(
     assert report.prior == EvidenceModel.default().params.prior, "the prior is held"
 
 
+def test_a_refit_starts_reviewers_recalibration_from_the_re_matchs_shift(
+    small_population: Any, decided_pairs: Callable[[int], list[LabelledPair]]
+) -> None:
+    pop, missing, found = small_population
+    index_m = {v.ref: i for i, v in enumerate(missing)}
+    index_f = {v.ref: j for j, v in enumerate(found)}
+    true = [(index_m[t.missing_ref], index_f[t.found_ref]) for t in pop.truth]
+    candidates = sorted({*true, *((i, (i * 7) % len(found)) for i in range(len(missing)))})
+    model = EvidenceModel.default().with_prior(0.003)  # 0.003 x 160 x 80 = 38 expected
+    few = decided_pairs(0)[:3]
+    refitted, _ = refit_model(model, missing, found, candidate_pairs=candidates,
+                              decided=few, n_random_pairs=3000, seed=1)  # fmt: skip
+    alone, _ = refit_model(model, missing, found, candidate_pairs=candidates,
+                           n_random_pairs=3000, seed=1)  # fmt: skip
+    r = refitted.params.recalibration
+    assert r.decisions == 3 and r.intercept < -0.5, "three decisions leave the shift mostly"
+    assert alone.params.recalibration.is_identity, "no decisions: the re-match shifts"
+
+
 def test_the_first_decisions_start_from_the_shift_the_re_match_applied(
     decided_pairs: Callable[[int], list[LabelledPair]],
 ) -> None:

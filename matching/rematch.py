@@ -21,12 +21,7 @@ from sqlalchemy import delete
 from matching.blocking import all_pairs, attribute_pairs, blocked_pairs, nameless_pairs
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
-from matching.evidence_model.recalibration import (
-    MIN_EXPECTED_MATCHES,
-    WeightTally,
-    coherent_with_prior,
-    expected_matches,
-)
+from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.face_indexes import FaceIndexes
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
@@ -136,10 +131,8 @@ def _calibrated(model: PairScorer, tally: WeightTally, reports: int, found: int)
     to mean much; ranks never change."""
     if not isinstance(model, EvidenceModel) or model.params.recalibration.decisions > 0:
         return model
-    expected = expected_matches(model.params.prior, reports, found)
-    if expected < MIN_EXPECTED_MATCHES:
-        return model
-    return model.with_recalibration(coherent_with_prior(tally, expected))
+    shift = label_free_shift(tally, model.params.prior, reports, found)
+    return model if shift is None else model.with_recalibration(shift)
 
 
 def _calibration_text(scorer: PairScorer) -> str:

@@ -235,6 +235,18 @@ def expected_matches(prior: float, reports: int, found_persons: int) -> float:
     return min(prior * reports * found_persons, float(reports), float(found_persons))
 
 
+def label_free_shift(
+    tally: WeightTally, prior: float, reports: int, found_persons: int
+) -> Recalibration | None:
+    """The shift a re-match applies before any decision (:func:`coherent_with_prior`
+    toward :func:`expected_matches`), or None when the store is too small for the sum of
+    probabilities to mean much (fewer than :data:`MIN_EXPECTED_MATCHES` expected)."""
+    expected = expected_matches(prior, reports, found_persons)
+    if expected < MIN_EXPECTED_MATCHES:
+        return None
+    return coherent_with_prior(tally, expected)
+
+
 def coherent_with_prior(tally: WeightTally, expected: float) -> Recalibration:
     """A shift of the log2 odds, fitted without labels, that makes the probabilities of
     the pairs in ``tally`` add up to ``expected`` matches (:func:`expected_matches`).

@@ -40,11 +40,9 @@ from matching.evidence_model.model import EvidenceModel
 from matching.evidence_model.params import next_version
 from matching.evidence_model.recalibration import (
     IDENTITY,
-    MIN_EXPECTED_MATCHES,
     Recalibration,
     WeightTally,
-    coherent_with_prior,
-    expected_matches,
+    label_free_shift,
 )
 from matching.evidence_model.vectors import ComparisonVectors
 from matching.views import FoundView, MissingView
@@ -94,14 +92,11 @@ def _shift(
     found_persons: int,
 ) -> Recalibration:
     """The shift a re-match would apply without labels, from a weighted sample of all
-    pairs (:func:`~.recalibration.coherent_with_prior`); identity for a small store."""
-    expected = expected_matches(model.params.prior, reports, found_persons)
-    if expected < MIN_EXPECTED_MATCHES:
-        return IDENTITY
+    pairs (:func:`~.recalibration.label_free_shift`); identity for a small store."""
     tally = WeightTally()
     for total, pairs in zip(model.weights_of(vectors).tolist(), weights.tolist(), strict=True):
         tally.add(total, pairs)
-    return coherent_with_prior(tally, expected)
+    return label_free_shift(tally, model.params.prior, reports, found_persons) or IDENTITY
 
 
 def refit_model(

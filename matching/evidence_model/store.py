@@ -30,9 +30,10 @@ def read_store(database: Database) -> StoreViews:
         found = [found_view(p) for p in all_found(session)]
         m_index = {v.id: i for i, v in enumerate(missing)}
         f_index = {v.id: i for i, v in enumerate(found)}
-        stored = all_candidates(session)
         candidates = [
-            (m_index[m], f_index[f]) for (m, f) in stored if m in m_index and f in f_index
+            (m_index[m], f_index[f])
+            for (m, f) in all_candidates(session)
+            if m in m_index and f in f_index
         ]
         decided = [
             LabelledPair(missing[m_index[c.missing_id]], found[f_index[c.found_id]], same)

@@ -5,14 +5,17 @@ person" against "different people". Every term is kept, with a plain sentence, s
 reviewer can see why a pair ranks where it does. A model fitted on reviewers' decisions
 may carry a calibration of the total (see
 :mod:`matching.evidence_model.recalibration`): the terms and their sum stay as they are,
-and the probability is read from the calibrated total.
+and the probability is read from the calibrated total. A re-match then shares that
+chance with the candidates competing for the same people (:mod:`matching.competition`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
+
+from matching.competition import Competition
 
 
 class TotalCalibration(Protocol):
@@ -56,14 +59,16 @@ class SignalEvidence:
 class Score:
     """The sum of the prior and every signal's weight, with the terms kept.
 
-    ``calibration`` (None: none) maps the sum to the log2 odds the probability is read
-    from; the sum itself stays ``total_weight``.
+    ``calibration`` (None: none) maps the sum to calibrated log2 odds; ``competition``
+    (None: none) shares them with the candidates competing for the same people, giving
+    the log2 odds the probability is read from. The sum itself stays ``total_weight``.
     """
 
     model_version: str
     prior_weight: float
     signals: tuple[SignalEvidence, ...]
     calibration: TotalCalibration | None = None
+    competition: Competition | None = None
 
     @property
     def evidence_weight(self) -> float:
@@ -88,9 +93,32 @@ class Score:
         return self.calibration.log_odds(self.total_weight)
 
     @property
+    def final_weight(self) -> float:
+        """The log2 odds the probability is read from: calibrated, then shared."""
+        if self.competition is None:
+            return self.calibrated_weight
+        return self.competition.log_odds(self.calibrated_weight)
+
+    @property
+    def probability_alone(self) -> float:
+        """The match probability of the calibrated total, before any sharing."""
+        return _probability(self.calibrated_weight)
+
+    @property
     def probability(self) -> float:
-        """The match probability that the (calibrated) total weight stands for."""
-        return float(1.0 / (1.0 + 2.0 ** (-self.calibrated_weight)))
+        """The match probability: of the calibrated total, shared with competitors."""
+        return _probability(self.final_weight)
+
+    def shared(self, competition: Competition) -> Score:
+        """This score with its chance shared with competing candidates."""
+        return replace(self, competition=competition)
+
+    def competition_text(self) -> str | None:
+        """Who else fits these people, and what sharing did, in one line (None: no
+        sharing)."""
+        if self.competition is None:
+            return None
+        return self.competition.describe(self.probability_alone, self.probability)
 
     def summary(self) -> str:
         """The evidence in one sentence, as a ratio of likelihoods.
@@ -105,7 +133,8 @@ class Score:
 
         ``total_weight`` is always the plain sum; a calibration other than the identity
         is added as ``calibration`` (slope, intercept, decisions, expected matches) with the
-        ``calibrated_weight`` the probability comes from.
+        ``calibrated_weight``; sharing as ``competition``, with ``probability_alone`` and
+        the ``final_weight`` the probability comes from.
         """
         data: dict[str, Any] = {
             "model_version": self.model_version,
@@ -121,7 +150,18 @@ class Score:
         if self.calibration is not None and self.calibrated:
             data["calibration"] = self.calibration.to_json()
             data["calibrated_weight"] = round(self.calibrated_weight, 4)
+        if self.competition is not None:
+            data["competition"] = {
+                **self.competition.to_json(),
+                "probability_alone": self.probability_alone,
+                "reason": self.competition_text(),
+            }
+            data["final_weight"] = round(self.final_weight, 4)
         return data
+
+
+def _probability(log_odds: float) -> float:
+    return float(1.0 / (1.0 + 2.0 ** (-log_odds)))
 
 
 def likelihood_sentence(weight: float) -> str:

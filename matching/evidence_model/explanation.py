@@ -12,9 +12,10 @@ police database) or documents, and the cheaper checks that come first.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
+from matching.competition import Competition
 from matching.evidence import Score, SignalEvidence
 from matching.evidence_model.recalibration import Recalibration
 
@@ -46,6 +47,12 @@ class EvidenceScore(Score):
 
     confirm_by: tuple[str, ...] = ()
 
+    def shared(self, competition: Competition) -> EvidenceScore:
+        """This score shared with competing candidates; what would confirm it follows the
+        shared probability."""
+        shared = replace(self, competition=competition)
+        return replace(shared, confirm_by=confirmation_steps(self.signals, shared.probability))
+
     def signal(self, name: str) -> SignalEvidence:
         """The term of one comparison (KeyError if none)."""
         for signal in self.signals:
@@ -64,7 +71,8 @@ class EvidenceScore(Score):
         """A stored breakdown read back (to draw its waterfall without scoring again).
 
         Accepts what ``Score.to_json()`` wrote too (the first scorer's candidates);
-        a stored ``calibration`` is kept, so the probability is the one stored. Raises
+        a stored ``calibration`` and ``competition`` are kept, so the probability is the
+        one stored. Raises
         ValueError naming the missing key.
         """
         try:
@@ -94,9 +102,12 @@ class EvidenceScore(Score):
                     stored.get("expected_matches"),
                 )
             )
+            shared = data.get("competition")
             return cls(
                 str(data["model_version"]), float(data["prior_weight"]), signals,
-                calibration=calibration, confirm_by=tuple(data.get("confirm_by", ())),
+                calibration=calibration,
+                competition=None if shared is None else Competition.from_json(shared),
+                confirm_by=tuple(data.get("confirm_by", ())),
             )  # fmt: skip
         except KeyError as err:
             raise ValueError(f"a stored score needs {err.args[0]!r}") from err

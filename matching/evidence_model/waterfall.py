@@ -4,7 +4,9 @@ The reviewer sees where the evidence comes from: bars start where the previous t
 ended, up for evidence for the same person, down against; null terms (no evidence) are
 listed but have no bar. When the model is recalibrated on reviewers' decisions, the
 correction is one more bar after the terms (usually down: summed terms over-state the
-evidence), and the total is the calibrated one the probability comes from.
+evidence). When a re-match shared the chance with competing candidates (other reports
+that fit the same person, other people that fit the same report), that is one more bar,
+and the total is the one the probability comes from.
 
 Two files: a PNG drawn with matplotlib (Agg backend, imported only when drawing) and a
 self-contained HTML page with the PNG inlined and the terms as a table.
@@ -30,6 +32,7 @@ class WaterfallFiles:
 
 
 CALIBRATION_LABEL = "calibration"
+SHARING_LABEL = "shared with other candidates"
 
 
 def _bars(score: Score) -> list[tuple[str, float, str]]:
@@ -44,6 +47,9 @@ def _bars(score: Score) -> list[tuple[str, float, str]]:
                 f"{score.total_weight:+.2f} bits (comparisons are not independent)",
             )
         )
+    reason = score.competition_text()
+    if reason is not None:
+        bars.append((SHARING_LABEL, score.final_weight - score.calibrated_weight, reason))
     return bars
 
 
@@ -68,7 +74,7 @@ def waterfall_png(score: Score) -> bytes:
             ax.text(start + weight, row, f" {weight:+.1f}", va="center",
                     ha="left" if weight >= 0 else "right", fontsize=8)  # fmt: skip
         running = start + weight
-    total = score.calibrated_weight
+    total = score.final_weight
     ax.barh(len(bars), total, color="#1565c0", height=0.6)
     ax.text(total, len(bars), f" {total:+.1f}", va="center",
             ha="left" if total >= 0 else "right", fontsize=8)  # fmt: skip
@@ -110,6 +116,9 @@ def waterfall_html(score: Score, png: bytes | None = None) -> str:
         if score.calibration is not None and score.calibrated
         else ""
     )
+    shared = score.competition_text()
+    if shared is not None:
+        calibrated += f", {score.final_weight:+.2f} bits shared ({html.escape(shared)})"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Evidence for a candidate pair</title>
 <style>body{{font-family:sans-serif;max-width:56em;margin:1em auto}}
@@ -122,7 +131,7 @@ model {html.escape(score.model_version)}. A score is never a decision.</p>
 <img alt="waterfall chart of the evidence" src="data:image/png;base64,{image}">
 <table><tr><th>term</th><th>bits</th><th>why</th></tr>
 {rows}
-<tr><td><b>total</b></td><td class='w'><b>{score.calibrated_weight:+.2f}</b></td><td></td></tr>
+<tr><td><b>total</b></td><td class='w'><b>{score.final_weight:+.2f}</b></td><td></td></tr>
 </table>
 {steps}
 </body></html>

@@ -1,0 +1,198 @@
+"""Sharing a pair's chance with the candidates that compete for the same people.
+
+A found person is at most one report's person, and a report is at most one found
+person's. The evidence model weighs each pair alone: when five reports fit a nameless man
+about equally, each gets the probability one of them would get alone, and the reviewers'
+queue holds five likely-looking pairs for one person to find. Here each pair's odds (its
+calibrated total) compete with the odds of every other plausible candidate of the same
+found person and of the same report, and with the odds that neither has a match among
+them (one):
+
+    shared probability = odds / (1 + odds + the others' odds)
+
+Sharing only lowers, so the odds are first raised by one shift, fitted without labels,
+that keeps the sum of the probabilities (the matches expected among these pairs) what it
+was. The order within one found person's candidates barely moves; the order across the
+queue does: a pair that is the only fit for both people comes before one of many.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+
+MAX_SHIFT: Final = 6.0
+"""The most the odds are raised before sharing, in bits."""
+SHIFT_STEP: Final = 1.0 / 8.0
+"""The shift is whole eighths of a bit, rounded down, so that a store that barely changed
+keeps its shift and its stored candidates."""
+NEARLY_AS_LIKELY: Final = 2.0
+"""Competitors within this many bits of a pair (a quarter as likely, or more) are counted
+in its explanation."""
+_CLIP: Final = 1000.0
+"""log2 odds beyond this are treated as this (2**1000 still fits a float)."""
+
+
+@dataclass(frozen=True)
+class Competition:
+    """How one pair's chance is shared with its competitors.
+
+    ``others_odds`` is the sum of the odds of the other candidates of the same found
+    person and of the same report, after ``shift``; ``other_reports`` and ``other_found``
+    count those at least a quarter as likely as this pair.
+    """
+
+    shift: float
+    others_odds: float
+    other_reports: int
+    other_found: int
+
+    def log_odds(self, calibrated_weight: float) -> float:
+        """The shared log2 odds of a pair whose calibrated total is ``calibrated_weight``."""
+        return calibrated_weight + self.shift - math.log2(1.0 + self.others_odds)
+
+    def describe(self, alone: float, shared: float) -> str:
+        """One line for a reviewer: who else fits, and the probability alone and shared."""
+        parts = []
+        if self.other_reports:
+            parts.append(f"{_count(self.other_reports, 'other report')} fit this person")
+        if self.other_found:
+            parts.append(f"{_count(self.other_found, 'other person')} fit this report")
+        if not parts:
+            return (
+                f"no other candidate fits this person or this report nearly as well: "
+                f"{_percent(shared)} (alone {_percent(alone)})"
+            )
+        return (
+            f"{' and '.join(parts)} at least a quarter as well, so the chance is shared: "
+            f"{_percent(shared)} (alone {_percent(alone)})"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return {
+            "shift": self.shift,
+            "others_odds": float(f"{self.others_odds:.6g}"),
+            "other_reports": self.other_reports,
+            "other_found": self.other_found,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Competition:
+        """The stored form read back; KeyError names a missing key."""
+        return cls(
+            float(data["shift"]),
+            float(data["others_odds"]),
+            int(data["other_reports"]),
+            int(data["other_found"]),
+        )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _percent(p: float) -> str:
+    if p >= 0.995:
+        return "over 99%"
+    if p < 0.01:
+        return f"{100 * p:.1g}%"
+    return f"{p:.0%}"
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """The competition of every plausible pair, by position in the arrays it was made
+    from (:func:`share_between_candidates`)."""
+
+    shift: float
+    others_odds: NDArray[np.float64]
+    other_reports: NDArray[np.int64]
+    other_found: NDArray[np.int64]
+
+    def of(self, pair: int) -> Competition:
+        """The competition of the pair at position ``pair``."""
+        return Competition(
+            self.shift,
+            float(self.others_odds[pair]),
+            int(self.other_reports[pair]),
+            int(self.other_found[pair]),
+        )
+
+
+def _sigmoid(log_odds: NDArray[np.float64]) -> NDArray[np.float64]:
+    return 1.0 / (1.0 + np.exp2(-log_odds))
+
+
+def _nearly_as_likely(groups: NDArray[np.int64], weights: NDArray[np.float64]) -> NDArray[np.int64]:
+    """For each pair, how many other pairs of its group are within NEARLY_AS_LIKELY bits
+    below it, or above it."""
+    order = np.lexsort((weights, groups))
+    sorted_groups, sorted_weights = groups[order], weights[order]
+    starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    counts = np.empty(len(order), dtype=np.int64)
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        block = sorted_weights[start:end]
+        first = np.searchsorted(block, block - NEARLY_AS_LIKELY, side="left")
+        counts[start:end] = (end - start) - first - 1
+    out = np.empty(len(order), dtype=np.int64)
+    out[order] = counts
+    return out
+
+
+def share_between_candidates(
+    found: NDArray[np.int64],
+    missing: NDArray[np.int64],
+    log_odds: NDArray[np.float64],
+    *,
+    fit_shift: bool = True,
+) -> Sharing:
+    """The competition of every pair ``k`` of found person ``found[k]`` and report
+    ``missing[k]`` with calibrated log2 odds ``log_odds[k]``.
+
+    The pairs should be every plausible one, not only those kept as candidates: a
+    competitor left out would leave a pair's probability too high. Without
+    ``fit_shift`` (a store too small for the sum of its probabilities to mean much)
+    sharing only lowers.
+    """
+    if not len(found) == len(missing) == len(log_odds):
+        raise ValueError("found, missing and log_odds must be equally long")
+    weights = np.clip(np.asarray(log_odds, dtype=np.float64), -_CLIP, _CLIP)
+    if len(weights) == 0:
+        empty = np.zeros(0)
+        return Sharing(0.0, empty, empty.astype(np.int64), empty.astype(np.int64))
+    odds = np.exp2(weights)
+    per_found = np.bincount(found, weights=odds)
+    per_missing = np.bincount(missing, weights=odds)
+    # Both sums hold the pair itself once; the rest of them are its competitors.
+    others = np.maximum(0.0, per_found[found] + per_missing[missing] - 2.0 * odds)
+    target = float(_sigmoid(weights).sum())
+
+    def shared_sum(shift: float) -> float:
+        raised = 2.0**shift
+        return float((raised * odds / (1.0 + raised * (odds + others))).sum())
+
+    low, high = 0.0, MAX_SHIFT
+    if not fit_shift:
+        high = 0.0
+    elif shared_sum(high) <= target:
+        low = high
+    else:
+        for _ in range(50):  # bisection: the shared sum rises with the shift
+            middle = (low + high) / 2.0
+            if shared_sum(middle) > target:
+                high = middle
+            else:
+                low = middle
+    shift = math.floor(low / SHIFT_STEP) * SHIFT_STEP
+    return Sharing(
+        shift,
+        others * 2.0**shift,
+        _nearly_as_likely(found, weights),
+        _nearly_as_likely(missing, weights),
+    )

@@ -1,0 +1,135 @@
+"""Sharing a pair's chance with the candidates competing for the same people."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from matching.competition import (
+    MAX_SHIFT,
+    SHIFT_STEP,
+    Competition,
+    share_between_candidates,
+)
+from matching.evidence import Score, SignalEvidence
+from matching.evidence_model import EvidenceScore
+
+
+def _share(
+    pairs: list[tuple[int, int, float]], *, fit_shift: bool = False
+) -> tuple[float, list[float], list[tuple[int, int]]]:
+    found = np.array([f for f, _, _ in pairs], dtype=np.int64)
+    missing = np.array([m for _, m, _ in pairs], dtype=np.int64)
+    weights = np.array([w for _, _, w in pairs], dtype=np.float64)
+    sharing = share_between_candidates(found, missing, weights, fit_shift=fit_shift)
+    competitions = [sharing.of(k) for k in range(len(pairs))]
+    shared = [
+        1.0 / (1.0 + 2.0 ** -c.log_odds(w))
+        for c, (_, _, w) in zip(competitions, pairs, strict=True)
+    ]
+    counts = [(c.other_reports, c.other_found) for c in competitions]
+    return sharing.shift, shared, counts
+
+
+def _alone(weight: float) -> float:
+    return 1.0 / (1.0 + 2.0**-weight)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected", "counts"),
+    [
+        # (found, report, calibrated log2 odds) -> shared probability, (other reports,
+        # other persons) at least a quarter as likely
+        pytest.param([(0, 0, 3.0)], [_alone(3.0)], [(0, 0)], id="a pair alone keeps its chance"),
+        pytest.param(
+            [(0, 0, 3.0), (0, 1, 3.0)], [8 / 17, 8 / 17], [(1, 0), (1, 0)],
+            id="two reports fit one person equally: each about half",
+        ),
+        pytest.param(
+            [(0, 0, 3.0), (1, 0, 3.0)], [8 / 17, 8 / 17], [(0, 1), (0, 1)],
+            id="two persons fit one report equally: each about half",
+        ),
+        pytest.param(
+            [(0, 0, 3.0), (0, 1, 0.0), (0, 2, -10.0)],
+            [8 / (10 + 2**-10), 1 / (10 + 2**-10), 2**-10 / (10 + 2**-10)],
+            [(0, 0), (1, 0), (2, 0)],
+            id="a far weaker report takes little and is not counted as a rival of the best",
+        ),
+        pytest.param(
+            [(0, 0, 0.0), (0, 1, -1.0), (0, 2, -5.0)],
+            [1 / 2.53125, 0.5 / 2.53125, 2**-5 / 2.53125], [(1, 0), (1, 0), (2, 0)],
+            id="counted: rivals within two bits below, or above",
+        ),
+        pytest.param(
+            [(0, 0, 2.0), (0, 1, 2.0), (1, 1, 2.0)],
+            [4 / 9, 4 / 13, 4 / 9], [(1, 0), (1, 1), (0, 1)],
+            id="a report in two queues shares with both sides",
+        ),
+    ],
+)  # fmt: skip
+def test_shared_probabilities(
+    pairs: list[tuple[int, int, float]], expected: list[float], counts: list[tuple[int, int]]
+) -> None:
+    shift, shared, got_counts = _share(pairs)
+    assert shift == 0.0, "without fitting the shift, sharing only lowers"
+    assert shared == pytest.approx(expected, rel=1e-9)
+    assert got_counts == counts
+    assert all(s <= _alone(w) + 1e-12 for s, (_, _, w) in zip(shared, pairs, strict=True))
+
+
+def test_the_shift_keeps_the_expected_matches_and_orders_the_queue() -> None:
+    rng = np.random.default_rng(7)
+    # Forty found persons: half with one clear report, half nameless with ten alike (a
+    # third of a match among the ten, as a calibrated model would say).
+    pairs = [(f, f, 4.0) for f in range(20)]
+    pairs += [(f, 100 + 10 * f + r, float(rng.normal(-5.0, 0.3))) for f in range(20, 40)
+              for r in range(10)]  # fmt: skip
+    shift, shared, _ = _share(pairs, fit_shift=True)
+    alone = [_alone(w) for _, _, w in pairs]
+    assert 0.0 < shift < MAX_SHIFT and shift / SHIFT_STEP == int(shift / SHIFT_STEP)
+    # Rounded down to an eighth of a bit: a little under, never over, the sum alone.
+    assert sum(alone) * 0.9 < sum(shared) <= sum(alone)
+    clear, crowded = shared[:20], shared[20:]
+    assert min(clear) > max(crowded), "the only fit comes before one of ten"
+    assert max(crowded) < max(alone[20:])
+
+
+def test_sides_are_symmetric() -> None:
+    pairs = [(0, 0, 1.0), (0, 1, 0.5), (1, 1, 2.0), (2, 1, -3.0), (2, 2, 0.0)]
+    _, shared, counts = _share(pairs)
+    _, mirrored, mirrored_counts = _share([(m, f, w) for f, m, w in pairs])
+    assert shared == pytest.approx(mirrored)
+    assert counts == [(b, a) for a, b in mirrored_counts]
+
+
+def test_bad_input_is_refused_and_nothing_is_shared_among_no_pairs() -> None:
+    with pytest.raises(ValueError, match="equally long"):
+        share_between_candidates(np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(2))
+    empty = share_between_candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    assert empty.shift == 0.0 and len(empty.others_odds) == 0
+
+
+def test_a_shared_score_explains_itself_and_reads_back() -> None:
+    signals = (SignalEvidence("name", "exact", 12.0, "the same name"),)
+    score = EvidenceScore("m1", -10.0, signals, confirm_by=("compare DNA",))
+    shared = score.shared(Competition(0.5, 15.0, 2, 1))
+    assert shared.final_weight == pytest.approx(2.0 + 0.5 - 4.0)
+    assert shared.probability == pytest.approx(_alone(-1.5))
+    assert shared.probability_alone == pytest.approx(_alone(2.0))
+    text = shared.competition_text()
+    assert text is not None
+    assert text.startswith("2 other reports fit this person and 1 other person fit this report")
+    assert "shared: 26% (alone 80%)" in text
+    assert shared.confirm_by == (), "26% is not high enough to say what would confirm it"
+    stored = shared.to_json()
+    assert stored["competition"]["other_reports"] == 2 and stored["final_weight"] == -1.5
+    back = EvidenceScore.from_json(stored)
+    assert back.probability == pytest.approx(shared.probability)
+    assert Score("m1", -10.0, signals).competition_text() is None
+    alone = Competition(0.0, 0.01, 0, 0).describe(0.9996, 0.9995)
+    assert alone == ("no other candidate fits this person or this report nearly as well: "
+                     "over 99% (alone over 99%)")  # fmt: skip
+    assert "0.3% (alone 0.6%)" in Competition(0.0, 1.0, 1, 0).describe(0.006, 0.003)
+    assert math.isclose(Competition(0.0, 0.0, 0, 0).log_odds(3.0), 3.0)

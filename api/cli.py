@@ -136,6 +136,7 @@ def _candidate_row(ranked: Any) -> dict[str, Any]:
         "status": candidate.status.value,
         "model_version": candidate.model_version,
         "summary": candidate.evidence.get("summary"),
+        "shared": (candidate.evidence.get("competition") or {}).get("reason"),
     }
 
 
@@ -473,6 +474,9 @@ def explain(
         f"  total {score.total_weight:+.1f}{calibrated}  p={score.probability:.3f}: "
         f"{score.summary()}"
     )
+    shared = score.competition_text()
+    if shared is not None:
+        typer.echo(f"  shared: {shared}")
     for step in evidence.get("confirm_by", []):
         typer.echo(f"  to confirm: {step}")
     if out is not None:

@@ -260,11 +260,13 @@ class CandidatePublic(BaseModel):
         default=False, description="the found person's name is one the station gave"
     )
     score: float = Field(
-        description="the model's total log2 odds of the same person, before calibration; "
+        description="log2 odds of the probability: the model's total, calibrated and "
+        "shared with competing candidates (evidence.total_weight is the plain sum); "
         "higher is more likely"
     )
     probability: float | None = Field(
-        description="after the calibration the evidence records (evidence.calibration)"
+        description="after the calibration the evidence records (evidence.calibration), "
+        "shared with the other candidates for the same people (evidence.competition)"
     )
     rank: int | None = Field(description="rank among this found person's candidates")
     status: CandidateStatus

@@ -4,6 +4,11 @@ For every found person the best ``keep_per_record`` reports are kept, and for ev
 report the best found persons, so both directions of the search are served. A
 reviewer's decision is never overwritten; pending candidates that no longer make the
 list are removed so the review queue stays current.
+
+The evidence model's probabilities are calibrated on all pairs scored, then shared with
+every plausible candidate competing for the same found person or report
+(:mod:`matching.competition`); a candidate's stored score is the log2 odds of its
+stored probability, which orders the review queue.
 """
 
 from __future__ import annotations
@@ -11,17 +16,25 @@ from __future__ import annotations
 import heapq
 import logging
 import time
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
+import numpy as np
 from sqlalchemy import delete
 
 from matching.blocking import all_pairs, attribute_pairs, blocked_pairs, nameless_pairs
+from matching.competition import Sharing, share_between_candidates
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
-from matching.evidence_model.recalibration import WeightTally, label_free_shift
+from matching.evidence_model.recalibration import (
+    MIN_EXPECTED_MATCHES,
+    WeightTally,
+    expected_matches,
+    label_free_shift,
+)
 from matching.face_indexes import FaceIndexes
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
@@ -117,7 +130,45 @@ class RematchReport:
     """How the stored probabilities were calibrated (see ``_calibrated``)."""
 
 
-def _keep(heap: list[tuple[float, int, int]], item: tuple[float, int, int], size: int) -> None:
+_Kept = tuple[float, int, int, int]
+"""A candidate being chosen: total weight, report, found person, place among the
+plausible pairs."""
+
+
+class _PlausiblePairs:
+    """Every pair at or above the cut-off, in columns: the competitors of the kept ones."""
+
+    def __init__(self) -> None:
+        self._missing = array("q")
+        self._found = array("q")
+        self._weights = array("d")
+
+    def add(self, i: int, j: int, weight: float) -> int:
+        """Record report ``i`` against found person ``j``; return its place."""
+        self._missing.append(i)
+        self._found.append(j)
+        self._weights.append(weight)
+        return len(self._weights) - 1
+
+    def sharing(self, scorer: PairScorer, reports: int, found: int) -> Sharing | None:
+        """How the evidence model's pairs share their chances (None for other scorers,
+        whose scores are not probabilities to share). The shift that keeps the sum of
+        the probabilities is fitted when the store is large enough for that sum to mean
+        something (as for the label-free shift) or reviewers' decisions calibrated it."""
+        if not isinstance(scorer, EvidenceModel):
+            return None
+        recalibration = scorer.params.recalibration
+        weights = np.frombuffer(self._weights, dtype=np.float64)
+        expected = expected_matches(scorer.params.prior, reports, found)
+        return share_between_candidates(
+            np.frombuffer(self._found, dtype=np.int64),
+            np.frombuffer(self._missing, dtype=np.int64),
+            recalibration.slope * weights + recalibration.intercept,
+            fit_shift=expected >= MIN_EXPECTED_MATCHES or recalibration.decisions > 0,
+        )
+
+
+def _keep(heap: list[_Kept], item: _Kept, size: int) -> None:
     if len(heap) < size:
         heapq.heappush(heap, item)
     elif item > heap[0]:
@@ -177,36 +228,40 @@ def rematch(
         chosen |= attribute_pairs(missing, found)
         chosen |= nameless_pairs(missing, found)
         pairs, total = sorted(chosen, key=lambda p: (p[1], p[0])), len(chosen)
-    best_for_found: dict[int, list[tuple[float, int, int]]] = {}
-    best_for_missing: dict[int, list[tuple[float, int, int]]] = {}
+    best_for_found: dict[int, list[_Kept]] = {}
+    best_for_missing: dict[int, list[_Kept]] = {}
+    plausible = _PlausiblePairs()
     tally = WeightTally()
     for done, (i, j) in enumerate(pairs, start=1):
         weight = model.total_weight(missing[i], found[j])
         tally.add(weight)
         if weight >= cutoff:
-            item = (weight, i, j)
+            item = (weight, i, j, plausible.add(i, j, weight))
             _keep(best_for_found.setdefault(j, []), item, settings.keep_per_record)
             _keep(best_for_missing.setdefault(i, []), item, settings.keep_per_record)
         if progress is not None and (done % 5000 == 0 or done == total):
             progress(done, total)
-    kept = {(i, j) for heap in best_for_found.values() for _, i, j in heap}
-    kept |= {(i, j) for heap in best_for_missing.values() for _, i, j in heap}
+    kept = {item[1:] for heap in best_for_found.values() for item in heap}
+    kept |= {item[1:] for heap in best_for_missing.values() for item in heap}
     scorer_of_kept = _calibrated(model, tally, len(missing), len(found))
+    sharing = plausible.sharing(scorer_of_kept, len(missing), len(found))
     scored = time.perf_counter()
 
     counts = dict.fromkeys(Change, 0)
     with database.session() as session:
         existing = all_candidates(session)
         wanted = set()
-        for i, j in sorted(kept):
+        for i, j, position in sorted(kept):
             result = scorer_of_kept.score(missing[i], found[j])
+            if sharing is not None:
+                result = result.shared(sharing.of(position))
             key = (missing[i].id, found[j].id)
             wanted.add(key)
             _, change = upsert_candidate(
                 session,
                 missing_id=key[0],
                 found_id=key[1],
-                score=round(result.total_weight, 6),
+                score=round(result.final_weight, 6),
                 probability=result.probability,
                 evidence=result.to_json(),
                 model_version=model.version,

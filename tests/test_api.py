@@ -81,10 +81,12 @@ def test_records_photos_search_candidates_and_decisions(
     signals = {s["signal"] for s in best["evidence"]["signals"]}
     assert {"face", "name", "sex", "age", "time", "place", "hometown"} <= signals
     assert best["summary"] and "more likely" in best["summary"]
+    assert "(alone " in best["evidence"]["competition"]["reason"]
     png = http.get(f"/candidates/{best['id']}/waterfall.png")
     assert png.status_code == 200 and png.content[:4] == b"\x89PNG"
     page = http.get(f"/candidates/{best['id']}/waterfall.html").text
     assert "data:image/png;base64," in page and "more likely" in page
+    assert "shared with other candidates" in page
 
     decision = http.post(
         f"/candidates/{best['id']}/decisions",

@@ -86,6 +86,8 @@ def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path
     explained = _run(home, "explain", str(best_for_f1["id"])).stdout
     assert explained.startswith("M1 / F1  model ") and "  name " in explained
     assert "  total " in explained and "p=" in explained
+    assert "  shared: " in explained and "(alone " in explained
+    assert best_for_f1["shared"] and "(alone " in best_for_f1["shared"]
     # Two reports and two found persons: too few for the prior's sum to recalibrate by.
     assert "calibrated" not in explained and "prior expects" not in explained
 

@@ -222,3 +222,39 @@ def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
     with services.database.session() as session:
         evidence = list_candidates(session, limit=None)[0].candidate.evidence
     assert evidence["calibration"] == learned.to_json()
+
+
+def test_candidates_share_their_chance_with_rivals_for_the_same_person(
+    make_services: Callable[..., Services],
+) -> None:
+    import math
+
+    services = make_services()
+    with services.database.session() as session:
+        for ref, name in (("M1", "覃振宇"), ("M2", "覃振宇"), ("M3", "欧阳明轩")):
+            upsert_missing(session, MissingFields(ref=ref, name=name, birth_year=1960))
+        for ref, name in (("F1", "覃振宇"), ("F2", "欧阳明轩")):
+            upsert_found(session, FoundFields(ref=ref, name=name, age_min=60, age_max=70))
+    rematch(services.database, face_indexes=services.face_indexes,
+            face_model=services.face_model.name)  # fmt: skip
+    with services.database.session() as session:
+        stored = {
+            (r.candidate.missing.ref, r.candidate.found.ref): r.candidate
+            for r in list_candidates(session, limit=None)
+        }
+    shared = {pair: c.evidence["competition"] for pair, c in stored.items()}
+    # Two reports of 覃振宇 for one 覃振宇 in care: odds o each, o / (1 + 2o) shared,
+    # which is p / (1 + p) of the probability p alone: about half, as both are likely.
+    for pair in (("M1", "F1"), ("M2", "F1")):
+        assert shared[pair]["other_reports"] == 1 and shared[pair]["other_found"] == 0
+        alone = shared[pair]["probability_alone"]
+        assert alone > 0.5
+        assert stored[pair].probability == pytest.approx(alone / (1 + alone), rel=0.01)
+        assert "1 other report fit this person" in shared[pair]["reason"]
+    lone = ("M3", "F2")
+    assert shared[lone]["other_reports"] == shared[lone]["other_found"] == 0
+    assert stored[lone].probability == pytest.approx(shared[lone]["probability_alone"], rel=1e-3)
+    for candidate in stored.values():  # the score is the log2 odds of the probability
+        p = candidate.probability
+        assert p is not None
+        assert candidate.score == pytest.approx(math.log2(p / (1 - p)), abs=1e-5)

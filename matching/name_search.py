@@ -52,6 +52,11 @@ LEVEL_WEIGHTS = {
 # Two or more characters of a name kept in order (王家 / 王家子): a character lost is
 # about as common a slip as a homophone, so it weighs as a name that sounds the same.
 KEPT_IN_ORDER_WEIGHT = 9.0
+# The other way round (the station wrote 张娟明, the family 张娟): a character heard that
+# the family never wrote is a rarer slip than one lost, below a dialect reading (张娟民).
+# At 100,000 reports with sex and birth year this raised recall@10 by 0.7 points
+# (dialect, exact and homophone queries whose report lost to a shorter namesake).
+EXTRA_CHARACTER_WEIGHT = 6.0
 
 _HEADROOM = 1000
 """Index hits ranked per search. Sex, birth year and a 小名's shape reorder hits across
@@ -104,9 +109,9 @@ def _level_weight(comparison: NameComparison) -> float:
         return weight
     if len(shorter) >= 2:
         # Two or more characters kept in order (刘建 / 刘建华, 建华 / 刘建华) say much more
-        # than a one-character 小名 core (阿华 / 刘建华).
+        # than a one-character 小名 core (阿华 / 刘建华). The query is on the left.
         if _is_subsequence(shorter, longer) and not parse_nickname(shorter):
-            weight = KEPT_IN_ORDER_WEIGHT
+            weight = KEPT_IN_ORDER_WEIGHT if shorter == left else EXTRA_CHARACTER_WEIGHT
     elif any(split.given == shorter for split in split_name(longer)):
         # A lone 梅 is more likely the whole given name (李梅) than a part of one (李春梅).
         weight = 5.0

@@ -142,6 +142,10 @@ def test_a_xiaoming_ranks_reports_by_how_they_would_give_it() -> None:
         ("王家", ("lost", ("王家子",), Sex.MALE), ("homophone", ("王佳",), Sex.MALE)),
         # 张宝 may be 张 + 宝 as well as a 小名: a lost character (张宝华) ranks as for 张家.
         ("张宝", ("lost", ("张宝华",), Sex.MALE), ("suffix", ("张仔",), Sex.MALE)),
+        # The station heard a character more than the family wrote (张娟明 / 张娟): rarer
+        # than a dialect reading (ming for min), but a lost one (张娟 / 张娟明) is not.
+        ("张娟明", ("dialect", ("张娟民",), Sex.FEMALE), ("extra", ("张娟",), Sex.FEMALE)),
+        ("张娟", ("lost", ("张娟明",), Sex.FEMALE), ("dialect", ("张俊",), Sex.FEMALE)),
     ],
 )
 def test_of_two_reports_the_likelier_reading_comes_first(

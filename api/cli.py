@@ -121,7 +121,10 @@ def rematch() -> None:
     typer.echo(json.dumps(report.__dict__))
 
 
-_CSV_HEADER = ("id", "missing_ref", "found_ref", "score", "probability", "rank", "status")
+_CSV_HEADER = (
+    "id", "missing_ref", "found_ref", "score", "probability", "rank", "status", "model_version",
+    "summary", "shared",
+)  # fmt: skip
 
 
 def _candidate_row(ranked: Any) -> dict[str, Any]:
@@ -470,13 +473,15 @@ def explain(
         if score.calibration is not None and score.calibrated
         else ""
     )
-    typer.echo(
-        f"  total {score.total_weight:+.1f}{calibrated}  p={score.probability:.3f}: "
-        f"{score.summary()}"
-    )
     shared = score.competition_text()
-    if shared is not None:
-        typer.echo(f"  shared: {shared}")
+    if shared is None:
+        typer.echo(
+            f"  total {score.total_weight:+.1f}{calibrated}  p={score.probability:.3f}: "
+            f"{score.summary()}"
+        )
+    else:
+        typer.echo(f"  total {score.total_weight:+.1f}{calibrated}: {score.summary()}")
+        typer.echo(f"  shared: {shared}; to {score.final_weight:+.1f}, p={score.probability:.3f}")
     for step in evidence.get("confirm_by", []):
         typer.echo(f"  to confirm: {step}")
     if out is not None:

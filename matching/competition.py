@@ -25,11 +25,12 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-MAX_SHIFT: Final = 6.0
-"""The most the odds are raised before sharing, in bits."""
-SHIFT_STEP: Final = 1.0 / 8.0
-"""The shift is whole eighths of a bit, rounded down, so that a store that barely changed
-keeps its shift and its stored candidates."""
+MAX_RAISE: Final = 6.0
+"""The most the odds are raised before sharing, in bits (as far as the label-free shift
+may lower them: :data:`~matching.evidence_model.recalibration.MAX_SHIFT`)."""
+RAISE_STEP: Final = 1.0 / 8.0
+"""The raise is whole eighths of a bit, rounded down, so that a store that barely changed
+keeps its raise and its stored candidates."""
 NEARLY_AS_LIKELY: Final = 2.0
 """Competitors within this many bits of a pair (a quarter as likely, or more) are counted
 in its explanation."""
@@ -51,26 +52,41 @@ class Competition:
     other_reports: int
     other_found: int
 
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.shift) and math.isfinite(self.others_odds)):
+            raise ValueError("a competition's shift and others' odds must be finite")
+        if self.others_odds < 0 or self.other_reports < 0 or self.other_found < 0:
+            raise ValueError("a competition's others' odds and counts must not be negative")
+
+    @property
+    def sharing_weight(self) -> float:
+        """What sharing takes, in log2 odds (zero or less)."""
+        return -math.log2(1.0 + self.others_odds)
+
     def log_odds(self, calibrated_weight: float) -> float:
         """The shared log2 odds of a pair whose calibrated total is ``calibrated_weight``."""
-        return calibrated_weight + self.shift - math.log2(1.0 + self.others_odds)
+        return calibrated_weight + self.shift + self.sharing_weight
 
     def describe(self, alone: float, shared: float) -> str:
         """One line for a reviewer: who else fits, and the probability alone and shared."""
-        parts = []
+        rivals = []
         if self.other_reports:
-            parts.append(f"{_count(self.other_reports, 'other report')} fit this person")
+            rivals.append(_count(self.other_reports, "other report") + " this person")
         if self.other_found:
-            parts.append(f"{_count(self.other_found, 'other person')} fit this report")
-        if not parts:
-            return (
-                f"no other candidate fits this person or this report nearly as well: "
-                f"{_percent(shared)} (alone {_percent(alone)})"
-            )
-        return (
-            f"{' and '.join(parts)} at least a quarter as well, so the chance is shared: "
-            f"{_percent(shared)} (alone {_percent(alone)})"
-        )
+            rivals.append(_count(self.other_found, "other person") + " this report")
+        if rivals:
+            text = f"{' and '.join(rivals)} at least a quarter as well, so the chance is shared"
+        elif self.others_odds > 0.05 * (1.0 + 2.0**self.shift):
+            text = "no other candidate fits nearly as well, but weaker ones together do"
+        else:
+            text = "no other candidate fits this person or this report nearly as well"
+        outcome = f"{_percent(shared)} (alone {_percent(alone)}"
+        if self.shift:
+            # The raise that keeps the expected matches moves chance from crowded pairs to
+            # clear ones: a reviewer should see it, not only the sharing.
+            outcome += f"; raised {self.shift:g} bits first, as every pair was, to keep the "
+            outcome += "matches expected"
+        return f"{text}: {outcome})"
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
@@ -93,7 +109,7 @@ class Competition:
 
 
 def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"1 {noun} fits" if n == 1 else f"{n} {noun}s fit"
 
 
 def _percent(p: float) -> str:
@@ -104,7 +120,7 @@ def _percent(p: float) -> str:
     return f"{p:.0%}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Sharing:
     """The competition of every plausible pair, by position in the arrays it was made
     from (:func:`share_between_candidates`)."""
@@ -169,7 +185,9 @@ def share_between_candidates(
     odds = np.exp2(weights)
     per_found = np.bincount(found, weights=odds)
     per_missing = np.bincount(missing, weights=odds)
-    # Both sums hold the pair itself once; the rest of them are its competitors.
+    # Both sums hold the pair itself once; the rest of them are its competitors. (Rivals
+    # below a pair's float precision are lost in the subtraction: they would not move
+    # its probability either.)
     others = np.maximum(0.0, per_found[found] + per_missing[missing] - 2.0 * odds)
     target = float(_sigmoid(weights).sum())
 
@@ -177,19 +195,16 @@ def share_between_candidates(
         raised = 2.0**shift
         return float((raised * odds / (1.0 + raised * (odds + others))).sum())
 
-    low, high = 0.0, MAX_SHIFT
-    if not fit_shift:
-        high = 0.0
-    elif shared_sum(high) <= target:
-        low = high
-    else:
-        for _ in range(50):  # bisection: the shared sum rises with the shift
-            middle = (low + high) / 2.0
-            if shared_sum(middle) > target:
-                high = middle
-            else:
-                low = middle
-    shift = math.floor(low / SHIFT_STEP) * SHIFT_STEP
+    # The most whole steps whose shared sum stays within the target (it rises with the
+    # raise): a binary search over the 49 candidates, not a bisection of the real line.
+    low, high = 0, int(MAX_RAISE / RAISE_STEP) if fit_shift else 0
+    while low < high:
+        middle = (low + high + 1) // 2
+        if shared_sum(middle * RAISE_STEP) <= target:
+            low = middle
+        else:
+            high = middle - 1
+    shift = low * RAISE_STEP
     return Sharing(
         shift,
         others * 2.0**shift,

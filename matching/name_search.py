@@ -99,19 +99,19 @@ def _is_subsequence(short: str, long: str) -> bool:
     return all(char in remaining for char in short)
 
 
-def _level_weight(comparison: NameComparison) -> float:
-    """The level's weight, refined where one level holds evidence of unequal strength."""
+def _level_weight(comparison: NameComparison, query: str) -> float:
+    """The level's weight, refined where one level holds evidence of unequal strength;
+    ``query`` is the name as the station wrote it (the comparison's left side)."""
     weight = LEVEL_WEIGHTS[comparison.level]
-    left = fold_name(comparison.left or "")
-    right = fold_name(comparison.right or "")
-    shorter, longer = sorted((left, right), key=len)
+    asked = fold_name(query)
+    shorter, longer = sorted((asked, fold_name(comparison.right or "")), key=len)
     if comparison.level is not NameLevel.NICKNAME_OR_PARTIAL or not shorter:
         return weight
     if len(shorter) >= 2:
         # Two or more characters kept in order (刘建 / 刘建华, 建华 / 刘建华) say much more
-        # than a one-character 小名 core (阿华 / 刘建华). The query is on the left.
+        # than a one-character 小名 core (阿华 / 刘建华).
         if _is_subsequence(shorter, longer) and not parse_nickname(shorter):
-            weight = KEPT_IN_ORDER_WEIGHT if shorter == left else EXTRA_CHARACTER_WEIGHT
+            weight = KEPT_IN_ORDER_WEIGHT if shorter == asked else EXTRA_CHARACTER_WEIGHT
     elif any(split.given == shorter for split in split_name(longer)):
         # A lone 梅 is more likely the whole given name (李梅) than a part of one (李春梅).
         weight = 5.0
@@ -207,7 +207,7 @@ def rank_weight(
     ``attributes`` what sex, birth year and region say (:class:`AttributeTable`).
     """
     nickname_weight = _nickname_query_weight(comparison, entry)
-    weight = _level_weight(comparison) if nickname_weight is None else nickname_weight
+    weight = _level_weight(comparison, query) if nickname_weight is None else nickname_weight
     if comparison.surname_share:
         # A shared 王 (7%) says less than a shared 覃: up to a bit and a half more.
         weight += min(1.5, max(0.0, -math.log10(comparison.surname_share) - 1.0))

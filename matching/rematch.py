@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 import time
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Final, Protocol
 
 import numpy as np
 from sqlalchemy import delete
@@ -29,17 +30,19 @@ from matching.blocking import all_pairs, attribute_pairs, blocked_pairs, nameles
 from matching.competition import Sharing, share_between_candidates
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
-from matching.evidence_model.recalibration import (
-    MIN_EXPECTED_MATCHES,
-    WeightTally,
-    expected_matches,
-    label_free_shift,
-)
+from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.face_indexes import FaceIndexes
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Candidate, CandidateStatus, Database
-from records.repository import Change, all_candidates, all_found, all_missing, upsert_candidate
+from records.repository import (
+    Change,
+    all_candidates,
+    all_found,
+    all_missing,
+    decided_pairs,
+    upsert_candidate,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +131,8 @@ class RematchReport:
     seconds_storing: float
     calibration: str = "no recalibration"
     """How the stored probabilities were calibrated (see ``_calibrated``)."""
+    sharing: str = "not shared"
+    """Among how many plausible pairs the chances were shared, and the raise first."""
 
 
 _Kept = tuple[float, int, int, int]
@@ -139,33 +144,66 @@ class _PlausiblePairs:
     """Every pair at or above the cut-off, in columns: the competitors of the kept ones."""
 
     def __init__(self) -> None:
-        self._missing = array("q")
-        self._found = array("q")
-        self._weights = array("d")
+        self.missing = array("q")
+        self.found = array("q")
+        self.weights = array("d")
+
+    def __len__(self) -> int:
+        return len(self.weights)
 
     def add(self, i: int, j: int, weight: float) -> int:
         """Record report ``i`` against found person ``j``; return its place."""
-        self._missing.append(i)
-        self._found.append(j)
-        self._weights.append(weight)
-        return len(self._weights) - 1
+        self.missing.append(i)
+        self.found.append(j)
+        self.weights.append(weight)
+        return len(self.weights) - 1
 
-    def sharing(self, scorer: PairScorer, reports: int, found: int) -> Sharing | None:
-        """How the evidence model's pairs share their chances (None for other scorers,
-        whose scores are not probabilities to share). The shift that keeps the sum of
-        the probabilities is fitted when the store is large enough for that sum to mean
-        something (as for the label-free shift) or reviewers' decisions calibrated it."""
-        if not isinstance(scorer, EvidenceModel):
-            return None
-        recalibration = scorer.params.recalibration
-        weights = np.frombuffer(self._weights, dtype=np.float64)
-        expected = expected_matches(scorer.params.prior, reports, found)
-        return share_between_candidates(
-            np.frombuffer(self._found, dtype=np.int64),
-            np.frombuffer(self._missing, dtype=np.int64),
-            recalibration.slope * weights + recalibration.intercept,
-            fit_shift=expected >= MIN_EXPECTED_MATCHES or recalibration.decisions > 0,
-        )
+
+_DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJECTED: -math.inf}
+"""A confirmed pair outweighs every rival of its two people; a rejected one is no rival."""
+
+
+def _sharing(
+    scorer: PairScorer,
+    plausible: _PlausiblePairs,
+    decided: Mapping[tuple[int, int], CandidateStatus],
+) -> Sharing | None:
+    """How the evidence model's plausible pairs share their chances (None for other
+    scorers, whose scores are not probabilities to share).
+
+    ``decided`` holds reviewers' confirmed and rejected pairs by (report, found person)
+    index. The raise that keeps the sum of the probabilities is fitted when the
+    calibration is: from reviewers' decisions, or label-free on a store large enough.
+    """
+    if not isinstance(scorer, EvidenceModel):
+        return None
+    recalibration = scorer.params.recalibration
+    missing = np.frombuffer(plausible.missing, dtype=np.int64)
+    found = np.frombuffer(plausible.found, dtype=np.int64)
+    weights = np.frombuffer(plausible.weights, dtype=np.float64)
+    log_odds = recalibration.slope * weights + recalibration.intercept
+    known = [(i, j, _DECIDED_ODDS[status]) for (i, j), status in decided.items()
+             if status in _DECIDED_ODDS]  # fmt: skip
+    if known and len(found):
+        width = int(max(found.max(), max(j for _, j, _ in known))) + 1
+        keys = missing * width + found
+        order = np.argsort(keys)
+        wanted = np.array([i * width + j for i, j, _ in known], dtype=np.int64)
+        at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
+        hit = keys[order][at] == wanted
+        log_odds[order[at[hit]]] = np.array([odds for _, _, odds in known])[hit]
+    return share_between_candidates(
+        found,
+        missing,
+        log_odds,
+        fit_shift=recalibration.decisions > 0 or recalibration.expected_matches is not None,
+    )
+
+
+def _sharing_text(sharing: Sharing | None, pairs: int) -> str:
+    if sharing is None:
+        return "not shared"
+    return f"shared among {pairs} plausible pairs, raised {sharing.shift:g} bits first"
 
 
 def _keep(heap: list[_Kept], item: _Kept, size: int) -> None:
@@ -212,6 +250,7 @@ def rematch(
     with database.session() as session:
         missing = [missing_view(r) for r in all_missing(session)]
         found = [found_view(p) for p in all_found(session)]
+        decisions = decided_pairs(session)
     loaded = time.perf_counter()
 
     pairs: Iterable[tuple[int, int]]
@@ -244,7 +283,11 @@ def rematch(
     kept = {item[1:] for heap in best_for_found.values() for item in heap}
     kept |= {item[1:] for heap in best_for_missing.values() for item in heap}
     scorer_of_kept = _calibrated(model, tally, len(missing), len(found))
-    sharing = plausible.sharing(scorer_of_kept, len(missing), len(found))
+    report_at = {view.id: i for i, view in enumerate(missing)}
+    person_at = {view.id: j for j, view in enumerate(found)}
+    decided = {(report_at[m], person_at[f]): status for (m, f), status in decisions.items()
+               if m in report_at and f in person_at}  # fmt: skip
+    sharing = _sharing(scorer_of_kept, plausible, decided)
     scored = time.perf_counter()
 
     counts = dict.fromkeys(Change, 0)
@@ -297,6 +340,7 @@ def rematch(
         seconds_scoring=scored - loaded,
         seconds_storing=stored - scored,
         calibration=_calibration_text(scorer_of_kept),
+        sharing=_sharing_text(sharing, len(plausible)),
     )
     logger.info("re-match: %s", report)
     return report

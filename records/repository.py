@@ -517,6 +517,14 @@ def all_candidates(session: Session) -> dict[tuple[int, int], Candidate]:
     return {(c.missing_id, c.found_id): c for c in session.scalars(select(Candidate))}
 
 
+def decided_pairs(session: Session) -> dict[tuple[int, int], CandidateStatus]:
+    """Reviewers' statuses other than pending, by (report id, found person id)."""
+    query = select(Candidate.missing_id, Candidate.found_id, Candidate.status).where(
+        Candidate.status != CandidateStatus.PENDING
+    )
+    return {(m, f): status for m, f, status in session.execute(query)}
+
+
 @dataclass(frozen=True)
 class RankedCandidate:
     """A candidate with its rank among the candidates of the same found person."""

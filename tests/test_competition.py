@@ -6,10 +6,13 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.competition import (
-    MAX_SHIFT,
-    SHIFT_STEP,
+    MAX_RAISE,
+    NEARLY_AS_LIKELY,
+    RAISE_STEP,
     Competition,
     share_between_candidates,
 )
@@ -72,8 +75,7 @@ def _alone(weight: float) -> float:
 def test_shared_probabilities(
     pairs: list[tuple[int, int, float]], expected: list[float], counts: list[tuple[int, int]]
 ) -> None:
-    shift, shared, got_counts = _share(pairs)
-    assert shift == 0.0, "without fitting the shift, sharing only lowers"
+    _, shared, got_counts = _share(pairs)
     assert shared == pytest.approx(expected, rel=1e-9)
     assert got_counts == counts
     assert all(s <= _alone(w) + 1e-12 for s, (_, _, w) in zip(shared, pairs, strict=True))
@@ -88,12 +90,56 @@ def test_the_shift_keeps_the_expected_matches_and_orders_the_queue() -> None:
               for r in range(10)]  # fmt: skip
     shift, shared, _ = _share(pairs, fit_shift=True)
     alone = [_alone(w) for _, _, w in pairs]
-    assert 0.0 < shift < MAX_SHIFT and shift / SHIFT_STEP == int(shift / SHIFT_STEP)
+    assert 0.0 < shift < MAX_RAISE and shift / RAISE_STEP == int(shift / RAISE_STEP)
     # Rounded down to an eighth of a bit: a little under, never over, the sum alone.
     assert sum(alone) * 0.9 < sum(shared) <= sum(alone)
     clear, crowded = shared[:20], shared[20:]
     assert min(clear) > max(crowded), "the only fit comes before one of ten"
     assert max(crowded) < max(alone[20:])
+
+
+def test_a_lone_pair_is_raised_with_the_rest_and_says_so() -> None:
+    # Crowded pairs lose chance to sharing; the raise that keeps the sum gives some of it
+    # to the pair that has no rival, and its explanation says why it went up.
+    pairs = [(0, 0, -3.0)] + [(1, 10 + r, -5.0) for r in range(10)]
+    shift, shared, _ = _share(pairs, fit_shift=True)
+    assert shift > 0 and shared[0] > _alone(-3.0)
+    competition = share_between_candidates(
+        np.array([0] + [1] * 10), np.arange(11), np.array([w for _, _, w in pairs]), fit_shift=True
+    ).of(0)
+    text = competition.describe(_alone(-3.0), shared[0])
+    assert text.startswith("no other candidate fits this person or this report nearly as well")
+    assert f"raised {shift:g} bits first" in text
+
+
+def test_the_raise_stops_at_its_cap_when_rivals_cannot_add_up() -> None:
+    # Two reports each 90% likely for one person: together they cannot hold 1.8 matches.
+    shift, shared, _ = _share([(0, 0, math.log2(9)), (0, 1, math.log2(9))], fit_shift=True)
+    assert shift == MAX_RAISE
+    assert shared == pytest.approx([0.5, 0.5], abs=0.01)
+
+
+_PAIRS = st.lists(
+    st.tuples(st.integers(0, 4), st.integers(0, 5), st.floats(-12.0, 12.0)),
+    min_size=1, max_size=25, unique_by=lambda p: (p[0], p[1]),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(_PAIRS, st.booleans())
+def test_sharing_properties(pairs: list[tuple[int, int, float]], fit: bool) -> None:
+    shift, shared, counts = _share(pairs, fit_shift=fit)
+    alone = [_alone(w) for _, _, w in pairs]
+    if not fit:
+        assert all(s <= a + 1e-12 for s, a in zip(shared, alone, strict=True))
+    assert sum(shared) <= sum(alone) * (1 + 1e-9) or shift == 0.0
+    _, mirrored, _ = _share([(m, f, w) for f, m, w in pairs], fit_shift=fit)
+    assert shared == pytest.approx(mirrored)
+    for k, (f, m, w) in enumerate(pairs):  # the counts against counting by hand
+        rivals = [(f2, m2) for f2, m2, w2 in pairs
+                  if (f2, m2) != (f, m) and w2 >= w - NEARLY_AS_LIKELY]  # fmt: skip
+        assert counts[k] == (sum(1 for f2, _ in rivals if f2 == f),
+                             sum(1 for _, m2 in rivals if m2 == m))  # fmt: skip
 
 
 def test_sides_are_symmetric() -> None:
@@ -120,8 +166,8 @@ def test_a_shared_score_explains_itself_and_reads_back() -> None:
     assert shared.probability_alone == pytest.approx(_alone(2.0))
     text = shared.competition_text()
     assert text is not None
-    assert text.startswith("2 other reports fit this person and 1 other person fit this report")
-    assert "shared: 26% (alone 80%)" in text
+    assert text.startswith("2 other reports fit this person and 1 other person fits this report")
+    assert "so the chance is shared: 26% (alone 80%; raised 0.5 bits first" in text
     assert shared.confirm_by == (), "26% is not high enough to say what would confirm it"
     stored = shared.to_json()
     assert stored["competition"]["other_reports"] == 2 and stored["final_weight"] == -1.5
@@ -132,4 +178,8 @@ def test_a_shared_score_explains_itself_and_reads_back() -> None:
     assert alone == ("no other candidate fits this person or this report nearly as well: "
                      "over 99% (alone over 99%)")  # fmt: skip
     assert "0.3% (alone 0.6%)" in Competition(0.0, 1.0, 1, 0).describe(0.006, 0.003)
+    weaker = Competition(0.0, 0.5, 0, 0).describe(0.5, 0.4)
+    assert weaker.startswith("no other candidate fits nearly as well, but weaker ones together do")
+    with pytest.raises(ValueError, match="negative"):
+        Competition(0.0, -1.0, 0, 0)
     assert math.isclose(Competition(0.0, 0.0, 0, 0).log_odds(3.0), 3.0)

@@ -33,6 +33,7 @@ class WaterfallFiles:
 
 CALIBRATION_LABEL = "calibration"
 SHARING_LABEL = "shared with other candidates"
+RAISE_LABEL = "raised before sharing"
 
 
 def _bars(score: Score) -> list[tuple[str, float, str]]:
@@ -47,9 +48,12 @@ def _bars(score: Score) -> list[tuple[str, float, str]]:
                 f"{score.total_weight:+.2f} bits (comparisons are not independent)",
             )
         )
-    reason = score.competition_text()
-    if reason is not None:
-        bars.append((SHARING_LABEL, score.final_weight - score.calibrated_weight, reason))
+    competition, reason = score.competition, score.competition_text()
+    if competition is not None and reason is not None:
+        if competition.shift:
+            why = "every pair is raised as much, so that the probabilities still add up to "
+            bars.append((RAISE_LABEL, competition.shift, why + "the matches expected"))
+        bars.append((SHARING_LABEL, competition.sharing_weight, reason))
     return bars
 
 

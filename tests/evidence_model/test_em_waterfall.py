@@ -54,12 +54,15 @@ def test_sharing_with_rivals_is_one_more_bar_and_sets_the_total(
     default_model: EvidenceModel, make_missing: Any, make_found: Any
 ) -> None:
     from matching.competition import Competition
-    from matching.evidence_model.waterfall import SHARING_LABEL
+    from matching.evidence_model.waterfall import RAISE_LABEL, SHARING_LABEL
 
     score = default_model.score(make_missing(names=("刘建华",)), make_found(names=("刘建华",)))
     shared = score.shared(Competition(0.0, 3.0, 3, 0))  # three rivals: two bits less
     assert shared.final_weight == pytest.approx(score.calibrated_weight - 2.0)
     page = waterfall_html(shared)
     assert SHARING_LABEL in page and "3 other reports fit this person" in page
-    assert f"<b>{shared.final_weight:+.2f}</b>" in page
+    assert f"<b>{shared.final_weight:+.2f}</b>" in page and RAISE_LABEL not in page
     assert SHARING_LABEL not in waterfall_html(score)
+    raised = waterfall_html(score.shared(Competition(1.5, 3.0, 3, 0)))
+    assert f"{RAISE_LABEL}</td><td class='w'>+1.50" in raised
+    assert f"{SHARING_LABEL}</td><td class='w'>-2.00" in raised

@@ -76,8 +76,9 @@ class Competition:
             rivals.append(_count(self.other_found, "other person") + " this report")
         if rivals:
             text = f"{' and '.join(rivals)} at least a quarter as well, so the chance is shared"
-        elif self.others_odds > 0.05 * (1.0 + 2.0**self.shift):
-            text = "no other candidate fits nearly as well, but weaker ones together do"
+        elif shared < 0.9 * _raised(alone, self.shift):
+            # No single rival is close, but many weak ones together took a tenth or more.
+            text = "no other candidate fits nearly as well, but weaker ones together take a share"
         else:
             text = "no other candidate fits this person or this report nearly as well"
         outcome = f"{_percent(shared)} (alone {_percent(alone)}"
@@ -106,6 +107,14 @@ class Competition:
             int(data["other_reports"]),
             int(data["other_found"]),
         )
+
+
+def _raised(probability: float, shift: float) -> float:
+    """A probability with its odds raised by ``shift`` bits."""
+    if probability >= 1.0:
+        return 1.0
+    odds: float = probability / (1.0 - probability) * 2.0**shift
+    return odds / (1.0 + odds)
 
 
 def _count(n: int, noun: str) -> str:

@@ -179,7 +179,7 @@ def test_a_shared_score_explains_itself_and_reads_back() -> None:
                      "over 99% (alone over 99%)")  # fmt: skip
     assert "0.3% (alone 0.6%)" in Competition(0.0, 1.0, 1, 0).describe(0.006, 0.003)
     weaker = Competition(0.0, 0.5, 0, 0).describe(0.5, 0.4)
-    assert weaker.startswith("no other candidate fits nearly as well, but weaker ones together do")
+    assert weaker.startswith("no other candidate fits nearly as well, but weaker ones together")
     with pytest.raises(ValueError, match="negative"):
         Competition(0.0, -1.0, 0, 0)
     assert math.isclose(Competition(0.0, 0.0, 0, 0).log_odds(3.0), 3.0)

@@ -124,6 +124,8 @@ def _count(n: int, noun: str) -> str:
 def _percent(p: float) -> str:
     if p >= 0.995:
         return "over 99%"
+    if p < 0.0001:
+        return "under 0.01%"
     if p < 0.01:
         return f"{100 * p:.1g}%"
     return f"{p:.0%}"

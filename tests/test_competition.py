@@ -178,6 +178,7 @@ def test_a_shared_score_explains_itself_and_reads_back() -> None:
     assert alone == ("no other candidate fits this person or this report nearly as well: "
                      "over 99% (alone over 99%)")  # fmt: skip
     assert "0.3% (alone 0.6%)" in Competition(0.0, 1.0, 1, 0).describe(0.006, 0.003)
+    assert "under 0.01% (alone 0.05%)" in Competition(0.0, 9.0, 1, 0).describe(5e-4, 6e-13)
     weaker = Competition(0.0, 0.5, 0, 0).describe(0.5, 0.4)
     assert weaker.startswith("no other candidate fits nearly as well, but weaker ones together")
     with pytest.raises(ValueError, match="negative"):

@@ -53,7 +53,8 @@ class Query:
     truth: str
 
 
-def _queries(pop: Population) -> list[Query]:
+def benchmark_queries(pop: Population) -> list[Query]:
+    """Every found person with a report: what the station wrote, and the true report."""
     truth = {t.found_ref: t for t in pop.truth}
     out = []
     for row in pop.found:
@@ -69,7 +70,8 @@ def _queries(pop: Population) -> list[Query]:
     return out
 
 
-def _entries(pop: Population) -> list[ReportEntry]:
+def benchmark_entries(pop: Population) -> list[ReportEntry]:
+    """Every report as name search keeps it."""
     return [
         ReportEntry(
             row["ref"],
@@ -180,7 +182,7 @@ def run_size(n_reports: int, n_queries: int, seed: int, methods: dict[str, Ranke
     """Every method on one population; figures and seconds per method."""
     pop = generate_population(seed=seed, n_missing=n_reports, n_found=n_queries,
                               n_true_pairs=n_queries, today=date(2026, 11, 1))  # fmt: skip
-    queries, entries = _queries(pop), _entries(pop)
+    queries, entries = benchmark_queries(pop), benchmark_entries(pop)
     out: dict[str, Any] = {"reports": n_reports, "queries": len(queries), "methods": {}}
     for name, ranker in methods.items():
         started = time.perf_counter()
@@ -194,7 +196,7 @@ def index_against_brute_force(n_reports: int, n_queries: int, seed: int) -> dict
     """Does the index find every report brute force places at 小名/partial or better?"""
     pop = generate_population(seed=seed, n_missing=n_reports, n_found=n_queries,
                               n_true_pairs=n_queries)  # fmt: skip
-    queries, entries = _queries(pop), _entries(pop)
+    queries, entries = benchmark_queries(pop), benchmark_entries(pop)
     index: NameIndex[str] = NameIndex()
     for entry in entries:
         index.add(entry.ref, entry.names)
@@ -232,7 +234,7 @@ def index_latency(n_reports: int, n_queries: int, seed: int) -> dict[str, Any]:
     plus ranking by sex, birth year and the accent's provinces, ten results)."""
     pop = generate_population(seed=seed, n_missing=n_reports, n_found=n_queries,
                               n_true_pairs=n_queries)  # fmt: skip
-    queries, entries = _queries(pop), _entries(pop)
+    queries, entries = benchmark_queries(pop), benchmark_entries(pop)
     del pop
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()

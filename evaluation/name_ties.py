@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from evaluation.bench_names import NAMELESS, Query, _entries, _queries
+from evaluation.bench_names import NAMELESS, Query, benchmark_entries, benchmark_queries
 from evaluation.population import generate_population
 from matching.name_search import NameSearcher
 from records import Sex
@@ -77,10 +77,10 @@ def run(n_reports: int, *, sex_and_year: bool, seed: int, n_queries: int = 2000
     """Every named query of the benchmark's population, summed up by kind and overall."""
     pop = generate_population(seed=seed, n_missing=n_reports, n_found=n_queries,
                               n_true_pairs=n_queries, today=date(2026, 11, 1))  # fmt: skip
-    entries = [replace(e, regions=frozenset()) for e in _entries(pop)]  # names only
+    entries = [replace(e, regions=frozenset()) for e in benchmark_entries(pop)]  # names only
     searcher = NameSearcher(entries)
     by_kind: dict[str, list[QueryTies]] = defaultdict(list)
-    for query in _queries(pop):
+    for query in benchmark_queries(pop):
         if query.names and query.scenario not in NAMELESS:
             by_kind[query.scenario].append(query_ties(searcher, query, sex_and_year=sex_and_year))
 

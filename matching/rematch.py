@@ -18,7 +18,7 @@ import logging
 import math
 import time
 from array import array
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Final, Protocol
@@ -140,40 +140,41 @@ _Kept = tuple[float, int, int, int]
 plausible pairs."""
 
 
+_DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJECTED: -math.inf}
+"""A confirmed pair outweighs every rival of its two people; a rejected one is no rival."""
+
+
 class _PlausiblePairs:
-    """Every pair at or above the cut-off, in columns: the competitors of the kept ones."""
+    """Every pair at or above the cut-off, in columns: the competitors of the kept ones,
+    with the log2 odds reviewers' decisions fix for some (by place)."""
 
     def __init__(self) -> None:
         self.missing = array("q")
         self.found = array("q")
         self.weights = array("d")
+        self.decided: dict[int, float] = {}
 
     def __len__(self) -> int:
         return len(self.weights)
 
-    def add(self, i: int, j: int, weight: float) -> int:
-        """Record report ``i`` against found person ``j``; return its place."""
+    def add(self, i: int, j: int, weight: float, status: CandidateStatus | None) -> int:
+        """Record report ``i`` against found person ``j`` and any reviewer's status of the
+        pair; return its place."""
+        place = len(self.weights)
         self.missing.append(i)
         self.found.append(j)
         self.weights.append(weight)
-        return len(self.weights) - 1
+        if status in _DECIDED_ODDS:
+            self.decided[place] = _DECIDED_ODDS[status]
+        return place
 
 
-_DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJECTED: -math.inf}
-"""A confirmed pair outweighs every rival of its two people; a rejected one is no rival."""
-
-
-def _sharing(
-    scorer: PairScorer,
-    plausible: _PlausiblePairs,
-    decided: Mapping[tuple[int, int], CandidateStatus],
-) -> Sharing | None:
+def _sharing(scorer: PairScorer, plausible: _PlausiblePairs) -> Sharing | None:
     """How the evidence model's plausible pairs share their chances (None for other
     scorers, whose scores are not probabilities to share).
 
-    ``decided`` holds reviewers' confirmed and rejected pairs by (report, found person)
-    index. The raise that keeps the sum of the probabilities is fitted when the
-    calibration is: from reviewers' decisions, or label-free on a store large enough.
+    The raise that keeps the sum of the probabilities is fitted when the calibration is:
+    from reviewers' decisions, or label-free on a store large enough.
     """
     if not isinstance(scorer, EvidenceModel):
         return None
@@ -182,16 +183,8 @@ def _sharing(
     found = np.frombuffer(plausible.found, dtype=np.int64)
     weights = np.frombuffer(plausible.weights, dtype=np.float64)
     log_odds = recalibration.slope * weights + recalibration.intercept
-    known = [(i, j, _DECIDED_ODDS[status]) for (i, j), status in decided.items()
-             if status in _DECIDED_ODDS]  # fmt: skip
-    if known and len(found):
-        width = int(max(found.max(), max(j for _, j, _ in known))) + 1
-        keys = missing * width + found
-        order = np.argsort(keys)
-        wanted = np.array([i * width + j for i, j, _ in known], dtype=np.int64)
-        at = np.minimum(np.searchsorted(keys[order], wanted), len(keys) - 1)
-        hit = keys[order][at] == wanted
-        log_odds[order[at[hit]]] = np.array([odds for _, _, odds in known])[hit]
+    for place, odds in plausible.decided.items():
+        log_odds[place] = odds
     return share_between_candidates(
         found,
         missing,
@@ -275,7 +268,8 @@ def rematch(
         weight = model.total_weight(missing[i], found[j])
         tally.add(weight)
         if weight >= cutoff:
-            item = (weight, i, j, plausible.add(i, j, weight))
+            status = decisions.get((missing[i].id, found[j].id))
+            item = (weight, i, j, plausible.add(i, j, weight, status))
             _keep(best_for_found.setdefault(j, []), item, settings.keep_per_record)
             _keep(best_for_missing.setdefault(i, []), item, settings.keep_per_record)
         if progress is not None and (done % 5000 == 0 or done == total):
@@ -283,11 +277,7 @@ def rematch(
     kept = {item[1:] for heap in best_for_found.values() for item in heap}
     kept |= {item[1:] for heap in best_for_missing.values() for item in heap}
     scorer_of_kept = _calibrated(model, tally, len(missing), len(found))
-    report_at = {view.id: i for i, view in enumerate(missing)}
-    person_at = {view.id: j for j, view in enumerate(found)}
-    decided = {(report_at[m], person_at[f]): status for (m, f), status in decisions.items()
-               if m in report_at and f in person_at}  # fmt: skip
-    sharing = _sharing(scorer_of_kept, plausible, decided)
+    sharing = _sharing(scorer_of_kept, plausible)
     scored = time.perf_counter()
 
     counts = dict.fromkeys(Change, 0)

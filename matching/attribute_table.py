@@ -37,9 +37,13 @@ _YEARS_PER_BIT: Final = 4 * math.log(2)
 _YEAR_FLOOR: Final = -4.0
 
 
+def _year_weights(gaps: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    return np.maximum(_YEAR_FLOOR, _YEAR_AT_NO_GAP - gaps / _YEARS_PER_BIT)
+
+
 def year_weight(gap: float) -> float:
     """log2 of how much likelier a birth-year gap is for the same person than for two."""
-    return max(_YEAR_FLOOR, _YEAR_AT_NO_GAP - gap / _YEARS_PER_BIT)
+    return float(_year_weights(np.array([gap], dtype=np.float64))[0])
 
 
 class AttributeTable:
@@ -92,8 +96,7 @@ class AttributeTable:
             out += np.where(theirs == 0, 0.0, np.where(theirs == code, SEX_AGREES, SEX_DIFFERS))
         if birth_year is not None:
             years = np.frombuffer(self._year, dtype=np.float64)[rows]
-            gap = np.abs(years - birth_year)
-            weight = np.maximum(_YEAR_FLOOR, _YEAR_AT_NO_GAP - gap / _YEARS_PER_BIT)
+            weight = _year_weights(np.abs(years - birth_year))
             out += np.where(np.isnan(years), 0.0, weight)
         if regions:
             # A province no report names agrees with none of them.

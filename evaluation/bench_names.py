@@ -53,6 +53,13 @@ class Query:
     truth: str
 
 
+def benchmark_population(n_reports: int, n_queries: int, seed: int) -> Population:
+    """The population a recall run of the benchmark searches: ``n_reports`` reports and
+    ``n_queries`` found persons, each with one."""
+    return generate_population(seed=seed, n_missing=n_reports, n_found=n_queries,
+                               n_true_pairs=n_queries, today=date(2026, 11, 1))  # fmt: skip
+
+
 def benchmark_queries(pop: Population) -> list[Query]:
     """Every found person with a report: what the station wrote, and the true report."""
     truth = {t.found_ref: t for t in pop.truth}
@@ -180,8 +187,7 @@ def _recall(queries: list[Query], ranked: list[list[str]]) -> dict[str, Any]:
 def run_size(n_reports: int, n_queries: int, seed: int, methods: dict[str, Ranker]
              ) -> dict[str, Any]:  # fmt: skip
     """Every method on one population; figures and seconds per method."""
-    pop = generate_population(seed=seed, n_missing=n_reports, n_found=n_queries,
-                              n_true_pairs=n_queries, today=date(2026, 11, 1))  # fmt: skip
+    pop = benchmark_population(n_reports, n_queries, seed)
     queries, entries = benchmark_queries(pop), benchmark_entries(pop)
     out: dict[str, Any] = {"reports": n_reports, "queries": len(queries), "methods": {}}
     for name, ranker in methods.items():

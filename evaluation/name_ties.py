@@ -21,11 +21,15 @@ import json
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from datetime import date
 from typing import Any
 
-from evaluation.bench_names import NAMELESS, Query, benchmark_entries, benchmark_queries
-from evaluation.population import generate_population
+from evaluation.bench_names import (
+    NAMELESS,
+    Query,
+    benchmark_entries,
+    benchmark_population,
+    benchmark_queries,
+)
 from matching.name_search import NameSearcher
 from records import Sex
 
@@ -75,8 +79,7 @@ def query_ties(searcher: NameSearcher, query: Query, *, sex_and_year: bool) -> Q
 def run(n_reports: int, *, sex_and_year: bool, seed: int, n_queries: int = 2000
         ) -> dict[str, Any]:  # fmt: skip
     """Every named query of the benchmark's population, summed up by kind and overall."""
-    pop = generate_population(seed=seed, n_missing=n_reports, n_found=n_queries,
-                              n_true_pairs=n_queries, today=date(2026, 11, 1))  # fmt: skip
+    pop = benchmark_population(n_reports, n_queries, seed)
     entries = [replace(e, regions=frozenset()) for e in benchmark_entries(pop)]  # names only
     searcher = NameSearcher(entries)
     by_kind: dict[str, list[QueryTies]] = defaultdict(list)

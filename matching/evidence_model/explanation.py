@@ -72,8 +72,7 @@ class EvidenceScore(Score):
 
         Accepts what ``Score.to_json()`` wrote too (the first scorer's candidates);
         a stored ``calibration`` and ``competition`` are kept, so the probability is the
-        one stored. Raises
-        ValueError naming the missing key.
+        one stored. Raises ValueError naming the missing key.
         """
         try:
             signals = tuple(

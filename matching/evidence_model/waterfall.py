@@ -5,8 +5,9 @@ ended, up for evidence for the same person, down against; null terms (no evidenc
 listed but have no bar. When the model is recalibrated on reviewers' decisions, the
 correction is one more bar after the terms (usually down: summed terms over-state the
 evidence). When a re-match shared the chance with competing candidates (other reports
-that fit the same person, other people that fit the same report), that is one more bar,
-and the total is the one the probability comes from.
+that fit the same person, other people that fit the same report), the raise every pair
+got first and the share the rivals took are two more bars, and the total is the one the
+probability comes from.
 
 Two files: a PNG drawn with matplotlib (Agg backend, imported only when drawing) and a
 self-contained HTML page with the PNG inlined and the terms as a table.

@@ -474,14 +474,12 @@ def explain(
         else ""
     )
     shared = score.competition_text()
-    if shared is None:
-        typer.echo(
-            f"  total {score.total_weight:+.1f}{calibrated}  p={score.probability:.3f}: "
-            f"{score.summary()}"
-        )
-    else:
-        typer.echo(f"  total {score.total_weight:+.1f}{calibrated}: {score.summary()}")
-        typer.echo(f"  shared: {shared}; to {score.final_weight:+.1f}, p={score.probability:.3f}")
+    # The probability closes the line that ends with the weight it is read from.
+    probability = f"p={score.probability:.3f}"
+    on_total = f"  {probability}" if shared is None else ""
+    typer.echo(f"  total {score.total_weight:+.1f}{calibrated}{on_total}: {score.summary()}")
+    if shared is not None:
+        typer.echo(f"  shared: {shared}; to {score.final_weight:+.1f}, {probability}")
     for step in evidence.get("confirm_by", []):
         typer.echo(f"  to confirm: {step}")
     if out is not None:

@@ -96,9 +96,13 @@ RULES: tuple[DialectRule, ...] = (
     DialectRule(
         "f_hu",
         "f/hu",
-        "f and hu- are confused (胡 = 福, 黄 = 房, 付 = 胡)",
-        "f、hu 不分（胡=福，黄=房）",
-        (SoundFold(FoldPart.PREFIX, "f", "hu"), *_pairs("fu~hu", "fei~hui", "fen~hun")),
+        "f and hu- are confused (胡 = 福, 黄 = 房, 付 = 胡, 冯 = 洪)",
+        "f、hu 不分（胡=福，黄=房，冯=洪）",
+        (
+            SoundFold(FoldPart.PREFIX, "f", "hu"),
+            # Where the spelling does not follow the prefix: 风 said "fong" is heard hong.
+            *_pairs("fu~hu", "fei~hui", "fen~hun", "feng~hong", "fo~huo", "fou~hou"),
+        ),
         _where("四川 重庆 湖南 江西 福建 广东 广西 湖北 安徽"),
     ),
     DialectRule(
@@ -136,15 +140,16 @@ RULES: tuple[DialectRule, ...] = (
         "r/y",
         "r is said y (人 = 银, 肉 = 油)",
         "r 读作 y（人=银，肉=油）",
-        (_initial("r", "y"), *_pairs("ren~yin", "reng~ying")),
+        # 瑞 and 若 have no y- syllable of their own spelling: they are heard yu and yue.
+        (_initial("r", "y"), *_pairs("ren~yin", "reng~ying", "rui~yu", "ruo~yue")),
         _where("黑龙江 吉林 辽宁 广东 广西 香港 澳门"),
     ),
     DialectRule(
         "r_l",
         "r/l",
-        "r is said l (热 = 勒, 荣 = 龙)",
-        "r 读作 l（热=勒，荣=龙）",
-        (_initial("r", "l"),),
+        "r is said l (热 = 勒, 荣 = 龙, 瑞 = 雷)",
+        "r 读作 l（热=勒，荣=龙，瑞=雷）",
+        (_initial("r", "l"), *_pairs("rui~lei")),
         _where("四川 重庆 福建"),
     ),
     DialectRule(

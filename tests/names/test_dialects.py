@@ -28,7 +28,9 @@ def test_every_rule_is_described_and_folds_something() -> None:
     ("rule_id", "a", "b"),
     [
         ("n_l", "niu", "liu"), ("n_l", "nv", "lv"), ("f_hu", "fu", "hu"),
-        ("f_hu", "fang", "huang"), ("f_hu", "fei", "hui"), ("retroflex", "zhang", "zang"),
+        ("f_hu", "fang", "huang"), ("f_hu", "fei", "hui"), ("f_hu", "feng", "hong"),
+        ("f_hu", "fou", "hou"), ("r_y", "rui", "yu"), ("r_y", "ruo", "yue"), ("r_l", "rui", "lei"),
+        ("retroflex", "zhang", "zang"),
         ("retroflex", "chen", "cen"), ("retroflex", "shi", "si"), ("en_eng", "chen", "cheng"),
         ("en_eng", "lin", "ling"), ("an_ang", "pan", "pang"), ("an_ang", "jian", "jiang"),
         ("r_y", "ren", "yin"), ("r_y", "rou", "you"), ("r_l", "re", "le"),

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from matching.evidence_model import EvidenceModel, refit_model
+import numpy as np
+import pytest
+
+from evaluation.population import generate_population
+from matching.evidence_model import ComparisonVectors, EvidenceModel, refit_model
+from matching.evidence_model.population_views import views_from_rows
+from matching.evidence_model.refit import (
+    EM_SMOOTHING,
+    LEARNED_ELSEWHERE,
+    MIN_EM_PAIRS,
+    rare_name_pairs,
+)
 from matching.evidence_model.store import read_store
+from matching.names import NameLevel
 from matching.rematch import rematch
 from records import CandidateStatus, Database, Sex
 from records.inputs import FoundFields, MissingFields
@@ -24,10 +38,70 @@ def test_refit_without_labels_then_with_decisions(small_population: Any) -> None
         model, missing, found, candidate_pairs=candidates, n_random_pairs=3000, seed=1
     )
     assert report.version == refitted.version != model.version
-    assert report.random_pairs == 3000 and report.em_pairs == len(candidates)
-    assert 0 < report.prior < 0.5
+    assert report.random_pairs == 3000
+    # Forty true pairs hold fewer rare agreeing names than EM needs: m is kept.
+    assert report.em_pairs == 0 and report.em_iterations == 0
+    assert report.prior == model.params.prior
     steps = [h["step"] for h in refitted.params.history]
-    assert steps[-2:] == ["u_from_random_pairs", "em"]
+    assert steps[-1] == "u_from_random_pairs"
+
+
+def test_em_learns_m_from_pairs_agreeing_on_a_rare_name() -> None:
+    pop = generate_population(seed=11, n_missing=900, n_found=450, n_true_pairs=300,
+                              today=date(2026, 11, 1))  # fmt: skip
+    missing, found = views_from_rows(pop.missing, pop.found)
+    m_index = {v.ref: i for i, v in enumerate(missing)}
+    f_index = {v.ref: j for j, v in enumerate(found)}
+    truth = {(m_index[p.missing_ref], f_index[p.found_ref]) for p in pop.truth}
+    candidates = sorted(truth | {(i, (i * 7) % len(found)) for i in range(len(missing))})
+    model = EvidenceModel.default()
+    refitted, report = refit_model(
+        model, missing, found, candidate_pairs=candidates, n_random_pairs=3000, seed=1
+    )
+    vectors = model.comparison_vectors((missing[i], found[j]) for i, j in candidates)
+    rare = rare_name_pairs(vectors, len(missing))
+    chosen = {candidates[k] for k in np.flatnonzero(rare)}
+    assert report.em_pairs == len(chosen) >= MIN_EM_PAIRS
+    assert len(chosen & truth) >= 0.9 * len(chosen)  # nearly all the same person
+    assert refitted.params.history[-1]["step"] == "em"
+    assert refitted.params.history[-1]["fixed"] == sorted(LEARNED_ELSEWHERE)
+    assert refitted.params.prior == model.params.prior
+    for name in LEARNED_ELSEWHERE:
+        before, after = model.params.comparison(name), refitted.params.comparison(name)
+        assert [s.m for s in after.strata] == [s.m for s in before.strata]
+    # m of sex is learned from the chosen pairs (nearly all matches), with the documented
+    # m worth EM_SMOOTHING pairs: the Dirichlet posterior of their agreeing share.
+    sex = vectors.names.index("sex")
+    same = int((vectors.levels[rare, sex] == 1).sum())
+    known = int((vectors.levels[rare, sex] > 0).sum())
+    documented = model.params.comparison("sex").strata[0].m[0]
+    expected = (EM_SMOOTHING * documented + same) / (EM_SMOOTHING + known)
+    learned = refitted.params.comparison("sex").strata[0].m[0]
+    assert abs(expected - documented) > 0.01
+    assert learned == pytest.approx(expected, abs=0.005)
+
+
+@pytest.mark.parametrize(
+    ("level", "share", "rare"),
+    [
+        (NameLevel.EXACT, 1e-6, True),
+        (NameLevel.SAME_SOUND, 1e-6, True),
+        (NameLevel.EXACT, 1e-3, False),  # a common name: 4 namesakes among 4,000 reports
+        (NameLevel.DIALECT_SPEAKER, 1e-6, False),
+        (NameLevel.NICKNAME_OR_PARTIAL, 1e-6, False),
+        (NameLevel.NULL, math.nan, False),
+    ],
+)  # fmt: skip
+def test_which_pairs_agree_on_a_rare_name(level: NameLevel, share: float, rare: bool) -> None:
+    names = ("name", "sex")
+    vectors = ComparisonVectors(
+        names,
+        np.array([[int(level), 1]], dtype=np.int16),
+        np.zeros((1, 2), dtype=np.int16),
+        np.array([[share, math.nan]]),
+        np.zeros((1, 2), dtype=np.int64),
+    )
+    assert rare_name_pairs(vectors, 4000).tolist() == [rare]
 
 
 def test_rematch_with_the_model_and_reading_decisions(tmp_path: Path) -> None:

@@ -22,11 +22,17 @@ from evaluation.baselines import BASELINES, Pair, SideRecords
 from evaluation.face_cache import CachingFaceModel
 from evaluation.population import Population, TruePair, generate_population, write_population
 from indexes import DlibFaceModel, FaceModel
-from matching.evidence_model import EvidenceModel, compare_with_threshold_rule, encode_face_folder
+from matching.evidence_model import (
+    EvidenceModel,
+    compare_with_threshold_rule,
+    encode_face_folder,
+    refit_model,
+)
 from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
+from matching.evidence_model.store import read_store
 from matching.face_indexes import FaceIndexes
 from matching.ingest import Ingestor
-from matching.rematch import FirstScorer, RematchSettings, rematch
+from matching.rematch import FirstScorer, PairScorer, RematchSettings, rematch
 from records import Candidate, Database, FoundPerson, MissingReport
 from records.photo_store import PhotoStore
 from records.repository import all_found, all_missing
@@ -46,6 +52,8 @@ class EvalConfig:
     faces_dir: Path | None = None
     work_dir: Path = Path(".cache/eval")
     today: date = date(2026, 11, 1)
+    refit_random_pairs: int = 200_000
+    """Random pairs ``xunqin model refit`` counts u on, for the ``xunqin_refit`` run."""
 
 
 @dataclass
@@ -157,11 +165,7 @@ def run_evaluation(
         if isinstance(model, CachingFaceModel):
             model.save()
 
-    runs: dict[str, MethodRun] = {}
-    # The first scorer runs first: the evidence model's re-match then replaces its
-    # pending candidates, and what stays in the store is xunqin's.
-    for name, scorer in (("first_scorer", FirstScorer(today=config.today)),
-                         ("xunqin", evidence_model or EvidenceModel.default())):  # fmt: skip
+    def _rematched(scorer: PairScorer, name: str) -> MethodRun:
         mark = time.perf_counter()
         result = rematch(
             database,
@@ -174,9 +178,27 @@ def run_evaluation(
         timings[f"rematch {name}"] = seconds
         counts[f"pairs scored {name}"] = result.pairs_scored
         tell(f"re-matched ({name}): {result.pairs_scored} pairs scored in {seconds:.1f} s")
-        runs[name] = _stored_candidates(database, name, seconds)
+        return _stored_candidates(database, name, seconds)
 
-    methods = {"xunqin": runs["xunqin"], "first_scorer": runs["first_scorer"]}
+    # Each re-match replaces the pending candidates of the one before: the first scorer
+    # runs first, and what stays in the store is the last evidence model's.
+    evidence = evidence_model or EvidenceModel.default()
+    runs = {"first_scorer": _rematched(FirstScorer(today=config.today), "first_scorer"),
+            "xunqin": _rematched(evidence, "xunqin")}  # fmt: skip
+
+    # What a deployment does overnight: refit the model on its own store without labels
+    # (``xunqin model refit``), then re-match with it.
+    mark = time.perf_counter()
+    views = read_store(database)
+    refitted, refit = refit_model(
+        evidence, views.missing, views.found, candidate_pairs=views.candidates,
+        n_random_pairs=config.refit_random_pairs,
+    )  # fmt: skip
+    timings["refit xunqin"] = time.perf_counter() - mark
+    counts["refit em pairs"] = refit.em_pairs
+    tell(f"refitted without labels: EM over {refit.em_pairs} pairs agreeing on a rare name")
+    runs["xunqin_refit"] = _rematched(refitted, "xunqin_refit")
+    methods = {name: runs[name] for name in ("xunqin", "xunqin_refit", "first_scorer")}
     with database.session() as session:
         missing_side = _side(all_missing(session))
         found_side = _side(all_found(session))

@@ -43,7 +43,7 @@ from matching.evidence_model.face_calibration import (
 from matching.evidence_model.model import EvidenceModel
 from matching.evidence_model.params import ModelParams
 from matching.evidence_model.population_views import views_from_rows
-from matching.evidence_model.priors import prior_params
+from matching.evidence_model.priors import SHIPPED_VERSION, prior_params
 from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
 from matching.views import FoundView, MissingView
 
@@ -94,7 +94,7 @@ def build_default(
     *,
     faces_dir: Path | None = DEFAULT_FACES,
     cache: Path | None = DEFAULT_CACHE,
-    version: str = "fs-2026.11.28-1",
+    version: str = SHIPPED_VERSION,
     seed: int = BUILD_SEED,
     size: tuple[int, int, int] = BUILD_SIZE,
     n_random_pairs: int = RANDOM_PAIRS,
@@ -191,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--faces", type=Path, default=DEFAULT_FACES)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--version", default="fs-2026.11.28-1")
+    parser.add_argument("--version", default=SHIPPED_VERSION)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     result = build_default(faces_dir=args.faces, version=args.version)

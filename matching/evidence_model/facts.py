@@ -101,6 +101,24 @@ class FoundFacts:
     age_estimate: float | None
 
 
+GREW_UP_AWAY_BEFORE = 12.0
+"""Lost younger than this, a child takes on the speech of wherever they grow up."""
+GREW_UP_AWAY_YEARS = 5.0
+"""Gone at least this long, such a child has grown up there."""
+
+
+def grew_up_away(missing: MissingFacts, found: FoundFacts) -> bool:
+    """Whether, were these one person, they were lost as a young child and grew up
+    elsewhere: their accent is that place's, and trafficked children are mostly taken far,
+    so accent and the place found say little about the family's home."""
+    age = missing.age_when_missing
+    if age is None or age >= GREW_UP_AWAY_BEFORE:
+        return False
+    if missing.missing_day is None or found.found_day is None:
+        return False
+    return found.found_day - missing.missing_day >= GREW_UP_AWAY_YEARS * 365.25
+
+
 def _day(value: date | None) -> int | None:
     return value.toordinal() if value is not None else None
 

@@ -176,7 +176,11 @@ def _comparison(
     missing = [s for s in wanted if s not in by_label]
     extra = [str(s) for s in by_label if s not in wanted]
     if missing:
-        check.fail(where, f"no stratum {', '.join(missing)} (expected {', '.join(wanted)})")
+        check.fail(
+            where, f"no stratum {', '.join(missing)} (expected {', '.join(wanted)}); a file "
+            "from before the code had it: move the file aside and run `xunqin model refit`, "
+            "which learns again from the store's decisions",
+        )  # fmt: skip
     if extra:
         check.fail(where, f"unknown stratum {', '.join(extra)} (expected {', '.join(wanted)})")
     if len(by_label) != len(raw_strata):

@@ -22,9 +22,11 @@ m, the chance that a true pair lands on each level given both sides have the evi
 - **height**: adults' heights agree within one standard deviation (4.5 cm) about two
   times in three; outliers come from bad records.
 - **place**: people found within a month are mostly found in the same city; later,
-  anywhere, with long journeys common for migrants and trafficked children.
+  anywhere, with long journeys common for migrants; children lost young and found grown
+  up were mostly taken to other provinces.
 - **hometown**: an accent or stated hometown mostly agrees with the family's hometown,
-  but a child who grew up elsewhere speaks like that place, and accents are misjudged.
+  though accents are misjudged; a child lost young and found grown up speaks like the
+  place they grew up, so for them it mostly disagrees.
 - **marks / health**: stations miss marks and describe them in other words; conditions
   of people in care (dementia, mental illness, intellectual disability) are common, so
   agreeing on them is weak evidence; rare ones (聋哑, 癫痫) are strong.
@@ -125,13 +127,25 @@ PLACE: Final[_Table] = {
         (0.01, 0.03, 0.10, 0.36, 0.50),
         "found later: anywhere; migrants and trafficked children travel far",
     ),
+    "grew_up_away": (
+        (0.04, 0.04, 0.14, 0.40, 0.38),
+        (0.01, 0.03, 0.10, 0.36, 0.50),
+        "a child lost young, found grown up: trafficked children are mostly taken to other "
+        "provinces, so distance says little",
+    ),
 }
 HOMETOWN: Final[_Table] = {
     "all": (
         (0.15, 0.45, 0.20, 0.05, 0.15),
         (0.005, 0.05, 0.12, 0.15, 0.675),
-        "m: mostly the same province; a grown child speaks like where they grew up",
-    )
+        "m: mostly the same province; accents are misjudged",
+    ),
+    "grew_up_away": (
+        (0.02, 0.12, 0.16, 0.10, 0.60),
+        (0.005, 0.05, 0.12, 0.15, 0.675),
+        "m: a child lost young speaks like where they grew up, so mostly elsewhere; a "
+        "remembered place name or a move within the region still agrees sometimes",
+    ),
 }
 MARKS: Final[_Table] = {
     "all": (
@@ -147,6 +161,9 @@ HEALTH: Final[_Table] = {
         "m: families name diagnoses, stations observations; most people in care have one",
     )
 }
+
+SHIPPED_VERSION: Final = "fs-2026.12.03-1"
+"""The version of ``default_model.json``: a new one whenever its numbers change."""
 
 FACE_MIXTURE: Final[Mapping[str, float]] = MappingProxyType(
     {
@@ -229,7 +246,7 @@ def face_strata(calibration: FaceBinCalibration) -> tuple[StratumParams, ...]:
 def prior_params(
     *,
     face: FaceBinCalibration | None = None,
-    version: str = "fs-2026.11.28-1",
+    version: str = SHIPPED_VERSION,
     comparisons: Sequence[Comparison] | None = None,
 ) -> ModelParams:
     """The documented starting parameters (face from ``face`` or a placeholder)."""

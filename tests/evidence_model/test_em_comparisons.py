@@ -229,6 +229,48 @@ def test_hometown(
     assert got == level, description
 
 
+GREW_UP_AWAY_CASES = [
+    ("lost at 5, found 20 years on", 1990, date(1995, 6, 1), date(2015, 6, 1), True),
+    ("lost at 11, found 6 years on", 1990, date(2001, 3, 1), date(2007, 6, 1), True),
+    ("lost at 5, found 3 years on", 1990, date(1995, 6, 1), date(1998, 6, 1), False),
+    ("lost at 13: keeps the home accent", 1990, date(2003, 8, 1), date(2023, 6, 1), False),
+    ("an adult found years later", 1960, date(2000, 6, 1), date(2020, 6, 1), False),
+    ("no birth year", None, date(1995, 6, 1), date(2015, 6, 1), False),
+    ("no found date", 1990, date(1995, 6, 1), None, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("description", "born", "lost_on", "found_on", "grew_up_away"), GREW_UP_AWAY_CASES
+)
+def test_a_child_lost_young_and_found_grown_has_its_own_strata(
+    facts: Any, description: str, born: int | None, lost_on: date, found_on: date | None,
+    grew_up_away: bool,
+) -> None:  # fmt: skip
+    fields = {
+        "m_birth_year": born, "m_missing_date": lost_on, "m_hometown": "四川省绵阳市",
+        "m_missing_place": "四川省绵阳市", "f_found_date": found_on, "f_accent": "山东口音",
+        "f_found_place": "山东省临沂市",
+    }  # fmt: skip
+    place = _level(PlaceComparison(), facts, **fields)
+    hometown = _level(HometownComparison(), facts, **fields)
+    assert place[0] == "very_far" and hometown[0] == "different", description
+    assert (place[1] == "grew_up_away") is grew_up_away, description
+    assert (hometown[1] == "grew_up_away") is grew_up_away, description
+    if not grew_up_away:
+        assert hometown[1] == "all" and place[1] == "later", description
+
+
+def test_an_accent_from_elsewhere_counts_little_against_a_child_who_grew_up_away(
+    default_model: Any,
+) -> None:
+    hometown = default_model.params.comparison("hometown")
+    place = default_model.params.comparison("place")
+    away, usual = hometown.strata[1].weights(), hometown.strata[0].weights()
+    assert -0.5 < away[-1] and usual[-1] < -2.0  # "different"
+    assert place.strata[2].weights()[-1] > place.strata[1].weights()[-1]  # very far
+
+
 MARK_CASES = [
     ("rare mark agrees in other words", ("左手缺指",), ("左手缺一指",), "rare_agree"),
     ("scar on the right arm, reworded", ("右臂有疤",), ("右手臂有伤疤",), "agree"),

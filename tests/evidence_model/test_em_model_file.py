@@ -76,6 +76,11 @@ def _unknown_stratum(d: dict[str, Any]) -> None:
     d["comparisons"][0]["strata"][0]["label"] = "teenage"
 
 
+def _older_strata(d: dict[str, Any]) -> None:
+    hometown = next(c for c in d["comparisons"] if c["name"] == "hometown")
+    hometown["strata"] = [s for s in hometown["strata"] if s["label"] == "all"]
+
+
 def _text_probability(d: dict[str, Any]) -> None:
     d["comparisons"][2]["strata"][0]["m"]["same"] = "high"
 
@@ -104,6 +109,7 @@ BROKEN = [
     (_rename_levels, "do not match the code's"),
     (_bad_prior, "prior.lambda"),
     (_unknown_stratum, "unknown stratum teenage"),
+    (_older_strata, "no stratum grew_up_away (expected all, grew_up_away); a file from before"),
     (_text_probability, "expected a number, got str"),
     (_negative_slope, "recalibration.slope: -0.5 is outside"),
     (_text_intercept, "recalibration.intercept: expected a number, got str"),

@@ -7,14 +7,16 @@ says of home ("绵阳", "四川", "大山里"). Each text is read into provinces
 :class:`~matching.evidence_model.facts.HomeFacts`): a stated city that is the report's
 city is strong, a precise province agreeing is good, an accent only placing the person
 in the same dialect area (:mod:`~matching.evidence_model.dialect_areas`) is weaker, a
-broad hint ("南方口音") overlapping is weak. A disagreement is only moderate evidence: a
-child lost young speaks like the place they grew up, and accents are misjudged.
+broad hint ("南方口音") overlapping is weak. A disagreement is only moderate evidence:
+accents are misjudged. A child lost young and found grown up
+(:func:`~..facts.grew_up_away`) speaks like the place they grew up, so for them the
+levels have their own m and u: an accent from elsewhere says almost nothing.
 """
 
 from __future__ import annotations
 
-from matching.evidence_model.facts import FoundFacts, HomeFacts, MissingFacts
-from matching.evidence_model.spec import ONE_STRATUM, LevelSpec, Outcome, StratumSpec
+from matching.evidence_model.facts import FoundFacts, HomeFacts, MissingFacts, grew_up_away
+from matching.evidence_model.spec import LevelSpec, Outcome, StratumSpec
 
 
 def _names(provinces: frozenset[str], limit: int = 3) -> str:
@@ -41,30 +43,39 @@ class HometownComparison:
         LevelSpec("broad_overlap", "only a broad hint (南方口音) overlaps"),
         LevelSpec("different", "accent and hometown point elsewhere"),
     )
-    strata: tuple[StratumSpec, ...] = ONE_STRATUM
+    strata: tuple[StratumSpec, ...] = (
+        # "all" is the label model files have known since this comparison had one stratum.
+        StratumSpec("all", "everyone but children lost young and found grown up"),
+        StratumSpec("grew_up_away", "lost as a young child and found years later"),
+    )
 
     def compare(self, missing: MissingFacts, found: FoundFacts) -> Outcome:
         """The strongest agreement between the two sides' places of origin."""
         home, heard = missing.home, found.home
+        stratum = 1 if grew_up_away(missing, found) else 0
         if not home.known or not heard.known:
-            return Outcome(0, "nothing on one side says where the person is from")
+            return Outcome(0, "nothing on one side says where the person is from", stratum)
         if home.city_code is not None and home.city_code == heard.city_code:
-            return Outcome(1, lambda: f"the stated hometown is the report's city, {home.city_name}")
+            return Outcome(
+                1, lambda: f"the stated hometown is the report's city, {home.city_name}", stratum
+            )  # fmt: skip
         shared = home.narrow & heard.narrow
         if shared:
             return Outcome(
                 2, lambda: f"accent or stated hometown points to {_names(shared)}, the "
-                "report's province",
+                "report's province", stratum,
             )  # fmt: skip
         areas = home.areas & heard.areas
         if areas:
             return Outcome(
                 3, lambda: f"accent or stated hometown ({_names(_where(heard))}) is in the "
-                f"report's dialect area ({'/'.join(sorted(areas))})",
+                f"report's dialect area ({'/'.join(sorted(areas))})", stratum,
             )  # fmt: skip
         if home.provinces & heard.provinces:
-            return Outcome(4, "only a broad hint of accent or hometown overlaps the report's")
+            return Outcome(
+                4, "only a broad hint of accent or hometown overlaps the report's", stratum
+            )  # fmt: skip
         return Outcome(
             5, lambda: f"accent or stated hometown points to {_names(_where(heard))}, the "
-            f"report to {_names(_where(home))}",
+            f"report to {_names(_where(home))}", stratum,
         )  # fmt: skip

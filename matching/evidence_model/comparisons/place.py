@@ -3,12 +3,14 @@
 Distances are great-circle kilometres between the places the gazetteer resolves
 (:mod:`matching.places`). A place known only to its province cannot be "the same place"
 or "near": it counts at most as the same region. How far people travel depends on how
-long they were gone, so a pair found within a month has its own m and u.
+long they were gone, so a pair found within a month has its own m and u, and so does a
+child lost young and found grown up (:func:`~..facts.grew_up_away`): trafficked children
+are mostly taken to other provinces.
 """
 
 from __future__ import annotations
 
-from matching.evidence_model.facts import FoundFacts, MissingFacts
+from matching.evidence_model.facts import FoundFacts, MissingFacts, grew_up_away
 from matching.evidence_model.spec import LevelSpec, Outcome, StratumSpec
 from matching.places import PlaceLevel, distance_km
 
@@ -35,6 +37,7 @@ class PlaceComparison:
     strata: tuple[StratumSpec, ...] = (
         StratumSpec("soon", "found within a month of going missing"),
         StratumSpec("later", "found later, or the dates are unknown"),
+        StratumSpec("grew_up_away", "lost as a young child and found years later"),
     )
 
     def compare(self, missing: MissingFacts, found: FoundFacts) -> Outcome:
@@ -44,7 +47,7 @@ class PlaceComparison:
             and found.found_day is not None
             and found.found_day - missing.missing_day <= SOON_DAYS
         )
-        stratum = 0 if soon else 1
+        stratum = 2 if grew_up_away(missing, found) else 0 if soon else 1
         a, b = missing.place, found.place
         if a is None or b is None:
             return Outcome(0, "a place is unknown", stratum)

@@ -574,9 +574,10 @@ def eval_command(
         **{f"seconds {k}": round(v, 1) for k, v in run.timings.items()},
         **run.counts,
     }
+    learning = run.learning.figures(truth, labels) if run.learning is not None else None
     folder = write_report(out, cards, title="xunqin against the baselines", context=context,
                           mix=run.mix, xunqin_scores=scores, when=datetime.now(),
-                          face_check=run.face_check)  # fmt: skip
+                          face_check=run.face_check, learning=learning)  # fmt: skip
     err.print(f"report: {folder / 'report.md'}")
     typer.echo(
         json.dumps(

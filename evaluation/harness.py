@@ -7,9 +7,11 @@ baselines read the same store, so every method sees the same records and faces.
 
 from __future__ import annotations
 
+import heapq
 import shutil
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,7 +22,9 @@ from sqlalchemy import select
 
 from evaluation.baselines import BASELINES, Pair, SideRecords
 from evaluation.face_cache import CachingFaceModel
+from evaluation.metrics import split_by_hash
 from evaluation.population import Population, TruePair, generate_population, write_population
+from evaluation.scorecard import REVIEWED_SHARE, REVIEWED_TOP, SPLIT_SEED, LearningFigures
 from indexes import DlibFaceModel, FaceModel
 from matching.evidence_model import (
     EvidenceModel,
@@ -33,9 +37,9 @@ from matching.evidence_model.store import read_store
 from matching.face_indexes import FaceIndexes
 from matching.ingest import Ingestor
 from matching.rematch import FirstScorer, PairScorer, RematchSettings, rematch
-from records import Candidate, Database, FoundPerson, MissingReport
+from records import Candidate, CandidateStatus, Database, FoundPerson, MissingReport
 from records.photo_store import PhotoStore
-from records.repository import all_found, all_missing
+from records.repository import all_found, all_missing, record_decision
 
 Say = Callable[[str], None]
 
@@ -67,6 +71,34 @@ class MethodRun:
 
 
 @dataclass
+class LearningRun:
+    """The product's path for learning from reviewers, replayed: reviewers decide the
+    first candidates of some found persons (the truth decides for them), ``xunqin model
+    refit`` learns from the decisions in the store, and a re-match follows. Figures are
+    taken over the other found persons' candidates, before and after."""
+
+    reviewed: frozenset[str]
+    """Found persons whose first candidates were decided."""
+    confirmed: int
+    rejected: int
+    before: MethodRun
+    after: MethodRun
+    recalibration_slope: float
+    recalibration_intercept: float
+
+    def figures(
+        self, truth: Iterable[tuple[str, str]], labels: Mapping[str, Mapping[str, str]]
+    ) -> LearningFigures:
+        """Both runs' figures over the found persons reviewers did not see."""
+        return LearningFigures.from_runs(
+            (self.before.pairs, self.before.probabilities),
+            (self.after.pairs, self.after.probabilities),
+            truth, labels, self.reviewed, confirmed=self.confirmed, rejected=self.rejected,
+            slope=self.recalibration_slope, intercept=self.recalibration_intercept,
+        )  # fmt: skip
+
+
+@dataclass
 class EvalRun:
     """Everything a report needs: the population's truth and mix, and each method's pairs."""
 
@@ -78,6 +110,35 @@ class EvalRun:
     counts: dict[str, int] = field(default_factory=dict)
     face_check: CalibrationCheck | None = None
     """The calibrated face levels against the 0.6 rule on held-out labelled identities."""
+    learning: LearningRun | None = None
+
+
+def _decide(
+    database: Database, run: MethodRun, truth: set[tuple[str, str]], reviewed: frozenset[str]
+) -> tuple[int, int]:
+    """Decide the first :data:`REVIEWED_TOP` candidates of each reviewed found person as the
+    truth says, through the store as a reviewer would; the numbers confirmed and rejected."""
+    ranked: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for m_ref, f_ref, score in run.pairs:
+        if f_ref in reviewed:
+            ranked[f_ref].append((score, m_ref))
+    chosen = {(m, f) for f, rows in ranked.items() for _, m in heapq.nlargest(REVIEWED_TOP, rows)}
+    counts = {True: 0, False: 0}
+    with database.session() as session:
+        rows = session.execute(
+            select(Candidate.id, MissingReport.ref, FoundPerson.ref)
+            .join(MissingReport, Candidate.missing_id == MissingReport.id)
+            .join(FoundPerson, Candidate.found_id == FoundPerson.id)
+        ).all()
+        for candidate_id, m_ref, f_ref in rows:
+            if (m_ref, f_ref) not in chosen:
+                continue
+            same = (m_ref, f_ref) in truth
+            status = CandidateStatus.CONFIRMED if same else CandidateStatus.REJECTED
+            record_decision(session, candidate_id, reviewer="eval", status=status,
+                            reason="simulated reviewer: the truth decides")  # fmt: skip
+            counts[same] += 1
+    return counts[True], counts[False]
 
 
 def face_rule_check(faces_dir: Path, model: FaceModel, cache: Path) -> CalibrationCheck:
@@ -198,6 +259,24 @@ def run_evaluation(
     counts["refit em pairs"] = refit.em_pairs
     tell(f"refitted without labels: EM over {refit.em_pairs} pairs agreeing on a rare name")
     runs["xunqin_refit"] = _rematched(refitted, "xunqin_refit")
+
+    mark = time.perf_counter()
+    reviewed, _ = split_by_hash([row["ref"] for row in pop.found], share=REVIEWED_SHARE,
+                                seed=SPLIT_SEED)  # fmt: skip
+    true_pairs = {(t.missing_ref, t.found_ref) for t in pop.truth}
+    confirmed, rejected = _decide(database, runs["xunqin_refit"], true_pairs, reviewed)
+    views = read_store(database)
+    learned, _ = refit_model(
+        refitted, views.missing, views.found, candidate_pairs=views.candidates,
+        decided=views.decided, n_random_pairs=config.refit_random_pairs,
+    )  # fmt: skip
+    timings["learn from decisions"] = time.perf_counter() - mark
+    tell(f"learned from {confirmed} confirmed and {rejected} rejected candidates")
+    after = _rematched(learned, "xunqin_decisions")
+    learning = LearningRun(
+        reviewed, confirmed, rejected, runs["xunqin_refit"], after,
+        learned.params.recalibration.slope, learned.params.recalibration.intercept,
+    )  # fmt: skip
     methods = {name: runs[name] for name in ("xunqin", "xunqin_refit", "first_scorer")}
     with database.session() as session:
         missing_side = _side(all_missing(session))
@@ -216,4 +295,5 @@ def run_evaluation(
         timings["face check"] = time.perf_counter() - mark
         tell(f"face evidence against the 0.6 rule: {face_check.source}")
     timings["total"] = time.perf_counter() - started
-    return EvalRun(config, pop.truth, dict(pop.mix), methods, timings, counts, face_check)
+    return EvalRun(config, pop.truth, dict(pop.mix), methods, timings, counts, face_check,
+                   learning)  # fmt: skip

@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from evaluation.markdown import table_lines
-from evaluation.metrics import CalibrationBin
-from evaluation.scorecard import LABELS, HeldOutRecalibration, Scorecard
+from evaluation.metrics import CalibrationBin, max_calibration_gap
+from evaluation.scorecard import (
+    LABELS,
+    REVIEWED_TOP,
+    HeldOutRecalibration,
+    LearningFigures,
+    Scorecard,
+)
 from matching.evidence_model import CalibrationCheck
 
 KS = (1, 5, 10, 50)
@@ -167,6 +173,22 @@ def _held_out_json(held: HeldOutRecalibration | None) -> dict[str, Any] | None:
     return data
 
 
+def _learning_json(learning: LearningFigures | None) -> dict[str, Any] | None:
+    if learning is None:
+        return None
+    return {
+        "reviewed_persons": learning.reviewed_persons,
+        "held_out_persons": learning.held_out_persons,
+        "decided_per_person": REVIEWED_TOP,
+        "confirmed": learning.confirmed,
+        "rejected": learning.rejected,
+        "recalibration_slope": learning.recalibration_slope,
+        "recalibration_intercept": learning.recalibration_intercept,
+        "before": _card_json(learning.before),
+        "after": _card_json(learning.after),
+    }
+
+
 def _bin_cells(b: CalibrationBin | None) -> list[str]:
     if b is None:
         return ["–", "–", "0"]
@@ -230,6 +252,44 @@ def held_out_section(held: HeldOutRecalibration) -> list[str]:
     return parts
 
 
+def learning_section(learning: LearningFigures) -> list[str]:
+    """Before and after learning from reviewers' decisions, on persons they did not see."""
+    rows = [
+        [
+            card.name, _fmt(card.recall_found.recall[1]), _fmt(card.recall_found.recall[10]),
+            _fmt(card.max_recall), _fmt(card.workload[0.90], 2), _fmt(card.workload[0.95], 2),
+            _fmt(card.ece, 4),
+            _fmt(max_calibration_gap(card.calibration_deciles or []), 4),
+        ]
+        for card in (learning.before, learning.after)
+    ]  # fmt: skip
+    return [
+        "## Learning from reviewers' decisions (the product's path)",
+        f"Reviewers decided the first {REVIEWED_TOP} candidates of each of "
+        f"{learning.reviewed_persons} found persons ({learning.confirmed} confirmed, "
+        f"{learning.rejected} rejected; the truth decides for them, through the store as a "
+        "reviewer would). `xunqin model refit` then learned from the store's decisions (m and "
+        "u moved toward what reviewers found; recalibration slope "
+        f"{learning.recalibration_slope:.2f}, intercept {learning.recalibration_intercept:.2f} "
+        "bits) and the re-match followed. Figures over the candidates of the "
+        f"{learning.held_out_persons} found persons with a report whom reviewers did not "
+        "see; before is the model refitted without labels.",
+        _table(
+            [
+                "model",
+                "R@1",
+                "R@10",
+                "reachable recall",
+                "read/true @0.90",
+                "read/true @0.95",
+                "ECE (deciles)",
+                "largest decile gap",
+            ],
+            rows,
+        ),  # fmt: skip
+    ]
+
+
 def face_check_section(check: CalibrationCheck) -> list[str]:
     """The calibrated face levels against the raw 0.6 rule, as report paragraphs."""
     rates = sorted(check.rule.precision_at, reverse=True)
@@ -284,6 +344,7 @@ def write_report(
     xunqin_scores: tuple[list[float], list[float]],
     when: datetime | None = None,
     face_check: CalibrationCheck | None = None,
+    learning: LearningFigures | None = None,
 ) -> Path:
     """Write the report folder and return it. ``cards[0]`` is xunqin."""
     stamp = (when or datetime.now()).strftime("%Y-%m-%d_%H%M%S")
@@ -309,6 +370,7 @@ def write_report(
         "methods": [_card_json(card) for card in cards],
         "mix": dict(mix or {}),
         "face_check": asdict(face_check) if face_check is not None else None,
+        "learning_from_decisions": _learning_json(learning),
     }
     (folder / "figures.json").write_text(
         json.dumps(figures, ensure_ascii=False, indent=1, default=str), encoding="utf-8"
@@ -377,6 +439,8 @@ def write_report(
         ]
         if xunqin.held_out is not None and xunqin.held_out.held_out_pairs:
             parts += held_out_section(xunqin.held_out)
+    if learning is not None:
+        parts += learning_section(learning)
     parts += [f"![{name}]({name})" for name in plots if name != "pr_curves.png"]
     if mix:
         parts += [

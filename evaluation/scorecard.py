@@ -32,6 +32,9 @@ REVIEWED_SHARE = 0.30
 """Share of found persons whose candidates simulated reviewers decide."""
 SPLIT_SEED = "xunqin-reviewed-1"
 """Seed of the hash that picks the reviewed found persons."""
+REVIEWED_TOP = 10
+"""Candidates a simulated reviewer decides for each reviewed found person when the
+evaluation replays learning from decisions: the first page."""
 CERTAIN_LOG_ODDS = 53.0
 """A stored probability of exactly 1 is read as 53 bits: the odds of the largest double
 below 1 (a total above that rounds to 1). Those pairs are true all but surely."""
@@ -256,3 +259,52 @@ class Scorecard:
             seconds=seconds,
             held_out=held_out,
         )
+
+
+@dataclass(frozen=True)
+class LearningFigures:
+    """Figures over the found persons reviewers did not see, before and after the model
+    learned from reviewers' decisions on the others (the product's path, replayed)."""
+
+    before: Scorecard
+    after: Scorecard
+    reviewed_persons: int
+    held_out_persons: int
+    confirmed: int
+    rejected: int
+    recalibration_slope: float
+    recalibration_intercept: float
+
+    @classmethod
+    def from_runs(
+        cls,
+        before: tuple[Sequence[Pair], Mapping[tuple[str, str], float] | None],
+        after: tuple[Sequence[Pair], Mapping[tuple[str, str], float] | None],
+        truth: Iterable[tuple[str, str]],
+        labels: Mapping[str, Mapping[str, str]],
+        reviewed: Collection[str],
+        *,
+        confirmed: int,
+        rejected: int,
+        slope: float,
+        intercept: float,
+    ) -> LearningFigures:
+        """Scorecards of both runs' (pairs, probabilities) over the found persons not in
+        ``reviewed``, with their truth and labels."""
+        kept_truth = [(m, f) for m, f in truth if f not in reviewed]
+        kept_labels = {f: v for f, v in labels.items() if f not in reviewed}
+
+        def card(name: str, run: tuple[Sequence[Pair], Mapping[tuple[str, str], float] | None]
+                 ) -> Scorecard:  # fmt: skip
+            pairs, probabilities = run
+            return Scorecard.from_pairs(
+                name, [p for p in pairs if p[1] not in reviewed], kept_truth, kept_labels,
+                probabilities=probabilities,
+            )  # fmt: skip
+
+        return cls(
+            card("before decisions", before), card("after decisions", after),
+            reviewed_persons=len(reviewed), held_out_persons=len(kept_labels),
+            confirmed=confirmed, rejected=rejected, recalibration_slope=slope,
+            recalibration_intercept=intercept,
+        )  # fmt: skip

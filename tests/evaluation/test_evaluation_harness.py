@@ -12,7 +12,7 @@ import pytest
 from evaluation.from_decisions import decisions_scorecard
 from evaluation.harness import EvalConfig, run_evaluation
 from evaluation.report import write_report
-from evaluation.scorecard import Scorecard
+from evaluation.scorecard import REVIEWED_TOP, Scorecard
 from records import CandidateStatus, Database
 from records.inputs import FoundFields, MissingFields
 from records.repository import record_decision, upsert_candidate, upsert_found, upsert_missing
@@ -149,3 +149,35 @@ def test_the_report_compares_face_evidence_with_the_06_rule(
     plain = write_report(tmp_path / "plain", cards, title="t", context={}, mix=None,
                          xunqin_scores=([1.0], [-1.0]))  # fmt: skip
     assert "0.6 rule" not in (plain / "report.md").read_text(encoding="utf-8")
+
+
+def test_learning_from_decisions_is_replayed_through_the_store_and_reported(
+    small_run: tuple[object, list[Scorecard]], tmp_path: Path
+) -> None:
+    run, cards = small_run
+    learned = run.learning  # type: ignore[attr-defined]
+    assert learned is not None
+    truth = {(t.missing_ref, t.found_ref) for t in run.truth}  # type: ignore[attr-defined]
+    # The first REVIEWED_TOP candidates of each reviewed person were decided as the truth says.
+    per_person: dict[str, int] = {}
+    for _m, f, _s in learned.before.pairs:
+        if f in learned.reviewed:
+            per_person[f] = per_person.get(f, 0) + 1
+    assert learned.confirmed + learned.rejected == sum(
+        min(REVIEWED_TOP, n) for n in per_person.values()
+    )
+    assert 0 < learned.confirmed <= sum(1 for _m, f in truth if f in learned.reviewed)
+    assert learned.after.name == "xunqin_decisions" and learned.after.pairs
+    labels = {t.found_ref: t.labels for t in run.truth}  # type: ignore[attr-defined]
+    figures = learned.figures(truth, labels)
+    held_out = {f for f in labels if f not in learned.reviewed}
+    assert figures.held_out_persons == len(held_out) == figures.after.recall_found.n_queries
+    unseen = [p for p in learned.after.pairs if p[1] not in learned.reviewed]
+    assert figures.after.n_pairs == len(unseen) < len(learned.after.pairs)
+    folder = write_report(tmp_path, cards, title="t", context={}, mix=None,
+                          xunqin_scores=([1.0], [-1.0]), learning=figures)  # fmt: skip
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    assert "## Learning from reviewers' decisions (the product's path)" in text
+    assert "| after decisions |" in text and "| before decisions |" in text
+    stored = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
+    assert stored["learning_from_decisions"]["confirmed"] == learned.confirmed

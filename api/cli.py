@@ -392,6 +392,7 @@ def model_refit(
 ) -> None:
     """Refit u on random pairs, m by EM, then learn reviewers' decisions."""
     from matching.evidence_model import refit_model
+    from matching.evidence_model.refit import MIN_EM_PAIRS
     from matching.evidence_model.store import read_store
 
     services = _services()
@@ -405,6 +406,9 @@ def model_refit(
         target = _save_model(services, model, out)
     finally:
         services.close()
+    if report.em_pairs == 0:
+        err.print(f"m kept as it was: fewer than {MIN_EM_PAIRS} undecided candidates agree on "
+                  "a rare name, too few for EM to learn from")  # fmt: skip
     err.print(f"model {model.version} written to {target}; run `xunqin rematch` to use it")
     typer.echo(json.dumps(report.__dict__, default=str, ensure_ascii=False))
 

@@ -136,3 +136,26 @@ def test_search_photo_filters_and_closing_a_case(
     assert wrong.returncode == 1 and "reunited" in wrong.stderr
     unknown = _run(home, "close", "NOPE", "--kind", "found", ok=False)
     assert unknown.returncode == 1 and "NOPE" in unknown.stderr
+
+
+def test_model_refit_says_when_too_few_pairs_teach_em(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    missing = tmp_path / "missing.jsonl"
+    missing.write_text(
+        json.dumps({"ref": "M1", "name": "覃振宇", "sex": "M", "birth_year": 1960},
+                   ensure_ascii=False) + "\n", encoding="utf-8",
+    )  # fmt: skip
+    found = tmp_path / "found.jsonl"
+    found.write_text(
+        json.dumps({"ref": "F1", "name": "覃振宇", "sex": "M", "age_min": 60, "age_max": 66,
+                    "found_date": "2024-05-11"}, ensure_ascii=False) + "\n", encoding="utf-8",
+    )  # fmt: skip
+    _run(home, "import", "--kind", "missing", str(missing))
+    _run(home, "import", "--kind", "found", str(found))
+    _run(home, "rematch")
+    refit = _run(home, "model", "refit", "--random-pairs", "10")
+    assert "m kept as it was: fewer than 50 undecided candidates agree on a rare name" in (
+        refit.stderr.replace("\n", " ")
+    )
+    assert json.loads(refit.stdout)["em_pairs"] == 0
+    assert (home / "model.json").is_file()

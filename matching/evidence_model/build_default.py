@@ -164,7 +164,7 @@ def em_variant(
 
     Candidates are each record's best ``keep`` pairs under ``params`` in both directions,
     as re-matching keeps them; then :func:`~.refit.refit_model` (u from random pairs, m
-    and the prior by weighted EM).
+    by EM over the candidates agreeing on a rare name, the prior held).
     """
     model = EvidenceModel(params)
     chosen: set[tuple[int, int]] = set()

@@ -112,6 +112,7 @@ def fit_em(
     fix_prior: bool = False,
     fixed: Collection[str] = (),
     smoothing: float = 1.0,
+    max_prior: float = 0.5,
     max_iterations: int = 200,
     tolerance: float = 1e-6,
     version: str | None = None,
@@ -122,8 +123,9 @@ def fit_em(
     ``weights`` (one a pair, default 1) make a stratified sample stand for all pairs: the
     candidate pairs with weight 1 and a random sample of the rest weighted up to the
     rest's size, so that neither u nor the prior is biased by how candidates were chosen.
-    Raises ValueError when there are no pairs, the weights do not fit, or the vectors'
-    comparisons are unknown.
+    The prior is kept at or below ``max_prior`` (a half: among all pairs matches are
+    rare; a sample chosen to be mostly matches may allow more). Raises ValueError when
+    there are no pairs, the weights do not fit, or the vectors' comparisons are unknown.
     """
     if len(vectors) == 0:
         raise ValueError("EM needs at least one pair")
@@ -143,7 +145,8 @@ def fit_em(
         g = match_probabilities(current, distinct)
         weighted_g = counts * g
         weighted_h = counts * (1.0 - g)
-        prior = current.prior if fix_prior else float(np.clip(weighted_g.sum() / total, 1e-12, 0.5))
+        share = weighted_g.sum() / total
+        prior = current.prior if fix_prior else float(np.clip(share, 1e-12, max_prior))
         updated = current
         for c, name in enumerate(vectors.names):
             if name in fixed:

@@ -178,8 +178,9 @@ def _comparison(
     if missing:
         check.fail(
             where, f"no stratum {', '.join(missing)} (expected {', '.join(wanted)}); a file "
-            "from before the code had it: move the file aside and run `xunqin model refit`, "
-            "which learns again from the store's decisions",
+            "from before the code had it: move the file aside (and unset XUNQIN_MODEL_FILE if "
+            "it names it) and run `xunqin model refit`, which learns again from the store's "
+            "decisions",
         )  # fmt: skip
     if extra:
         check.fail(where, f"unknown stratum {', '.join(extra)} (expected {', '.join(wanted)})")

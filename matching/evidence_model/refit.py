@@ -1,13 +1,15 @@
 """Refitting a model on a store's records without labels, then with reviewers' decisions.
 
 1. u from random pairs (almost all different people): :func:`~.em.estimate_u`;
-2. m by EM with u held, the way splink trains: over the candidate pairs that agree on a
-   rare name (the same name or the same sound, a name the reports are expected to hold
-   at most :data:`RARE_NAME_NAMESAKES` other times), which are nearly all the same
-   person, so EM learns how true pairs compare on everything else: places, dates, ages,
-   heights, accents, marks. The name itself chose these pairs and cannot be learned from
-   them, and the face is calibrated on labelled photos; both keep their m. The session's
-   own share of matches is its business; the model's prior is held (without labels,
+2. m by EM with u held, the way splink trains with a blocking rule: over the undecided
+   candidate pairs that agree on a rare name (the same name or the same sound, a name
+   the reports are expected to hold at most :data:`RARE_NAME_NAMESAKES` other times),
+   mostly the same person, EM learns how true pairs compare on everything else:
+   places, dates, ages, heights, accents, marks. The name chose these pairs, so it sits
+   the session out and keeps its m; the face takes part but keeps its m, calibrated on
+   labelled photos. The anchor of the fit (``em_smoothing``) is the model being refitted,
+   so a refit of a refit counts the same pairs again and leans further on them. The
+   session's own share of matches is its business; the model's prior is held (without labels,
    more matches and evidence counted twice look alike, and the re-match's shift,
    :func:`~.recalibration.coherent_with_prior`, relies on it; set it for a known pool
    with ``EvidenceModel.with_prior``). EM over all candidates with random pairs weighted
@@ -58,13 +60,19 @@ EM_SMOOTHING = 50.0
 (children against children) pulls m where it should not go; the documented m anchors it."""
 RARE_NAME_NAMESAKES = 0.1
 """A name is rare enough to learn from when its share of people times the number of
-reports, the namesakes a report's name is expected to have among them, is at most this:
-pairs agreeing on such a name are the same person nine times in ten or more."""
+reports, the namesakes a report's name is expected to have among them, is at most this.
+Where many found persons have a report in the store, pairs agreeing on such a name are
+mostly the same person; EM sorts out the rest on the other comparisons."""
 MIN_EM_PAIRS = 50
 """Fewer pairs agreeing on a rare name than this teach EM too little: m is kept."""
-LEARNED_ELSEWHERE: Final = ("name", "face")
-"""Comparisons EM leaves alone: the name chose its pairs, the face is calibrated on
-labelled photos."""
+BLOCKED_ON: Final = ("name",)
+"""The comparison that chose the session's pairs: as with splink's blocking rule, it sits
+the session out (its agreement is certain among the pairs, so they cannot teach its m,
+and its weight would call every pair a match)."""
+CALIBRATED: Final = ("face",)
+"""Comparisons whose m EM leaves alone: the face is calibrated on labelled photos."""
+SESSION_MAX_PRIOR = 0.99
+"""The session's share of matches may be high: its pairs were chosen to be matches."""
 _AGREEING_NAME: Final = (int(NameLevel.EXACT), int(NameLevel.SAME_SOUND))
 U_SMOOTHING = 100.0
 """Pairs' worth of the current u kept when counting random pairs (small strata stay put)."""
@@ -170,13 +178,25 @@ def refit_model(
             weights[len(chosen) :] = others / len(rest)
         vectors = model.comparison_vectors((missing[i], found[j]) for i, j in pairs)
         candidates = vectors.take(np.arange(len(chosen)))
-        rare = candidates.take(rare_name_pairs(candidates, len(missing)))
+        # Decided pairs teach through the decisions below, not as unlabelled pairs.
+        decided_ids = {(p.missing.id, p.found.id) for p in decided}
+        undecided = np.array(
+            [(missing[i].id, found[j].id) not in decided_ids for i, j in sorted(chosen)],
+            dtype=np.bool_,
+        )
+        rare = candidates.take(rare_name_pairs(candidates, len(missing)) & undecided)
         if len(rare) >= MIN_EM_PAIRS:
+            session = rare.without(BLOCKED_ON)
             em = fit_em(
-                params, rare, fix_u=True, smoothing=em_smoothing, version=target,
-                fixed=[name for name in LEARNED_ELSEWHERE if name in rare.names],
+                params, session, fix_u=True, smoothing=em_smoothing, version=target,
+                fixed=[name for name in CALIBRATED if name in session.names],
+                max_prior=SESSION_MAX_PRIOR,
             )  # fmt: skip
-            params = replace(em.params, prior=params.prior)
+            # The session's lambda is its own share of matches; the model's prior stays.
+            entry = {**em.params.history[-1], "session": "pairs agreeing on a rare name",
+                     "model_prior_kept": params.prior}  # fmt: skip
+            params = replace(em.params, prior=params.prior,
+                             history=(*em.params.history[:-1], entry))  # fmt: skip
         shift = _shift(model.with_params(params), vectors, weights, len(missing), len(found))
     if decided:
         params = learn_from_decisions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,14 @@ class ComparisonVectors:
         return ComparisonVectors(
             self.names, self.levels[rows], self.strata[rows], self.term_frequency[rows],
             self.pairs[rows],
+        )  # fmt: skip
+
+    def without(self, names: Collection[str]) -> ComparisonVectors:
+        """The same pairs with the comparisons ``names`` left out."""
+        keep = [c for c, name in enumerate(self.names) if name not in names]
+        return ComparisonVectors(
+            tuple(self.names[c] for c in keep), self.levels[:, keep], self.strata[:, keep],
+            self.term_frequency[:, keep], self.pairs,
         )  # fmt: skip
 
     @classmethod

@@ -13,12 +13,7 @@ import pytest
 from evaluation.population import generate_population
 from matching.evidence_model import ComparisonVectors, EvidenceModel, refit_model
 from matching.evidence_model.population_views import views_from_rows
-from matching.evidence_model.refit import (
-    EM_SMOOTHING,
-    LEARNED_ELSEWHERE,
-    MIN_EM_PAIRS,
-    rare_name_pairs,
-)
+from matching.evidence_model.refit import MIN_EM_PAIRS, rare_name_pairs
 from matching.evidence_model.store import read_store
 from matching.names import NameLevel
 from matching.rematch import rematch
@@ -63,22 +58,26 @@ def test_em_learns_m_from_pairs_agreeing_on_a_rare_name() -> None:
     chosen = {candidates[k] for k in np.flatnonzero(rare)}
     assert report.em_pairs == len(chosen) >= MIN_EM_PAIRS
     assert len(chosen & truth) >= 0.9 * len(chosen)  # nearly all the same person
-    assert refitted.params.history[-1]["step"] == "em"
-    assert refitted.params.history[-1]["fixed"] == sorted(LEARNED_ELSEWHERE)
+    em = refitted.params.history[-1]
+    assert em["step"] == "em" and em["fixed"] == ["face"]
+    assert em["lambda"] > 0.5 and em["model_prior_kept"] == model.params.prior
     assert refitted.params.prior == model.params.prior
-    for name in LEARNED_ELSEWHERE:
+    for name in ("name", "face"):  # the name chose the pairs, the face is calibrated
         before, after = model.params.comparison(name), refitted.params.comparison(name)
         assert [s.m for s in after.strata] == [s.m for s in before.strata]
-    # m of sex is learned from the chosen pairs (nearly all matches), with the documented
-    # m worth EM_SMOOTHING pairs: the Dirichlet posterior of their agreeing share.
-    sex = vectors.names.index("sex")
-    same = int((vectors.levels[rare, sex] == 1).sum())
-    known = int((vectors.levels[rare, sex] > 0).sum())
-    documented = model.params.comparison("sex").strata[0].m[0]
-    expected = (EM_SMOOTHING * documented + same) / (EM_SMOOTHING + known)
-    learned = refitted.params.comparison("sex").strata[0].m[0]
-    assert abs(expected - documented) > 0.01
-    assert learned == pytest.approx(expected, abs=0.005)
+    # EM learns m where the true pairs among the chosen ones are: closer to their shares
+    # than the documented m is, for each level of the comparisons most pairs have.
+    true_rows = np.array([candidates[k] in truth for k in np.flatnonzero(rare)])
+    for name in ("sex", "time"):
+        column = vectors.names.index(name)
+        levels = vectors.levels[rare, column][true_rows]
+        stratum = np.bincount(vectors.strata[rare, column][true_rows]).argmax()
+        known = levels[(levels > 0) & (vectors.strata[rare, column][true_rows] == stratum)]
+        share = np.bincount(known - 1, minlength=len(refitted.params.comparison(name).levels) - 1)
+        share = share / share.sum()
+        documented = np.array(model.params.comparison(name).strata[stratum].m)
+        learned = np.array(refitted.params.comparison(name).strata[stratum].m)
+        assert np.abs(learned - share).sum() < np.abs(documented - share).sum(), name
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.evidence_model.dialect_areas import areas_of
+from matching.evidence_model.spec import StratumSpec
 from matching.evidence_model.traits import Condition, Mark, read_conditions, read_marks
 from matching.names import regions_from_text
 from matching.places import Place, PlaceLevel, resolve_place
@@ -105,6 +106,10 @@ GREW_UP_AWAY_BEFORE = 12.0
 """Lost younger than this, a child takes on the speech of wherever they grow up."""
 GREW_UP_AWAY_YEARS = 5.0
 """Gone at least this long, such a child has grown up there."""
+
+
+GREW_UP_AWAY = StratumSpec("grew_up_away", "lost as a young child and found years later")
+"""The stratum of the comparisons whose evidence :func:`grew_up_away` weakens."""
 
 
 def grew_up_away(missing: MissingFacts, found: FoundFacts) -> bool:

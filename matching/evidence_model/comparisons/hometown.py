@@ -15,7 +15,13 @@ levels have their own m and u: an accent from elsewhere says almost nothing.
 
 from __future__ import annotations
 
-from matching.evidence_model.facts import FoundFacts, HomeFacts, MissingFacts, grew_up_away
+from matching.evidence_model.facts import (
+    GREW_UP_AWAY,
+    FoundFacts,
+    HomeFacts,
+    MissingFacts,
+    grew_up_away,
+)
 from matching.evidence_model.spec import LevelSpec, Outcome, StratumSpec
 
 
@@ -46,7 +52,7 @@ class HometownComparison:
     strata: tuple[StratumSpec, ...] = (
         # "all" is the label model files have known since this comparison had one stratum.
         StratumSpec("all", "everyone but children lost young and found grown up"),
-        StratumSpec("grew_up_away", "lost as a young child and found years later"),
+        GREW_UP_AWAY,
     )
 
     def compare(self, missing: MissingFacts, found: FoundFacts) -> Outcome:

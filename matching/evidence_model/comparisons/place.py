@@ -10,7 +10,7 @@ are mostly taken to other provinces.
 
 from __future__ import annotations
 
-from matching.evidence_model.facts import FoundFacts, MissingFacts, grew_up_away
+from matching.evidence_model.facts import GREW_UP_AWAY, FoundFacts, MissingFacts, grew_up_away
 from matching.evidence_model.spec import LevelSpec, Outcome, StratumSpec
 from matching.places import PlaceLevel, distance_km
 
@@ -36,8 +36,8 @@ class PlaceComparison:
     )
     strata: tuple[StratumSpec, ...] = (
         StratumSpec("soon", "found within a month of going missing"),
-        StratumSpec("later", "found later, or the dates are unknown"),
-        StratumSpec("grew_up_away", "lost as a young child and found years later"),
+        StratumSpec("later", "found later, or the dates are unknown (but not grown up away)"),
+        GREW_UP_AWAY,
     )
 
     def compare(self, missing: MissingFacts, found: FoundFacts) -> Outcome:

@@ -101,7 +101,7 @@ RULES: tuple[DialectRule, ...] = (
         (
             SoundFold(FoldPart.PREFIX, "f", "hu"),
             # Where the spelling does not follow the prefix: 风 said "fong" is heard hong.
-            *_pairs("fu~hu", "fei~hui", "fen~hun", "feng~hong", "fo~huo", "fou~hou"),
+            *_pairs("fu~hu", "fei~hui", "fen~hun", "feng~hong", "fou~hou"),
         ),
         _where("四川 重庆 湖南 江西 福建 广东 广西 湖北 安徽"),
     ),

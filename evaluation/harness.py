@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from evaluation.baselines import BASELINES, Pair, SideRecords
 from evaluation.face_cache import CachingFaceModel
@@ -82,7 +82,11 @@ class LearningRun:
     confirmed: int
     rejected: int
     before: MethodRun
+    """The model refitted without labels, before any decision."""
+    decided_only: MethodRun
+    """The same model re-matched after the decisions: their effect on rivals alone."""
     after: MethodRun
+    """The model that learned from the decisions."""
     recalibration_slope: float
     recalibration_intercept: float
 
@@ -91,8 +95,8 @@ class LearningRun:
     ) -> LearningFigures:
         """Both runs' figures over the found persons reviewers did not see."""
         return LearningFigures.from_runs(
-            (self.before.pairs, self.before.probabilities),
-            (self.after.pairs, self.after.probabilities),
+            [(run.pairs, run.probabilities)
+             for run in (self.before, self.decided_only, self.after)],
             truth, labels, self.reviewed, confirmed=self.confirmed, rejected=self.rejected,
             slope=self.recalibration_slope, intercept=self.recalibration_intercept,
         )  # fmt: skip
@@ -116,29 +120,46 @@ class EvalRun:
 def _decide(
     database: Database, run: MethodRun, truth: set[tuple[str, str]], reviewed: frozenset[str]
 ) -> tuple[int, int]:
-    """Decide the first :data:`REVIEWED_TOP` candidates of each reviewed found person as the
-    truth says, through the store as a reviewer would; the numbers confirmed and rejected."""
+    """Decide each reviewed found person's candidates as the truth says, best first, as a
+    reviewer reads them: up to :data:`REVIEWED_TOP`, stopping at the one confirmed. Through
+    the store, as a reviewer would; the numbers confirmed and rejected."""
     ranked: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for m_ref, f_ref, score in run.pairs:
         if f_ref in reviewed:
             ranked[f_ref].append((score, m_ref))
-    chosen = {(m, f) for f, rows in ranked.items() for _, m in heapq.nlargest(REVIEWED_TOP, rows)}
+    chosen: set[tuple[str, str]] = set()
+    for f_ref, rows in ranked.items():
+        for _, m_ref in heapq.nlargest(REVIEWED_TOP, rows):
+            chosen.add((m_ref, f_ref))
+            if (m_ref, f_ref) in truth:
+                break
     counts = {True: 0, False: 0}
     with database.session() as session:
-        rows = session.execute(
-            select(Candidate.id, MissingReport.ref, FoundPerson.ref)
-            .join(MissingReport, Candidate.missing_id == MissingReport.id)
-            .join(FoundPerson, Candidate.found_id == FoundPerson.id)
-        ).all()
-        for candidate_id, m_ref, f_ref in rows:
-            if (m_ref, f_ref) not in chosen:
+        for row in session.execute(_candidate_rows()):
+            pair = (row.missing_ref, row.found_ref)
+            if pair not in chosen:
                 continue
-            same = (m_ref, f_ref) in truth
+            same = pair in truth
             status = CandidateStatus.CONFIRMED if same else CandidateStatus.REJECTED
-            record_decision(session, candidate_id, reviewer="eval", status=status,
+            record_decision(session, row.id, reviewer="eval", status=status,
                             reason="simulated reviewer: the truth decides")  # fmt: skip
             counts[same] += 1
     return counts[True], counts[False]
+
+
+def _candidate_rows() -> Select[int, str, str, float, float | None]:
+    """Every stored candidate with its report's and found person's refs."""
+    return (
+        select(
+            Candidate.id,
+            MissingReport.ref.label("missing_ref"),
+            FoundPerson.ref.label("found_ref"),
+            Candidate.score,
+            Candidate.probability,
+        )  # fmt: skip
+        .join(MissingReport, Candidate.missing_id == MissingReport.id)
+        .join(FoundPerson, Candidate.found_id == FoundPerson.id)
+    )
 
 
 def face_rule_check(faces_dir: Path, model: FaceModel, cache: Path) -> CalibrationCheck:
@@ -163,17 +184,14 @@ def _side(records: list[MissingReport] | list[FoundPerson]) -> SideRecords:
 
 def _stored_candidates(database: Database, name: str, seconds: float) -> MethodRun:
     with database.session() as session:
-        rows = session.execute(
-            select(MissingReport.ref, FoundPerson.ref, Candidate.score, Candidate.probability)
-            .join(MissingReport, Candidate.missing_id == MissingReport.id)
-            .join(FoundPerson, Candidate.found_id == FoundPerson.id)
-        ).all()
+        rows = session.execute(_candidate_rows()).all()
     return MethodRun(
         name,
-        [(m, f, float(s)) for m, f, s, _ in rows],
-        {(m, f): float(p) for m, f, _, p in rows if p is not None},
+        [(r.missing_ref, r.found_ref, float(r.score)) for r in rows],
+        {(r.missing_ref, r.found_ref): float(r.probability) for r in rows
+         if r.probability is not None},
         seconds,
-    )
+    )  # fmt: skip
 
 
 def run_evaluation(
@@ -265,6 +283,9 @@ def run_evaluation(
                                 seed=SPLIT_SEED)  # fmt: skip
     true_pairs = {(t.missing_ref, t.found_ref) for t in pop.truth}
     confirmed, rejected = _decide(database, runs["xunqin_refit"], true_pairs, reviewed)
+    # The decisions alone, the model unchanged: a confirmed pair leaves its people's other
+    # candidates next to nothing, a rejected one is no rival, for persons not reviewed too.
+    decided_only = _rematched(refitted, "xunqin_decided")
     views = read_store(database)
     learned, _ = refit_model(
         refitted, views.missing, views.found, candidate_pairs=views.candidates,
@@ -274,7 +295,7 @@ def run_evaluation(
     tell(f"learned from {confirmed} confirmed and {rejected} rejected candidates")
     after = _rematched(learned, "xunqin_decisions")
     learning = LearningRun(
-        reviewed, confirmed, rejected, runs["xunqin_refit"], after,
+        reviewed, confirmed, rejected, runs["xunqin_refit"], decided_only, after,
         learned.params.recalibration.slope, learned.params.recalibration.intercept,
     )  # fmt: skip
     methods = {name: runs[name] for name in ("xunqin", "xunqin_refit", "first_scorer")}

@@ -185,6 +185,7 @@ def _learning_json(learning: LearningFigures | None) -> dict[str, Any] | None:
         "recalibration_slope": learning.recalibration_slope,
         "recalibration_intercept": learning.recalibration_intercept,
         "before": _card_json(learning.before),
+        "decided_only": _card_json(learning.decided_only),
         "after": _card_json(learning.after),
     }
 
@@ -261,19 +262,21 @@ def learning_section(learning: LearningFigures) -> list[str]:
             _fmt(card.ece, 4),
             _fmt(max_calibration_gap(card.calibration_deciles or []), 4),
         ]
-        for card in (learning.before, learning.after)
+        for card in learning.cards
     ]  # fmt: skip
     return [
         "## Learning from reviewers' decisions (the product's path)",
-        f"Reviewers decided the first {REVIEWED_TOP} candidates of each of "
-        f"{learning.reviewed_persons} found persons ({learning.confirmed} confirmed, "
-        f"{learning.rejected} rejected; the truth decides for them, through the store as a "
-        "reviewer would). `xunqin model refit` then learned from the store's decisions (m and "
-        "u moved toward what reviewers found; recalibration slope "
-        f"{learning.recalibration_slope:.2f}, intercept {learning.recalibration_intercept:.2f} "
-        "bits) and the re-match followed. Figures over the candidates of the "
-        f"{learning.held_out_persons} found persons with a report whom reviewers did not "
-        "see; before is the model refitted without labels.",
+        f"Reviewers read the candidates of {learning.reviewed_persons} found persons with a "
+        f"report, best first, up to {REVIEWED_TOP}, stopping at the one they confirm "
+        f"({learning.confirmed} confirmed, {learning.rejected} rejected; the truth decides for "
+        "them, through the store as a reviewer would). A re-match with the model unchanged "
+        "shows what the decisions do by themselves (a confirmed pair leaves its people's "
+        "other candidates next to nothing, a rejected one is no rival). `xunqin model refit` "
+        "then learned from the store's decisions (m and u moved toward what reviewers found; "
+        f"recalibration slope {learning.recalibration_slope:.2f}, intercept "
+        f"{learning.recalibration_intercept:.2f} bits) and the re-match followed. Figures "
+        f"over the candidates of the {learning.held_out_persons} found persons with a report "
+        "whom reviewers did not see; before is the model refitted without labels.",
         _table(
             [
                 "model",

@@ -263,23 +263,30 @@ class Scorecard:
 
 @dataclass(frozen=True)
 class LearningFigures:
-    """Figures over the found persons reviewers did not see, before and after the model
-    learned from reviewers' decisions on the others (the product's path, replayed)."""
+    """Figures over the found persons reviewers did not see: before any decision, after
+    the decisions with the model unchanged, and after the model learned from them."""
 
     before: Scorecard
+    decided_only: Scorecard
     after: Scorecard
     reviewed_persons: int
+    """Reviewed found persons with a report (those without one have nothing to confirm)."""
     held_out_persons: int
+    """Found persons with a report whom reviewers did not see."""
     confirmed: int
     rejected: int
     recalibration_slope: float
     recalibration_intercept: float
 
+    @property
+    def cards(self) -> tuple[Scorecard, Scorecard, Scorecard]:
+        """Before, decisions only, after learning."""
+        return self.before, self.decided_only, self.after
+
     @classmethod
     def from_runs(
         cls,
-        before: tuple[Sequence[Pair], Mapping[tuple[str, str], float] | None],
-        after: tuple[Sequence[Pair], Mapping[tuple[str, str], float] | None],
+        runs: Sequence[tuple[Sequence[Pair], Mapping[tuple[str, str], float] | None]],
         truth: Iterable[tuple[str, str]],
         labels: Mapping[str, Mapping[str, str]],
         reviewed: Collection[str],
@@ -289,22 +296,21 @@ class LearningFigures:
         slope: float,
         intercept: float,
     ) -> LearningFigures:
-        """Scorecards of both runs' (pairs, probabilities) over the found persons not in
-        ``reviewed``, with their truth and labels."""
+        """Scorecards of the three runs' (pairs, probabilities), in the order of
+        :attr:`cards`, over the found persons not in ``reviewed``."""
         kept_truth = [(m, f) for m, f in truth if f not in reviewed]
         kept_labels = {f: v for f, v in labels.items() if f not in reviewed}
-
-        def card(name: str, run: tuple[Sequence[Pair], Mapping[tuple[str, str], float] | None]
-                 ) -> Scorecard:  # fmt: skip
-            pairs, probabilities = run
-            return Scorecard.from_pairs(
+        names = ("before decisions", "decisions, model unchanged", "after learning")
+        before, decided_only, after = (
+            Scorecard.from_pairs(
                 name, [p for p in pairs if p[1] not in reviewed], kept_truth, kept_labels,
                 probabilities=probabilities,
-            )  # fmt: skip
-
+            )
+            for name, (pairs, probabilities) in zip(names, runs, strict=True)
+        )  # fmt: skip
         return cls(
-            card("before decisions", before), card("after decisions", after),
-            reviewed_persons=len(reviewed), held_out_persons=len(kept_labels),
-            confirmed=confirmed, rejected=rejected, recalibration_slope=slope,
-            recalibration_intercept=intercept,
+            before, decided_only, after,
+            reviewed_persons=sum(1 for f in labels if f in reviewed),
+            held_out_persons=len(kept_labels), confirmed=confirmed, rejected=rejected,
+            recalibration_slope=slope, recalibration_intercept=intercept,
         )  # fmt: skip

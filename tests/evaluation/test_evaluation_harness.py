@@ -158,14 +158,21 @@ def test_learning_from_decisions_is_replayed_through_the_store_and_reported(
     learned = run.learning  # type: ignore[attr-defined]
     assert learned is not None
     truth = {(t.missing_ref, t.found_ref) for t in run.truth}  # type: ignore[attr-defined]
-    # The first REVIEWED_TOP candidates of each reviewed person were decided as the truth says.
-    per_person: dict[str, int] = {}
-    for _m, f, _s in learned.before.pairs:
+    # Each reviewed person's candidates were decided best first, as the truth says, up to
+    # REVIEWED_TOP and stopping at the one confirmed.
+    ranked: dict[str, list[tuple[float, str]]] = {}
+    for m, f, score in learned.before.pairs:
         if f in learned.reviewed:
-            per_person[f] = per_person.get(f, 0) + 1
-    assert learned.confirmed + learned.rejected == sum(
-        min(REVIEWED_TOP, n) for n in per_person.values()
-    )
+            ranked.setdefault(f, []).append((score, m))
+    read = 0
+    for f, rows in ranked.items():
+        for k, (_score, m) in enumerate(sorted(rows, reverse=True)[:REVIEWED_TOP]):
+            if (m, f) in truth:
+                read += k + 1
+                break
+        else:
+            read += min(REVIEWED_TOP, len(rows))
+    assert learned.confirmed + learned.rejected == read
     assert 0 < learned.confirmed <= sum(1 for _m, f in truth if f in learned.reviewed)
     assert learned.after.name == "xunqin_decisions" and learned.after.pairs
     labels = {t.found_ref: t.labels for t in run.truth}  # type: ignore[attr-defined]
@@ -178,6 +185,7 @@ def test_learning_from_decisions_is_replayed_through_the_store_and_reported(
                           xunqin_scores=([1.0], [-1.0]), learning=figures)  # fmt: skip
     text = (folder / "report.md").read_text(encoding="utf-8")
     assert "## Learning from reviewers' decisions (the product's path)" in text
-    assert "| after decisions |" in text and "| before decisions |" in text
+    assert "| before decisions |" in text and "| after learning |" in text
+    assert "| decisions, model unchanged |" in text
     stored = json.loads((folder / "figures.json").read_text(encoding="utf-8"))
     assert stored["learning_from_decisions"]["confirmed"] == learned.confirmed

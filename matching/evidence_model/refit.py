@@ -147,7 +147,7 @@ def refit_model(
     u_smoothing: float = U_SMOOTHING,
     em_smoothing: float = EM_SMOOTHING,
     m_strength: float = M_STRENGTH,
-    u_strength: float = U_STRENGTH,
+    u_strength: float | None = U_STRENGTH,
     recalibration_strength: float = RECALIBRATION_STRENGTH,
     version: str | None = None,
     today: date | None = None,

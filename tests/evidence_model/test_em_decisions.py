@@ -95,3 +95,24 @@ def test_learning_from_decided_pairs(
     assert replace(learned.params, version=model.version, history=()) != replace(
         model.params, history=()
     )
+
+
+def test_by_default_rejected_pairs_teach_the_recalibration_not_u(
+    decided_pairs: Callable[[int], list[LabelledPair]],
+) -> None:
+    model = EvidenceModel.default()
+    pairs = decided_pairs(40)
+    assert any(not p.same for p in pairs)
+    learned = learn_from_decisions(model, pairs)
+    with_u = learn_from_decisions(model, pairs, u_strength=5)
+    for name in ("name", "sex", "place"):
+        kept = [s.u for s in learned.params.comparison(name).strata]
+        assert kept == [s.u for s in model.params.comparison(name).strata], name
+    assert any(
+        a.u != b.u
+        for name in ("name", "sex", "place")
+        for a, b in zip(with_u.params.comparison(name).strata,
+                        model.params.comparison(name).strata, strict=True)
+    )  # fmt: skip
+    step = next(h for h in learned.params.history if h["step"] == "recalibration")
+    assert step["rejected"] == sum(1 for p in pairs if not p.same) > 0

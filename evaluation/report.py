@@ -272,8 +272,9 @@ def learning_section(learning: LearningFigures) -> list[str]:
         "them, through the store as a reviewer would). A re-match with the model unchanged "
         "shows what the decisions do by themselves (a confirmed pair leaves its people's "
         "other candidates next to nothing, a rejected one is no rival). `xunqin model refit` "
-        "then learned from the store's decisions (m and u moved toward what reviewers found; "
-        f"recalibration slope {learning.recalibration_slope:.2f}, intercept "
+        "then learned from the store's decisions (m moved toward what the confirmed pairs "
+        "show; confirmed and rejected pairs fitted the recalibration, slope "
+        f"{learning.recalibration_slope:.2f}, intercept "
         f"{learning.recalibration_intercept:.2f} bits) and the re-match followed. Figures "
         f"over the candidates of the {learning.held_out_persons} found persons with a report "
         "whom reviewers did not see; before is the model refitted without labels.",

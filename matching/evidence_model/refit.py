@@ -44,7 +44,7 @@ from matching.evidence_model.decisions import (
 )
 from matching.evidence_model.em import EMResult, estimate_u, fit_em
 from matching.evidence_model.model import EvidenceModel
-from matching.evidence_model.params import next_version
+from matching.evidence_model.params import ModelParams, next_version
 from matching.evidence_model.recalibration import (
     IDENTITY,
     Recalibration,
@@ -120,6 +120,24 @@ def rare_name_pairs(vectors: ComparisonVectors, n_reports: int) -> NDArray[np.bo
         return agreeing & (share * n_reports <= RARE_NAME_NAMESAKES)
 
 
+def _em_on_rare_names(
+    params: ModelParams, rare: ComparisonVectors, *, smoothing: float, version: str
+) -> EMResult:
+    """m of every comparison but the name and the face, by EM over pairs agreeing on a
+    rare name, with the name left out (it chose them); the model's prior is kept."""
+    session = rare.without(BLOCKED_ON)
+    em = fit_em(
+        params, session, fix_u=True, smoothing=smoothing, version=version,
+        fixed=[name for name in CALIBRATED if name in session.names],
+        max_prior=SESSION_MAX_PRIOR,
+    )  # fmt: skip
+    # The session's lambda is its own share of matches; the model's prior stays.
+    entry = {**em.params.history[-1], "session": "pairs agreeing on a rare name",
+             "model_prior_kept": params.prior}  # fmt: skip
+    kept = replace(em.params, prior=params.prior, history=(*em.params.history[:-1], entry))
+    return replace(em, params=kept)
+
+
 def _shift(
     model: EvidenceModel,
     vectors: ComparisonVectors,
@@ -177,26 +195,17 @@ def refit_model(
         if rest:
             weights[len(chosen) :] = others / len(rest)
         vectors = model.comparison_vectors((missing[i], found[j]) for i, j in pairs)
-        candidates = vectors.take(np.arange(len(chosen)))
         # Decided pairs teach through the decisions below, not as unlabelled pairs.
         decided_ids = {(p.missing.id, p.found.id) for p in decided}
         undecided = np.array(
             [(missing[i].id, found[j].id) not in decided_ids for i, j in sorted(chosen)],
             dtype=np.bool_,
         )
+        candidates = vectors.take(np.arange(len(chosen)))
         rare = candidates.take(rare_name_pairs(candidates, len(missing)) & undecided)
         if len(rare) >= MIN_EM_PAIRS:
-            session = rare.without(BLOCKED_ON)
-            em = fit_em(
-                params, session, fix_u=True, smoothing=em_smoothing, version=target,
-                fixed=[name for name in CALIBRATED if name in session.names],
-                max_prior=SESSION_MAX_PRIOR,
-            )  # fmt: skip
-            # The session's lambda is its own share of matches; the model's prior stays.
-            entry = {**em.params.history[-1], "session": "pairs agreeing on a rare name",
-                     "model_prior_kept": params.prior}  # fmt: skip
-            params = replace(em.params, prior=params.prior,
-                             history=(*em.params.history[:-1], entry))  # fmt: skip
+            em = _em_on_rare_names(params, rare, smoothing=em_smoothing, version=target)
+            params = em.params
         shift = _shift(model.with_params(params), vectors, weights, len(missing), len(found))
     if decided:
         params = learn_from_decisions(

@@ -93,7 +93,7 @@ class LearningRun:
     def figures(
         self, truth: Iterable[tuple[str, str]], labels: Mapping[str, Mapping[str, str]]
     ) -> LearningFigures:
-        """Both runs' figures over the found persons reviewers did not see."""
+        """The three runs' figures over the found persons reviewers did not see."""
         return LearningFigures.from_runs(
             [(run.pairs, run.probabilities)
              for run in (self.before, self.decided_only, self.after)],

@@ -113,6 +113,7 @@ def fit_em(
     fixed: Collection[str] = (),
     smoothing: float = 1.0,
     max_prior: float = 0.5,
+    anchor: ModelParams | None = None,
     max_iterations: int = 200,
     tolerance: float = 1e-6,
     version: str | None = None,
@@ -124,8 +125,10 @@ def fit_em(
     candidate pairs with weight 1 and a random sample of the rest weighted up to the
     rest's size, so that neither u nor the prior is biased by how candidates were chosen.
     The prior is kept at or below ``max_prior`` (a half: among all pairs matches are
-    rare; a sample chosen to be mostly matches may allow more). Raises ValueError when
-    there are no pairs, the weights do not fit, or the vectors' comparisons are unknown.
+    rare; a sample chosen to be mostly matches may allow more). ``anchor`` (default: the
+    starting parameters) is what ``smoothing`` pulls toward, for the comparisons it holds.
+    Raises ValueError when there are no pairs, the weights do not fit, or the vectors'
+    comparisons are unknown.
     """
     if len(vectors) == 0:
         raise ValueError("EM needs at least one pair")
@@ -136,6 +139,7 @@ def fit_em(
     distinct, counts, inverse = _distinct(vectors, weights)
     total = float(counts.sum())
     start = params
+    anchored = {c.name for c in anchor.comparisons} if anchor is not None else set()
     current = params
     history: list[float] = []
     converged = False
@@ -153,7 +157,7 @@ def fit_em(
                 continue
             comparison = current.comparison(name)
             n_strata, n_levels = len(comparison.strata), len(comparison.levels)
-            base = start.comparison(name)
+            base = (anchor if anchor is not None and name in anchored else start).comparison(name)
             m_counts = level_counts(distinct, c, n_strata, n_levels, weighted_g)
             comparison = posterior_update(comparison, m_counts, side="m", strength=smoothing,
                                           prior=base)  # fmt: skip

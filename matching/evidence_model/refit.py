@@ -7,8 +7,9 @@
    mostly the same person, EM learns how true pairs compare on everything else:
    places, dates, ages, heights, accents, marks. The name chose these pairs, so it sits
    the session out and keeps its m; the face takes part but keeps its m, calibrated on
-   labelled photos. The anchor of the fit (``em_smoothing``) is the model being refitted,
-   so a refit of a refit counts the same pairs again and leans further on them. The
+   labelled photos. The fit leans (``em_smoothing``) on the documented m, not on the
+   model being refitted, so refitting every night does not count the same pairs again
+   and again. The
    session's own share of matches is its business; the model's prior is held (without labels,
    more matches and evidence counted twice look alike, and the re-match's shift,
    :func:`~.recalibration.coherent_with_prior`, relies on it; set it for a known pool
@@ -45,6 +46,7 @@ from matching.evidence_model.decisions import (
 from matching.evidence_model.em import EMResult, estimate_u, fit_em
 from matching.evidence_model.model import EvidenceModel
 from matching.evidence_model.params import ModelParams, next_version
+from matching.evidence_model.priors import prior_params
 from matching.evidence_model.recalibration import (
     IDENTITY,
     Recalibration,
@@ -124,12 +126,14 @@ def _em_on_rare_names(
     params: ModelParams, rare: ComparisonVectors, *, smoothing: float, version: str
 ) -> EMResult:
     """m of every comparison but the name and the face, by EM over pairs agreeing on a
-    rare name, with the name left out (it chose them); the model's prior is kept."""
+    rare name, with the name left out (it chose them); the model's prior is kept. The fit
+    leans on the documented m (:func:`~.priors.prior_params`), not on the model's own, so
+    a refit of a refit does not count the same pairs twice."""
     session = rare.without(BLOCKED_ON)
     em = fit_em(
         params, session, fix_u=True, smoothing=smoothing, version=version,
         fixed=[name for name in CALIBRATED if name in session.names],
-        max_prior=SESSION_MAX_PRIOR,
+        max_prior=SESSION_MAX_PRIOR, anchor=prior_params(),
     )  # fmt: skip
     # The session's lambda is its own share of matches; the model's prior stays.
     entry = {**em.params.history[-1], "session": "pairs agreeing on a rare name",

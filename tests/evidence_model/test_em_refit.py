@@ -80,6 +80,24 @@ def test_em_learns_m_from_pairs_agreeing_on_a_rare_name() -> None:
         assert np.abs(learned - share).sum() < np.abs(documented - share).sum(), name
 
 
+def test_a_refit_of_a_refit_learns_the_same_m() -> None:
+    pop = generate_population(seed=11, n_missing=900, n_found=450, n_true_pairs=300,
+                              today=date(2026, 11, 1))  # fmt: skip
+    missing, found = views_from_rows(pop.missing, pop.found)
+    m_index = {v.ref: i for i, v in enumerate(missing)}
+    f_index = {v.ref: j for j, v in enumerate(found)}
+    candidates = sorted({(m_index[p.missing_ref], f_index[p.found_ref]) for p in pop.truth})
+    once, _ = refit_model(EvidenceModel.default(), missing, found, candidate_pairs=candidates,
+                          n_random_pairs=3000, seed=1)  # fmt: skip
+    twice, report = refit_model(once, missing, found, candidate_pairs=candidates,
+                                n_random_pairs=3000, seed=1)  # fmt: skip
+    assert report.em_pairs >= MIN_EM_PAIRS
+    for name in ("sex", "age", "time", "place", "hometown"):
+        for a, b in zip(once.params.comparison(name).strata,
+                        twice.params.comparison(name).strata, strict=True):  # fmt: skip
+            assert a.m == pytest.approx(b.m, abs=1e-4), name
+
+
 @pytest.mark.parametrize(
     ("level", "share", "rare"),
     [

@@ -17,6 +17,7 @@ from matching.evidence_model.refit import MIN_EM_PAIRS, rare_name_pairs
 from matching.evidence_model.store import read_store
 from matching.names import NameLevel
 from matching.rematch import rematch
+from matching.views import FoundView, MissingView
 from records import CandidateStatus, Database, Sex
 from records.inputs import FoundFields, MissingFields
 from records.repository import list_candidates, record_decision, upsert_found, upsert_missing
@@ -41,13 +42,23 @@ def test_refit_without_labels_then_with_decisions(small_population: Any) -> None
     assert steps[-1] == "u_from_random_pairs"
 
 
-def test_em_learns_m_from_pairs_agreeing_on_a_rare_name() -> None:
+Views = tuple[list[MissingView], list[FoundView], set[tuple[int, int]]]
+
+
+@pytest.fixture(scope="module")
+def many_true_pairs() -> Views:
+    """A population where many found persons have a report: reports, found persons, and
+    the true pairs as (report index, found index)."""
     pop = generate_population(seed=11, n_missing=900, n_found=450, n_true_pairs=300,
                               today=date(2026, 11, 1))  # fmt: skip
     missing, found = views_from_rows(pop.missing, pop.found)
     m_index = {v.ref: i for i, v in enumerate(missing)}
     f_index = {v.ref: j for j, v in enumerate(found)}
-    truth = {(m_index[p.missing_ref], f_index[p.found_ref]) for p in pop.truth}
+    return missing, found, {(m_index[p.missing_ref], f_index[p.found_ref]) for p in pop.truth}
+
+
+def test_em_learns_m_from_pairs_agreeing_on_a_rare_name(many_true_pairs: Views) -> None:
+    missing, found, truth = many_true_pairs
     candidates = sorted(truth | {(i, (i * 7) % len(found)) for i in range(len(missing))})
     model = EvidenceModel.default()
     refitted, report = refit_model(
@@ -80,13 +91,9 @@ def test_em_learns_m_from_pairs_agreeing_on_a_rare_name() -> None:
         assert np.abs(learned - share).sum() < np.abs(documented - share).sum(), name
 
 
-def test_a_refit_of_a_refit_learns_the_same_m() -> None:
-    pop = generate_population(seed=11, n_missing=900, n_found=450, n_true_pairs=300,
-                              today=date(2026, 11, 1))  # fmt: skip
-    missing, found = views_from_rows(pop.missing, pop.found)
-    m_index = {v.ref: i for i, v in enumerate(missing)}
-    f_index = {v.ref: j for j, v in enumerate(found)}
-    candidates = sorted({(m_index[p.missing_ref], f_index[p.found_ref]) for p in pop.truth})
+def test_a_refit_of_a_refit_learns_the_same_m(many_true_pairs: Views) -> None:
+    missing, found, truth = many_true_pairs
+    candidates = sorted(truth)
     once, _ = refit_model(EvidenceModel.default(), missing, found, candidate_pairs=candidates,
                           n_random_pairs=3000, seed=1)  # fmt: skip
     twice, report = refit_model(once, missing, found, candidate_pairs=candidates,

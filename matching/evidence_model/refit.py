@@ -9,13 +9,12 @@
    the session out and keeps its m; the face takes part but keeps its m, calibrated on
    labelled photos. The fit leans (``em_smoothing``) on the documented m, not on the
    model being refitted, so refitting every night does not count the same pairs again
-   and again. The
-   session's own share of matches is its business; the model's prior is held (without labels,
-   more matches and evidence counted twice look alike, and the re-match's shift,
-   :func:`~.recalibration.coherent_with_prior`, relies on it; set it for a known pool
-   with ``EvidenceModel.with_prior``). EM over all candidates with random pairs weighted
-   up instead took correlated agreement among different people for matches: on the
-   evaluation's population it lowered recall@10 from 0.935 to 0.892;
+   and again. The session's own share of matches is its business; the model's prior is
+   held (without labels, more matches and evidence counted twice look alike, and the
+   re-match's shift, :func:`~.recalibration.coherent_with_prior`, relies on it; set it
+   for a known pool with ``EvidenceModel.with_prior``). EM over all candidates with
+   random pairs weighted up instead took correlated agreement among different people
+   for matches: on the evaluation's population it lowered recall@10 from 0.935 to 0.892;
 3. reviewers' confirmed and rejected pairs, as a Bayesian update
    (:mod:`~.decisions`), then the recalibration of the total on those pairs' totals
    under the updated parameters (:mod:`~.recalibration`), starting from the shift a

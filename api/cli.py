@@ -191,22 +191,42 @@ def search_photo(
     ] = None,
     hometown: Annotated[str | None, typer.Option(help="the hometown, e.g. 四川")] = None,
     station: Annotated[str | None, typer.Option(help="a station (found persons)")] = None,
+    age_min: Annotated[
+        int | None, typer.Option(help="estimated age in the photo, lowest", min=0, max=120)
+    ] = None,
+    age_max: Annotated[
+        int | None, typer.Option(help="estimated age in the photo, highest", min=0, max=120)
+    ] = None,
+    photo_year: Annotated[
+        int | None, typer.Option(help="when taken (searching reports: this year if left out)")
+    ] = None,
 ) -> None:
-    """The open records whose faces are nearest the face in PHOTO, one hit a person, as JSON."""
+    """The open records that best fit the person in PHOTO, one hit a person, as JSON.
+
+    The nearest faces are weighed on face, sex and age (--sex, --age-min/--age-max and
+    --photo-year describe the person in the photo); each hit has its probability, shared
+    with the other hits, and its evidence in one sentence.
+    """
     from matching.face_indexes import FaceFilter
+    from matching.photo_evidence import PhotoQuery
     from matching.search import search_by_photo
     from records.importing import parse_sex
 
     services = _services()
     try:
         data = photo.read_bytes()
-        where = FaceFilter(sex=parse_sex(sex) if sex else None, region=region,
-                           hometown=hometown, station=station)  # fmt: skip
+        known_sex = parse_sex(sex) if sex else None
+        where = FaceFilter(sex=known_sex, region=region, hometown=hometown,
+                           station=station)  # fmt: skip
+        query = PhotoQuery(sex=known_sex or Sex.UNKNOWN, age_min=age_min, age_max=age_max,
+                           photo_year=photo_year)  # fmt: skip
         result = search_by_photo(
             services.database,
             services.face_model,
             services.face_indexes,
             data,
+            evidence_model=services.evidence_model,
+            query=query,
             side=side,
             k=k,
             face_no=face_no,
@@ -238,8 +258,15 @@ def search_photo(
                         "name": h.name,
                         "photo_id": h.photo_id,
                         "distance": round(h.distance, 4),
-                        "level": h.evidence.level,
-                        "weight": h.evidence.weight,
+                        "level": h.face.level,
+                        "weight": round(h.face.weight, 4),
+                        "probability": round(h.score.probability, 6),
+                        "summary": h.score.summary(),
+                        "why": [
+                            f"{s.signal}: {s.detail} ({s.weight:+.1f})"
+                            for s in h.score.signals
+                            if s.level != "null"
+                        ],
                     }
                     for h in result.hits
                 ],

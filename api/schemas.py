@@ -323,15 +323,21 @@ class FaceBoxPublic(BaseModel):
 
 
 class PhotoHitPublic(BaseModel):
-    """A record whose face is near the query face (its nearest face, one hit a record)."""
+    """A record that may be the person in the photo (one hit a record), with its evidence."""
 
     ref: str
     name: str | None
     photo_id: int | None = Field(default=None, description="the photo of the nearest face")
-    distance: float
-    level: str
-    weight: float
-    detail: str
+    distance: float = Field(description="of the record's nearest face")
+    level: str = Field(description="the face comparison's level")
+    weight: float = Field(description="the face comparison's log2 weight")
+    detail: str = Field(description="the face comparison in words")
+    probability: float = Field(
+        description="that this record is the person in the photo, on face, sex and age, "
+        "shared with the other hits (the person is at most one of them)"
+    )
+    summary: str = Field(description="the evidence in one sentence")
+    evidence: dict[str, Any] = Field(description="the breakdown, as candidates carry it")
 
 
 class PhotoSearchPublic(BaseModel):

@@ -4,13 +4,17 @@ Searching with a photo never guesses which face is meant: several faces raise
 ``SeveralFacesFoundError`` carrying every face's box, and the caller asks again with
 ``face_no``. The answer is one hit per person (several photos of one person count once,
 by the nearest), restricted by a ``FaceFilter`` inside the index search, and only open
-cases are searched.
+cases are searched. The nearest faces are a shortlist, not the answer: the evidence
+model weighs each against the photo and what the officer knows of the person in it, and
+the answer is in the order of that evidence (:mod:`matching.photo_evidence`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
+from typing import Final
 
 import numpy as np
 
@@ -24,11 +28,12 @@ from indexes import (
     decode_image,
     detect_faces,
 )
-from matching.evidence import SignalEvidence
+from matching.evidence_model import ComparisonEvidence, EvidenceModel, EvidenceScore
 from matching.face_indexes import FaceFilter, FaceIndexes
-from matching.first_scorer import face_evidence
-from records import Database, Side
-from records.repository import face_index_rows, record_labels
+from matching.photo_evidence import PhotoQuery, weigh_photo_hits
+from matching.views import FoundView, MissingView, found_view, missing_view
+from records import Database, FoundPerson, MissingReport, Side
+from records.repository import face_index_rows, records_by_ids
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +47,30 @@ class FaceBox:
     width_px: int
 
 
+SHORTLIST: Final = 50
+"""Records weighed per photo search, nearest faces first: the evidence reorders them (a
+recent adult photo a little further away says more than a childhood one), so the best
+ten can lie past the nearest ten."""
+
+
 @dataclass(frozen=True)
 class PhotoHit:
-    """A record whose photo is near the query face: its nearest face and that face's photo."""
+    """A record that may be the person in the photo: its explained score against the
+    photo, the distance of its nearest face and that face's photo."""
 
     side: Side
     ref: str
     name: str | None
     distance: float
-    evidence: SignalEvidence
+    score: EvidenceScore
     photo_id: int | None = None
+
+    @property
+    def face(self) -> ComparisonEvidence:
+        """The face term of the score."""
+        term = self.score.signal("face")
+        assert isinstance(term, ComparisonEvidence)
+        return term
 
 
 @dataclass(frozen=True)
@@ -69,21 +88,31 @@ def search_by_photo(
     face_indexes: FaceIndexes,
     data: bytes,
     *,
+    evidence_model: EvidenceModel | None = None,
+    query: PhotoQuery | None = None,
     side: Side = Side.MISSING,
     k: int = 10,
     face_no: int | None = None,
     where: FaceFilter | None = None,
     limits: ImageLimits | None = None,
     detection: DetectionSettings | None = None,
+    today: date | None = None,
 ) -> PhotoSearchResult:
-    """The ``k`` open records of ``side`` whose faces are nearest the face in the photo.
+    """The ``k`` open records of ``side`` that best fit the person in the photo, best first.
 
-    ``where`` restricts the records (sex, region, hometown, station) inside the search, so
-    the ``k`` are the nearest of those passing it. Each hit is checked against the store
-    before it is returned; a record the index had wrong is refreshed in it and left out.
+    The :data:`SHORTLIST` records whose faces are nearest (or ``k``, if more) are weighed
+    by the evidence model (the shipped one unless ``evidence_model`` is given) on face,
+    sex and age, with what ``query`` says of the person in the photo
+    (:mod:`matching.photo_evidence`), and ranked by that. ``where`` restricts the records
+    (sex, region, hometown, station) inside the search, so the shortlist holds the
+    nearest of those passing it. Each hit is checked against the store before it is
+    weighed; a record the index had wrong is refreshed in it and left out.
     """
     where = where or FaceFilter()
     where.filters(side)  # an unusable filter is refused before any work on the photo
+    query = query or PhotoQuery()
+    today = today or date.today()
+    query.check(today)
     detection = detection or DetectionSettings()
     image = decode_image(
         data, limits=limits, max_side=detection.max_side * detection.upsample_retry
@@ -99,8 +128,10 @@ def search_by_photo(
         raise SeveralFacesFoundError(boxes)
     if not faces[chosen].quality.searchable:
         raise FaceTooPoorError(faces[chosen].quality.problems)
-    query = faces[chosen].embedding.reshape(1, -1).astype(np.float32)
-    persons = face_indexes.search_persons(side, query, k, model=face_model.name, where=where)[0]
+    embedding = faces[chosen].embedding.astype(np.float32)
+    persons = face_indexes.search_persons(
+        side, embedding.reshape(1, -1), max(k, SHORTLIST), model=face_model.name, where=where
+    )[0]
     with database.session() as session:
         rows = {
             row.face_id: row
@@ -108,20 +139,31 @@ def search_by_photo(
                 session, side, model=face_model.name, face_ids=[p.face for p in persons]
             )
         }
-        labels = record_labels(session, side, [p.person for p in persons])
-    hits: list[PhotoHit] = []
-    stale: list[int] = []
-    for person in persons:
-        row = rows.get(person.face)
-        if row is None or row.owner_id != person.person or not where.allows(row, side):
-            stale.append(person.person)
-            continue
-        ref, name = labels[person.person]
-        evidence = face_evidence(person.distance)
-        hits.append(PhotoHit(side, ref, name, person.distance, evidence, photo_id=row.photo_id))
+        fresh = [
+            p
+            for p in persons
+            if (row := rows.get(p.face)) is not None
+            and row.owner_id == p.person
+            and where.allows(row, side)
+        ]
+        records = records_by_ids(session, side, [p.person for p in fresh])
+        views = [_view(records[p.person]) for p in fresh]
+    stale = [p.person for p in persons if p not in fresh]
     if stale:
         # Another process changed the store (the index catches up when it next opens);
         # bring these records in step now so the next search is right.
         logger.info("photo search: %d hit(s) out of step with the store", len(stale))
         face_indexes.refresh_records(side, stale)
-    return PhotoSearchResult(boxes[chosen], len(faces), hits)
+    model = evidence_model or EvidenceModel.default()
+    scores = weigh_photo_hits(model, side, embedding, query, views, today=today)
+    hits = [
+        PhotoHit(side, view.ref, records[p.person].name, p.distance, score,
+                 photo_id=rows[p.face].photo_id)
+        for p, view, score in zip(fresh, views, scores, strict=True)
+    ]  # fmt: skip
+    hits.sort(key=lambda hit: (-hit.score.final_weight, hit.distance))
+    return PhotoSearchResult(boxes[chosen], len(faces), hits[:k])
+
+
+def _view(record: MissingReport | FoundPerson) -> MissingView | FoundView:
+    return missing_view(record) if isinstance(record, MissingReport) else found_view(record)

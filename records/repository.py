@@ -156,6 +156,23 @@ def get_person(session: Session, side: Side, ref: str) -> PersonRecord:
     return get_missing(session, ref) if side is Side.MISSING else get_found(session, ref)
 
 
+def records_by_ids(session: Session, side: Side, ids: Iterable[int]) -> dict[int, PersonRecord]:
+    """The records of one side with one of ``ids``, photos and faces loaded, by id."""
+    model: type[MissingReport] | type[FoundPerson] = (
+        MissingReport if side is Side.MISSING else FoundPerson
+    )
+    found: dict[int, PersonRecord] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(model)
+            .where(model.id.in_(chunk))
+            .options(selectinload(model.photos).selectinload(Photo.faces))
+        )
+        records: Iterable[PersonRecord] = session.scalars(query)
+        found.update((record.id, record) for record in records)
+    return found
+
+
 def list_missing(session: Session, *, offset: int = 0, limit: int = 100) -> list[MissingReport]:
     """Reports in reference order, one page."""
     query = select(MissingReport).order_by(MissingReport.ref).offset(offset).limit(limit)

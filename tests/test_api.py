@@ -222,6 +222,16 @@ def test_photo_search_per_person_with_filters_deletes_and_closed_cases(
 
     answer = _photo_search(http, query)
     assert _hit_refs(answer) == ["M1", "M2"]  # M1's two photos make one hit
+    best, other = answer.json()["hits"]
+    assert best["probability"] > other["probability"] and best["summary"]
+    assert best["evidence"]["signals"][0]["signal"] == "face" and best["level"] != "null"
+    assert sum(hit["probability"] for hit in answer.json()["hits"]) < 1
+    # Both born 1962: an estimate that fits raises both; one that does not lowers both.
+    fits = _photo_search(http, query, age_min="60", age_max="68").json()["hits"][0]
+    wrong = _photo_search(http, query, age_min="20", age_max="25").json()["hits"][0]
+    assert wrong["probability"] < best["probability"] < fits["probability"]
+    refused = _photo_search(http, query, age_min="40", age_max="30")
+    assert refused.status_code == 422 and "age_min" in refused.json()["message"]
     assert answer.json()["hits"][0]["photo_id"] in {first, second}
     assert _hit_refs(_photo_search(http, query, sex="F")) == ["M2"]
     assert _hit_refs(_photo_search(http, query, hometown="四川")) == ["M1"]

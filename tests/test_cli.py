@@ -96,6 +96,16 @@ def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path
 
     photo = json.loads(_run(home, "search-photo", str(sample_photos / "obama3.jpg")).stdout)
     assert photo["hits"][0]["ref"] == "M1" and photo["hits"][0]["distance"] < 0.6
+    assert 0 < photo["hits"][0]["probability"] < 1 and "likely" in photo["hits"][0]["summary"]
+    # Born 1962, M1 is 64 now: an estimate of 60-70 for the person in the photo agrees.
+    aged = json.loads(_run(home, "search-photo", str(sample_photos / "obama3.jpg"),
+                           "--age-min", "60", "--age-max", "70").stdout)  # fmt: skip
+    best = aged["hits"][0]
+    assert best["ref"] == "M1" and best["probability"] > photo["hits"][0]["probability"]
+    assert any(line.startswith("age: born 1962") for line in best["why"])
+    backwards = _run(home, "search-photo", str(sample_photos / "obama3.jpg"),
+                     "--age-min", "70", "--age-max", "60", ok=False)  # fmt: skip
+    assert backwards.returncode == 1 and "age_min" in backwards.stderr
 
     several = _run(home, "search-photo", str(tmp_path / "nothing.jpg"), ok=False)
     assert several.returncode != 0 and "cannot read" in several.stderr

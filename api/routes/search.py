@@ -10,6 +10,7 @@ from api.deps import ActorDep, ServicesDep
 from api.schemas import FaceBoxPublic, NameHitPublic, PhotoHitPublic, PhotoSearchPublic
 from indexes import ImageRejectedError
 from matching.face_indexes import FaceFilter
+from matching.photo_evidence import OLDEST_AGE, PhotoQuery
 from matching.search import search_by_photo
 from records import Sex, Side
 from records.repository import audit
@@ -32,15 +33,30 @@ def search_photo(
     ] = None,
     hometown: Annotated[str | None, Form(max_length=200, description="e.g. 四川, 南充市")] = None,
     station: Annotated[str | None, Form(max_length=200, description="found persons only")] = None,
+    age_min: Annotated[
+        int | None, Form(ge=0, le=OLDEST_AGE, description="estimated age in the photo, lowest")
+    ] = None,
+    age_max: Annotated[
+        int | None, Form(ge=0, le=OLDEST_AGE, description="estimated age in the photo, highest")
+    ] = None,
+    photo_year: Annotated[
+        int | None,
+        Form(ge=1900, description="when taken; searching reports, this year if left out"),
+    ] = None,
 ) -> PhotoSearchPublic:
     """Search the open reports (or found persons) with the face in an uploaded photo.
 
-    One hit a person, by their nearest photo; ``sex``, ``region``, ``hometown`` and
-    ``station`` restrict the search itself. The photo is not kept. A photo with several
-    faces answers 409 with every face's box; ask again with ``face_no``.
+    One hit a person; ``sex``, ``region``, ``hometown`` and ``station`` restrict the search
+    itself. The nearest faces are weighed by the evidence model on face, sex and age
+    (``sex``, ``age_min``/``age_max`` and ``photo_year`` describe the person in the photo),
+    and the hits come best first, each with its probability and explained evidence. The
+    photo is not kept. A photo with several faces answers 409 with every face's box; ask
+    again with ``face_no``.
     """
     where = FaceFilter(sex=Sex(sex) if sex else None, region=region or None,
                        hometown=hometown or None, station=station or None)  # fmt: skip
+    query = PhotoQuery(sex=Sex(sex) if sex else Sex.UNKNOWN, age_min=age_min,
+                       age_max=age_max, photo_year=photo_year)  # fmt: skip
     limit = services.settings.max_upload_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
@@ -50,6 +66,8 @@ def search_photo(
         services.face_model,
         services.face_indexes,
         data,
+        evidence_model=services.evidence_model,
+        query=query,
         side=Side(side),
         k=k,
         face_no=face_no,
@@ -59,7 +77,8 @@ def search_photo(
     filters = [name for name in ("sex", "region", "hometown", "station") if getattr(where, name)]
     with services.database.session() as session:
         audit(session, actor=actor, action="search_photo", subject_kind=side,
-              detail={"hits": len(result.hits), "filters": filters})  # fmt: skip
+              detail={"hits": len(result.hits), "filters": filters,
+                      "described": query.asked()})  # fmt: skip
     return PhotoSearchPublic(
         side=side,
         face=FaceBoxPublic(
@@ -72,9 +91,12 @@ def search_photo(
                 name=h.name,
                 photo_id=h.photo_id,
                 distance=round(h.distance, 4),
-                level=h.evidence.level,
-                weight=h.evidence.weight,
-                detail=h.evidence.detail,
+                level=h.face.level,
+                weight=round(h.face.weight, 4),
+                detail=h.face.detail,
+                probability=h.score.probability,
+                summary=h.score.summary(),
+                evidence=h.score.to_json(),
             )
             for h in result.hits
         ],  # fmt: skip

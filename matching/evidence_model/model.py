@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -37,7 +37,7 @@ from matching.evidence_model.explanation import (
     EvidenceScore,
     confirmation_steps,
 )
-from matching.evidence_model.facts import FactsCache
+from matching.evidence_model.facts import FactsCache, FoundFacts, MissingFacts
 from matching.evidence_model.model_file import (
     ModelFileError,
     load_params,
@@ -51,6 +51,8 @@ from matching.evidence_model.vectors import ComparisonVectors
 from matching.views import FoundView, MissingView
 
 DEFAULT_MODEL_FILE = "default_model.json"
+NOT_ASKED = "not part of this search"
+"""The sentence of a comparison :meth:`EvidenceModel.score_facts` was not asked to weigh."""
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,24 @@ class EvidenceModel:
 
     def score(self, missing: MissingView, found: FoundView) -> EvidenceScore:
         """The explained score of one report against one found person."""
-        outcomes = self.outcomes(missing, found)
+        return self._explained(self.outcomes(missing, found))
+
+    def score_facts(
+        self, missing: MissingFacts, found: FoundFacts, *, asked: Collection[str]
+    ) -> EvidenceScore:
+        """The explained score of facts that are not a stored pair's (a photo search's
+        query), weighing only the comparisons named in ``asked``; the others are null,
+        each saying it was not asked. The facts are not cached."""
+        unknown = set(asked) - {c.name for c in self._comparisons}
+        if unknown:
+            raise ValueError(f"no such comparison: {', '.join(sorted(unknown))}")
+        outcomes = tuple(
+            c.compare(missing, found) if c.name in asked else Outcome(0, NOT_ASKED)
+            for c in self._comparisons
+        )
+        return self._explained(outcomes)
+
+    def _explained(self, outcomes: Sequence[Outcome]) -> EvidenceScore:
         signals = tuple(self.term(i, o) for i, o in enumerate(outcomes))
         prior = self._params.prior_weight
         total = prior + sum(s.weight for s in signals)

@@ -12,7 +12,7 @@ chance with the candidates competing for the same people (:mod:`matching.competi
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any, Protocol
 
 from matching.competition import Competition
@@ -53,6 +53,26 @@ class SignalEvidence:
     def bayes_factor(self) -> float:
         """How many times more likely this evidence is for the same person."""
         return float(2.0**self.weight)
+
+    def to_json(self) -> dict[str, Any]:
+        """Every field by name, the weight rounded to 4 places.
+
+        Every field is a string, a number or None, so a shallow copy is the whole of it
+        (``dataclasses.asdict``, which deep-copies, took a third of a re-match's time).
+        """
+        data = {name: getattr(self, name) for name in _field_names(type(self))}
+        data["weight"] = round(self.weight, 4)
+        return data
+
+
+_FIELD_NAMES: dict[type[SignalEvidence], tuple[str, ...]] = {}
+
+
+def _field_names(kind: type[SignalEvidence]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(field.name for field in fields(kind))
+    return names
 
 
 @dataclass(frozen=True)
@@ -143,9 +163,7 @@ class Score:
             "total_weight": round(self.total_weight, 4),
             "probability": self.probability,
             "summary": self.summary(),
-            "signals": [
-                {**asdict(signal), "weight": round(signal.weight, 4)} for signal in self.signals
-            ],
+            "signals": [signal.to_json() for signal in self.signals],
         }
         if self.calibration is not None and self.calibrated:
             data["calibration"] = self.calibration.to_json()

@@ -119,3 +119,16 @@ def test_with_prior(default_model: EvidenceModel, make_missing: Any, make_found:
     )
     with pytest.raises(ValueError, match="between 0 and 1"):
         default_model.with_prior(0.0)
+
+
+def test_a_stored_term_holds_every_field_as_asdict_would(
+    make_missing: Any, make_found: Any
+) -> None:
+    from dataclasses import asdict
+
+    missing, found = _pair(make_missing, make_found)
+    score = EvidenceModel.default().score(missing, found)
+    stored = score.to_json()["signals"]
+    expected = [{**asdict(s), "weight": round(s.weight, 4)} for s in score.signals]
+    assert stored == expected
+    assert {"stratum", "level_weight", "tf_adjustment", "m", "u"} <= set(stored[0])

@@ -192,20 +192,24 @@ def search_photo(
     hometown: Annotated[str | None, typer.Option(help="the hometown, e.g. 四川")] = None,
     station: Annotated[str | None, typer.Option(help="a station (found persons)")] = None,
     age_min: Annotated[
-        int | None, typer.Option(help="estimated age in the photo, lowest", min=0, max=120)
+        int | None, typer.Option(help="estimated age in the photo, lowest (alone: the age)")
     ] = None,
     age_max: Annotated[
-        int | None, typer.Option(help="estimated age in the photo, highest", min=0, max=120)
+        int | None, typer.Option(help="estimated age in the photo, highest (alone: the age)")
     ] = None,
     photo_year: Annotated[
         int | None, typer.Option(help="when taken (searching reports: this year if left out)")
     ] = None,
+    birth_year: Annotated[
+        int | None, typer.Option(help="searching found persons: the birth year the family knows")
+    ] = None,
 ) -> None:
     """The open records that best fit the person in PHOTO, one hit a person, as JSON.
 
-    The nearest faces are weighed on face, sex and age (--sex, --age-min/--age-max and
-    --photo-year describe the person in the photo); each hit has its probability, shared
-    with the other hits, and its evidence in one sentence.
+    The nearest faces are weighed on face, sex and age (--sex, --age-min/--age-max,
+    --photo-year and, searching found persons, --birth-year describe the person in the
+    photo); each hit has its probability, shared with the other hits, and its evidence in
+    one sentence. "photo_year" in the answer is the year the photo was taken as.
     """
     from matching.face_indexes import FaceFilter
     from matching.photo_evidence import PhotoQuery
@@ -219,7 +223,7 @@ def search_photo(
         where = FaceFilter(sex=known_sex, region=region, hometown=hometown,
                            station=station)  # fmt: skip
         query = PhotoQuery(sex=known_sex or Sex.UNKNOWN, age_min=age_min, age_max=age_max,
-                           photo_year=photo_year)  # fmt: skip
+                           photo_year=photo_year, birth_year=birth_year)  # fmt: skip
         result = search_by_photo(
             services.database,
             services.face_model,
@@ -252,6 +256,7 @@ def search_photo(
                 "side": side.value,
                 "face": result.face.__dict__,
                 "faces_in_photo": result.faces_in_photo,
+                "photo_year": result.photo_year,
                 "hits": [
                     {
                         "ref": h.ref,

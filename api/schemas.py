@@ -346,6 +346,9 @@ class PhotoSearchPublic(BaseModel):
     side: str
     face: FaceBoxPublic
     faces_in_photo: int
+    photo_year: int | None = Field(
+        default=None, description="the year the photo was weighed as taken (None: unknown)"
+    )
     hits: list[PhotoHitPublic]
 
 

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from matching.competition import share_between_candidates
 from matching.evidence_model import EvidenceModel, EvidenceScore
+from matching.evidence_model.comparisons.age import NARROW_RANGE
 from matching.evidence_model.facts import found_facts, missing_facts
 from matching.views import FaceView, FoundView, MissingView
 from records import InvalidRecordError, Sex, Side
@@ -32,6 +33,10 @@ from records import InvalidRecordError, Sex, Side
 PHOTO_COMPARISONS: Final = frozenset({"face", "sex", "age"})
 """What a photo search weighs: the face, and the sex and age the officer gives."""
 OLDEST_AGE: Final = 120
+WIDEST_AGE_RANGE: Final = 20
+"""The widest age estimate taken, in years: as wide as the widest a station writes down.
+A wider one ("20 to 90") fits nearly everyone, yet would be weighed as an estimate that
+agrees."""
 QUERY_ID: Final = -1
 """The record id of the photo searched with (no stored record has it)."""
 
@@ -41,24 +46,43 @@ class PhotoQuery:
     """What the officer knows of the person in the photo; every field may be left out.
 
     ``age_min`` and ``age_max`` are the person's estimated age in the photo (one of them
-    alone is a single age). ``photo_year`` is the year it was taken; left out, it is this
-    year when searching reports (a photo of a person in care, taken now) and unknown when
-    searching found persons (a family's photo may be decades old).
+    alone is taken as the age). ``photo_year`` is the year it was taken; left out, it is
+    this year when searching reports (a photo of a person in care, taken now) and unknown
+    when searching found persons (a family's photo may be decades old). ``birth_year`` is
+    for searching found persons with a family's photo: the family knows it, where a
+    station only estimates an age.
     """
 
     sex: Sex = Sex.UNKNOWN
     age_min: int | None = None
     age_max: int | None = None
     photo_year: int | None = None
+    birth_year: int | None = None
 
     def ages(self) -> tuple[int, int] | None:
-        """The estimated age range, or None."""
+        """The estimated age range in the photo, or None."""
         low = self.age_min if self.age_min is not None else self.age_max
         high = self.age_max if self.age_max is not None else self.age_min
         return None if low is None or high is None else (low, high)
 
-    def check(self, today: date) -> None:
-        """Refuse a query that cannot describe a person (InvalidRecordError says which field)."""
+    def year_taken(self, side: Side, today: date) -> int | None:
+        """The photo's year as weighed: this year for a person in care, unless said."""
+        if self.photo_year is None and side is Side.MISSING:
+            return today.year
+        return self.photo_year
+
+    def age_in_photo(self, side: Side, today: date) -> int | None:
+        """The middle of the estimate, else what the birth year and the photo's year give."""
+        ages = self.ages()
+        if ages is not None:
+            return round((ages[0] + ages[1]) / 2)
+        year = self.year_taken(side, today)
+        if self.birth_year is not None and year is not None:
+            return year - self.birth_year
+        return None
+
+    def check(self, side: Side, today: date) -> None:
+        """Refuse a query that cannot describe a person (InvalidRecordError names the field)."""
         for field in ("age_min", "age_max"):
             value = getattr(self, field)
             if value is not None and not 0 <= value <= OLDEST_AGE:
@@ -68,14 +92,38 @@ class PhotoQuery:
             raise InvalidRecordError(
                 f"the youngest age {ages[0]} is over the oldest {ages[1]}", field="age_min"
             )
-        if self.photo_year is not None and not 1900 <= self.photo_year <= today.year:
+        if ages is not None and ages[1] - ages[0] > WIDEST_AGE_RANGE:
             raise InvalidRecordError(
-                f"must be 1900 to {today.year}, got {self.photo_year}", field="photo_year"
+                f"an estimate over {WIDEST_AGE_RANGE} years wide fits nearly everyone: "
+                "leave the age out instead", field="age_max",
+            )  # fmt: skip
+        for field in ("photo_year", "birth_year"):
+            value = getattr(self, field)
+            if value is not None and not 1900 <= value <= today.year:
+                raise InvalidRecordError(f"must be 1900 to {today.year}, got {value}", field=field)
+        if self.birth_year is None:
+            return
+        if side is Side.MISSING:
+            raise InvalidRecordError(
+                "a person in care's age is an estimate: give age_min and age_max",
+                field="birth_year",
             )
+        year = self.year_taken(side, today)
+        if year is not None and year < self.birth_year:
+            raise InvalidRecordError(
+                "the photo was taken before the birth year", field="photo_year"
+            )
+        if year is not None and ages is not None:
+            age = year - self.birth_year
+            if not ages[0] - 1 <= age <= ages[1] + 1:
+                raise InvalidRecordError(
+                    f"born {self.birth_year}, the person was {age} in {year}, not "
+                    f"{ages[0]}-{ages[1]}", field="birth_year",
+                )  # fmt: skip
 
     def asked(self) -> list[str]:
         """Which fields were given (what an audit may record: not their values)."""
-        return [f for f in ("sex", "age_min", "age_max", "photo_year")
+        return [f for f in ("sex", "age_min", "age_max", "photo_year", "birth_year")
                 if getattr(self, f) not in (None, Sex.UNKNOWN)]  # fmt: skip
 
 
@@ -90,37 +138,41 @@ def query_found_view(
     age comparison reads the estimate at that date."""
     year = query.photo_year if query.photo_year is not None else today.year
     ages = query.ages()
-    taken = today if year == today.year else date(year, 7, 1)
     return FoundView(
         id=QUERY_ID,
         ref="(photo)",
         sex=query.sex,
         age_min=ages[0] if ages else None,
         age_max=ages[1] if ages else None,
-        found_date=taken,
-        faces=(_query_face(embedding, year, _middle(ages)),),
+        found_date=today if year == today.year else date(year, 7, 1),
+        faces=(_query_face(embedding, year, query.age_in_photo(Side.MISSING, today)),),
     )
 
 
-def query_missing_view(embedding: NDArray[np.float32], query: PhotoQuery) -> MissingView:
-    """A family's photo of a missing person as a report: the birth year is the photo's year
-    less the age in it, when both are known."""
+def query_missing_view(
+    embedding: NDArray[np.float32], query: PhotoQuery, *, today: date
+) -> MissingView:
+    """A family's photo of a missing person as a report lost when the photo was taken.
+
+    The birth year is the family's, or the photo's year less a narrow estimate of the
+    age in it; a wide estimate gives none, since the comparison takes a birth year as
+    known. The photo's date stands for the date lost, so the years from it to the date
+    found widen the age comparison's tolerance, as they would for a report.
+    """
+    year = query.year_taken(Side.FOUND, today)
     ages = query.ages()
-    age = _middle(ages)
-    birth_year = None
-    if query.photo_year is not None and age is not None:
-        birth_year = query.photo_year - age
+    birth_year = query.birth_year
+    if birth_year is None and year is not None and ages is not None:
+        if ages[1] - ages[0] <= NARROW_RANGE:
+            birth_year = year - round((ages[0] + ages[1]) / 2)
     return MissingView(
         id=QUERY_ID,
         ref="(photo)",
         sex=query.sex,
         birth_year=birth_year,
-        faces=(_query_face(embedding, query.photo_year, age),),
+        missing_date=date(year, 7, 1) if year is not None else None,
+        faces=(_query_face(embedding, year, query.age_in_photo(Side.FOUND, today)),),
     )
-
-
-def _middle(ages: tuple[int, int] | None) -> int | None:
-    return None if ages is None else round((ages[0] + ages[1]) / 2)
 
 
 def weigh_photo_hits(
@@ -138,7 +190,7 @@ def weigh_photo_hits(
     are searched, a report when found persons are. Scores come in the hits' order.
     """
     today = today or date.today()
-    query.check(today)
+    query.check(side, today)
     scores: list[EvidenceScore] = []
     if side is Side.MISSING:
         found = found_facts(query_found_view(embedding, query, today=today))
@@ -147,7 +199,7 @@ def weigh_photo_hits(
                 raise TypeError("a search of reports weighs reports")
             scores.append(model.score_facts(missing_facts(hit), found, asked=PHOTO_COMPARISONS))
     else:
-        missing = missing_facts(query_missing_view(embedding, query))
+        missing = missing_facts(query_missing_view(embedding, query, today=today))
         for hit in hits:
             if not isinstance(hit, FoundView):
                 raise TypeError("a search of found persons weighs found persons")

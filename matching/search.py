@@ -28,7 +28,8 @@ from indexes import (
     decode_image,
     detect_faces,
 )
-from matching.evidence_model import ComparisonEvidence, EvidenceModel, EvidenceScore
+from matching.evidence import SignalEvidence
+from matching.evidence_model import EvidenceModel, EvidenceScore
 from matching.face_indexes import FaceFilter, FaceIndexes
 from matching.photo_evidence import PhotoQuery, weigh_photo_hits
 from matching.views import FoundView, MissingView, found_view, missing_view
@@ -66,20 +67,23 @@ class PhotoHit:
     photo_id: int | None = None
 
     @property
-    def face(self) -> ComparisonEvidence:
+    def face(self) -> SignalEvidence:
         """The face term of the score."""
-        term = self.score.signal("face")
-        assert isinstance(term, ComparisonEvidence)
-        return term
+        return self.score.signal("face")
 
 
 @dataclass(frozen=True)
 class PhotoSearchResult:
-    """The face searched with and the nearest records, nearest first."""
+    """The face searched with and the records that fit it, best first.
+
+    ``photo_year`` is the year the photo was weighed as taken (this year for a person in
+    care unless the officer said; None: unknown), so the answer says what was assumed.
+    """
 
     face: FaceBox
     faces_in_photo: int
     hits: list[PhotoHit]
+    photo_year: int | None = None
 
 
 def search_by_photo(
@@ -112,7 +116,7 @@ def search_by_photo(
     where.filters(side)  # an unusable filter is refused before any work on the photo
     query = query or PhotoQuery()
     today = today or date.today()
-    query.check(today)
+    query.check(side, today)  # refused before any work on the photo, like the filter
     detection = detection or DetectionSettings()
     image = decode_image(
         data, limits=limits, max_side=detection.max_side * detection.upsample_retry
@@ -139,16 +143,19 @@ def search_by_photo(
                 session, side, model=face_model.name, face_ids=[p.face for p in persons]
             )
         }
-        fresh = [
+        agreeing = [
             p
             for p in persons
             if (row := rows.get(p.face)) is not None
             and row.owner_id == p.person
             and where.allows(row, side)
         ]
-        records = records_by_ids(session, side, [p.person for p in fresh])
+        records = records_by_ids(session, side, [p.person for p in agreeing])
+        # A record deleted between the two reads is out of step too.
+        fresh = [p for p in agreeing if p.person in records]
         views = [_view(records[p.person]) for p in fresh]
-    stale = [p.person for p in persons if p not in fresh]
+    kept = {p.person for p in fresh}
+    stale = [p.person for p in persons if p.person not in kept]
     if stale:
         # Another process changed the store (the index catches up when it next opens);
         # bring these records in step now so the next search is right.
@@ -162,7 +169,9 @@ def search_by_photo(
         for p, view, score in zip(fresh, views, scores, strict=True)
     ]  # fmt: skip
     hits.sort(key=lambda hit: (-hit.score.final_weight, hit.distance))
-    return PhotoSearchResult(boxes[chosen], len(faces), hits[:k])
+    return PhotoSearchResult(
+        boxes[chosen], len(faces), hits[:k], photo_year=query.year_taken(side, today)
+    )
 
 
 def _view(record: MissingReport | FoundPerson) -> MissingView | FoundView:

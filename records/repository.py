@@ -408,20 +408,6 @@ def face_embeddings(session: Session, face_ids: Iterable[int]) -> dict[int, tupl
     return found
 
 
-def record_labels(
-    session: Session, side: Side, ids: Iterable[int]
-) -> dict[int, tuple[str, str | None]]:
-    """``(ref, name)`` of each record of one side with one of ``ids``."""
-    model: type[MissingReport] | type[FoundPerson] = (
-        MissingReport if side is Side.MISSING else FoundPerson
-    )
-    labels: dict[int, tuple[str, str | None]] = {}
-    for chunk in _chunks(ids):
-        query = select(model.id, model.ref, model.name).where(model.id.in_(chunk))
-        labels.update((row[0], (row[1], row[2])) for row in session.execute(query))
-    return labels
-
-
 @dataclass(frozen=True)
 class DeletedPhoto:
     """What deleting a photo touched: whose photo it was and whether its file is unused now."""

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -14,10 +15,12 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import select
 
 from api.app import create_app
 from api.services import Services
 from matching.rematch import rematch
+from records import AuditEvent
 
 
 @pytest.fixture
@@ -203,6 +206,25 @@ def _hit_refs(answer: httpx.Response) -> list[str]:
     return [hit["ref"] for hit in answer.json()["hits"]]
 
 
+def test_photo_search_weighs_past_the_nearest_face(
+    client: tuple[TestClient, Services], sample_photos: Path
+) -> None:
+    http, _ = client
+    year = date.today().year
+    http.post("/missing", json=_report("M1", "刘建华", birth_year=year - 64))
+    http.post("/missing", json=_report("M3", "张伟", birth_year=year - 25))
+    _upload(http, "/missing/M1/photos", sample_photos / "obama.jpg")
+    _upload(http, "/missing/M3/photos", sample_photos / "obama2.jpg")
+    query = sample_photos / "obama3.jpg"
+    answer = _photo_search(http, query).json()["hits"]
+    assert answer[0]["distance"] <= answer[1]["distance"]  # no age: the nearer face first
+    nearer, further = answer[0]["ref"], answer[1]["ref"]
+    # An age that fits only the further one puts it first, even when one hit is asked for.
+    ages = {"M1": ("60", "68"), "M3": ("22", "28")}[further]
+    [best] = _hit_refs(_photo_search(http, query, k="1", age_min=ages[0], age_max=ages[1]))
+    assert best == further != nearer
+
+
 def test_photo_search_per_person_with_filters_deletes_and_closed_cases(
     client: tuple[TestClient, Services], sample_photos: Path
 ) -> None:
@@ -226,12 +248,20 @@ def test_photo_search_per_person_with_filters_deletes_and_closed_cases(
     assert best["probability"] > other["probability"] and best["summary"]
     assert best["evidence"]["signals"][0]["signal"] == "face" and best["level"] != "null"
     assert sum(hit["probability"] for hit in answer.json()["hits"]) < 1
+    assert answer.json()["photo_year"] == date.today().year  # a person in care, now
     # Both born 1962: an estimate that fits raises both; one that does not lowers both.
-    fits = _photo_search(http, query, age_min="60", age_max="68").json()["hits"][0]
+    age = date.today().year - 1962
+    fits = _photo_search(http, query, age_min=str(age - 4), age_max=str(age + 4))
     wrong = _photo_search(http, query, age_min="20", age_max="25").json()["hits"][0]
-    assert wrong["probability"] < best["probability"] < fits["probability"]
+    assert wrong["probability"] < best["probability"] < fits.json()["hits"][0]["probability"]
     refused = _photo_search(http, query, age_min="40", age_max="30")
     assert refused.status_code == 422 and "age_min" in refused.json()["message"]
+    future = _photo_search(http, query, photo_year=str(date.today().year + 1))
+    assert future.status_code == 422 and "photo_year" in future.json()["message"]
+    with services.database.session() as session:
+        searches = session.scalars(select(AuditEvent).where(AuditEvent.action == "search_photo"))
+        described = [event.detail["described"] for event in searches]
+    assert ["age_min", "age_max"] in described and [] in described  # names, never values
     assert answer.json()["hits"][0]["photo_id"] in {first, second}
     assert _hit_refs(_photo_search(http, query, sex="F")) == ["M2"]
     assert _hit_refs(_photo_search(http, query, hometown="四川")) == ["M1"]
@@ -280,8 +310,6 @@ def test_photo_search_per_person_with_filters_deletes_and_closed_cases(
         set_status(session, Side.MISSING, "M2", MissingStatus.CLOSED)
     assert _hit_refs(_photo_search(http, query, sex="F")) == []
     assert len(services.face_indexes[Side.MISSING]) == 1
-
-    from records import AuditEvent
 
     with services.database.session() as session:
         actions = [(e.actor, e.action) for e in session.query(AuditEvent).order_by(AuditEvent.id)]

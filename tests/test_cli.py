@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -97,9 +98,12 @@ def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path
     photo = json.loads(_run(home, "search-photo", str(sample_photos / "obama3.jpg")).stdout)
     assert photo["hits"][0]["ref"] == "M1" and photo["hits"][0]["distance"] < 0.6
     assert 0 < photo["hits"][0]["probability"] < 1 and "likely" in photo["hits"][0]["summary"]
-    # Born 1962, M1 is 64 now: an estimate of 60-70 for the person in the photo agrees.
+    assert photo["photo_year"] == date.today().year
+    # M1 was born in 1962: an estimate around that age for the person in the photo agrees.
+    age = date.today().year - 1962
+    estimate = ("--age-min", str(age - 4), "--age-max", str(age + 4))
     aged = json.loads(_run(home, "search-photo", str(sample_photos / "obama3.jpg"),
-                           "--age-min", "60", "--age-max", "70").stdout)  # fmt: skip
+                           *estimate).stdout)  # fmt: skip
     best = aged["hits"][0]
     assert best["ref"] == "M1" and best["probability"] > photo["hits"][0]["probability"]
     assert any(line.startswith("age: born 1962") for line in best["why"])

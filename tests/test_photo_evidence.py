@@ -62,14 +62,18 @@ def test_each_term_is_the_models_own_and_only_face_sex_and_age_are_weighed(
     query = PhotoQuery(sex=Sex.MALE, age_min=60, age_max=70)
     report = _report(1, 0.40)
     [score] = weigh_photo_hits(model, Side.MISSING, QUERY, query, [report], today=TODAY)
-    # The same pair scored the ordinary way gives the same face, sex and age terms.
+    # The same pair scored the ordinary way gives the same face, sex and age terms; the
+    # query, which is no stored record, is not kept in the model's cache of facts.
+    cached = len(model.facts)
     plain = model.score(report, query_found_view(QUERY, query, today=TODAY))
+    assert len(model.facts) == cached + 1  # the report only
     for signal in score.signals:
         if signal.signal in PHOTO_COMPARISONS:
             assert signal.weight == pytest.approx(plain.signal(signal.signal).weight)
             assert signal.level != "null"
         else:
             assert (signal.level, signal.weight, signal.detail) == ("null", 0.0, NOT_ASKED)
+            assert signal.stratum is None  # type: ignore[attr-defined]
     face = score.signal("face")
     assert face.level == "close" and face.value == pytest.approx(0.40, abs=1e-6)
     assert score.signal("age").level == "within"  # born 1960: 66 now, estimated 60-70
@@ -118,15 +122,24 @@ def test_hits_share_the_one_chance_the_photo_is_theirs(model: EvidenceModel) -> 
 
 
 def test_searching_found_persons_with_a_familys_photo(model: EvidenceModel) -> None:
-    # A photo of a 30-year-old taken in 1990: born 1960, so 64 when found in 2024.
+    # A photo of a 30-year-old taken in 1990: born 1960, so 64 when found in 2024, and
+    # the 34 years since the photo widen the tolerance as they would for a report.
     query = PhotoQuery(sex=Sex.MALE, age_min=30, age_max=30, photo_year=1990)
-    view = query_missing_view(QUERY, query)
+    view = query_missing_view(QUERY, query, today=TODAY)
     assert view.birth_year == 1960 and view.faces[0].taken_year == 1990
-    persons = [_found(1, 0.40), _found(2, 0.40, ages=(20, 25))]
+    assert view.missing_date == date(1990, 7, 1)
+    persons = [_found(n, 0.40, ages=a) for n, a in ((1, (60, 66)), (2, (20, 25)), (3, (56, 60)))]
     scores = weigh_photo_hits(model, Side.FOUND, QUERY, query, persons, today=TODAY)
-    assert [s.signal("age").level for s in scores] == ["within", "far"]
+    assert [s.signal("age").level for s in scores] == ["within", "far", "near"]
     assert scores[0].signal("face").stratum == "adult_long"  # type: ignore[attr-defined]
-    assert scores[0].probability > scores[1].probability
+    assert scores[0].probability > scores[2].probability > scores[1].probability
+    # The family's birth year is taken as it is; a wide estimate gives none.
+    known = PhotoQuery(birth_year=1958, photo_year=1990)
+    assert query_missing_view(QUERY, known, today=TODAY).birth_year == 1958
+    assert known.age_in_photo(Side.FOUND, TODAY) == 32
+    vague = PhotoQuery(age_min=20, age_max=35, photo_year=1990)
+    assert query_missing_view(QUERY, vague, today=TODAY).birth_year is None
+    assert query_missing_view(QUERY, PhotoQuery(), today=TODAY).missing_date is None
     with pytest.raises(TypeError):
         weigh_photo_hits(model, Side.FOUND, QUERY, query, [_report(3, 0.4)], today=TODAY)
 
@@ -139,24 +152,43 @@ def test_the_photo_of_a_person_in_care_is_taken_this_year_unless_said(
     assert now.faces[0].age_at_photo == 9
     older = query_found_view(QUERY, PhotoQuery(photo_year=2019), today=TODAY)
     assert older.found_date == date(2019, 7, 1) and older.faces[0].age_at_photo is None
+    assert PhotoQuery().year_taken(Side.MISSING, TODAY) == 2026
+    assert PhotoQuery().year_taken(Side.FOUND, TODAY) is None
+    # One bound alone is the age.
+    alone = query_found_view(QUERY, PhotoQuery(age_max=9), today=TODAY)
+    assert (alone.age_min, alone.age_max) == (9, 9)
 
 
 @pytest.mark.parametrize(
-    ("query", "field"),
+    ("side", "query", "field"),
     [
-        (PhotoQuery(age_min=40, age_max=30), "age_min"),
-        (PhotoQuery(age_max=121), "age_max"),
-        (PhotoQuery(age_min=-1), "age_min"),
-        (PhotoQuery(photo_year=2027), "photo_year"),
-        (PhotoQuery(photo_year=1899), "photo_year"),
+        (Side.MISSING, PhotoQuery(age_min=40, age_max=30), "age_min"),
+        (Side.MISSING, PhotoQuery(age_max=121), "age_max"),
+        (Side.MISSING, PhotoQuery(age_min=-1), "age_min"),
+        (Side.MISSING, PhotoQuery(age_min=20, age_max=90), "age_max"),  # fits nearly all
+        (Side.MISSING, PhotoQuery(photo_year=2027), "photo_year"),
+        (Side.MISSING, PhotoQuery(photo_year=1899), "photo_year"),
+        (Side.MISSING, PhotoQuery(birth_year=1960), "birth_year"),  # care: an estimate
+        (Side.FOUND, PhotoQuery(birth_year=2027), "birth_year"),
+        (Side.FOUND, PhotoQuery(birth_year=1990, photo_year=1985), "photo_year"),
+        (Side.FOUND, PhotoQuery(birth_year=1990, photo_year=2000, age_min=20), "birth_year"),
     ],
 )
 def test_a_query_that_describes_nobody_is_refused(
-    model: EvidenceModel, query: PhotoQuery, field: str
+    model: EvidenceModel, side: Side, query: PhotoQuery, field: str
 ) -> None:
     with pytest.raises(InvalidRecordError) as error:
-        weigh_photo_hits(model, Side.MISSING, QUERY, query, [_report(1, 0.4)], today=TODAY)
+        weigh_photo_hits(model, side, QUERY, query, [], today=TODAY)
     assert error.value.field == field
+
+
+def test_a_query_at_the_edges_is_taken(model: EvidenceModel) -> None:
+    for side, query in [
+        (Side.MISSING, PhotoQuery(age_min=50, age_max=70, photo_year=2026)),
+        (Side.FOUND, PhotoQuery(birth_year=1990, photo_year=2000, age_min=9, age_max=11)),
+        (Side.FOUND, PhotoQuery(birth_year=2026)),
+    ]:
+        query.check(side, TODAY)
 
 
 def test_no_hits_no_scores_and_only_known_comparisons_can_be_asked(model: EvidenceModel) -> None:
@@ -172,3 +204,4 @@ def test_no_hits_no_scores_and_only_known_comparisons_can_be_asked(model: Eviden
 def test_what_an_audit_may_record_is_which_fields_were_given_not_their_values() -> None:
     assert PhotoQuery().asked() == []
     assert PhotoQuery(sex=Sex.FEMALE, age_max=9).asked() == ["sex", "age_max"]
+    assert PhotoQuery(birth_year=1960).asked() == ["birth_year"]

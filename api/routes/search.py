@@ -34,21 +34,32 @@ def search_photo(
     hometown: Annotated[str | None, Form(max_length=200, description="e.g. 四川, 南充市")] = None,
     station: Annotated[str | None, Form(max_length=200, description="found persons only")] = None,
     age_min: Annotated[
-        int | None, Form(ge=0, le=OLDEST_AGE, description="estimated age in the photo, lowest")
+        int | None,
+        Form(
+            ge=0, le=OLDEST_AGE, description="estimated age in the photo, lowest (alone: the age)"
+        ),
     ] = None,
     age_max: Annotated[
-        int | None, Form(ge=0, le=OLDEST_AGE, description="estimated age in the photo, highest")
+        int | None,
+        Form(
+            ge=0, le=OLDEST_AGE, description="estimated age in the photo, highest (alone: the age)"
+        ),
     ] = None,
     photo_year: Annotated[
         int | None,
         Form(ge=1900, description="when taken; searching reports, this year if left out"),
+    ] = None,
+    birth_year: Annotated[
+        int | None,
+        Form(ge=1900, description="searching found persons: the birth year the family knows"),
     ] = None,
 ) -> PhotoSearchPublic:
     """Search the open reports (or found persons) with the face in an uploaded photo.
 
     One hit a person; ``sex``, ``region``, ``hometown`` and ``station`` restrict the search
     itself. The nearest faces are weighed by the evidence model on face, sex and age
-    (``sex``, ``age_min``/``age_max`` and ``photo_year`` describe the person in the photo),
+    (``sex``, ``age_min``/``age_max``, ``photo_year`` and, for found persons, ``birth_year``
+    describe the person in the photo; ``photo_year`` in the answer is the year assumed),
     and the hits come best first, each with its probability and explained evidence. The
     photo is not kept. A photo with several faces answers 409 with every face's box; ask
     again with ``face_no``.
@@ -56,7 +67,8 @@ def search_photo(
     where = FaceFilter(sex=Sex(sex) if sex else None, region=region or None,
                        hometown=hometown or None, station=station or None)  # fmt: skip
     query = PhotoQuery(sex=Sex(sex) if sex else Sex.UNKNOWN, age_min=age_min,
-                       age_max=age_max, photo_year=photo_year)  # fmt: skip
+                       age_max=age_max, photo_year=photo_year,
+                       birth_year=birth_year)  # fmt: skip
     limit = services.settings.max_upload_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
@@ -85,6 +97,7 @@ def search_photo(
             face_no=result.face.face_no, box=result.face.box, width_px=result.face.width_px
         ),
         faces_in_photo=result.faces_in_photo,
+        photo_year=result.photo_year,
         hits=[
             PhotoHitPublic(
                 ref=h.ref,

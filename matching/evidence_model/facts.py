@@ -246,7 +246,10 @@ class FactsCache:
         self._lock = threading.Lock()
 
     def missing(self, view: MissingView) -> MissingFacts:
-        """The report's facts, derived on first sight of this view."""
+        """The report's facts, derived on first sight of this view (never kept for a
+        view that is no stored record: a search's query has a negative id)."""
+        if view.id < 0:
+            return missing_facts(view)
         entry = self._missing.get(view.id)
         if entry is not None and entry[0] is view:
             return entry[1]
@@ -256,7 +259,10 @@ class FactsCache:
         return facts
 
     def found(self, view: FoundView) -> FoundFacts:
-        """The found person's facts, derived on first sight of this view."""
+        """The found person's facts, derived on first sight of this view (never kept for
+        a view that is no stored record)."""
+        if view.id < 0:
+            return found_facts(view)
         entry = self._found.get(view.id)
         if entry is not None and entry[0] is view:
             return entry[1]

@@ -228,7 +228,8 @@ class EvidenceModel:
 
     def score(self, missing: MissingView, found: FoundView) -> EvidenceScore:
         """The explained score of one report against one found person."""
-        return self._explained(self.outcomes(missing, found))
+        outcomes = self.outcomes(missing, found)
+        return self._explained(tuple(self.term(i, o) for i, o in enumerate(outcomes)))
 
     def score_facts(
         self, missing: MissingFacts, found: FoundFacts, *, asked: Collection[str]
@@ -239,14 +240,16 @@ class EvidenceModel:
         unknown = set(asked) - {c.name for c in self._comparisons}
         if unknown:
             raise ValueError(f"no such comparison: {', '.join(sorted(unknown))}")
-        outcomes = tuple(
-            c.compare(missing, found) if c.name in asked else Outcome(0, NOT_ASKED)
-            for c in self._comparisons
+        return self._explained(
+            tuple(
+                self.term(i, c.compare(missing, found))
+                if c.name in asked
+                else ComparisonEvidence(c.name, "null", 0.0, NOT_ASKED)
+                for i, c in enumerate(self._comparisons)
+            )
         )
-        return self._explained(outcomes)
 
-    def _explained(self, outcomes: Sequence[Outcome]) -> EvidenceScore:
-        signals = tuple(self.term(i, o) for i, o in enumerate(outcomes))
+    def _explained(self, signals: tuple[ComparisonEvidence, ...]) -> EvidenceScore:
         prior = self._params.prior_weight
         total = prior + sum(s.weight for s in signals)
         recalibration = self._params.recalibration

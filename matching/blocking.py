@@ -3,20 +3,26 @@
 Small stores score every pair. Larger ones score the pairs whose names match at the
 小名/partial level or better (dialect-aware, through the name index, with the found
 person's accent and stated hometown as the speaker's regions) or whose faces are
-neighbours in the face index; everything else is left out as too unlikely to read.
+neighbours in the face index; the pairs of one sex, a fitting birth year and a shared
+province; and, for a found person whose names cannot find their report (none, or only
+a 小名 the family may never have listed), the reports of their sex and a birth year the
+age comparison would not call far, anywhere. Everything else is left out as too
+unlikely to read.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 
+from matching.evidence_model.comparisons.age import GAP_CAP, OFF_FACTOR, age_tolerance
 from matching.evidence_model.comparisons.timing import SLACK_DAYS
 from matching.face_indexes import FaceIndexes
 from matching.names import NameIndex, regions_from_texts
-from matching.names.forms import usable_names
+from matching.names.forms import name_forms, usable_names
 from matching.places import resolve_place
 from matching.views import FoundView, MissingView
 from records import Sex, Side
@@ -71,20 +77,45 @@ def attribute_pairs(
     return pairs
 
 
+def names_can_block(person: FoundView) -> bool:
+    """Whether the found person's names can find their report through the name index.
+
+    Not when there is none, nor when every name is only a 小名 (老三, 小宝, 二娃), a lone
+    character or a surname (王某): the family may never have listed it, and then the
+    report shares nothing of it.
+    """
+    return any(
+        form.nickname is None and not form.surname_only
+        for name in usable_names(person.names)
+        for form in name_forms(name)
+    )
+
+
+def birth_reach(person: FoundView) -> float | None:
+    """How many years a report's birth year may lie from the estimate's middle before the
+    age comparison calls it far: half the estimated range and 2.5 tolerances at the
+    longest separation (an old person's age is harder to judge). None: no estimate."""
+    ages = [a for a in (person.age_min, person.age_max) if a is not None]
+    if not ages:
+        return None
+    middle = sum(ages) / len(ages)
+    return (max(ages) - min(ages)) / 2 + OFF_FACTOR * age_tolerance(middle, GAP_CAP)
+
+
 def nameless_pairs(
     missing: Sequence[MissingView],
     found: Sequence[FoundView],
     *,
-    birth_slack: int = 12,
     per_person: int = 2000,
 ) -> set[tuple[int, int]]:
-    """Pairs for found persons with neither a usable name nor a face.
+    """Pairs for found persons whose names cannot find their report (:func:`names_can_block`).
 
-    Names and faces block everyone else; these people (a quarter of those in care cannot
-    say who they are) would otherwise reach only reports sharing a province, and many
-    are found far from home. Each gets the reports of a compatible sex and birth year
-    lost before they were found (or within the days a report may be filed late), closest
-    birth year first, then the reports that give no birth year (an unknown year is not a
+    These people (a quarter of those in care cannot say who they are; more know only a
+    小名) would otherwise reach only the reports sharing a province, or, with a face,
+    the few reports with a photo, and many are found far from home. Each gets the
+    reports of a compatible sex and birth year (within :func:`birth_reach`) lost before
+    they were found (or within the days a report may be filed late), closest birth year
+    first, then the reports that give no birth year (an unknown year is not a
     disagreement), at most ``per_person``, so the weak evidence left (age, time, height,
     marks, health) can rank them.
     """
@@ -99,11 +130,12 @@ def nameless_pairs(
         rows.sort()
     pairs: set[tuple[int, int]] = set()
     for j, person in enumerate(found):
-        if person.faces or usable_names(person.names):
+        if names_can_block(person):
             continue
-        born = _birth_estimate(person)
-        if born is None:
+        born, reach = _birth_estimate(person), birth_reach(person)
+        if born is None or reach is None:
             continue
+        birth_slack = math.floor(reach)
         sexes = [person.sex, Sex.UNKNOWN] if person.sex is not Sex.UNKNOWN else list(Sex)
         latest = person.found_date + timedelta(days=SLACK_DAYS) if person.found_date else None
         near: list[tuple[int, int]] = []

@@ -179,6 +179,43 @@ def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
     assert {i for i, j in nameless_pairs(missing, found, per_person=4) if j == 0} == {0, 4, 5, 7}
 
 
+def test_a_name_that_cannot_find_its_report_does_not_block_it() -> None:
+    from datetime import date
+
+    import numpy as np
+
+    from matching.blocking import birth_reach, nameless_pairs, names_can_block
+    from matching.views import FaceView, FoundView, MissingView
+    from records import Sex
+
+    def person(*names: str, **extra: object) -> FoundView:
+        return FoundView(id=1, ref="F", names=names, sex=Sex.FEMALE, age_min=70, age_max=80,
+                         found_date=date(2024, 5, 1), **extra)  # type: ignore[arg-type]  # fmt: skip
+
+    assert names_can_block(person("刘建华")) and names_can_block(person("老三", "刘建华"))
+    for weak in [(), ("无名氏",), ("老三",), ("小宝",), ("二娃",), ("李",), ("王某",)]:
+        assert not names_can_block(person(*weak)), weak
+    # The estimate's half-width and 2.5 tolerances at the longest separation.
+    assert birth_reach(person()) == pytest.approx(5 + 2.5 * (2 + 0.08 * 25 + 3))
+    young = FoundView(id=2, ref="Y", age_min=25, age_max=35, found_date=date(2024, 5, 1))
+    assert birth_reach(young) == pytest.approx(5 + 2.5 * (2 + 3))
+    assert birth_reach(FoundView(id=3, ref="N")) is None
+
+    lost = date(2020, 1, 1)
+    missing = [
+        MissingView(id=1, ref="M1", names=("周秀兰",), sex=Sex.FEMALE, birth_year=1930,
+                    missing_date=lost),  # 19 years from the estimate: no longer too far
+        MissingView(id=2, ref="M2", names=("吴玉珍",), sex=Sex.FEMALE, birth_year=1990,
+                    missing_date=lost),
+    ]  # fmt: skip
+    face = FaceView(face_id=1, embedding=np.zeros(128, dtype=np.float32))
+    found = [
+        person("老三", faces=(face,)),  # a face reaches only reports with a photo
+        person("刘建华"),
+    ]
+    assert nameless_pairs(missing, found) == {(0, 0)}
+
+
 def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
     make_services: Callable[..., Services],
 ) -> None:

@@ -13,16 +13,20 @@ unlikely to read.
 from __future__ import annotations
 
 import heapq
-import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 
-from matching.evidence_model.comparisons.age import GAP_CAP, OFF_FACTOR, age_tolerance
+from matching.evidence_model.comparisons.age import (
+    GAP_CAP,
+    OFF_FACTOR,
+    age_tolerance,
+    not_far_ages,
+)
 from matching.evidence_model.comparisons.timing import SLACK_DAYS
 from matching.face_indexes import FaceIndexes
 from matching.names import NameIndex, regions_from_texts
-from matching.names.forms import name_forms, usable_names
+from matching.names.forms import NameForm, name_forms, usable_names
 from matching.places import resolve_place
 from matching.views import FoundView, MissingView
 from records import Sex, Side
@@ -84,25 +88,17 @@ def names_can_block(person: FoundView) -> bool:
     character or a surname (王某): the family may never have listed it, and then the
     report shares nothing of it.
     """
-    return any(
-        form.nickname is None and not form.surname_only
-        for name in usable_names(person.names)
-        for form in name_forms(name)
-    )
+    return any(_full_name(form) for name in usable_names(person.names) for form in name_forms(name))
 
 
-def birth_reach(person: FoundView) -> float | None:
-    """How many years a report's birth year may lie from the estimate's middle before the
-    age comparison calls it far: half the estimated range and 2.5 tolerances at the
-    longest separation (an old person's age is harder to judge). None: no estimate."""
-    ages = [a for a in (person.age_min, person.age_max) if a is not None]
-    if not ages:
-        return None
-    middle = sum(ages) / len(ages)
-    return (max(ages) - min(ages)) / 2 + OFF_FACTOR * age_tolerance(middle, GAP_CAP)
+def _full_name(form: NameForm) -> bool:
+    if form.nickname is not None or form.surname_only or len(form.positions) == 1:
+        return False
+    # A Latin word that is not pinyin ("Wong", "Lee") is one name, most likely a surname.
+    return bool(form.positions) or len(form.phonetic) > 1
 
 
-def nameless_pairs(
+def weak_name_pairs(
     missing: Sequence[MissingView],
     found: Sequence[FoundView],
     *,
@@ -113,11 +109,12 @@ def nameless_pairs(
     These people (a quarter of those in care cannot say who they are; more know only a
     小名) would otherwise reach only the reports sharing a province, or, with a face,
     the few reports with a photo, and many are found far from home. Each gets the
-    reports of a compatible sex and birth year (within :func:`birth_reach`) lost before
-    they were found (or within the days a report may be filed late), closest birth year
-    first, then the reports that give no birth year (an unknown year is not a
-    disagreement), at most ``per_person``, so the weak evidence left (age, time, height,
-    marks, health) can rank them.
+    reports of a compatible sex lost before they were found (or within the days a report
+    may be filed late) whose birth year the age comparison would not call far
+    (:func:`~matching.evidence_model.comparisons.age.not_far_ages`), those that fit the
+    estimate best first, then the reports that give no birth year (an unknown year is
+    not a disagreement), at most ``per_person``, so the weak evidence left (age, time,
+    height, marks, health) can rank them.
     """
     by_sex: dict[Sex, list[tuple[int, int]]] = {}
     yearless: dict[Sex, list[int]] = {}
@@ -130,23 +127,29 @@ def nameless_pairs(
         rows.sort()
     pairs: set[tuple[int, int]] = set()
     for j, person in enumerate(found):
-        if names_can_block(person):
+        ages = [a for a in (person.age_min, person.age_max) if a is not None]
+        if not ages or person.found_date is None or names_can_block(person):
             continue
-        born, reach = _birth_estimate(person), birth_reach(person)
-        if born is None or reach is None:
-            continue
-        birth_slack = math.floor(reach)
+        low, high = min(ages), max(ages)
+        youngest, oldest = not_far_ages(low, high)
+        year_found = person.found_date.year
         sexes = [person.sex, Sex.UNKNOWN] if person.sex is not Sex.UNKNOWN else list(Sex)
-        latest = person.found_date + timedelta(days=SLACK_DAYS) if person.found_date else None
-        near: list[tuple[int, int]] = []
+        latest = person.found_date + timedelta(days=SLACK_DAYS)
+        middle = (low + high) / 2
+        fits: list[tuple[float, float, int]] = []
         for sex in sexes:
             rows = by_sex.get(sex, [])
-            lo = bisect_left(rows, (born - birth_slack, -1))
-            hi = bisect_right(rows, (born + birth_slack, len(missing)))
+            lo = bisect_left(rows, (year_found - oldest, -1))
+            hi = bisect_right(rows, (year_found - youngest, len(missing)))
             for year, i in rows[lo:hi]:
                 if _lost_in_time(missing[i], latest):
-                    near.append((abs(year - born), i))
-        kept = heapq.nsmallest(per_person, near)
+                    # How far outside the estimate, in the tolerances the comparison
+                    # allows at that age (0 inside it), then how far from its middle.
+                    implied = year_found - year
+                    outside = max(0, low - implied, implied - high)
+                    fit = outside / age_tolerance(float(implied), GAP_CAP)
+                    fits.append((fit, abs(implied - middle), i))
+        kept = heapq.nsmallest(per_person, fits)
         # Reports without a birth year only fill what the fitting years leave free.
         room = per_person - len(kept)
         for sex in sexes:
@@ -154,9 +157,9 @@ def nameless_pairs(
                 if room <= 0:
                     break
                 if _lost_in_time(missing[i], latest):
-                    kept.append((birth_slack + 1, i))
+                    kept.append((OFF_FACTOR, 0.0, i))
                     room -= 1
-        pairs.update((i, j) for _gap, i in kept)
+        pairs.update((i, j) for *_fit, i in kept)
     return pairs
 
 

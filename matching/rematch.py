@@ -26,7 +26,7 @@ from typing import Final, Protocol
 import numpy as np
 from sqlalchemy import delete
 
-from matching.blocking import all_pairs, attribute_pairs, blocked_pairs, nameless_pairs
+from matching.blocking import all_pairs, attribute_pairs, blocked_pairs, weak_name_pairs
 from matching.competition import Sharing, share_between_candidates
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
@@ -258,7 +258,7 @@ def rematch(
             model=face_model,
         )
         chosen |= attribute_pairs(missing, found)
-        chosen |= nameless_pairs(missing, found)
+        chosen |= weak_name_pairs(missing, found)
         pairs, total = sorted(chosen, key=lambda p: (p[1], p[0])), len(chosen)
     best_for_found: dict[int, list[_Kept]] = {}
     best_for_missing: dict[int, list[_Kept]] = {}

@@ -145,7 +145,7 @@ def test_people_without_a_name_are_reached_by_sex_birth_year_and_province() -> N
 def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
     from datetime import date
 
-    from matching.blocking import nameless_pairs
+    from matching.blocking import weak_name_pairs
     from matching.views import FoundView, MissingView
     from records import Sex
 
@@ -170,13 +170,13 @@ def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
         FoundView(id=2, ref="F2", names=("无名氏",), **in_care),  # type: ignore[arg-type]
         FoundView(id=3, ref="F3", names=("刘芳",), **in_care),  # type: ignore[arg-type]
     ]
-    pairs = nameless_pairs(missing, found)
+    pairs = weak_name_pairs(missing, found)
     reached = {0, 4, 5, 6, 7}
     assert pairs == {(i, j) for i in reached for j in (0, 1)}  # F3 has a name
-    closest = nameless_pairs(missing, found, per_person=2)
+    closest = weak_name_pairs(missing, found, per_person=2)
     assert {i for i, j in closest if j == 0} == {0, 7}  # born 1948 and 1950, for ~1949
     # A report with no birth year comes after every report whose year fits.
-    assert {i for i, j in nameless_pairs(missing, found, per_person=4) if j == 0} == {0, 4, 5, 7}
+    assert {i for i, j in weak_name_pairs(missing, found, per_person=4) if j == 0} == {0, 4, 5, 7}
 
 
 def test_a_name_that_cannot_find_its_report_does_not_block_it() -> None:
@@ -184,7 +184,7 @@ def test_a_name_that_cannot_find_its_report_does_not_block_it() -> None:
 
     import numpy as np
 
-    from matching.blocking import birth_reach, nameless_pairs, names_can_block
+    from matching.blocking import names_can_block, weak_name_pairs
     from matching.views import FaceView, FoundView, MissingView
     from records import Sex
 
@@ -192,14 +192,11 @@ def test_a_name_that_cannot_find_its_report_does_not_block_it() -> None:
         return FoundView(id=1, ref="F", names=names, sex=Sex.FEMALE, age_min=70, age_max=80,
                          found_date=date(2024, 5, 1), **extra)  # type: ignore[arg-type]  # fmt: skip
 
-    assert names_can_block(person("刘建华")) and names_can_block(person("老三", "刘建华"))
-    for weak in [(), ("无名氏",), ("老三",), ("小宝",), ("二娃",), ("李",), ("王某",)]:
+    for full in [("刘建华",), ("老三", "刘建华"), ("Liu Jianhua",), ("Lee Ming",)]:
+        assert names_can_block(person(*full)), full
+    for weak in [(), ("无名氏",), ("老三",), ("小宝",), ("二娃",), ("李",), ("王某",),
+                 ("Liu",), ("Wong",)]:  # fmt: skip
         assert not names_can_block(person(*weak)), weak
-    # The estimate's half-width and 2.5 tolerances at the longest separation.
-    assert birth_reach(person()) == pytest.approx(5 + 2.5 * (2 + 0.08 * 25 + 3))
-    young = FoundView(id=2, ref="Y", age_min=25, age_max=35, found_date=date(2024, 5, 1))
-    assert birth_reach(young) == pytest.approx(5 + 2.5 * (2 + 3))
-    assert birth_reach(FoundView(id=3, ref="N")) is None
 
     lost = date(2020, 1, 1)
     missing = [
@@ -213,7 +210,36 @@ def test_a_name_that_cannot_find_its_report_does_not_block_it() -> None:
         person("老三", faces=(face,)),  # a face reaches only reports with a photo
         person("刘建华"),
     ]
-    assert nameless_pairs(missing, found) == {(0, 0)}
+    assert weak_name_pairs(missing, found) == {(0, 0)}
+
+
+@pytest.mark.parametrize(("low", "high"), [(70, 80), (40, 50), (45, 45), (60, 60), (6, 10)])
+def test_the_birth_years_blocked_are_those_the_age_comparison_would_not_call_far(
+    low: int, high: int
+) -> None:
+    from datetime import date
+
+    from matching.blocking import weak_name_pairs
+    from matching.evidence_model.comparisons.age import AgeComparison
+    from matching.evidence_model.facts import found_facts, missing_facts
+    from matching.views import FoundView, MissingView
+    from records import Sex
+
+    found_on = date(2024, 5, 1)
+    person = FoundView(id=1, ref="F", sex=Sex.MALE, age_min=low, age_max=high,
+                       found_date=found_on)  # fmt: skip
+    # Lost 30 years or more before being found: the comparison's widest tolerance.
+    reports = [MissingView(id=n, ref=f"M{n}", sex=Sex.MALE, birth_year=year,
+                           missing_date=date(1990, 1, 1))
+               for n, year in enumerate(range(1880, 2025))]  # fmt: skip
+    blocked = {reports[i].birth_year for i, _ in weak_name_pairs(reports, [person])}
+    facts = found_facts(person)
+    not_far = {
+        report.birth_year
+        for report in reports
+        if AgeComparison().compare(missing_facts(report), facts).level < 4  # 4: far
+    }
+    assert blocked == not_far
 
 
 def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(

@@ -38,6 +38,31 @@ def age_tolerance(age: float, years_missing: float) -> float:
     )
 
 
+OLDEST_IMPLIED = 130
+"""No implied age beyond this is considered (nobody is older)."""
+
+
+def not_far_ages(low: int, high: int) -> tuple[int, int]:
+    """The implied ages that :class:`AgeComparison` would not call far against an
+    estimate of ``low`` to ``high``, however long the person was missing.
+
+    Tolerance grows with the implied age (an old face is harder to judge) and with the
+    years missing (at most :data:`GAP_CAP`), so the interval is not symmetric about the
+    estimate: above it, it reaches further.
+    """
+
+    def not_far(age: int) -> bool:
+        outside = max(0, low - age, age - high)
+        return outside <= OFF_FACTOR * age_tolerance(float(age), GAP_CAP)
+
+    youngest, oldest = low, high
+    while youngest > 0 and not_far(youngest - 1):
+        youngest -= 1
+    while oldest < OLDEST_IMPLIED and not_far(oldest + 1):
+        oldest += 1
+    return youngest, oldest
+
+
 class AgeComparison:
     """Birth year against the estimated age range, with tolerance for estimates."""
 

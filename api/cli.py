@@ -203,6 +203,7 @@ def search_photo(
     birth_year: Annotated[
         int | None, typer.Option(help="searching found persons: the birth year the family knows")
     ] = None,
+    actor: Annotated[str, typer.Option(help="who is searching, for the audit log")] = "cli",
 ) -> None:
     """The open records that best fit the person in PHOTO, one hit a person, as JSON.
 
@@ -237,6 +238,10 @@ def search_photo(
             where=where,
             limits=services.image_limits,
         )
+        filters = [n for n in ("sex", "region", "hometown", "station") if getattr(where, n)]
+        _audit_search(services, actor, "search_photo", side.value,
+                      {"hits": len(result.hits), "filters": filters,
+                       "described": query.asked()})  # fmt: skip
     except OSError as error:
         raise _fail(f"cannot read {photo}: {error.strerror}") from error
     except (ValueError, RecordsError) as error:
@@ -288,6 +293,7 @@ def search_name(
     sex: Annotated[str | None, typer.Option(help="M/F or 男/女")] = None,
     birth_year: Annotated[int | None, typer.Option("--birth-year")] = None,
     k: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    actor: Annotated[str, typer.Option(help="who is searching, for the audit log")] = "cli",
 ) -> None:
     """The reports whose names fit NAME best, as JSON, each with the level and why."""
     from records.importing import parse_sex
@@ -298,11 +304,23 @@ def search_name(
             name, accent=accent, sex=parse_sex(sex) if sex else Sex.UNKNOWN,
             birth_year=birth_year, k=k,
         )  # fmt: skip
+        _audit_search(services, actor, "search_name", "missing", {"hits": len(hits)})
     except (ValueError, RecordsError) as error:
         raise _fail(str(error)) from error
     finally:
         services.close()
     typer.echo(json.dumps([hit.__dict__ for hit in hits], ensure_ascii=False))
+
+
+def _audit_search(
+    services: Services, actor: str, action: str, kind: str, detail: dict[str, object]
+) -> None:
+    """One audit line for a search, as the API writes it: counts and which fields were
+    given, never the name or the photo searched with."""
+    from records.repository import audit
+
+    with services.database.session() as session:
+        audit(session, actor=actor, action=action, subject_kind=kind, detail=detail)
 
 
 _CLOSED = {Side.MISSING: MissingStatus.CLOSED, Side.FOUND: FoundStatus.CLOSED}

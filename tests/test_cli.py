@@ -114,6 +114,18 @@ def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path
     several = _run(home, "search-photo", str(tmp_path / "nothing.jpg"), ok=False)
     assert several.returncode != 0 and "cannot read" in several.stderr
 
+    # Every search leaves an audit line, with counts and which fields were given only.
+    import sqlite3
+
+    with sqlite3.connect(home / "xunqin.db") as db:
+        lines = db.execute("SELECT actor, action, detail FROM audit_events "
+                           "WHERE action LIKE 'search_%' ORDER BY id").fetchall()  # fmt: skip
+    assert [(actor, action) for actor, action, _ in lines] == [
+        ("cli", "search_name"), ("cli", "search_photo"), ("cli", "search_photo")
+    ]  # fmt: skip
+    assert json.loads(lines[2][2])["described"] == ["age_min", "age_max"]
+    assert all("刘" not in detail and "Liu" not in detail for *_, detail in lines)
+
 
 def test_bad_file_is_a_clear_error(tmp_path: Path) -> None:
     result = _run(tmp_path / "home", "import", "--kind", "missing", str(tmp_path / "x.jsonl"),

@@ -238,9 +238,8 @@ def search_photo(
             where=where,
             limits=services.image_limits,
         )
-        filters = [n for n in ("sex", "region", "hometown", "station") if getattr(where, n)]
         _audit_search(services, actor, "search_photo", side.value,
-                      {"hits": len(result.hits), "filters": filters,
+                      {"hits": len(result.hits), "filters": where.given(),
                        "described": query.asked()})  # fmt: skip
     except OSError as error:
         raise _fail(f"cannot read {photo}: {error.strerror}") from error

@@ -124,6 +124,10 @@ class FaceFilter:
     hometown: str | None = None
     station: str | None = None
 
+    def given(self) -> list[str]:
+        """Which restrictions were given (what an audit may record: not their values)."""
+        return [name for name in ("sex", "region", "hometown", "station") if getattr(self, name)]
+
     def filters(self, side: Side) -> Filters:
         """The index filters; ``InvalidRecordError`` for a place or station that cannot be used."""
         filters: dict[str, Collection[int]] = {}

@@ -86,10 +86,9 @@ def search_photo(
         where=where,
         limits=services.image_limits,
     )
-    filters = [name for name in ("sex", "region", "hometown", "station") if getattr(where, name)]
     with services.database.session() as session:
         audit(session, actor=actor, action="search_photo", subject_kind=side,
-              detail={"hits": len(result.hits), "filters": filters,
+              detail={"hits": len(result.hits), "filters": where.given(),
                       "described": query.asked()})  # fmt: skip
     return PhotoSearchPublic(
         side=side,

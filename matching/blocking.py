@@ -22,6 +22,7 @@ from matching.evidence_model.comparisons.age import (
     OFF_FACTOR,
     age_tolerance,
     not_far_ages,
+    years_outside,
 )
 from matching.evidence_model.comparisons.timing import SLACK_DAYS
 from matching.face_indexes import FaceIndexes
@@ -146,7 +147,7 @@ def weak_name_pairs(
                     # How far outside the estimate, in the tolerances the comparison
                     # allows at that age (0 inside it), then how far from its middle.
                     implied = year_found - year
-                    outside = max(0, low - implied, implied - high)
+                    outside = years_outside(low, high, implied)
                     fit = outside / age_tolerance(float(implied), GAP_CAP)
                     fits.append((fit, abs(implied - middle), i))
         kept = heapq.nsmallest(per_person, fits)

@@ -38,6 +38,11 @@ def age_tolerance(age: float, years_missing: float) -> float:
     )
 
 
+def years_outside(low: int, high: int, age: int) -> int:
+    """How many years ``age`` lies outside the estimate ``low`` to ``high`` (0 inside)."""
+    return max(0, low - age, age - high)
+
+
 OLDEST_IMPLIED = 130
 """No implied age beyond this is considered (nobody is older)."""
 
@@ -52,8 +57,7 @@ def not_far_ages(low: int, high: int) -> tuple[int, int]:
     """
 
     def not_far(age: int) -> bool:
-        outside = max(0, low - age, age - high)
-        return outside <= OFF_FACTOR * age_tolerance(float(age), GAP_CAP)
+        return years_outside(low, high, age) <= OFF_FACTOR * age_tolerance(float(age), GAP_CAP)
 
     youngest, oldest = low, high
     while youngest > 0 and not_far(youngest - 1):
@@ -91,7 +95,7 @@ class AgeComparison:
         years_missing = 0.0
         if missing.missing_day is not None and found.found_day is not None:
             years_missing = (found.found_day - missing.missing_day) / 365.25
-        outside = float(max(0, low - implied, implied - high))
+        outside = float(years_outside(low, high, implied))
         tolerance = age_tolerance(float(implied), years_missing)
         birth_year = view.birth_year
 

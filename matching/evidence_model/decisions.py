@@ -78,8 +78,6 @@ def update_from_vectors(
     """m updated with confirmed pairs' levels; u with rejected pairs' levels when
     ``u_strength`` is given (not by default: see the module's cautions)."""
     updated = params
-    if u_strength is None:
-        rejected = None
     for vectors, side, strength in ((confirmed, "m", m_strength), (rejected, "u", u_strength)):
         if vectors is None or len(vectors) == 0 or strength is None:
             continue

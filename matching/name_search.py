@@ -314,11 +314,14 @@ class NameSearcher:
             entry = self._entries[hit.record_id]
             query = hit.comparison.left or names[0]
             right = hit.comparison.right
-            if right and right not in counts:
-                counts[right] = self._index.name_count(right)
+            for written in (right, query):
+                if written and written not in counts:
+                    counts[written] = self._index.name_count(written)
+            # A name that only sounds like the query is at least as common as the query:
+            # 小民 heard for 小明 picks out no fewer people than 小明 written.
+            count = max(counts[right], counts.get(query, 0)) if right else 1
             weight = rank_weight(
-                hit.comparison, query, entry,
-                name_count=counts[right] if right else 1, attributes=extra,
+                hit.comparison, query, entry, name_count=count, attributes=extra,
             )  # fmt: skip
             ranked.append((weight, entry, hit.comparison))
         ranked.sort(key=lambda item: (-item[0], item[1].ref))

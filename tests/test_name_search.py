@@ -117,6 +117,19 @@ def test_a_common_xiaoming_says_less_than_a_rare_one() -> None:
     assert searcher._index.name_count("無名氏") == 0
 
 
+def test_a_xiaoming_that_only_sounds_alike_is_no_rarer_than_the_one_asked() -> None:
+    # Many families listed 小明; one listed 小民 (ming and min merge in Sichuan speech). A
+    # 小名 that only sounds like the query picks out no fewer people than the query
+    # itself, so every exact 小明 still comes before it.
+    common = [ReportEntry(f"C{s}{g}", (s + g + "明", "小明"), Sex.MALE, 1980)
+              for s in "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜"
+              for g in "建国"]  # fmt: skip
+    searcher = NameSearcher([*common, ReportEntry("R", ("何民", "小民"), Sex.MALE, 1980)])
+    hits = searcher.search("小明", accent="四川口音", k=len(common) + 1)
+    assert hits[-1].ref == "R"
+    assert hits[-1].level == "dialect_speaker"
+
+
 def test_a_xiaoming_ranks_reports_by_how_they_would_give_it() -> None:
     # For 小明: the family listed 小明; the given name ends in 明 and no 小名 is listed;
     # the family listed another 小名; 明 is not the given name's last character.

@@ -269,7 +269,8 @@ def _compare_forms(a: NameForm, b: NameForm, ctx: _Context) -> NameComparison | 
         return _result(NameLevel.DIFFERENT, "小名 differ", a, b)
     if found:
         fit = found[0]
-        return _result(fit.level, fit.what, a, b, surname_share=_surname_share(fit.surname))
+        shares = (fit.surname, fit.addressed) if fit.addressed else (fit.surname,)
+        return _result(fit.level, fit.what, a, b, surname_share=_surname_share(*shares))
     if a.surname_len and b.surname_len and a.nickname is None and b.nickname is None:
         agree = sound_match(a.surname_positions, b.surname_positions, ctx.speaker_rules)
         if agree is not None:

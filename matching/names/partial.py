@@ -33,6 +33,9 @@ class Fit:
     """The given-name part that agrees, for weighing its rarity."""
     surname: tuple[Position, ...] = ()
     """The surname that agrees, for weighing its share."""
+    addressed: tuple[Position, ...] = ()
+    """The character taken for that surname (张 alone, 王 of 老王), weighed with it: a
+    sound-alike surname is no rarer than the one heard."""
 
 
 def _alike(a: Sequence[Position], b: Sequence[Position], speaker_rules: frozenset[str]) -> bool:
@@ -81,6 +84,7 @@ def nickname_fit(nickname: NameForm, other: NameForm, speaker_rules: frozenset[s
         if sound_match((core,), surname, speaker_rules) is not None:
             what = "the 小名 may address the surname"
             if nickname.nickname.kind is NicknameKind.SINGLE:
-                what = "a lone character, the same as the surname"
-            return Fit(NameLevel.SURNAME_ONLY, what, surname=surname)
+                same = core.text == "".join(position.text for position in surname)
+                what = f"a lone character, {'the same as' if same else 'heard like'} the surname"
+            return Fit(NameLevel.SURNAME_ONLY, what, surname=surname, addressed=(core,))
     return None

@@ -49,6 +49,17 @@ def test_common_surname_weighs_less_than_rare_one() -> None:
     assert common.given_rarity is None
 
 
+def test_a_lone_character_heard_like_a_rarer_surname_weighs_as_the_commoner() -> None:
+    # 张 alone against 章伟 (both zhang): the match is no rarer than 张 itself, and the
+    # reason does not call the two the same.
+    written = compare_names(["张"], ["张伟"])
+    heard = compare_names(["张"], ["章伟"])
+    assert written.level is heard.level is NameLevel.SURNAME_ONLY
+    assert heard.surname_share == written.surname_share
+    assert "the same as the surname" in written.reason
+    assert "heard like the surname" in heard.reason
+
+
 def test_rare_given_name_is_worth_more_bits() -> None:
     common = compare_names(["王伟"], ["王伟"])
     rare = compare_names(["王龘"], ["王龘"])

@@ -29,6 +29,7 @@ from matching.names import (
     regions_from_text,
     regions_from_texts,
     split_name,
+    surname_keys,
 )
 from matching.names.nicknames import NicknameKind
 from matching.names.normalise import is_han
@@ -57,6 +58,8 @@ KEPT_IN_ORDER_WEIGHT = 9.0
 # At 100,000 reports with sex and birth year this raised recall@10 by 0.7 points
 # (dialect, exact and homophone queries whose report lost to a shorter namesake).
 EXTRA_CHARACTER_WEIGHT = 6.0
+# A lone character that is the whole given name (梅 / 李梅).
+LONE_CHARACTER_WEIGHT = 5.0
 
 _HEADROOM = 1000
 """Index hits ranked per search. Sex, birth year and a 小名's shape reorder hits across
@@ -105,6 +108,11 @@ def _level_weight(comparison: NameComparison, query: str) -> float:
     weight = LEVEL_WEIGHTS[comparison.level]
     asked = fold_name(query)
     shorter, longer = sorted((asked, fold_name(comparison.right or "")), key=len)
+    if comparison.level is NameLevel.SURNAME_ONLY and len(asked) == 1 and is_han(asked):
+        # A lone character taken for the surname (张 / 张鑫) is a partial name: the given
+        # name was lost, as it is for a 小名's core. (Surname-only between two full names
+        # is a disagreement of given names and weighs less.)
+        return LEVEL_WEIGHTS[NameLevel.NICKNAME_OR_PARTIAL]
     if comparison.level is not NameLevel.NICKNAME_OR_PARTIAL or not shorter:
         return weight
     if len(shorter) >= 2:
@@ -114,7 +122,7 @@ def _level_weight(comparison: NameComparison, query: str) -> float:
             weight = KEPT_IN_ORDER_WEIGHT if shorter == asked else EXTRA_CHARACTER_WEIGHT
     elif any(split.given == shorter for split in split_name(longer)):
         # A lone 梅 is more likely the whole given name (李梅) than a part of one (李春梅).
-        weight = 5.0
+        weight = LONE_CHARACTER_WEIGHT
     return weight
 
 
@@ -302,11 +310,15 @@ class NameSearcher:
             return self._attributes.weights(refs, sex=sex, birth_year=birth_year,
                                             regions=regions)  # fmt: skip
 
+        # A query that can only be a surname (张, 王某, 老王) wants that surname's
+        # namesakes, after any better match: the sex, birth year and accent rank them.
+        deepest = NameLevel.SURNAME_ONLY if surname_keys(names) else NameLevel.NICKNAME_OR_PARTIAL
         # Headroom for re-ranking beyond the name level: a thousand hits whatever ``k``,
         # so that asking for ten gives the first ten of asking for fifty.
         hits = self._index.query(
-            names, regions=regions, limit=max(_HEADROOM, 20 * k), prior=prior if known else None
-        )
+            names, regions=regions, limit=max(_HEADROOM, 20 * k), max_level=deepest,
+            prior=prior if known else None,
+        )  # fmt: skip
         attributes = prior([hit.record_id for hit in hits]).tolist() if known else [0.0] * len(hits)
         counts: dict[str, int] = {}  # names many hits share (小名) are counted once
         ranked = []

@@ -130,6 +130,28 @@ def test_a_xiaoming_that_only_sounds_alike_is_no_rarer_than_the_one_asked() -> N
     assert hits[-1].level == "dialect_speaker"
 
 
+def test_a_lone_surname_finds_its_namesakes_ranked_by_sex_and_birth_year() -> None:
+    # A station that wrote only 张 (the given name lost) finds the 张 reports, the
+    # written surname before sound-alikes (章), then by sex and birth year; 刘 finds none.
+    searcher = NameSearcher(
+        [
+            ReportEntry("sound", ("章伟",), Sex.MALE, 1958),
+            ReportEntry("woman", ("张丽",), Sex.FEMALE, 1958),
+            ReportEntry("young", ("张强",), Sex.MALE, 1995),
+            ReportEntry("fits", ("张建国",), Sex.MALE, 1958),
+            ReportEntry("other", ("刘建国",), Sex.MALE, 1958),
+        ]
+    )
+    plain = searcher.search("张", k=5)
+    assert {hit.ref for hit in plain} == {"sound", "woman", "young", "fits"}
+    assert plain[-1].ref == "sound"
+    assert {hit.level for hit in plain} == {"surname_only"}
+    assert "surname" in plain[0].reason
+    ranked = searcher.search("张", sex=Sex.MALE, birth_year=1958, k=5)
+    assert ranked[0].ref == "fits"
+    assert searcher.search("王某", k=5) == []
+
+
 def test_a_xiaoming_ranks_reports_by_how_they_would_give_it() -> None:
     # For 小明: the family listed 小明; the given name ends in 明 and no 小名 is listed;
     # the family listed another 小名; 明 is not the given name's last character.

@@ -11,7 +11,7 @@ from matching.names.dialects import NEAR_RULES, RULES, DialectRule, rules_for_re
 from matching.names.frequency import given_rarity_of, surname_share_of
 from matching.names.given_names import given_char_share, given_name_rarity
 from matching.names.index import NameHit, NameIndex
-from matching.names.keys import blocking_keys, probe_keys
+from matching.names.keys import blocking_keys, probe_keys, surname_keys
 from matching.names.levels import NameLevel
 from matching.names.nicknames import Nickname, NicknameKind, parse_nickname
 from matching.names.normalise import (
@@ -64,6 +64,7 @@ __all__ = [
     "rules_for_regions",
     "segment_pinyin",
     "split_name",
+    "surname_keys",
     "surname_reading",
     "surname_share",
     "surname_share_of",

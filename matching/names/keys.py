@@ -4,7 +4,9 @@ Keys are built from the loosest sound classes (every dialect rule and near-sound
 once; every dialect rule for partial names and 小名), so a record that
 :func:`~matching.names.compare.compare_names` would place at NICKNAME_OR_PARTIAL or
 better always shares a key with the query, whatever the speaker's region. Surname-only
-agreement is deliberately not keyed: a shared 王 would touch 7% of all records.
+agreement is keyed apart (``f:``) and looked up only for a query that can be nothing
+but a surname (张, 王某, 老王): for any other query a shared 王 would touch 7% of all
+records and say little.
 
 Kinds of key (prefix):
 
@@ -18,7 +20,8 @@ Kinds of key (prefix):
 * ``g:`` / ``n:`` a class of one given-name syllable / of a 小名's core (阿明 and 张晓明);
 * ``b:`` a birth-order 小名 (老三, 三娃);
 * ``ll:`` / ``lh:`` metaphone codes of a Latin name / of a name in characters or pinyin;
-* ``t:`` the metaphone code of one word of a Latin name.
+* ``t:`` the metaphone code of one word of a Latin name;
+* ``f:`` the surname as written and its sound classes (see :func:`surname_keys`).
 """
 
 from __future__ import annotations
@@ -118,6 +121,9 @@ def _filed(form: NameForm) -> Iterator[str]:
         if latin:
             yield from ("t:" + code for code in form.phonetic)
     positions = form.positions
+    surname = _surname_addressed(form, filed=True)
+    if surname:
+        yield from _surname_keys(surname)
     if form.surname_only or not positions:
         return
     for combo in _combos(positions):
@@ -187,6 +193,44 @@ def probe_keys(names: Iterable[str | None], *, regions: Collection[str] = ()) ->
     """Keys to look up to find every record these names match at NICKNAME_OR_PARTIAL or
     better; region-independent for the same reason as :func:`blocking_keys`."""
     return {key for form in _forms(names) for key in _probed(form)}
+
+
+def surname_keys(names: Iterable[str | None]) -> set[str]:
+    """Keys to look up to find every record these names match at SURNAME_ONLY: the
+    surname of 王某, or a lone character or 小名 that may be one (张, 老王).
+
+    Not part of :func:`probe_keys`: only a query that can be nothing but a surname wants
+    every namesake of it.
+    """
+    keys: set[str] = set()
+    for form in _forms(names):
+        surname = _surname_addressed(form, filed=False)
+        if surname:
+            keys.update(_surname_keys(surname))
+    return keys
+
+
+def _surname_addressed(form: NameForm, *, filed: bool) -> tuple[Position, ...]:
+    """The surname a form names or may address: a filed name's surname (刘建华's 刘, 王某's
+    王) or a query's when it is only a surname (王某); either side's lone character or
+    小名 that may be one (张, 老王)."""
+    if form.surname_len and form.nickname is None and (filed or form.surname_only):
+        return form.surname_positions
+    core = form.core
+    if core is not None and form.nickname is not None and form.nickname.may_be_surname:
+        return (core,)
+    return ()
+
+
+def _surname_keys(surname: Sequence[Position]) -> Iterator[str]:
+    """The surname as written (``f:=``), then its loosest sound classes."""
+    yield "f:=" + "".join(position.text for position in surname)
+    yield from ("f:" + _join(c) for c in _combos(surname))
+
+
+def exact_surname_keys(keys: Iterable[str]) -> set[str]:
+    """Of surname keys, those of the surname as written (tried before sound-alikes)."""
+    return {key for key in keys if key.startswith("f:=")}
 
 
 @lru_cache(maxsize=64)

@@ -7,7 +7,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from matching.names import NameIndex, NameLevel, blocking_keys, compare_names, probe_keys
+from matching.names import (
+    NameIndex,
+    NameLevel,
+    blocking_keys,
+    compare_names,
+    probe_keys,
+    surname_keys,
+)
 from matching.names.dialects import rules_for_regions
 from matching.names.keys import sound_stage_keys
 from matching.names.regions import resolve_regions
@@ -62,6 +69,48 @@ def test_index_finds_what_brute_force_finds(
         for record_id, level in want.items():
             if level is NameLevel.DIALECT_SPEAKER and staged is not None:
                 assert blocking_keys(generated_records[record_id]) & staged[0], record_id
+
+
+def _surname_queries(records: list[list[str]], rng: random.Random) -> list[str]:
+    """Lone characters and 老王 built from the records' first characters, and 王某."""
+    firsts = sorted({names[0][0] for names in records if names and names[0]})
+    chosen = rng.sample(firsts, 9)
+    queries = [*chosen[:6], *("老" + c for c in chosen[6:]), "王某", "陈某", "欧阳某"]
+    return [query for query in queries if surname_keys([query])]
+
+
+def test_a_query_that_can_only_be_a_surname_finds_every_namesake(
+    index: NameIndex[int], generated_records: list[list[str]]
+) -> None:
+    deepest = NameLevel.SURNAME_ONLY
+    queries = _surname_queries(generated_records, random.Random(5))
+    assert len(queries) >= 9
+    for query in queries:
+        want = {}
+        for record_id, names in enumerate(generated_records):
+            level = compare_names([query], names).level
+            if NameLevel.NULL < level <= deepest:
+                want[record_id] = level
+        hits = index.query([query], limit=len(generated_records), max_level=deepest)
+        assert {hit.record_id: hit.comparison.level for hit in hits} == want, query
+        short = index.query([query], limit=5, max_level=deepest)
+        assert [hit.comparison.level for hit in short] == sorted(want.values())[:5], query
+        # Without asking for that level, surnames alone find nothing (as for the re-match).
+        plain = index.query([query], limit=len(generated_records))
+        assert all(hit.comparison.level <= FOUND for hit in plain), query
+
+
+def test_namesakes_by_the_surname_as_written_come_before_sound_alikes() -> None:
+    index: NameIndex[str] = NameIndex()
+    for i, given in enumerate("伟芳娜敏静丽强磊军洋"):
+        index.add(f"sound{i}", ["章" + given])  # zhang as well, another character
+    index.add("written", ["张鑫"])
+    # Hits come back by level, then as filed; what a short list compares is the written
+    # surname first.
+    hits = index.query(["张"], limit=1, max_level=NameLevel.SURNAME_ONLY)
+    assert [hit.record_id for hit in hits] == ["written"]
+    assert hits[0].comparison.level is NameLevel.SURNAME_ONLY
+    assert len(index.query(["张"], limit=20, max_level=NameLevel.SURNAME_ONLY)) == 11
 
 
 def test_a_query_touches_a_small_slice(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
+from itertools import islice, product
 
 import jellyfish
 
@@ -34,7 +35,7 @@ from matching.names.readings import (
     split_name,
     surname_reading,
 )
-from matching.names.syllables import readings_of_typed
+from matching.names.syllables import MAX_READINGS, readings_of_typed
 
 # Words after a surname that mean the name itself is not known: 王某, 王氏, 王师傅.
 _SURNAME_ONLY_SUFFIXES = (
@@ -196,7 +197,9 @@ def _latin_surname_len(syllables: list[tuple[str, ...]]) -> int:
     return 1
 
 
-def _word_positions(word: NameWord, first: bool) -> list[Position]:
+def _word_positions(
+    word: NameWord, first: bool, syllables: tuple[str, ...] | None
+) -> list[Position]:
     if word.kind is WordKind.HAN:
         if first:
             split = split_name(word.text)[0]
@@ -204,7 +207,14 @@ def _word_positions(word: NameWord, first: bool) -> list[Position]:
         else:
             readings = given_reading(word.text)
         return [_position(r) for r in readings]
-    return [_typed_position(s) for s in word.syllables or ()]
+    return [_typed_position(s) for s in syllables or ()]
+
+
+def _word_splits(order: list[NameWord]) -> list[tuple[tuple[str, ...] | None, ...]]:
+    """The syllables of each word, the likeliest split first, then other splits of a
+    pinyin word typed without its apostrophe (at most MAX_READINGS ways in all)."""
+    choices = [(w.syllables, *w.other_syllables) for w in order]
+    return list(islice(product(*choices), MAX_READINGS))
 
 
 def _latin_forms(name: NormalisedName) -> list[NameForm]:
@@ -218,11 +228,13 @@ def _latin_forms(name: NormalisedName) -> list[NameForm]:
         # "jianhua liu": the surname may come last, as in Western order.
         orders.append([words[-1], *words[:-1]])
     forms: list[NameForm] = []
-    for order in orders:
+    for order, split in ((o, s) for o in orders for s in _word_splits(o)):
         positions: list[Position] = []
-        for index, word in enumerate(order):
-            positions.extend(_word_positions(word, first=index == 0))
-        syllables = [w.syllables if w.syllables is not None else tuple(w.text) for w in order]
+        for index, (word, word_split) in enumerate(zip(order, split, strict=True)):
+            positions.extend(_word_positions(word, index == 0, word_split))
+        syllables = [
+            w if w is not None else tuple(v.text) for v, w in zip(order, split, strict=True)
+        ]
         if order[0].kind is WordKind.LATIN:
             surname_len = _latin_surname_len(syllables)
         else:

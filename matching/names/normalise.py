@@ -26,7 +26,7 @@ from functools import cache, lru_cache
 import jellyfish
 import opencc
 
-from matching.names.syllables import segment_pinyin
+from matching.names.syllables import pinyin_readings
 
 
 class Script(StrEnum):
@@ -54,13 +54,17 @@ class NameWord:
 
     ``text`` is simplified Han characters, lowercase Latin letters (ü as ``v``) or other
     letters; ``syllables`` is the pinyin reading of a Latin word, or None when the word
-    is not pinyin; ``phonetic`` is the metaphone code of a Latin word.
+    is not pinyin (the likeliest split when there are several); ``phonetic`` is the
+    metaphone code of a Latin word.
     """
 
     text: str
     kind: WordKind
     syllables: tuple[str, ...] | None = None
     phonetic: str = ""
+    other_syllables: tuple[tuple[str, ...], ...] = ()
+    """Other ways to split a pinyin word, had the typist left out an apostrophe
+    (:func:`~matching.names.syllables.pinyin_readings`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +189,9 @@ def _latin_word(raw: str) -> NameWord:
     lowered = raw.lower()
     text = lowered.replace("'", "").replace("-", "")
     phonetic = jellyfish.metaphone(text.replace("v", "u"))
-    return NameWord(text, WordKind.LATIN, segment_pinyin(lowered), phonetic)
+    readings = pinyin_readings(lowered)
+    syllables = readings[0] if readings else None
+    return NameWord(text, WordKind.LATIN, syllables, phonetic, readings[1:])
 
 
 def _script(words: tuple[NameWord, ...]) -> Script:

@@ -6,6 +6,7 @@ Spelling follows pypinyin's ``Style.NORMAL`` (strict): ``v`` stands for ü after
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 
 # Standard Mandarin syllables, one initial per line. Rare interjections (hm, ng, ê) and
@@ -111,6 +112,73 @@ def segment_pinyin(text: str) -> tuple[str, ...] | None:
     return tuple(out)
 
 
+MAX_READINGS = 3
+"""Ways of splitting typed pinyin kept per word: the likeliest and the next ones."""
+_MAX_SPLITS = 64
+"""Splits of one piece enumerated at most (a long run of ambiguous letters)."""
+
+
+def pinyin_readings(text: str) -> tuple[tuple[str, ...], ...]:
+    """Ways to split typed pinyin into syllables: :func:`segment_pinyin`'s first, then
+    those with as many syllables whose boundary an apostrophe the typist left out would
+    have moved before a vowel (``xinan`` is xi + nan, or xin'an: 罗欣安; ``zhenai`` is
+    zhe + nai, or zhen'ai: 珍爱), at most :data:`MAX_READINGS`. Empty if none.
+
+    A split into more syllables (yue as yu'e, xian as xi'an) is not offered: nearly every
+    name has one (jian as ji'an, hua as hu'a), and offering them all would match
+    strangers as readily as the name meant.
+    """
+    best = segment_pinyin(text)
+    if best is None:
+        return ()
+    pieces = [p for p in text.replace("-", "'").split("'") if p]
+    options: list[tuple[tuple[int, int], tuple[str, ...]]] = [((0, 0), ())]
+    for piece in pieces:
+        splits = _splits(piece)
+        options = sorted(
+            ((a[0] + b[0], a[1] + b[1]), sylls + more)
+            for (a, sylls), (b, more) in ((o, sp) for o in options for sp in splits)
+        )[:_MAX_SPLITS]
+    others = [
+        sylls for cost, sylls in options if cost[0] > 0 and len(sylls) == len(best) != 0
+        and sylls != best
+    ]  # fmt: skip
+    return (best, *others[: MAX_READINGS - 1])
+
+
+def _splits(piece: str) -> list[tuple[tuple[int, int], tuple[str, ...]]]:
+    """Every split of one piece into syllables with its cost (vowel-initial syllables
+    after the first, syllables), at most _MAX_SPLITS, in the order found."""
+    out: list[tuple[tuple[int, int], tuple[str, ...]]] = []
+
+    def extend(start: int, vowel_starts: int, sylls: tuple[str, ...]) -> None:
+        if len(out) >= _MAX_SPLITS:
+            return
+        if start == len(piece):
+            out.append(((vowel_starts, len(sylls)), sylls))
+            return
+        for end, syllable, penalty in _next_syllables(piece, start):
+            extend(end, vowel_starts + penalty, (*sylls, syllable))
+
+    extend(0, 0, ())
+    return out
+
+
+def _next_syllables(piece: str, start: int) -> Iterator[tuple[int, str, int]]:
+    """The syllables ``piece`` may go on with at ``start``: (end, syllable, 1 if it starts
+    with a vowel after the first syllable, else 0)."""
+    for end in range(start + 1, min(len(piece), start + _MAX_SYLLABLE + 1) + 1):
+        syllable = _typed_syllable(piece[start:end])
+        if syllable is None:
+            continue
+        if start > 0 and piece[start] in _VOWELS:
+            if piece[start - 1] == piece[start]:
+                continue  # "lee" is not le + e: pinyin never doubles a vowel
+            yield end, syllable, 1
+        else:
+            yield end, syllable, 0
+
+
 def _segment_piece(piece: str) -> tuple[str, ...] | None:
     n = len(piece)
     # best[i]: (cost, syllables) for piece[:i]; cost = (vowel-initial non-first, count)
@@ -121,15 +189,7 @@ def _segment_piece(piece: str) -> tuple[str, ...] | None:
         if here is None:
             continue
         (vowel_starts, count), sylls = here
-        for end in range(start + 1, min(n, start + _MAX_SYLLABLE + 1) + 1):
-            syllable = _typed_syllable(piece[start:end])
-            if syllable is None:
-                continue
-            penalty = 0
-            if start > 0 and piece[start] in _VOWELS:
-                if piece[start - 1] == piece[start]:
-                    continue  # "lee" is not le + e: pinyin never doubles a vowel
-                penalty = 1
+        for end, syllable, penalty in _next_syllables(piece, start):
             cost = (vowel_starts + penalty, count + 1)
             current = best[end]
             if current is None or cost < current[0]:

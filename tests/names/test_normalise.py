@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from matching.names import Script, fold_name, is_missing_name, normalise_name, segment_pinyin
+from matching.names import (
+    NameLevel,
+    Script,
+    compare_names,
+    fold_name,
+    is_missing_name,
+    normalise_name,
+    segment_pinyin,
+)
+from matching.names.syllables import pinyin_readings
 
 
 @pytest.mark.parametrize(
@@ -101,6 +110,37 @@ def test_scripts() -> None:
 )
 def test_segment_pinyin(text: str, syllables: tuple[str, ...] | None) -> None:
     assert segment_pinyin(text) == syllables
+
+
+@pytest.mark.parametrize(
+    ("text", "readings"),
+    [
+        # The apostrophe left out: the boundary may sit before the vowel (罗欣安, 珍爱).
+        ("xinan", (("xi", "nan"), ("xin", "an"))),
+        ("zhenai", (("zhe", "nai"), ("zhen", "ai"))),
+        ("zhangang", (("zhan", "gang"), ("zhang", "ang"))),
+        ("wangaihua", (("wan", "gai", "hua"), ("wang", "ai", "hua"))),
+        # Not a split into more syllables: jian as ji'an would match strangers.
+        ("liujianhua", (("liu", "jian", "hua"),)),
+        ("xian", (("xian",),)),
+        ("xi'an", (("xi", "an"),)),
+        ("smith", ()),
+    ],
+)
+def test_pinyin_readings_offer_the_splits_an_apostrophe_would_settle(
+    text: str, readings: tuple[tuple[str, ...], ...]
+) -> None:
+    assert pinyin_readings(text) == readings
+    if readings:
+        assert readings[0] == segment_pinyin(text)
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [("Luo Xinan", "罗欣安"), ("chenzhenai", "陈珍爱"), ("Yinge Wang", "王英娥")],
+)
+def test_pinyin_typed_without_its_apostrophe_sounds_the_same(typed: str, written: str) -> None:
+    assert compare_names([typed], [written]).level is NameLevel.SAME_SOUND
 
 
 @pytest.mark.parametrize(

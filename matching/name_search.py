@@ -310,8 +310,8 @@ class NameSearcher:
             return self._attributes.weights(refs, sex=sex, birth_year=birth_year,
                                             regions=regions)  # fmt: skip
 
-        # A query that can only be a surname (张, 王某, 老王) wants that surname's
-        # namesakes, after any better match: the sex, birth year and accent rank them.
+        # A query that can only be a surname (张, 王某) wants that surname's namesakes,
+        # after any better match: the sex, birth year and accent rank them.
         deepest = NameLevel.SURNAME_ONLY if surname_keys(names) else NameLevel.NICKNAME_OR_PARTIAL
         # Headroom for re-ranking beyond the name level: a thousand hits whatever ``k``,
         # so that asking for ten gives the first ten of asking for fifty.
@@ -331,7 +331,7 @@ class NameSearcher:
                     counts[written] = self._index.name_count(written)
             # A name that only sounds like the query is at least as common as the query:
             # 小民 heard for 小明 picks out no fewer people than 小明 written.
-            count = max(counts[right], counts.get(query, 0)) if right else 1
+            count = max(counts[right], counts[query]) if right else 1
             weight = rank_weight(
                 hit.comparison, query, entry, name_count=count, attributes=extra,
             )  # fmt: skip

@@ -150,6 +150,11 @@ def test_a_lone_surname_finds_its_namesakes_ranked_by_sex_and_birth_year() -> No
     ranked = searcher.search("张", sex=Sex.MALE, birth_year=1958, k=5)
     assert ranked[0].ref == "fits"
     assert searcher.search("王某", k=5) == []
+    assert [hit.ref for hit in searcher.search("张某", k=5)][-1] == "sound"
+    # A 小名 asks for its given name: 明 as a surname is not padded in (明伟 for 小明).
+    searcher.add(ReportEntry("surname", ("明伟",), Sex.MALE, 1958))
+    assert "surname" not in {hit.ref for hit in searcher.search("小明", k=10)}
+    assert "surname" in {hit.ref for hit in searcher.search("明", k=10)}
 
 
 def test_a_xiaoming_ranks_reports_by_how_they_would_give_it() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from matching.names.dialects import RuleKind, regions_of_rules, rule_by_id, rules_for_regions
-from matching.names.forms import NameForm, Position, name_forms, usable_names
+from matching.names.forms import NameForm, Position, as_surname, name_forms, usable_names
 from matching.names.frequency import given_rarity_of, surname_share_of
 from matching.names.levels import NameLevel
 from matching.names.nicknames import YOUNGEST, NicknameKind
@@ -187,13 +187,15 @@ def _compare_surname_only(a: NameForm, b: NameForm, ctx: _Context) -> NameCompar
         )
     core = other.core
     if core is not None and other.nickname is not None and other.nickname.may_be_surname:
-        if sound_match(known.surname_positions, (core,), ctx.speaker_rules) is not None:
+        addressed = (as_surname(core),)
+        if sound_match(known.surname_positions, addressed, ctx.speaker_rules) is not None:
+            # Weighed as the commoner of the two, as for a lone character (张 / 章某).
             return _result(
                 NameLevel.SURNAME_ONLY,
                 "only a surname is known, and the 小名 may address it",
                 a,
                 b,
-                surname_share=_surname_share(known.surname_positions),
+                surname_share=_surname_share(known.surname_positions, addressed),
             )
     return None  # a surname against a 小名 or a name without surname: nothing to compare
 

@@ -124,6 +124,14 @@ def _position(reading: CharReading) -> Position:
     return _make_position(reading.char, True, reading.strong, reading.weak)
 
 
+def as_surname(position: Position) -> Position:
+    """A character taken for a surname, read as one (王 as wang, not also yù; 单 as shan):
+    how a lone character or a 小名's core that may address a surname is compared."""
+    if not position.han:
+        return position
+    return _position(surname_reading(position.text)[0])
+
+
 @lru_cache(maxsize=4096)
 def _typed_position(syllable: str) -> Position:
     return _make_position(syllable, False, readings_of_typed(syllable), frozenset())
@@ -198,8 +206,10 @@ def _latin_surname_len(syllables: list[tuple[str, ...]]) -> int:
 
 
 def _word_positions(
-    word: NameWord, first: bool, syllables: tuple[str, ...] | None
+    word: NameWord, syllables: tuple[str, ...] | None, *, first: bool
 ) -> list[Position]:
+    """The positions of one word: its characters' readings (a surname's first, if it
+    comes first), or the syllables of a pinyin word as split."""
     if word.kind is WordKind.HAN:
         if first:
             split = split_name(word.text)[0]
@@ -212,7 +222,8 @@ def _word_positions(
 
 def _word_splits(order: list[NameWord]) -> list[tuple[tuple[str, ...] | None, ...]]:
     """The syllables of each word, the likeliest split first, then other splits of a
-    pinyin word typed without its apostrophe (at most MAX_READINGS ways in all)."""
+    pinyin word typed without its apostrophe: at most MAX_READINGS ways for one word
+    order (so at most twice as many forms for a name, in both orders)."""
     choices = [(w.syllables, *w.other_syllables) for w in order]
     return list(islice(product(*choices), MAX_READINGS))
 
@@ -228,12 +239,14 @@ def _latin_forms(name: NormalisedName) -> list[NameForm]:
         # "jianhua liu": the surname may come last, as in Western order.
         orders.append([words[-1], *words[:-1]])
     forms: list[NameForm] = []
-    for order, split in ((o, s) for o in orders for s in _word_splits(o)):
+    splits = [(order, split) for order in orders for split in _word_splits(order)]
+    for order, split in splits:
         positions: list[Position] = []
         for index, (word, word_split) in enumerate(zip(order, split, strict=True)):
-            positions.extend(_word_positions(word, index == 0, word_split))
+            positions.extend(_word_positions(word, word_split, first=index == 0))
         syllables = [
-            w if w is not None else tuple(v.text) for v, w in zip(order, split, strict=True)
+            word_split if word_split is not None else tuple(word.text)
+            for word, word_split in zip(order, split, strict=True)
         ]
         if order[0].kind is WordKind.LATIN:
             surname_len = _latin_surname_len(syllables)

@@ -23,13 +23,7 @@ import numpy.typing as npt
 from matching.names.compare import NameComparison, compare_names
 from matching.names.dialects import rules_for_regions
 from matching.names.forms import name_forms, usable_names
-from matching.names.keys import (
-    blocking_keys,
-    exact_surname_keys,
-    probe_keys,
-    sound_stage_keys,
-    surname_keys,
-)
+from matching.names.keys import blocking_keys, probe_keys, sound_stage_keys, surname_keys
 from matching.names.levels import NameLevel
 from matching.names.regions import resolve_regions
 
@@ -46,6 +40,7 @@ _TIERS = (
     frozenset({"p", "e", "ll", "lh", "t"}),
     frozenset({"q", "d"}),
     frozenset({"g", "n", "b"}),
+    frozenset({"w"}),
     frozenset({"f"}),
 )
 _TIER_LEVEL = {
@@ -55,17 +50,18 @@ _TIER_LEVEL = {
     3: NameLevel.NICKNAME_OR_PARTIAL,
     4: NameLevel.NICKNAME_OR_PARTIAL,
     5: NameLevel.SURNAME_ONLY,
+    6: NameLevel.SURNAME_ONLY,
 }
 """The level nearly every new hit of a tier has, at worst: EXACT (the folded name is the
 key), SAME_SOUND (a full reading of every syllable is the key, the exact names were found
 before), NEAR_SOUND (the sound tier, compared in stages: see ``NameIndex.query``),
 NICKNAME_OR_PARTIAL (the partial tiers: whole-name matches were found before),
-SURNAME_ONLY (the surname tier, opened only when a query asks for that level). A tier is
+SURNAME_ONLY (the surname tiers, the surname as written then as heard, opened only when a
+query asks for that level). A tier is
 compared only until ``limit`` hits at that level or better are in hand; the few that
 compare otherwise (三仔 / 三崽 are birth-order 小名 before they are sounds; a surname-only
 alias) are kept but do not count towards the limit."""
 _SOUND_TIER = 2
-_SURNAME_TIER = 5
 
 _COMPARE_BUDGET = 1500
 """Most records a whole-name tier compares (or four times the limit, if more): at a
@@ -168,7 +164,8 @@ class NameIndex(Generic[K]):
         """Records sharing a key with ``names``, unranked and not yet compared.
 
         For a caller that scores candidates on more than names; it holds every record
-        :meth:`query` would return, and usually a few more.
+        :meth:`query` would return at NICKNAME_OR_PARTIAL or better, and usually a few
+        more (not a surname's namesakes).
         """
         slots = sorted(self._candidates(usable_names(names)))
         return [rid for rid in (self._ids[slot] for slot in slots) if rid is not None]
@@ -187,10 +184,10 @@ class NameIndex(Generic[K]):
         ``regions`` are the speaker's regions, as for :func:`compare_names`. Keys are
         looked up in tiers: whole-name keys (same name; same sound; dialect and near sound)
         first, then partial-name keys, then single-syllable and 小名 keys, and, when
-        ``max_level`` admits SURNAME_ONLY, the surname a query that can only be a surname
-        (张, 王某, 老王) names (:func:`~matching.names.keys.surname_keys`); a tier is only
-        opened while fewer than ``limit`` hits are in hand, since no hit of a later tier
-        can rank above one of an earlier tier.
+        ``max_level`` admits SURNAME_ONLY and the query can only be a surname (张, 王某:
+        :func:`~matching.names.keys.surname_keys`), that surname as written, then as
+        heard (章 for 张); a tier is only opened while fewer than ``limit`` hits are in
+        hand, since no hit of a later tier can rank above one of an earlier tier.
 
         The new hits of the exact tier are EXACT, of the same-sound tier SAME_SOUND and of
         the partial tiers NICKNAME_OR_PARTIAL (with rare exceptions, see ``_TIER_LEVEL``),
@@ -204,9 +201,9 @@ class NameIndex(Generic[K]):
         compared whole. Within a stage, records are tried most promising first: by
         ``prior`` (the caller's score of a record on other evidence, such as sex and birth
         year; higher first), then by how many of the query's keys they share. Ties keep
-        the order in which records were added. The whole-name tiers and the surname tier
-        compare at most ``max(1500, 4 * limit)`` records, the surname tier's namesakes
-        likeliest by ``prior`` first. With a ``limit`` above the number of matches
+        the order in which records were added. The whole-name tiers and the surname tiers
+        compare at most ``max(1500, 4 * limit)`` records. Hits come back by level, then
+        in the order compared. With a ``limit`` above the number of matches
         every record at NICKNAME_OR_PARTIAL or better is found.
         """
         if limit < 1:
@@ -243,10 +240,6 @@ class NameIndex(Generic[K]):
                 else:
                     stops = [NameLevel.DIALECT_SPEAKER, NameLevel.DIALECT_OTHER, tier_level]
                     groups = [self._counted_candidates(stage)[0] for stage in staged]
-            elif tier_no == _SURNAME_TIER and crowded:
-                # The surname as written (张), then those that only sound alike (章, 常).
-                stops = [tier_level, tier_level]
-                groups = [self._counted_candidates(exact_surname_keys(tier_keys))[0]]
             stages = np.zeros(len(slots), dtype=np.int64)
             if crowded:
                 slots, stages = self._promising_first(slots, shared, prior, groups=groups)
@@ -254,9 +247,11 @@ class NameIndex(Generic[K]):
                 slots, stages = slots[:budget], stages[:budget]
             self._compare_in_stages(query, regions, slots, stages, stops, hits, limit, max_level)
             # Surname-only hits met early (王某 for 王) rank below the partial tiers' hits.
-            if sum(1 for hit in hits if hit[0] <= NameLevel.NICKNAME_OR_PARTIAL) >= limit:
+            enough = max(tier_level, NameLevel.NICKNAME_OR_PARTIAL)
+            if sum(1 for hit in hits if hit[0] <= enough) >= limit:
                 break
-        hits.sort(key=lambda hit: (hit[0], hit[1]))
+        # By level, then in the order compared: most promising first.
+        hits.sort(key=lambda hit: hit[0])
         out: list[NameHit[K]] = []
         for _level, slot, comparison in hits[:limit]:
             record_id = self._ids[slot]

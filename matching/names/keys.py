@@ -4,8 +4,8 @@ Keys are built from the loosest sound classes (every dialect rule and near-sound
 once; every dialect rule for partial names and 小名), so a record that
 :func:`~matching.names.compare.compare_names` would place at NICKNAME_OR_PARTIAL or
 better always shares a key with the query, whatever the speaker's region. Surname-only
-agreement is keyed apart (``f:``) and looked up only for a query that can be nothing
-but a surname (张, 王某, 老王): for any other query a shared 王 would touch 7% of all
+agreement is keyed apart (``w:``, ``f:``) and looked up only for a query that can be
+nothing but a surname (张, 王某): for any other query a shared 王 would touch 7% of all
 records and say little.
 
 Kinds of key (prefix):
@@ -21,7 +21,8 @@ Kinds of key (prefix):
 * ``b:`` a birth-order 小名 (老三, 三娃);
 * ``ll:`` / ``lh:`` metaphone codes of a Latin name / of a name in characters or pinyin;
 * ``t:`` the metaphone code of one word of a Latin name;
-* ``f:`` the surname as written and its sound classes (see :func:`surname_keys`).
+* ``w:`` / ``f:`` the surname as written / its loosest sound classes (filed for every
+  surname and every 小名 that may address one; looked up through :func:`surname_keys`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from functools import lru_cache
 from itertools import product
 
 from matching.names.folds import class_of, sound_classes
-from matching.names.forms import NameForm, Position, name_forms, usable_names
+from matching.names.forms import NameForm, Position, as_surname, name_forms, usable_names
 from matching.names.nicknames import NicknameKind
 from matching.names.normalise import Script
 
@@ -121,9 +122,7 @@ def _filed(form: NameForm) -> Iterator[str]:
         if latin:
             yield from ("t:" + code for code in form.phonetic)
     positions = form.positions
-    surname = _surname_addressed(form, filed=True)
-    if surname:
-        yield from _surname_keys(surname)
+    yield from _surname_keys(_surname_addressed(form))
     if form.surname_only or not positions:
         return
     for combo in _combos(positions):
@@ -196,41 +195,41 @@ def probe_keys(names: Iterable[str | None], *, regions: Collection[str] = ()) ->
 
 
 def surname_keys(names: Iterable[str | None]) -> set[str]:
-    """Keys to look up to find every record these names match at SURNAME_ONLY: the
-    surname of 王某, or a lone character or 小名 that may be one (张, 老王).
+    """Keys to look up to find every record these names match at SURNAME_ONLY, when
+    every name can only be a surname: a lone character (张) or a surname alone (王某,
+    王氏). Empty for any other query, which wants matches of its given name, not every
+    namesake of its surname.
 
-    Not part of :func:`probe_keys`: only a query that can be nothing but a surname wants
-    every namesake of it.
+    Not part of :func:`probe_keys`: a shared 王 would touch 7% of all records.
     """
-    keys: set[str] = set()
-    for form in _forms(names):
-        surname = _surname_addressed(form, filed=False)
-        if surname:
-            keys.update(_surname_keys(surname))
-    return keys
+    names = usable_names(names)
+    forms = [form for name in names for form in name_forms(name)]
+    if not forms or not all(_only_a_surname(form) for form in forms):
+        return set()
+    return {key for form in forms for key in _surname_keys(_surname_addressed(form))}
 
 
-def _surname_addressed(form: NameForm, *, filed: bool) -> tuple[Position, ...]:
-    """The surname a form names or may address: a filed name's surname (刘建华's 刘, 王某's
-    王) or a query's when it is only a surname (王某); either side's lone character or
-    小名 that may be one (张, 老王)."""
-    if form.surname_len and form.nickname is None and (filed or form.surname_only):
+def _only_a_surname(form: NameForm) -> bool:
+    nickname = form.nickname
+    return form.surname_only or (nickname is not None and nickname.kind is NicknameKind.SINGLE)
+
+
+def _surname_addressed(form: NameForm) -> tuple[Position, ...]:
+    """The surname a form names or may address, read as a surname: its own (刘建华's 刘,
+    王某's 王) or that of a lone character or 小名 core that may be one (张, 老王)."""
+    if form.surname_len and form.nickname is None:
         return form.surname_positions
     core = form.core
     if core is not None and form.nickname is not None and form.nickname.may_be_surname:
-        return (core,)
+        return (as_surname(core),)
     return ()
 
 
 def _surname_keys(surname: Sequence[Position]) -> Iterator[str]:
-    """The surname as written (``f:=``), then its loosest sound classes."""
-    yield "f:=" + "".join(position.text for position in surname)
-    yield from ("f:" + _join(c) for c in _combos(surname))
-
-
-def exact_surname_keys(keys: Iterable[str]) -> set[str]:
-    """Of surname keys, those of the surname as written (tried before sound-alikes)."""
-    return {key for key in keys if key.startswith("f:=")}
+    """The surname as written (``w:``), then its loosest sound classes (``f:``)."""
+    if surname:
+        yield "w:" + "".join(position.text for position in surname)
+        yield from ("f:" + _join(c) for c in _combos(surname))
 
 
 @lru_cache(maxsize=64)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matching.names.forms import NameForm, Position
+from matching.names.forms import NameForm, Position, as_surname
 from matching.names.levels import NameLevel
 from matching.names.nicknames import NicknameKind
 from matching.names.sound import sound_match
@@ -81,7 +81,7 @@ def nickname_fit(nickname: NameForm, other: NameForm, speaker_rules: frozenset[s
             return Fit(NameLevel.NICKNAME_OR_PARTIAL, "the 小名 fits the given name", (core,))
     if nickname.nickname.may_be_surname and other.surname_len == 1:
         surname = other.surname_positions
-        if sound_match((core,), surname, speaker_rules) is not None:
+        if sound_match((as_surname(core),), surname, speaker_rules) is not None:
             what = "the 小名 may address the surname"
             if nickname.nickname.kind is NicknameKind.SINGLE:
                 same = core.text == "".join(position.text for position in surname)

@@ -58,6 +58,10 @@ def test_a_lone_character_heard_like_a_rarer_surname_weighs_as_the_commoner() ->
     assert heard.surname_share == written.surname_share
     assert "the same as the surname" in written.reason
     assert "heard like the surname" in heard.reason
+    # The same against a report that knows only the surname (章某), and a core taken for
+    # a surname is read as one: 王 is not also yù, so 于伟 is no namesake.
+    assert compare_names(["张"], ["章某"]).surname_share == written.surname_share
+    assert compare_names(["王"], ["于伟"]).level is NameLevel.DIFFERENT
 
 
 def test_rare_given_name_is_worth_more_bits() -> None:

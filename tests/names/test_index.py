@@ -17,6 +17,7 @@ from matching.names import (
 )
 from matching.names.dialects import rules_for_regions
 from matching.names.keys import sound_stage_keys
+from matching.names.normalise import is_han
 from matching.names.regions import resolve_regions
 
 FOUND = NameLevel.NICKNAME_OR_PARTIAL
@@ -72,20 +73,18 @@ def test_index_finds_what_brute_force_finds(
 
 
 def _surname_queries(records: list[list[str]], rng: random.Random) -> list[str]:
-    """Lone characters and 老王 built from the records' first characters, and 王某."""
-    firsts = sorted({names[0][0] for names in records if names and names[0]})
-    chosen = rng.sample(firsts, 9)
-    queries = [*chosen[:6], *("老" + c for c in chosen[6:]), "王某", "陈某", "欧阳某"]
-    return [query for query in queries if surname_keys([query])]
+    """Lone characters from the records' first characters, surnames alone (王某) and a
+    lone Latin word (Liu)."""
+    firsts = sorted({names[0][0] for names in records if names and is_han(names[0][:1])})
+    return [*rng.sample(firsts, 9), "王某", "陈某", "欧阳某", "Liu"]
 
 
 def test_a_query_that_can_only_be_a_surname_finds_every_namesake(
     index: NameIndex[int], generated_records: list[list[str]]
 ) -> None:
     deepest = NameLevel.SURNAME_ONLY
-    queries = _surname_queries(generated_records, random.Random(5))
-    assert len(queries) >= 9
-    for query in queries:
+    for query in _surname_queries(generated_records, random.Random(5)):
+        assert surname_keys([query]), query
         want = {}
         for record_id, names in enumerate(generated_records):
             level = compare_names([query], names).level
@@ -95,9 +94,17 @@ def test_a_query_that_can_only_be_a_surname_finds_every_namesake(
         assert {hit.record_id: hit.comparison.level for hit in hits} == want, query
         short = index.query([query], limit=5, max_level=deepest)
         assert [hit.comparison.level for hit in short] == sorted(want.values())[:5], query
-        # Without asking for that level, surnames alone find nothing (as for the re-match).
+        # Without asking for that level, the surname tiers stay shut (as for the re-match).
         plain = index.query([query], limit=len(generated_records))
-        assert all(hit.comparison.level <= FOUND for hit in plain), query
+        assert {hit.record_id for hit in plain} == {
+            record_id for record_id, level in want.items() if level <= FOUND
+        }, query
+
+
+@pytest.mark.parametrize("names", [["老王"], ["小明"], ["张建明", "张"], ["张建明"], ["Liu Ming"]])
+def test_only_a_query_that_can_only_be_a_surname_has_surname_keys(names: list[str]) -> None:
+    # A 小名 or a full name wants its given name matched, not every namesake of a surname.
+    assert surname_keys(names) == set()
 
 
 def test_namesakes_by_the_surname_as_written_come_before_sound_alikes() -> None:
@@ -105,11 +112,14 @@ def test_namesakes_by_the_surname_as_written_come_before_sound_alikes() -> None:
     for i, given in enumerate("伟芳娜敏静丽强磊军洋"):
         index.add(f"sound{i}", ["章" + given])  # zhang as well, another character
     index.add("written", ["张鑫"])
-    # Hits come back by level, then as filed; what a short list compares is the written
-    # surname first.
-    hits = index.query(["张"], limit=1, max_level=NameLevel.SURNAME_ONLY)
+    # Even when the caller's prior prefers the sound-alikes, the written surname is
+    # compared first; they only fill what it leaves.
+    prefer_sound = lambda ids: [float(i != "written") for i in ids]  # noqa: E731
+    hits = index.query(["张"], limit=1, max_level=NameLevel.SURNAME_ONLY, prior=prefer_sound)
     assert [hit.record_id for hit in hits] == ["written"]
     assert hits[0].comparison.level is NameLevel.SURNAME_ONLY
+    hits = index.query(["张"], limit=3, max_level=NameLevel.SURNAME_ONLY, prior=prefer_sound)
+    assert [hit.record_id for hit in hits][0] == "written"
     assert len(index.query(["张"], limit=20, max_level=NameLevel.SURNAME_ONLY)) == 11
 
 

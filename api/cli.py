@@ -112,7 +112,10 @@ def rematch() -> None:
                 services.database,
                 face_indexes=services.face_indexes,
                 face_model=services.face_model.name,
-                settings=RematchSettings(keep_per_record=services.settings.keep_per_record),
+                settings=RematchSettings(
+                    keep_per_record=services.settings.keep_per_record,
+                    weak_name_budget=services.settings.weak_name_budget,
+                ),
                 scorer=services.evidence_model,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )

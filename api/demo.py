@@ -46,7 +46,10 @@ def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) ->
             services.database,
             face_indexes=services.face_indexes,
             face_model=services.face_model.name,
-            settings=RematchSettings(keep_per_record=settings.keep_per_record),
+            settings=RematchSettings(
+                keep_per_record=settings.keep_per_record,
+                weak_name_budget=settings.weak_name_budget,
+            ),
             scorer=services.evidence_model,
         )
         matched = time.perf_counter()

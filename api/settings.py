@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     keep_per_record: int = 20
+    weak_name_budget: int = Field(
+        default=5_000_000,
+        ge=1,
+        description="Most pairs the re-match scores for people whose names cannot find "
+        "their report (each reaches up to 2,000 reports, fewer when there are many)",
+    )
     model_file: Path | None = Field(
         default=None,
         description="The evidence model's JSON; home/model.json if present, else the shipped one",

@@ -99,11 +99,30 @@ def _full_name(form: NameForm) -> bool:
     return bool(form.positions) or len(form.phonetic) > 1
 
 
+WEAK_NAME_REACH = 2000
+"""Reports a found person whose names cannot find their report reaches at most."""
+
+
+def weak_name_reach(found: Sequence[FoundView], *, budget: int) -> int:
+    """How many reports each found person :func:`weak_name_pairs` serves may reach so that
+    all of them together stay within ``budget`` pairs: :data:`WEAK_NAME_REACH`, fewer in
+    a store with many such people (at least one each)."""
+    if budget < 1:
+        raise ValueError(f"the weak-name pair budget must be at least 1, got {budget}")
+    served = sum(1 for person in found if _served_without_names(person))
+    return min(WEAK_NAME_REACH, max(1, budget // served)) if served else WEAK_NAME_REACH
+
+
+def _served_without_names(person: FoundView) -> bool:
+    has_age = person.age_min is not None or person.age_max is not None
+    return has_age and person.found_date is not None and not names_can_block(person)
+
+
 def weak_name_pairs(
     missing: Sequence[MissingView],
     found: Sequence[FoundView],
     *,
-    per_person: int = 2000,
+    per_person: int = WEAK_NAME_REACH,
 ) -> set[tuple[int, int]]:
     """Pairs for found persons whose names cannot find their report (:func:`names_can_block`).
 
@@ -128,9 +147,9 @@ def weak_name_pairs(
         rows.sort()
     pairs: set[tuple[int, int]] = set()
     for j, person in enumerate(found):
-        ages = [a for a in (person.age_min, person.age_max) if a is not None]
-        if not ages or person.found_date is None or names_can_block(person):
+        if person.found_date is None or not _served_without_names(person):
             continue
+        ages = [a for a in (person.age_min, person.age_max) if a is not None]
         low, high = min(ages), max(ages)
         youngest, oldest = not_far_ages(low, high)
         year_found = person.found_date.year

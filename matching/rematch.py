@@ -26,7 +26,13 @@ from typing import Final, Protocol
 import numpy as np
 from sqlalchemy import delete
 
-from matching.blocking import all_pairs, attribute_pairs, blocked_pairs, weak_name_pairs
+from matching.blocking import (
+    all_pairs,
+    attribute_pairs,
+    blocked_pairs,
+    weak_name_pairs,
+    weak_name_reach,
+)
 from matching.competition import Sharing, share_between_candidates
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
@@ -106,12 +112,16 @@ class RematchSettings:
 
     ``min_evidence_weight`` is relative to the prior: pairs whose evidence (all signals
     together) is below it are never candidates, whatever the model's prior.
+    ``weak_name_budget`` caps the pairs of the found persons whose names cannot find
+    their report (:func:`~matching.blocking.weak_name_pairs`): each reaches up to 2,000
+    reports, fewer when there are more than budget / 2,000 such people.
     """
 
     keep_per_record: int = 20
     min_evidence_weight: float = -2.0
     face_neighbours: int = 50
     all_pairs_limit: int = 4_000_000
+    weak_name_budget: int = 5_000_000
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,9 @@ class RematchReport:
     """How the stored probabilities were calibrated (see ``_calibrated``)."""
     sharing: str = "not shared"
     """Among how many plausible pairs the chances were shared, and the raise first."""
+    weak_name_reach: int = 0
+    """Reports each found person whose names cannot find their report reached at most
+    (0: every pair was scored, no blocking)."""
 
 
 _Kept = tuple[float, int, int, int]
@@ -247,6 +260,7 @@ def rematch(
     loaded = time.perf_counter()
 
     pairs: Iterable[tuple[int, int]]
+    reach = 0
     if len(missing) * len(found) <= settings.all_pairs_limit:
         pairs, total = all_pairs(len(missing), len(found)), len(missing) * len(found)
     else:
@@ -258,7 +272,8 @@ def rematch(
             model=face_model,
         )
         chosen |= attribute_pairs(missing, found)
-        chosen |= weak_name_pairs(missing, found)
+        reach = weak_name_reach(found, budget=settings.weak_name_budget)
+        chosen |= weak_name_pairs(missing, found, per_person=reach)
         pairs, total = sorted(chosen, key=lambda p: (p[1], p[0])), len(chosen)
     best_for_found: dict[int, list[_Kept]] = {}
     best_for_missing: dict[int, list[_Kept]] = {}
@@ -331,6 +346,7 @@ def rematch(
         seconds_storing=stored - scored,
         calibration=_calibration_text(scorer_of_kept),
         sharing=_sharing_text(sharing, len(plausible)),
+        weak_name_reach=reach,
     )
     logger.info("re-match: %s", report)
     return report

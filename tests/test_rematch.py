@@ -47,6 +47,7 @@ def test_blocked_pairs_come_from_face_neighbours_and_names(
         settings=RematchSettings(all_pairs_limit=0, face_neighbours=1),
     )
     assert report.pairs_scored == 5  # F1-M1 by face (one neighbour); 王芳 x 王芳 by name
+    assert report.weak_name_reach == 2000  # F1 has no age or found date: nobody to serve
     with services.database.session() as session:
         pairs = {(r.candidate.missing.ref, r.candidate.found.ref) for r in list_candidates(session)}
     assert pairs == {("M1", "F1"), ("M2", "F2"), ("M2", "F3"), ("M4", "F2"), ("M4", "F3")}
@@ -145,7 +146,7 @@ def test_people_without_a_name_are_reached_by_sex_birth_year_and_province() -> N
 def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
     from datetime import date
 
-    from matching.blocking import weak_name_pairs
+    from matching.blocking import WEAK_NAME_REACH, weak_name_pairs, weak_name_reach
     from matching.views import FoundView, MissingView
     from records import Sex
 
@@ -177,6 +178,15 @@ def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
     assert {i for i, j in closest if j == 0} == {0, 7}  # born 1948 and 1950, for ~1949
     # A report with no birth year comes after every report whose year fits.
     assert {i for i, j in weak_name_pairs(missing, found, per_person=4) if j == 0} == {0, 4, 5, 7}
+    # A budget shares the pairs among the people served (F1 and F2; F3 has a name).
+    assert weak_name_reach(found, budget=1_000_000) == WEAK_NAME_REACH
+    assert weak_name_reach(found, budget=5) == 2
+    assert weak_name_reach(found, budget=1) == 1  # at least one each
+    assert weak_name_reach(found[2:], budget=1) == WEAK_NAME_REACH  # nobody to serve
+    budgeted = weak_name_pairs(missing, found, per_person=weak_name_reach(found, budget=4))
+    assert budgeted == {(i, j) for i in (0, 7) for j in (0, 1)}
+    with pytest.raises(ValueError, match="budget"):
+        weak_name_reach(found, budget=0)
 
 
 def test_a_name_that_cannot_find_its_report_does_not_block_it() -> None:

@@ -1,7 +1,8 @@
 """Searching reports by a name as heard, with the speaker's accent, sex and birth year.
 
-The name index finds the reports whose names match at the 小名/partial level or better;
-the hits are then ranked by how much the name agreement says (its level, and how rare
+The name index finds the reports whose names match at the 小名/partial level or better
+(and, for a query that can only be a surname, such as 张 or 王某, that surname's
+namesakes); the hits are then ranked by how much the name agreement says (its level, and how rare
 the shared name is), and by what else the officer knows: sex, an estimated birth year,
 and the accent heard against the report's hometown. Those also decide which of many
 equally named reports the index compares first (a 小名 such as 阿明 fits thousands).
@@ -33,7 +34,9 @@ from matching.names import (
 )
 from matching.names.nicknames import NicknameKind
 from matching.names.normalise import is_han
+from matching.names.readings import is_known_surname
 from matching.names.surnames import known_surnames
+from matching.names.syllables import is_syllable
 from records import Database, MissingReport, Sex
 from records.repository import OPEN_MISSING
 
@@ -102,13 +105,20 @@ def _is_subsequence(short: str, long: str) -> bool:
     return all(char in remaining for char in short)
 
 
+def _lone_surname(folded: str) -> bool:
+    """A lone character that is a known surname (张, not 伟), or one pinyin syllable."""
+    if len(folded) == 1:
+        return is_han(folded) and is_known_surname(folded)
+    return folded.isascii() and is_syllable(folded)
+
+
 def _level_weight(comparison: NameComparison, query: str) -> float:
     """The level's weight, refined where one level holds evidence of unequal strength;
     ``query`` is the name as the station wrote it (the comparison's left side)."""
     weight = LEVEL_WEIGHTS[comparison.level]
     asked = fold_name(query)
     shorter, longer = sorted((asked, fold_name(comparison.right or "")), key=len)
-    if comparison.level is NameLevel.SURNAME_ONLY and len(asked) == 1 and is_han(asked):
+    if comparison.level is NameLevel.SURNAME_ONLY and _lone_surname(asked):
         # A lone character taken for the surname (张 / 张鑫) is a partial name: the given
         # name was lost, as it is for a 小名's core. (Surname-only between two full names
         # is a disagreement of given names and weighs less.)

@@ -125,8 +125,9 @@ def _position(reading: CharReading) -> Position:
 
 
 def as_surname(position: Position) -> Position:
-    """A character taken for a surname, read as one (王 as wang, not also yù; 单 as shan):
-    how a lone character or a 小名's core that may address a surname is compared."""
+    """A character taken for a surname, read as one (王 as wang, not also yù; 曾 as zeng
+    first, its everyday reading kept as a weak one): how a lone character or a 小名's
+    core that may address a surname is compared."""
     if not position.han:
         return position
     return _position(surname_reading(position.text)[0])

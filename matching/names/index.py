@@ -3,7 +3,8 @@
 Records are filed under their :func:`~matching.names.keys.blocking_keys`; a query looks
 up its :func:`~matching.names.keys.probe_keys`, then ranks the few records found with
 :func:`~matching.names.compare.compare_names`. It finds every record brute force would
-place at NICKNAME_OR_PARTIAL or better.
+place at NICKNAME_OR_PARTIAL or better, and, asked for SURNAME_ONLY, every namesake of
+a query that can only be a surname (:func:`~matching.names.keys.surname_keys`).
 
 Memory stays small: no object per key. Each (key, record) posting is two integers, a
 64-bit hash of the key and a record number, kept in sorted numpy arrays and looked up

@@ -37,6 +37,7 @@ from matching.names.folds import class_of, sound_classes
 from matching.names.forms import NameForm, Position, as_surname, name_forms, usable_names
 from matching.names.nicknames import NicknameKind
 from matching.names.normalise import Script
+from matching.names.readings import is_known_surname
 
 MAX_COMBINATIONS = 256
 """Sound-class combinations keyed per name; beyond this (a very long name of characters
@@ -196,9 +197,10 @@ def probe_keys(names: Iterable[str | None], *, regions: Collection[str] = ()) ->
 
 def surname_keys(names: Iterable[str | None]) -> set[str]:
     """Keys to look up to find every record these names match at SURNAME_ONLY, when
-    every name can only be a surname: a lone character (张) or a surname alone (王某,
-    王氏). Empty for any other query, which wants matches of its given name, not every
-    namesake of its surname.
+    every name can only be a surname: a lone character that is a known surname (张), a
+    lone Latin word (Zhang) or a surname alone (王某, 王氏). Empty for any other query
+    (伟, 小明, 张建明), which wants matches of its given name, not every namesake of a
+    surname.
 
     Not part of :func:`probe_keys`: a shared 王 would touch 7% of all records.
     """
@@ -210,8 +212,13 @@ def surname_keys(names: Iterable[str | None]) -> set[str]:
 
 
 def _only_a_surname(form: NameForm) -> bool:
-    nickname = form.nickname
-    return form.surname_only or (nickname is not None and nickname.kind is NicknameKind.SINGLE)
+    """王某, a lone character that is a known surname (张, not 伟), a lone Latin word."""
+    nickname, core = form.nickname, form.core
+    if form.surname_only:
+        return True
+    if nickname is None or nickname.kind is not NicknameKind.SINGLE or core is None:
+        return False
+    return not core.han or is_known_surname(core.text)
 
 
 def _surname_addressed(form: NameForm) -> tuple[Position, ...]:

@@ -84,7 +84,16 @@ def nickname_fit(nickname: NameForm, other: NameForm, speaker_rules: frozenset[s
         if sound_match((as_surname(core),), surname, speaker_rules) is not None:
             what = "the 小名 may address the surname"
             if nickname.nickname.kind is NicknameKind.SINGLE:
-                same = core.text == "".join(position.text for position in surname)
-                what = f"a lone character, {'the same as' if same else 'heard like'} the surname"
+                what = lone_character_as_surname(core, surname)
             return Fit(NameLevel.SURNAME_ONLY, what, surname=surname, addressed=(core,))
     return None
+
+
+def lone_character_as_surname(core: Position, surname: Sequence[Position]) -> str:
+    """How a lone character taken for a surname agrees with it, in words: written the
+    same (张 / 张伟), read the same (章 / 张伟, zhang / 张伟) or only heard alike."""
+    if core.text == "".join(position.text for position in surname):
+        return "a lone character, the same as the surname"
+    if len(surname) == 1 and as_surname(core).strong & surname[0].strong:
+        return "a lone character that reads as the surname"
+    return "a lone character, heard like the surname"

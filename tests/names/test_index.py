@@ -18,6 +18,7 @@ from matching.names import (
 from matching.names.dialects import rules_for_regions
 from matching.names.keys import sound_stage_keys
 from matching.names.normalise import is_han
+from matching.names.readings import is_known_surname
 from matching.names.regions import resolve_regions
 
 FOUND = NameLevel.NICKNAME_OR_PARTIAL
@@ -73,9 +74,10 @@ def test_index_finds_what_brute_force_finds(
 
 
 def _surname_queries(records: list[list[str]], rng: random.Random) -> list[str]:
-    """Lone characters from the records' first characters, surnames alone (王某) and a
-    lone Latin word (Liu)."""
+    """Lone surnames from the records' first characters, surnames alone (王某) and a lone
+    Latin word (Liu)."""
     firsts = sorted({names[0][0] for names in records if names and is_han(names[0][:1])})
+    firsts = [char for char in firsts if is_known_surname(char)]
     return [*rng.sample(firsts, 9), "王某", "陈某", "欧阳某", "Liu"]
 
 
@@ -94,16 +96,31 @@ def test_a_query_that_can_only_be_a_surname_finds_every_namesake(
         assert {hit.record_id: hit.comparison.level for hit in hits} == want, query
         short = index.query([query], limit=5, max_level=deepest)
         assert [hit.comparison.level for hit in short] == sorted(want.values())[:5], query
-        # Without asking for that level, the surname tiers stay shut (as for the re-match).
         plain = index.query([query], limit=len(generated_records))
         assert {hit.record_id for hit in plain} == {
             record_id for record_id, level in want.items() if level <= FOUND
         }, query
 
 
-@pytest.mark.parametrize("names", [["老王"], ["小明"], ["张建明", "张"], ["张建明"], ["Liu Ming"]])
+def test_the_surname_tiers_stay_shut_unless_asked(
+    index: NameIndex[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The re-match asks for NICKNAME_OR_PARTIAL: a lone 张 must not look up its namesakes.
+    def refuse(names: object) -> set[str]:
+        raise AssertionError("surname keys looked up")
+
+    monkeypatch.setattr("matching.names.index.surname_keys", refuse)
+    index.query(["张"], limit=10)
+    with pytest.raises(AssertionError, match="surname keys"):
+        index.query(["张"], limit=10, max_level=NameLevel.SURNAME_ONLY)
+
+
+@pytest.mark.parametrize(
+    "names", [["老王"], ["小明"], ["张建明", "张"], ["张建明"], ["Liu Ming"], ["伟"]]
+)
 def test_only_a_query_that_can_only_be_a_surname_has_surname_keys(names: list[str]) -> None:
-    # A 小名 or a full name wants its given name matched, not every namesake of a surname.
+    # A 小名, a full name or a character no surname is (伟) wants its given name matched,
+    # not every namesake of a surname.
     assert surname_keys(names) == set()
 
 

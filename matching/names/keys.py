@@ -204,8 +204,7 @@ def surname_keys(names: Iterable[str | None]) -> set[str]:
 
     Not part of :func:`probe_keys`: a shared 王 would touch 7% of all records.
     """
-    names = usable_names(names)
-    forms = [form for name in names for form in name_forms(name)]
+    forms = list(_forms(names))
     if not forms or not all(_only_a_surname(form) for form in forms):
         return set()
     return {key for form in forms for key in _surname_keys(_surname_addressed(form))}

@@ -65,17 +65,25 @@ class PhotoQuery:
         high = self.age_max if self.age_max is not None else self.age_min
         return None if low is None or high is None else (low, high)
 
+    def middle_age(self) -> int | None:
+        """The middle of the estimated age range, or None."""
+        ages = self.ages()
+        return None if ages is None else round((ages[0] + ages[1]) / 2)
+
+    def year_in_care(self, today: date) -> int:
+        """The photo's year for a person in care: this year, unless said."""
+        return self.photo_year if self.photo_year is not None else today.year
+
     def year_taken(self, side: Side, today: date) -> int | None:
-        """The photo's year as weighed: this year for a person in care, unless said."""
-        if self.photo_year is None and side is Side.MISSING:
-            return today.year
-        return self.photo_year
+        """The photo's year as weighed: this year for a person in care (searching
+        reports), unless said; unknown for a family's photo unless said."""
+        return self.year_in_care(today) if side is Side.MISSING else self.photo_year
 
     def age_in_photo(self, side: Side, today: date) -> int | None:
         """The middle of the estimate, else what the birth year and the photo's year give."""
-        ages = self.ages()
-        if ages is not None:
-            return round((ages[0] + ages[1]) / 2)
+        middle = self.middle_age()
+        if middle is not None:
+            return middle
         year = self.year_taken(side, today)
         if self.birth_year is not None and year is not None:
             return year - self.birth_year
@@ -136,7 +144,7 @@ def query_found_view(
 ) -> FoundView:
     """The photo of a person in care as a found person seen on the day it was taken: the
     age comparison reads the estimate at that date."""
-    year = query.photo_year if query.photo_year is not None else today.year
+    year = query.year_in_care(today)
     ages = query.ages()
     return FoundView(
         id=QUERY_ID,
@@ -162,9 +170,10 @@ def query_missing_view(
     year = query.year_taken(Side.FOUND, today)
     ages = query.ages()
     birth_year = query.birth_year
-    if birth_year is None and year is not None and ages is not None:
+    middle = query.middle_age()
+    if birth_year is None and year is not None and ages is not None and middle is not None:
         if ages[1] - ages[0] <= NARROW_RANGE:
-            birth_year = year - round((ages[0] + ages[1]) / 2)
+            birth_year = year - middle
     return MissingView(
         id=QUERY_ID,
         ref="(photo)",

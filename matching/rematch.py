@@ -21,10 +21,10 @@ from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Final, Protocol
+from typing import Any, Final, Protocol, cast
 
 import numpy as np
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete, exists
 
 from matching.blocking import (
     all_pairs,
@@ -40,7 +40,7 @@ from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.face_indexes import FaceIndexes
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
-from records import Candidate, CandidateStatus, Database
+from records import Candidate, CandidateStatus, Database, Decision
 from records.repository import (
     Change,
     all_candidates,
@@ -321,15 +321,26 @@ def rematch(
             for key, row in existing.items()
             if key not in wanted and row.status is CandidateStatus.PENDING and row.id is not None
         ]
+        removed = 0
         # In chunks (SQLite caps bound parameters) and without matching the session's
         # objects against the list in Python, which is quadratic: the evaluation replaces
-        # a hundred thousand candidates at once.
+        # a hundred thousand candidates at once. The statement checks again that a row is
+        # pending and undecided: a reviewer may have decided it while this job scored,
+        # and a decision (even one set back to pending) is history never to delete.
         for start in range(0, len(stale), _DELETE_CHUNK):
-            session.execute(
-                delete(Candidate)
-                .where(Candidate.id.in_(stale[start : start + _DELETE_CHUNK]))
-                .execution_options(synchronize_session=False)
+            deleted = cast(
+                "CursorResult[Any]",
+                session.execute(
+                    delete(Candidate)
+                    .where(
+                        Candidate.id.in_(stale[start : start + _DELETE_CHUNK]),
+                        Candidate.status == CandidateStatus.PENDING,
+                        ~exists().where(Decision.candidate_id == Candidate.id),
+                    )
+                    .execution_options(synchronize_session=False)
+                ),
             )
+            removed += deleted.rowcount
     model.clear_cache()
     stored = time.perf_counter()
     report = RematchReport(
@@ -340,7 +351,7 @@ def rematch(
         created=counts[Change.CREATED],
         updated=counts[Change.UPDATED],
         unchanged=counts[Change.UNCHANGED],
-        removed=len(stale),
+        removed=removed,
         seconds_loading=loaded - started,
         seconds_scoring=scored - loaded,
         seconds_storing=stored - scored,

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
+import matching.rematch as rematch_module
 from api.services import Services
 from matching.face_indexes import FaceIndexes
 from matching.rematch import RematchSettings, rematch
-from records import CandidateStatus, Side
+from records import Candidate, CandidateStatus, Side, repository
 from records.inputs import FoundFields, MissingFields
 from records.repository import list_candidates, record_decision, upsert_found, upsert_missing
 
@@ -79,6 +82,67 @@ def test_decided_candidates_stay_and_stale_pending_ones_go(
         }
     assert statuses[rejected.id] is CandidateStatus.REJECTED, "a reviewer's exclusion persists"
     assert len(statuses) < first.kept
+
+
+def _dropped_by_a_narrow_rematch(services: Services, run: dict[str, Any]) -> int:
+    """A pending candidate that a re-match keeping one per record would remove."""
+    narrow = RematchSettings(keep_per_record=1)
+    rematch(services.database, settings=narrow, **run)
+    with services.database.session() as session:
+        few = {r.candidate.id for r in list_candidates(session, limit=None)}
+    rematch(services.database, **run)
+    with services.database.session() as session:
+        many = {r.candidate.id for r in list_candidates(session, limit=None)}
+    assert many > few, "a wider re-match keeps more"
+    return min(many - few)
+
+
+def test_a_candidate_with_decisions_is_never_removed(
+    make_services: Callable[..., Services], sample_photos: Path
+) -> None:
+    services = make_services()
+    _load(services, sample_photos)
+    run = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    first = rematch(services.database, **run)  # type: ignore[arg-type]
+    weakest = _dropped_by_a_narrow_rematch(services, run)
+    with services.database.session() as session:
+        # Rejected, then set back to pending: the candidate is pending again, but it has
+        # a history that a narrower re-match must not delete with it.
+        for status in (CandidateStatus.REJECTED, CandidateStatus.PENDING):
+            record_decision(session, weakest, reviewer="r", status=status, reason=None)
+    narrow = rematch(services.database, settings=RematchSettings(keep_per_record=1), **run)  # type: ignore[arg-type]
+    with services.database.session() as session:
+        left = {r.candidate.id for r in list_candidates(session, limit=None)}
+        assert len(session.get(Candidate, weakest).decisions) == 2  # type: ignore[union-attr]
+    assert weakest in left
+    assert narrow.removed == first.kept - len(left) > 0, "removed counts only rows deleted"
+
+
+def test_a_decision_made_while_the_job_scores_is_kept(
+    make_services: Callable[..., Services], sample_photos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = make_services()
+    _load(services, sample_photos)
+    run = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    weakest = _dropped_by_a_narrow_rematch(services, run)
+
+    def loaded_then_decided(session: Session) -> dict[tuple[int, int], Candidate]:
+        # The job read the candidate as pending; a reviewer confirms it before the
+        # job's delete runs (written past the job's loaded objects, as another
+        # process's write would be).
+        rows = repository.all_candidates(session)
+        session.execute(
+            update(Candidate).where(Candidate.id == weakest)
+            .values(status=CandidateStatus.CONFIRMED)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        return rows
+
+    monkeypatch.setattr(rematch_module, "all_candidates", loaded_then_decided)
+    rematch(services.database, settings=RematchSettings(keep_per_record=1), **run)  # type: ignore[arg-type]
+    with services.database.session() as session:
+        kept = session.get(Candidate, weakest)
+        assert kept is not None and kept.status is CandidateStatus.CONFIRMED
 
 
 def test_index_files_are_rebuilt_from_the_store(

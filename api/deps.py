@@ -21,12 +21,14 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    """A session for one request, committed when the request succeeds."""
+    """A session for one request, committed when the route succeeds."""
     with services.database.session() as session:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Committed before the response is sent ("function" scope): a write or an audited read
+# whose commit fails must answer an error, not a success the store never kept.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_actor(x_xunqin_user: Annotated[str | None, Header()] = None) -> str:

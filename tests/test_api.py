@@ -15,7 +15,8 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.services import Services
@@ -356,3 +357,28 @@ def test_a_name_the_station_gave_is_kept_and_shown_but_never_compared(
     assert "name_assigned" in http.get("/").text, "the reviewer's page marks such a name"
     name = next(s for s in pair["evidence"]["signals"] if s["signal"] == "name")
     assert name["level"] == "null" and name["weight"] == 0.0, "the same name says nothing here"
+
+
+def test_a_write_whose_commit_fails_is_not_answered_as_a_success(
+    database_url: str, make_services: Callable[..., Services]
+) -> None:
+    services = make_services(database_url)
+    failing = {"on": False}
+
+    def refuse_commit(session: Session) -> None:
+        if failing["on"]:
+            raise RuntimeError("the store refused the commit")
+
+    event.listen(Session, "before_commit", refuse_commit)
+    try:
+        with TestClient(create_app(services), raise_server_exceptions=False) as http:
+            assert http.post("/missing", json=_report("M1", "刘建华")).status_code == 201
+            failing["on"] = True
+            # The commit runs before the answer: a failed one is an error, not a 201 or a
+            # 200 whose audit row was never written.
+            assert http.post("/missing", json=_report("M2", "王芳")).status_code == 500
+            assert http.get("/missing/M1").status_code == 500
+            failing["on"] = False
+            assert http.get("/missing/M2").status_code == 404
+    finally:
+        event.remove(Session, "before_commit", refuse_commit)

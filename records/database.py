@@ -38,7 +38,11 @@ class Database:
         self.url = url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, echo=echo, pool_pre_ping=True)
+        # A failed statement's message never carries its values: they are names, contacts
+        # and health of vulnerable people, and error messages end up in logs.
+        self.engine: Engine = create_engine(
+            url, echo=echo, pool_pre_ping=True, hide_parameters=True
+        )
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -12,11 +12,12 @@ Its rows stay, with their candidates and decisions, for the record.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from records.enums import (
@@ -113,18 +114,42 @@ def upsert_found(session: Session, fields: FoundFields) -> tuple[FoundPerson, Ch
     return record, change
 
 
+def _create_once(
+    session: Session,
+    kind: str,
+    model: type[PersonT],
+    ref: str,
+    create: Callable[[], tuple[PersonT, Change]],
+) -> PersonT:
+    """``create()`` unless a record of this ``ref`` exists: a ``DuplicateRecordError``
+    also when another writer stores the same ``ref`` between the check and the insert
+    (never an update of the other writer's record)."""
+    if session.scalar(select(model.id).where(model.ref == ref)):
+        raise DuplicateRecordError(kind, ref)
+    try:
+        with session.begin_nested():
+            record, change = create()
+            if change is not Change.CREATED:
+                raise DuplicateRecordError(kind, ref)  # rolls the savepoint back
+            return record
+    except IntegrityError:
+        if session.scalar(select(model.id).where(model.ref == ref)) is None:
+            raise
+        raise DuplicateRecordError(kind, ref) from None
+
+
 def create_missing(session: Session, fields: MissingFields) -> MissingReport:
     """Create a report; a report with the same ``ref`` is a ``DuplicateRecordError``."""
-    if session.scalar(select(MissingReport.id).where(MissingReport.ref == fields.ref)):
-        raise DuplicateRecordError("missing", fields.ref)
-    return upsert_missing(session, fields)[0]
+    return _create_once(
+        session, "missing", MissingReport, fields.ref, lambda: upsert_missing(session, fields)
+    )
 
 
 def create_found(session: Session, fields: FoundFields) -> FoundPerson:
     """Create a found person; the same ``ref`` twice is a ``DuplicateRecordError``."""
-    if session.scalar(select(FoundPerson.id).where(FoundPerson.ref == fields.ref)):
-        raise DuplicateRecordError("found", fields.ref)
-    return upsert_found(session, fields)[0]
+    return _create_once(
+        session, "found", FoundPerson, fields.ref, lambda: upsert_found(session, fields)
+    )
 
 
 def get_missing(session: Session, ref: str) -> MissingReport:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from records import (
     AuditEvent,
     CandidateStatus,
     Database,
     DatePrecision,
+    DuplicateRecordError,
     Face,
     FoundStatus,
     InvalidRecordError,
@@ -23,6 +26,7 @@ from records import (
     RecordNotFoundError,
     Sex,
     Side,
+    repository,
 )
 from records.inputs import FoundFields, MissingFields
 from records.repository import (
@@ -34,6 +38,7 @@ from records.repository import (
     all_missing,
     audit,
     count_candidates,
+    create_missing,
     delete_photo,
     face_index_rows,
     face_owners,
@@ -116,6 +121,47 @@ def test_upsert_is_created_then_unchanged_then_updated(database: Database) -> No
         assert stored.aliases == ["阿华"]
         assert stored.height_cm == 170.0
         assert stored.created_at.tzinfo is UTC
+
+
+@pytest.mark.parametrize("when", ["before_the_insert", "during_the_insert"])
+def test_a_ref_another_writer_stores_after_the_check_is_a_duplicate(
+    database: Database, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    # Two requests for the same ref both pass the existence check, and the other one
+    # commits first: before this one looks the ref up to insert it, or after.
+    if when == "during_the_insert" and database.dialect == "sqlite":
+        pytest.skip("SQLite refuses a write racing a read snapshot as 'locked' instead")
+    race = {"armed": True}
+
+    def other_writer() -> None:
+        if race.pop("armed", False):
+            with database.session() as other:
+                create_missing(other, MissingFields(ref="M1", name="王芳"))
+
+    if when == "before_the_insert":
+        upsert = repository.upsert_missing
+
+        def upsert_after_other(session: Session, fields: MissingFields) -> Any:
+            other_writer()
+            return upsert(session, fields)
+
+        monkeypatch.setattr(repository, "upsert_missing", upsert_after_other)
+    else:
+        applied = repository._apply
+
+        def apply_then_other(record: Any, fields: Any) -> None:
+            applied(record, fields)
+            other_writer()
+
+        monkeypatch.setattr(repository, "_apply", apply_then_other)
+    with database.session() as session:
+        with pytest.raises(DuplicateRecordError):
+            create_missing(session, MissingFields(ref="M1", name="刘建华"))
+        # The session goes on: what it writes after is kept.
+        create_missing(session, MissingFields(ref="M2", name="赵磊"))
+    with database.session() as session:
+        assert get_missing(session, "M1").name == "王芳", "the other writer's record stands"
+        assert get_missing(session, "M2").name == "赵磊"
 
 
 def test_missing_record_raises_not_found(database: Database) -> None:

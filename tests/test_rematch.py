@@ -37,6 +37,15 @@ def _load(services: Services, sample_photos: Path) -> None:
         ingest.add_photo(side, ref, (sample_photos / photo).read_bytes(), actor="test")
 
 
+def _loaded(
+    make_services: Callable[..., Services], sample_photos: Path
+) -> tuple[Services, dict[str, Any]]:
+    """Services on the loaded store, and the face arguments every re-match here takes."""
+    services = make_services()
+    _load(services, sample_photos)
+    return services, {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+
+
 def test_blocked_pairs_come_from_face_neighbours_and_names(
     make_services: Callable[..., Services], sample_photos: Path
 ) -> None:
@@ -59,9 +68,7 @@ def test_blocked_pairs_come_from_face_neighbours_and_names(
 def test_decided_candidates_stay_and_stale_pending_ones_go(
     make_services: Callable[..., Services], sample_photos: Path
 ) -> None:
-    services = make_services()
-    _load(services, sample_photos)
-    run = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    services, run = _loaded(make_services, sample_photos)
     first = rematch(services.database, **run)  # type: ignore[arg-type]
     assert first.created == first.kept > 0
     with services.database.session() as session:
@@ -100,9 +107,7 @@ def _dropped_by_a_narrow_rematch(services: Services, run: dict[str, Any]) -> int
 def test_a_candidate_with_decisions_is_never_removed(
     make_services: Callable[..., Services], sample_photos: Path
 ) -> None:
-    services = make_services()
-    _load(services, sample_photos)
-    run = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    services, run = _loaded(make_services, sample_photos)
     first = rematch(services.database, **run)  # type: ignore[arg-type]
     weakest = _dropped_by_a_narrow_rematch(services, run)
     with services.database.session() as session:
@@ -121,9 +126,7 @@ def test_a_candidate_with_decisions_is_never_removed(
 def test_a_decision_made_while_the_job_scores_is_kept(
     make_services: Callable[..., Services], sample_photos: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    services = make_services()
-    _load(services, sample_photos)
-    run = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    services, run = _loaded(make_services, sample_photos)
     weakest = _dropped_by_a_narrow_rematch(services, run)
 
     def loaded_then_decided(session: Session) -> dict[tuple[int, int], Candidate]:

@@ -74,6 +74,8 @@ def test_records_photos_search_candidates_and_decisions(
     assert search.status_code == 200, search.text
     assert search.json()["hits"][0]["ref"] == "M1"
     names = http.get("/search/name", params={"name": "牛建华"}).json()
+    for blank in (" ", "\u3000"):  # the full-width space input methods type
+        assert http.get("/search/name", params={"name": blank}).status_code == 422
     assert names[0]["ref"] == "M1"
 
     rematch(services.database, face_indexes=services.face_indexes,

@@ -119,7 +119,9 @@ def search_photo(
 def search_name(
     services: ServicesDep,
     actor: ActorDep,
-    name: Annotated[str, Query(min_length=1, max_length=64)],
+    name: Annotated[
+        str, Query(min_length=1, max_length=64, pattern=r"\S", description="not blank")
+    ],  # fmt: skip
     accent: Annotated[str | None, Query(max_length=64, description="e.g. 四川口音")] = None,
     sex: Annotated[Literal["M", "F"] | None, Query()] = None,
     birth_year: Annotated[int | None, Query(ge=1900, le=2100)] = None,

@@ -24,10 +24,19 @@ class StoreViews:
 
 
 def read_store(database: Database) -> StoreViews:
-    """Views of every record, candidate pairs as list indexes, and labelled pairs."""
+    """Views of every open record, candidate pairs among them as list indexes, and the
+    labelled pairs, closed cases' included.
+
+    A confirmed pair's case is usually closed (reunited, identified) soon after: leaving
+    closed cases out would leave the refit the rejections alone to learn from.
+    """
     with database.session() as session:
-        missing = [missing_view(r) for r in all_missing(session)]
-        found = [found_view(p) for p in all_found(session)]
+        every_missing = {r.id: (missing_view(r), r.status.is_open)
+                         for r in all_missing(session, include_closed=True)}  # fmt: skip
+        every_found = {p.id: (found_view(p), p.status.is_open)
+                       for p in all_found(session, include_closed=True)}  # fmt: skip
+        missing = [view for view, open_ in every_missing.values() if open_]
+        found = [view for view, open_ in every_found.values() if open_]
         m_index = {v.id: i for i, v in enumerate(missing)}
         f_index = {v.id: i for i, v in enumerate(found)}
         candidates = [
@@ -36,8 +45,7 @@ def read_store(database: Database) -> StoreViews:
             if m in m_index and f in f_index
         ]
         decided = [
-            LabelledPair(missing[m_index[c.missing_id]], found[f_index[c.found_id]], same)
+            LabelledPair(every_missing[c.missing_id][0], every_found[c.found_id][0], same)
             for c, same in labelled_pairs(session)
-            if c.missing_id in m_index and c.found_id in f_index
         ]
     return StoreViews(missing, found, candidates, decided)

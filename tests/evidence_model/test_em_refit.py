@@ -18,9 +18,15 @@ from matching.evidence_model.store import read_store
 from matching.names import NameLevel
 from matching.rematch import rematch
 from matching.views import FoundView, MissingView
-from records import CandidateStatus, Database, Sex
+from records import CandidateStatus, Database, FoundStatus, MissingStatus, Sex, Side
 from records.inputs import FoundFields, MissingFields
-from records.repository import list_candidates, record_decision, upsert_found, upsert_missing
+from records.repository import (
+    list_candidates,
+    record_decision,
+    set_status,
+    upsert_found,
+    upsert_missing,
+)
 
 
 def test_refit_without_labels_then_with_decisions(small_population: Any) -> None:
@@ -165,4 +171,14 @@ def test_rematch_with_the_model_and_reading_decisions(tmp_path: Path) -> None:
         ("M1", "F1", True), ("M2", "F2", False),
     ]  # fmt: skip
     assert len(store.candidates) == len(rows)
+    # The confirmed family is reunited and the person identified: both cases close, and
+    # the refit still learns from the pair (it would learn from rejections alone).
+    with database.session() as session:
+        set_status(session, Side.MISSING, "M1", MissingStatus.REUNITED)
+        set_status(session, Side.FOUND, "F1", FoundStatus.IDENTIFIED)
+    closed = read_store(database)
+    assert len(closed.missing) == 1 and len(closed.found) == 1, "closed cases are not fitted"
+    assert sorted((p.missing.ref, p.found.ref, p.same) for p in closed.decided) == [
+        ("M1", "F1", True), ("M2", "F2", False),
+    ]  # fmt: skip
     database.dispose()

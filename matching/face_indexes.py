@@ -13,7 +13,9 @@ services does), and so does reaching ``save_every`` unsaved changes. A crash in
 between loses nothing the next opening does not redo.
 
 ``delete_photo`` and ``set_record_status`` change the store and then the index: a
-deleted photo's faces and a closed case's faces leave the search at once.
+deleted photo's faces and a closed case's faces leave the search at once, and the
+index file is saved at once (an HNSW index keeps a removed vector's bytes, marked dead,
+until it compacts).
 
 A lock keeps changes, searches and saves from overlapping (FAISS allows concurrent
 searches but nothing alongside a change). ``search_threads`` caps FAISS's threads in
@@ -223,7 +225,7 @@ class FaceIndexes:
                 path = self.path(side)
                 if path.exists():
                     self._indexes[side] = self._load(side, path)
-                changes[side] = self._sync(side)
+                changes[side], _ = self._sync(side)
                 if changes[side] or not path.exists():
                     self._save(side)
             return changes
@@ -245,8 +247,9 @@ class FaceIndexes:
             raise RuntimeError("open the face indexes on a store before changing them")
         return self._database
 
-    def _sync(self, side: Side, *, owners: Collection[int] | None = None) -> int:
-        """Redo what differs between the store and the index (for some owners, or all)."""
+    def _sync(self, side: Side, *, owners: Collection[int] | None = None) -> tuple[int, int]:
+        """Redo what differs between the store and the index (for some owners, or all);
+        returns how many vectors changed and how many of those were removed."""
         index = self._indexes[side]
         ids, index_owners, columns = index.entries()
         if owners is not None:
@@ -285,7 +288,7 @@ class FaceIndexes:
         if stale or missing or changed:
             logger.info("%s face index: %d added, %d removed, %d updated",
                         side.value, len(missing), len(stale), len(changed))  # fmt: skip
-        return len(stale) + len(missing) + len(changed)
+        return len(stale) + len(missing) + len(changed), len(stale)
 
     @staticmethod
     def _add_entries(
@@ -301,13 +304,19 @@ class FaceIndexes:
         """Bring the faces of these records in step with the store; returns the changes.
 
         After a photo is deleted, a case closed or reopened, or a record's facts changed.
+        A removal is saved at once, not in the next batch: a deleted face must not come
+        back from the file after a crash (SQLite may give its id to the next new face,
+        which the opening's comparison of ids and owners would then take for it).
         """
         owners = set(record_ids)
         if not owners:
             return 0
         with self._lock:
-            changes = self._sync(side, owners=owners)
-            self._changed(side, changes)
+            changes, removed = self._sync(side, owners=owners)
+            if removed:
+                self._save(side)
+            else:
+                self._changed(side, changes)
             return changes
 
     def add(self, side: Side, ids: list[int], vectors: np.ndarray, *, model: str) -> None:

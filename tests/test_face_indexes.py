@@ -234,6 +234,31 @@ def test_changes_are_saved_in_batches_and_a_crash_between_is_redone(
     assert indexes.unsaved(Side.FOUND) == 0
 
 
+def test_a_deleted_face_leaves_the_file_at_once_and_never_comes_back_under_its_id(
+    store: Database, tmp_path: Path
+) -> None:
+    indexes = FaceIndexes(tmp_path / "index", model=MODEL, save_every=1000)
+    indexes.open(store)
+    path = indexes.path(Side.MISSING)
+    with store.session() as session:
+        m3 = get_person(session, Side.MISSING, "M3")
+        old_face = _add_photo(session, m3, _vector(30), "old")
+        old_photo = session.get_one(Face, old_face).photo_id
+    indexes.add(Side.MISSING, [old_face], _vector(30).reshape(1, -1), model=MODEL)
+    indexes.flush()
+    delete_photo(store, indexes, old_photo, actor="li")
+    assert old_face not in FaceIndex.load(path, model=MODEL).ids().tolist(), "saved at once"
+    # A new photo may take the deleted face's id (SQLite reuses the highest); the server
+    # crashes before saving it. The next start must search the new face, not the old.
+    with store.session() as session:
+        new_face = _add_photo(session, get_person(session, Side.MISSING, "M3"), _vector(31), "new")
+    indexes.add(Side.MISSING, [new_face], _vector(31).reshape(1, -1), model=MODEL)
+    after_crash = FaceIndexes(indexes.folder, model=MODEL)
+    after_crash.open(store)
+    nearest = after_crash[Side.MISSING].search(_vector(30).reshape(1, -1), k=1)[0][0]
+    assert nearest.id != new_face or nearest.distance > 0.1
+
+
 def test_faces_the_store_does_not_search_are_not_added(store: Database, tmp_path: Path) -> None:
     indexes = FaceIndexes(tmp_path / "index", model=MODEL)
     with pytest.raises(RuntimeError, match="open"):

@@ -12,6 +12,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
+from records import AuditEvent, Database
 
 XUNQIN = [sys.executable, "-m", "api"]
 
@@ -60,6 +63,13 @@ def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path
     assert summary["photos"] == {"one_face": 2, "unreadable": 1}
     assert "line 3:" in first.stderr and "sex" in first.stderr
     assert "gone.jpg" in first.stderr
+    database = Database(f"sqlite:///{home / 'xunqin.db'}")
+    with database.session() as session:
+        imported = session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).one()
+        # Counts only: a photo's file name may be a person's name or ID number.
+        assert imported.detail["photo_problems"] == 1 and imported.detail["errors"] == 1
+        assert "gone.jpg" not in json.dumps(imported.detail)
+    database.dispose()
 
     again = json.loads(_run(home, "import", "--kind", "missing", str(missing)).stdout)
     assert again["records"] == {"unchanged": 2}

@@ -9,6 +9,7 @@ from importlib.resources import files
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
+from api import access_log
 from api.errors import install_error_handlers
 from api.routes import candidates, records, search
 from api.services import Services
@@ -35,6 +36,7 @@ def create_app(services: Services | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    access_log.install()
     app.include_router(records.router)
     app.include_router(search.router)
     app.include_router(candidates.router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ from PIL import Image
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from api import access_log
 from api.app import create_app
 from api.services import Services
 from matching.rematch import rematch
@@ -384,3 +386,18 @@ def test_a_write_whose_commit_fails_is_not_answered_as_a_success(
             assert http.get("/missing/M2").status_code == 404
     finally:
         event.remove(Session, "before_commit", refuse_commit)
+
+
+def test_access_log_lines_keep_the_path_but_not_the_query(
+    make_services: Callable[..., Services],
+) -> None:
+    create_app(make_services())
+    logger = logging.getLogger(access_log.ACCESS_LOGGER)
+    # The arguments uvicorn's access logger passes: client, method, path, HTTP version, status.
+    record = logger.makeRecord(
+        logger.name, logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/search/name?name=%E5%88%98&birth_year=1962", "1.1", 200),
+        None,
+    )  # fmt: skip
+    assert all(f.filter(record) for f in logger.filters)
+    assert record.getMessage() == '127.0.0.1:5000 - "GET /search/name HTTP/1.1" 200'

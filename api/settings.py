@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,14 @@ class Settings(BaseSettings):
         default=Path(".cache/face_recognition-1.3.0/tests/test_images"),
         description="face_recognition's test photos from its source distribution",
     )
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, home: Path) -> Path:
+        # Photo paths are stored as they are made from the home: a relative home would
+        # make them relative to wherever the import ran, lost to a server started
+        # elsewhere.
+        return home.expanduser().resolve()
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -1,0 +1,36 @@
+"""The one settings object: where data lives, and what production refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from api.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("XUNQIN_HOME", "XUNQIN_DATABASE_URL", "XUNQIN_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_relative_home_is_taken_from_where_the_process_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(home=Path("var"))
+    # Photo paths stored under it stay valid for a server started in another folder.
+    assert settings.home == tmp_path.resolve() / "var"
+    assert settings.photos_dir.is_absolute() and settings.index_dir.is_absolute()
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path.resolve() / 'var' / 'xunqin.db'}"
+
+
+def test_production_refuses_sqlite() -> None:
+    with pytest.raises(ValidationError, match="PostgreSQL"):
+        Settings(environment="production")
+    with pytest.raises(ValidationError, match="PostgreSQL"):
+        Settings(environment="production", database_url="sqlite:///x.db")
+    url = "postgresql+psycopg://u@h/db"
+    assert Settings(environment="production", database_url=url).resolved_database_url == url

@@ -31,6 +31,22 @@ def _check_name(value: str | None, field_name: str) -> None:
         raise InvalidRecordError(f"longer than {MAX_NAME_LENGTH} characters", field=field_name)
 
 
+TEXT_LIMITS: dict[str, int] = {
+    "missing_place": 200, "found_place": 200, "hometown": 200, "reporter_contact": 200,
+    "station": 200, "dialect": 64, "accent": 64, "station_case_no": 64,
+}  # fmt: skip
+"""The longest each free-text field may be, in characters: its column's width."""
+
+
+def _check_texts(fields: object) -> None:
+    # Checked here, not left to the store: SQLite would keep a longer text and
+    # PostgreSQL refuse the whole row with an error far from its cause.
+    for field_name, limit in TEXT_LIMITS.items():
+        value = getattr(fields, field_name, None)
+        if value is not None and len(value) > limit:
+            raise InvalidRecordError(f"longer than {limit} characters", field=field_name)
+
+
 def _check_height(height_cm: float | None) -> None:
     if height_cm is not None and not 30 <= height_cm <= 250:
         raise InvalidRecordError(f"{height_cm} is not a height in cm", field="height_cm")
@@ -102,6 +118,7 @@ class MissingFields:
         _check_date(self.birth_date, "birth_date", today=today)
         _check_date(self.missing_date, "missing_date", today=today)
         _check_height(self.height_cm)
+        _check_texts(self)
         if (
             self.birth_date is not None
             and self.birth_year is not None
@@ -168,6 +185,7 @@ class FoundFields:
             )
         _check_date(self.found_date, "found_date", today=today)
         _check_height(self.height_cm)
+        _check_texts(self)
 
     def content_hash(self) -> str:
         """A digest of every field, so an unchanged re-import is recognised."""

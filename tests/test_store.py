@@ -177,6 +177,9 @@ def test_missing_record_raises_not_found(database: Database) -> None:
         ({"height_cm": 900.0}, "height_cm"),
         ({"birth_date": date(1960, 1, 1), "birth_year": 1962}, "birth_year"),
         ({"missing_date": date(2999, 1, 1)}, "missing_date"),
+        ({"missing_place": "四川" * 101}, "missing_place"),
+        ({"reporter_contact": "1" * 201}, "reporter_contact"),
+        ({"dialect": "川" * 65}, "dialect"),
     ],
 )
 def test_invalid_report_fields_are_refused(changes: dict[str, object], field: str) -> None:
@@ -188,6 +191,21 @@ def test_invalid_report_fields_are_refused(changes: dict[str, object], field: st
 def test_found_age_range_must_be_ordered() -> None:
     with pytest.raises(InvalidRecordError, match="age_min"):
         _found(age_min=70, age_max=60)
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("found_place", 200), ("accent", 64), ("station", 200),
+                         ("station_case_no", 64), ("hometown", 200)],
+)  # fmt: skip
+def test_found_texts_longer_than_their_columns_are_refused(
+    database: Database, field: str, limit: int
+) -> None:
+    with pytest.raises(InvalidRecordError) as caught:
+        _found(**{field: "字" * (limit + 1)})
+    assert caught.value.field == field
+    # At the limit the row is stored, on PostgreSQL as on SQLite.
+    with database.session() as session:
+        upsert_found(session, _found(**{field: "字" * limit}))
 
 
 def _face(number: int, *, searchable: bool = True) -> FaceFields:

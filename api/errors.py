@@ -12,11 +12,17 @@ from indexes import (
     NoFaceFoundError,
     SeveralFacesFoundError,
 )
-from records import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
+from records import (
+    DecisionConflictError,
+    DuplicateRecordError,
+    InvalidRecordError,
+    RecordNotFoundError,
+)
 
 _STATUS: list[tuple[type[Exception], int, str]] = [
     (RecordNotFoundError, 404, "not_found"),
     (DuplicateRecordError, 409, "duplicate"),
+    (DecisionConflictError, 409, "decision_conflict"),
     (InvalidRecordError, 422, "invalid_record"),
     (NoFaceFoundError, 422, "no_face"),
     (FaceTooPoorError, 422, "face_too_poor"),

@@ -312,6 +312,11 @@ class DecisionCreate(BaseModel):
     status: Literal["confirmed", "rejected", "needs_dna", "pending"]
     reviewer: str = Field(min_length=1, max_length=100)
     reason: str | None = Field(default=None, max_length=2000)
+    missing_ref: str | None = Field(
+        default=None, max_length=64, description="the report seen; with found_ref, a "
+        "decision on a candidate that has since become another pair answers 409",
+    )  # fmt: skip
+    found_ref: str | None = Field(default=None, max_length=64, description="the person seen")
 
 
 class FaceBoxPublic(BaseModel):

@@ -17,6 +17,7 @@ from records.enums import (
     Side,
 )
 from records.errors import (
+    DecisionConflictError,
     DuplicateRecordError,
     InvalidRecordError,
     RecordNotFoundError,
@@ -51,6 +52,7 @@ __all__ = [
     "Photo",
     "PhotoStatus",
     "RecordNotFoundError",
+    "DecisionConflictError",
     "RecordsError",
     "Sex",
     "Side",

@@ -3,7 +3,8 @@
 RecordsError
 ├── RecordNotFoundError   no record with that reference or id
 ├── DuplicateRecordError  a record with that reference exists with other content
-└── InvalidRecordError    a value breaks the model's rules (line number when importing)
+├── InvalidRecordError    a value breaks the model's rules (line number when importing)
+└── DecisionConflictError a decision on a closed case, or on another pair than the one seen
 """
 
 from __future__ import annotations
@@ -37,3 +38,8 @@ class InvalidRecordError(RecordsError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message if field is None else f"{field}: {message}")
         self.field = field
+
+
+class DecisionConflictError(RecordsError):
+    """A decision cannot be recorded as asked: the candidate's case is closed, or the
+    candidate is no longer the pair the reviewer saw."""

@@ -29,7 +29,12 @@ from records.enums import (
     Sex,
     Side,
 )
-from records.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
+from records.errors import (
+    DecisionConflictError,
+    DuplicateRecordError,
+    InvalidRecordError,
+    RecordNotFoundError,
+)
 from records.inputs import FoundFields, MissingFields
 from records.models import (
     AuditEvent,
@@ -647,9 +652,21 @@ def record_decision(
     reviewer: str,
     status: CandidateStatus,
     reason: str | None,
+    seen: tuple[str, str] | None = None,
 ) -> Decision:
-    """Record a reviewer's decision and move the candidate to its status."""
+    """Record a reviewer's decision and move the candidate to its status.
+
+    ``seen`` is the (report ref, found person ref) the reviewer decided on: a candidate
+    id may have gone to another pair since the page was loaded (a re-match removes and
+    adds candidates). A closed case takes no decisions: it has left the review.
+    """
     candidate = get_candidate(session, candidate_id)
+    if seen is not None and seen != (candidate.missing.ref, candidate.found.ref):
+        raise DecisionConflictError(
+            f"candidate {candidate_id} is no longer the pair seen: reload the candidates"
+        )
+    if not (candidate.missing.status.is_open and candidate.found.status.is_open):
+        raise DecisionConflictError(f"candidate {candidate_id}'s case is closed")
     decision = Decision(candidate_id=candidate.id, reviewer=reviewer, status=status, reason=reason)
     candidate.status = status
     candidate.updated_at = utcnow()

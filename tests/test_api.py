@@ -108,6 +108,10 @@ def test_records_photos_search_candidates_and_decisions(
     bad_decision = http.post(f"/candidates/{best['id']}/decisions",
                              json={"status": "maybe", "reviewer": "x"})  # fmt: skip
     assert bad_decision.status_code == 422
+    seen_other = {"status": "rejected", "reviewer": "x", "missing_ref": best["missing_ref"],
+                  "found_ref": "F-other"}  # fmt: skip
+    stale = http.post(f"/candidates/{best['id']}/decisions", json=seen_other)
+    assert stale.status_code == 409 and stale.json()["error"] == "decision_conflict"
     assert http.get("/candidates/999999").status_code == 404
 
     # A re-match keeps the reviewer's decision.

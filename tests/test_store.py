@@ -15,6 +15,7 @@ from records import (
     CandidateStatus,
     Database,
     DatePrecision,
+    DecisionConflictError,
     DuplicateRecordError,
     Face,
     FoundStatus,
@@ -272,6 +273,34 @@ def test_rematching_never_overwrites_a_reviewers_decision(database: Database) ->
         assert stored.score == 5.0
         assert [d.reviewer for d in stored.decisions] == ["王审核"]
         assert stored.decisions[0].decided_at <= datetime.now(UTC)
+
+
+def test_a_decision_on_another_pair_than_seen_or_on_a_closed_case_is_refused(
+    database: Database,
+) -> None:
+    with database.session() as session:
+        report, _ = upsert_missing(session, _report())
+        person, _ = upsert_found(session, _found())
+        candidate, _ = upsert_candidate(
+            session, missing_id=report.id, found_id=person.id, score=3.0, probability=0.9,
+            evidence={"signals": []}, model_version="v1",
+        )  # fmt: skip
+        candidate_id = candidate.id
+    with database.session() as session:
+        with pytest.raises(DecisionConflictError, match="no longer the pair"):
+            record_decision(session, candidate_id, reviewer="王", status=CandidateStatus.REJECTED,
+                            reason=None, seen=("M1", "F9"))  # fmt: skip
+        record_decision(session, candidate_id, reviewer="王", status=CandidateStatus.NEEDS_DNA,
+                        reason=None, seen=("M1", "F1"))  # fmt: skip
+    with database.session() as session:
+        set_status(session, Side.MISSING, "M1", MissingStatus.REUNITED)
+    with database.session() as session, pytest.raises(DecisionConflictError, match="closed"):
+        record_decision(session, candidate_id, reviewer="王", status=CandidateStatus.CONFIRMED,
+                        reason=None)  # fmt: skip
+    with database.session() as session:
+        stored = get_candidate(session, candidate_id)
+        assert stored.status is CandidateStatus.NEEDS_DNA
+        assert [d.status for d in stored.decisions] == [CandidateStatus.NEEDS_DNA]
 
 
 def test_candidates_are_ranked_per_found_person(database: Database) -> None:

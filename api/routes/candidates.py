@@ -73,6 +73,9 @@ def decide(
         reviewer=body.reviewer,
         status=CandidateStatus(body.status),
         reason=body.reason,
+        seen=(body.missing_ref, body.found_ref)
+        if body.missing_ref is not None and body.found_ref is not None
+        else None,
     )
     audit(
         session,

@@ -1,9 +1,10 @@
 """The re-match job: score reports against found persons and store the best candidates.
 
-For every found person the best ``keep_per_record`` reports are kept, and for every
-report the best found persons, so both directions of the search are served. A
-reviewer's decision is never overwritten; pending candidates that no longer make the
-list are removed so the review queue stays current.
+For every found person the best ``keep_per_record`` undecided reports are kept, and for
+every report the best undecided found persons, so both directions of the search are
+served. A reviewer's decision is never overwritten and takes no place in those lists;
+pending candidates that no longer make them are removed so the review queue stays
+current (never one that has decisions).
 
 The evidence model's probabilities are calibrated on all pairs scored, then shared with
 every plausible candidate competing for the same found person or report
@@ -279,18 +280,25 @@ def rematch(
     best_for_missing: dict[int, list[_Kept]] = {}
     plausible = _PlausiblePairs()
     tally = WeightTally()
+    decided_kept: set[tuple[int, int, int]] = set()
     for done, (i, j) in enumerate(pairs, start=1):
         weight = model.total_weight(missing[i], found[j])
         tally.add(weight)
         if weight >= cutoff:
             status = decisions.get((missing[i].id, found[j].id))
             item = (weight, i, j, plausible.add(i, j, weight, status))
-            _keep(best_for_found.setdefault(j, []), item, settings.keep_per_record)
-            _keep(best_for_missing.setdefault(i, []), item, settings.keep_per_record)
+            if status is not None:
+                # A decided pair is kept up to date but takes no place among the best
+                # per record: rejecting the best few must bring the next ones forward.
+                decided_kept.add(item[1:])
+            else:
+                _keep(best_for_found.setdefault(j, []), item, settings.keep_per_record)
+                _keep(best_for_missing.setdefault(i, []), item, settings.keep_per_record)
         if progress is not None and (done % 5000 == 0 or done == total):
             progress(done, total)
     kept = {item[1:] for heap in best_for_found.values() for item in heap}
     kept |= {item[1:] for heap in best_for_missing.values() for item in heap}
+    kept |= decided_kept
     scorer_of_kept = _calibrated(model, tally, len(missing), len(found))
     sharing = _sharing(scorer_of_kept, plausible)
     scored = time.perf_counter()

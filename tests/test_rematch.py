@@ -14,7 +14,7 @@ import matching.rematch as rematch_module
 from api.services import Services
 from matching.face_indexes import FaceIndexes
 from matching.rematch import RematchSettings, rematch
-from records import Candidate, CandidateStatus, Side, repository
+from records import Candidate, CandidateStatus, Database, Sex, Side, repository
 from records.inputs import FoundFields, MissingFields
 from records.repository import list_candidates, record_decision, upsert_found, upsert_missing
 
@@ -425,3 +425,34 @@ def test_candidates_share_their_chance_with_rivals_for_the_same_person(
     assert rejected["p"] == pytest.approx(rejected["probability_alone"], rel=1e-3)
     confirmed = shared_after(CandidateStatus.CONFIRMED)
     assert confirmed["other_reports"] == 1 and confirmed["p"] < 1e-6
+
+
+def test_rejecting_the_best_brings_the_next_forward(database: Database) -> None:
+    with database.session() as session:
+        for ref, year in (("M1", 1960), ("M2", 1962)):
+            upsert_missing(session, MissingFields(ref=ref, name="刘建华", sex=Sex.MALE,
+                                                  birth_year=year))  # fmt: skip
+        for ref, ages in (("F1", (60, 64)), ("F2", (61, 63))):
+            upsert_found(session, FoundFields(ref=ref, name="刘建华", sex=Sex.MALE,
+                                              age_min=ages[0], age_max=ages[1]))  # fmt: skip
+    one_each = RematchSettings(keep_per_record=1)
+
+    def f1_candidates() -> dict[str, CandidateStatus]:
+        with database.session() as session:
+            rows = list_candidates(session, limit=None)
+            return {r.candidate.missing.ref: r.candidate.status for r in rows
+                    if r.candidate.found.ref == "F1"}  # fmt: skip
+
+    rematch(database, face_indexes=None, face_model=None, settings=one_each)
+    first = f1_candidates()
+    assert len(first) == 1
+    with database.session() as session:
+        for row in list_candidates(session, limit=None):
+            if row.candidate.found.ref == "F1":
+                record_decision(session, row.candidate.id, reviewer="r",
+                                status=CandidateStatus.REJECTED, reason=None)  # fmt: skip
+    rematch(database, face_indexes=None, face_model=None, settings=one_each)
+    after = f1_candidates()
+    # The rejected pair stays, and takes no place: F1's other report is now offered.
+    assert [status for status in after.values() if status is CandidateStatus.PENDING]
+    assert set(first) < set(after)

@@ -71,6 +71,10 @@ AGE_CASES = [
     ("a wide estimate is its own stratum", 1980, (30, 60), date(2024, 5, 1), None, "within",
      "wide"),
     ("one bound only", 1980, (44, None), date(2024, 5, 1), None, "within", "narrow"),
+    ("a baby found the year it was born", 2024, (0, 1), date(2024, 5, 1), None, "within",
+     "narrow"),
+    ("found before the report's birth year: far, however young the estimate", 2025, (0, 2),
+     date(2024, 5, 1), None, "far", "narrow"),
     ("no birth year", None, (40, 46), date(2024, 5, 1), None, "null", "wide"),
     ("no estimate", 1980, (None, None), date(2024, 5, 1), None, "null", "wide"),
 ]  # fmt: skip

@@ -101,12 +101,16 @@ class AgeComparison:
 
         def said() -> str:
             estimate = f"{low}-{high}" if low != high else str(low)
+            if implied < 0:
+                return f"born {birth_year}, after the person was found ({birth_year + implied})"
             text = f"born {birth_year}, so about {implied} when found; estimated {estimate}"
             if outside > WITHIN_SLACK:
                 text += f" ({outside:.0f} years outside; tolerance {tolerance:.0f})"
             return text
 
-        if outside <= WITHIN_SLACK:
+        if implied < 0:
+            level = 4  # no estimate is that wrong: the report's person was not yet born
+        elif outside <= WITHIN_SLACK:
             level = 1
         elif outside <= tolerance:
             level = 2

@@ -12,6 +12,10 @@ face. Changes are saved in batches: ``flush`` writes what is unsaved (closing th
 services does), and so does reaching ``save_every`` unsaved changes. A crash in
 between loses nothing the next opening does not redo.
 
+Another process may store faces meanwhile (the nightly import beside a running server):
+``catch_up``, which every person search runs first, adds the faces with ids above the
+highest this process has seen.
+
 ``delete_photo`` and ``set_record_status`` change the store and then the index: a
 deleted photo's faces and a closed case's faces leave the search at once, and the
 index file is saved at once (an HNSW index keeps a removed vector's bytes, marked dead,
@@ -55,6 +59,7 @@ from records.repository import (
     audit,
     face_embeddings,
     face_index_rows,
+    newest_face_id,
     set_status,
 )
 
@@ -194,6 +199,7 @@ class FaceIndexes:
         self._thread = threading.local()
         self._indexes = {side: self._new_index() for side in Side}
         self._unsaved = dict.fromkeys(Side, 0)
+        self._newest = 0  # the highest face id in the store when last looked
         self._database: Database | None = None
         self._lock = threading.RLock()
 
@@ -228,7 +234,46 @@ class FaceIndexes:
                 changes[side], _ = self._sync(side)
                 if changes[side] or not path.exists():
                     self._save(side)
+            with database.session() as session:
+                self._newest = newest_face_id(session)
             return changes
+
+    def catch_up(self) -> int:
+        """Add the faces another process stored since this one last looked (the nightly
+        import beside a running server); returns how many were added.
+
+        One query of the highest face id when nothing is new. Removals need no catching
+        up: a photo search checks its hits against the store.
+        """
+        with self._lock:
+            database = self._require_database()
+            with database.session() as session:
+                newest = newest_face_id(session)
+                if newest <= self._newest:
+                    return 0
+                added = 0
+                for side in Side:
+                    rows = face_index_rows(session, side, model=self.model, after=self._newest)
+                    held = np.isin([row.face_id for row in rows], self._indexes[side].ids())
+                    new = [row for row, known in zip(rows, held, strict=True) if not known]
+                    if not new:
+                        continue
+                    embeddings = face_embeddings(session, [row.face_id for row in new])
+                    self._add_entries(
+                        self._indexes[side],
+                        [row.face_id for row in new],
+                        np.stack(
+                            [
+                                np.frombuffer(embeddings[row.face_id][0], dtype=np.float32)
+                                for row in new
+                            ]
+                        ),  # fmt: skip
+                        [(row.owner_id, face_attributes(row)) for row in new],
+                    )
+                    self._changed(side, len(new))
+                    added += len(new)
+                self._newest = newest
+            return added
 
     def _load(self, side: Side, path: Path) -> FaceIndex:
         try:
@@ -389,6 +434,7 @@ class FaceIndexes:
         """The ``k`` nearest records of one side, each by its nearest face, restricted by
         ``where`` inside the search."""
         filters = where.filters(side) if where is not None else {}
+        self.catch_up()
         self._cap_threads()
         with self._lock:
             return self._indexes[side].search_persons(

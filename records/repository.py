@@ -385,10 +385,12 @@ def face_index_rows(
     model: str,
     owners: Iterable[int] | None = None,
     face_ids: Iterable[int] | None = None,
+    after: int | None = None,
 ) -> list[FaceIndexRow]:
     """The searchable faces of one side's open cases made by ``model``, in face id order.
 
-    ``owners`` (record ids) or ``face_ids`` narrow the answer to those records or faces.
+    ``owners`` (record ids) or ``face_ids`` narrow the answer to those records or faces;
+    ``after`` to faces with a higher id.
     """
     query: AnySelect
     if side is Side.MISSING:
@@ -413,6 +415,8 @@ def face_index_rows(
         )
         owner_id = FoundPerson.id
     query = _searchable(query, side).where(Face.model == model).order_by(Face.id)
+    if after is not None:
+        query = query.where(Face.id > after)
     if owners is None and face_ids is None:
         batches: Iterable[AnySelect] = [query]
     elif owners is not None:
@@ -427,6 +431,11 @@ def face_index_rows(
     ]
     rows.sort(key=lambda row: row.face_id)
     return rows
+
+
+def newest_face_id(session: Session) -> int:
+    """The highest face id in the store (0 when there is none)."""
+    return session.scalar(select(func.max(Face.id))) or 0
 
 
 def face_embeddings(session: Session, face_ids: Iterable[int]) -> dict[int, tuple[bytes, str]]:

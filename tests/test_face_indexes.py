@@ -259,6 +259,25 @@ def test_a_deleted_face_leaves_the_file_at_once_and_never_comes_back_under_its_i
     assert nearest.id != new_face or nearest.distance > 0.1
 
 
+def test_a_running_server_finds_faces_another_process_stored(
+    store: Database, tmp_path: Path
+) -> None:
+    server = FaceIndexes(tmp_path / "index", model=MODEL)
+    server.open(store)
+    assert server.catch_up() == 0, "nothing new: nothing added"
+    # The nightly import, in its own process, with its own indexes over the same store.
+    importer = FaceIndexes(tmp_path / "index", model=MODEL)
+    importer.open(store)
+    with store.session() as session:
+        m3 = get_person(session, Side.MISSING, "M3")
+        face = _add_photo(session, m3, _vector(40), "imported")
+    importer.add(Side.MISSING, [face], _vector(40).reshape(1, -1), model=MODEL)
+    importer.flush()
+    hits = server.search_persons(Side.MISSING, _vector(40).reshape(1, -1), 1, model=MODEL)
+    assert hits[0][0].distance < 1e-4, "the server's search caught up with the store"
+    assert server.catch_up() == 0
+
+
 def test_faces_the_store_does_not_search_are_not_added(store: Database, tmp_path: Path) -> None:
     indexes = FaceIndexes(tmp_path / "index", model=MODEL)
     with pytest.raises(RuntimeError, match="open"):

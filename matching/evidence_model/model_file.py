@@ -164,6 +164,9 @@ def _comparison(
         return None
     labels = tuple(level.label for level in spec.levels)
     stated = raw.get("levels")
+    if stated is not None and not isinstance(stated, list):
+        check.fail(where, f"levels must be a list of the code's {list(labels)}")
+        return None
     if stated is not None and tuple(stated) != labels:
         check.fail(where, f"levels {list(stated)} do not match the code's {list(labels)}")
         return None
@@ -171,7 +174,8 @@ def _comparison(
     if not isinstance(raw_strata, list):
         check.fail(where, "expected a list of strata")
         return None
-    by_label = {s.get("label"): s for s in raw_strata if isinstance(s, Mapping)}
+    by_label = {s.get("label"): s for s in raw_strata
+                if isinstance(s, Mapping) and isinstance(s.get("label"), str)}  # fmt: skip
     wanted = [s.label for s in spec.strata]
     missing = [s for s in wanted if s not in by_label]
     extra = [str(s) for s in by_label if s not in wanted]
@@ -257,7 +261,8 @@ def params_from_json(
     if not isinstance(raw_list, list):
         check.fail("comparisons", "expected a list")
         raw_list = []
-    by_name = {c.get("name"): c for c in raw_list if isinstance(c, Mapping)}
+    by_name = {c.get("name"): c for c in raw_list
+               if isinstance(c, Mapping) and isinstance(c.get("name"), str)}  # fmt: skip
     for spec in comparisons:
         if spec.name not in by_name:
             check.fail("comparisons", f"no comparison {spec.name!r}")
@@ -327,6 +332,8 @@ def load_params(path: Path, comparisons: Sequence[Comparison]) -> ModelParams:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise ModelFileError(str(path), [f"cannot read the file: {err}"]) from err
+    except UnicodeDecodeError as err:
+        raise ModelFileError(str(path), [f"not UTF-8 text: {err}"]) from err
     except json.JSONDecodeError as err:
         raise ModelFileError(str(path), [f"not JSON: {err}"]) from err
     return params_from_json(data, comparisons, source=str(path))

@@ -101,6 +101,18 @@ def _recalibration_list(d: dict[str, Any]) -> None:
     d["recalibration"] = [0.9, -3.0]
 
 
+def _levels_not_a_list(d: dict[str, Any]) -> None:
+    d["comparisons"][0]["levels"] = 5
+
+
+def _name_a_list(d: dict[str, Any]) -> None:
+    d["comparisons"][0]["name"] = ["face"]
+
+
+def _label_a_list(d: dict[str, Any]) -> None:
+    d["comparisons"][0]["strata"][0]["label"] = ["adult_recent"]
+
+
 BROKEN = [
     (_break_version, "is not like 'fs-2026.11.28-1'"),
     (_break_sum, "sum to"),
@@ -115,6 +127,9 @@ BROKEN = [
     (_text_intercept, "recalibration.intercept: expected a number, got str"),
     (_fractional_decisions, "recalibration.decisions: expected a count"),
     (_recalibration_list, "recalibration: expected an object"),
+    (_levels_not_a_list, "levels must be a list"),
+    (_name_a_list, "no comparison 'face'"),
+    (_label_a_list, "no stratum adult_recent"),
 ]
 
 
@@ -145,6 +160,9 @@ def test_unreadable_files(tmp_path: Path) -> None:
         EvidenceModel.from_file(tmp_path / "bad.json")
     with pytest.raises(ModelFileError, match="cannot read"):
         EvidenceModel.from_file(tmp_path / "missing.json")
+    (tmp_path / "utf16.json").write_text('{"format": 1}', encoding="utf-16")
+    with pytest.raises(ModelFileError, match="not UTF-8 text"):
+        EvidenceModel.from_file(tmp_path / "utf16.json")
 
 
 def test_next_version() -> None:

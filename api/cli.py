@@ -152,14 +152,17 @@ def candidates(
     status: Annotated[CandidateStatus | None, typer.Option(help="only this status")] = None,
     max_rank: Annotated[int | None, typer.Option(help="only ranks up to this")] = None,
     evidence: Annotated[bool, typer.Option(help="include the per-signal breakdown")] = False,
+    actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """List stored candidates, best first, with their rank for the found person."""
-    from records.repository import list_candidates
+    from records.repository import audit, list_candidates
 
     services = _services()
     try:
         with services.database.session() as session:
             rows = list_candidates(session, status=status, max_rank=max_rank, limit=None)
+            audit(session, actor=actor, action="list", subject_kind="candidate",
+                  detail={"shown": len(rows), "evidence": evidence})  # fmt: skip
             out = []
             for ranked in rows:
                 row = _candidate_row(ranked)
@@ -504,15 +507,18 @@ def model_calibrate_faces(
 def explain(
     candidate_id: Annotated[int, typer.Argument(help="the candidate's id")],
     out: Annotated[Path | None, typer.Option(help="write a waterfall chart (PNG + HTML)")] = None,
+    actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
     from matching.evidence_model import EvidenceScore, render_waterfall
-    from records.repository import get_candidate
+    from records.repository import audit, get_candidate
 
     services = _services()
     try:
         with services.database.session() as session:
             candidate = get_candidate(session, candidate_id)
+            audit(session, actor=actor, action="read", subject_kind="candidate",
+                  subject_id=candidate_id)  # fmt: skip
             evidence = dict(candidate.evidence)
             title = f"{candidate.missing.ref} / {candidate.found.ref}"
     except RecordsError as error:

@@ -65,8 +65,18 @@ def test_records_photos_search_candidates_and_decisions(
     assert http.post("/missing/NOPE/photos", files={"file": ("x.jpg", b"x")}).status_code == 404
 
     one = http.get("/missing/M1").json()
-    assert one["reporter_contact"] == "138" and len(one["photos"]) == 1
-    assert http.get("/missing").json()["count"] == 2
+    assert one["reporter_contact"] is None and len(one["photos"]) == 1  # only when asked
+    asked = http.get("/missing/M1", params={"contact": "true"}, headers={"X-Xunqin-User": "li"})
+    assert asked.json()["reporter_contact"] == "138"
+    assert http.get("/missing", headers={"X-Xunqin-User": "li"}).json()["count"] == 2
+    with services.database.session() as session:
+        reads = session.scalars(
+            select(AuditEvent).where(AuditEvent.actor == "li").order_by(AuditEvent.id)
+        ).all()
+        assert [(e.action, e.subject_kind, e.detail) for e in reads] == [
+            ("read", "missing", {"contact": True}),
+            ("list", "missing", {"shown": 2, "offset": 0}),
+        ]
     assert http.get("/found/F1").json()["accent"] == "四川口音"
     assert http.get("/missing/NOPE").status_code == 404
     assert http.get(f"/photos/{one['photos'][0]['id']}").content[:2] == b"\xff\xd8"
@@ -103,8 +113,12 @@ def test_records_photos_search_candidates_and_decisions(
     )
     assert decision.status_code == 201, decision.text
     assert http.get("/candidates", params={"status": "needs_dna"}).json()["count"] == 1
-    detail = http.get(f"/candidates/{best['id']}").json()
+    detail = http.get(f"/candidates/{best['id']}", headers={"X-Xunqin-User": "zhao"}).json()
     assert detail["decisions"][0]["reviewer"] == "李审核"
+    with services.database.session() as session:
+        seen = session.scalars(select(AuditEvent).where(AuditEvent.actor == "zhao")).one()
+        assert (seen.action, seen.subject_kind, seen.subject_id) == ("read", "candidate",
+                                                                     str(best["id"]))  # fmt: skip
     bad_decision = http.post(f"/candidates/{best['id']}/decisions",
                              json={"status": "maybe", "reviewer": "x"})  # fmt: skip
     assert bad_decision.status_code == 422

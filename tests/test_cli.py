@@ -94,7 +94,12 @@ def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path
         (r["missing_ref"], r["found_ref"]) for r in rows
     ]
 
-    explained = _run(home, "explain", str(best_for_f1["id"])).stdout
+    explained = _run(home, "explain", str(best_for_f1["id"]), "--actor", "wang").stdout
+    database = Database(f"sqlite:///{home / 'xunqin.db'}")
+    with database.session() as session:
+        reads = session.scalars(select(AuditEvent).where(AuditEvent.subject_kind == "candidate"))
+        assert {(e.actor, e.action) for e in reads} == {("cli", "list"), ("wang", "read")}
+    database.dispose()
     assert explained.startswith("M1 / F1  model ") and "  name " in explained
     assert "  total " in explained and "p=" in explained
     assert "  shared: " in explained and "(alone " in explained

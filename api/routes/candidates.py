@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from api.deps import ActorDep, SessionDep
 from api.schemas import CandidatePublic, CandidatesPublic, DecisionCreate, DecisionPublic
@@ -22,9 +23,15 @@ from records.repository import (
 router = APIRouter(prefix="/candidates", tags=["candidates"])
 
 
+def _audit_read(session: Session, actor: str, candidate_id: int) -> None:
+    # A candidate's evidence names both people and says why they may be one.
+    audit(session, actor=actor, action="read", subject_kind="candidate", subject_id=candidate_id)
+
+
 @router.get("", response_model=CandidatesPublic)
 def read_candidates(
     session: SessionDep,
+    actor: ActorDep,
     status_filter: Annotated[CandidateStatus | None, Query(alias="status")] = None,
     max_rank: Annotated[int | None, Query(ge=1)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -34,6 +41,8 @@ def read_candidates(
     rows = list_candidates(
         session, status=status_filter, max_rank=max_rank, offset=offset, limit=limit
     )
+    audit(session, actor=actor, action="list", subject_kind="candidate",
+          detail={"shown": len(rows), "offset": offset})  # fmt: skip
     return CandidatesPublic(
         data=[CandidatePublic.from_row(r.candidate, rank=r.rank) for r in rows],
         count=count_candidates(session, status=status_filter),
@@ -41,23 +50,27 @@ def read_candidates(
 
 
 @router.get("/{candidate_id}", response_model=CandidatePublic)
-def read_candidate(candidate_id: int, session: SessionDep) -> CandidatePublic:
-    """One candidate with its evidence and every decision on it."""
+def read_candidate(candidate_id: int, session: SessionDep, actor: ActorDep) -> CandidatePublic:
+    """One candidate with its evidence and every decision on it (the read is audited)."""
     row = get_candidate(session, candidate_id)
+    _audit_read(session, actor, candidate_id)
     return CandidatePublic.from_row(row, rank=None, with_decisions=True)
 
 
 @router.get("/{candidate_id}/waterfall.png", response_class=Response)
-def read_waterfall_png(candidate_id: int, session: SessionDep) -> Response:
+def read_waterfall_png(candidate_id: int, session: SessionDep, actor: ActorDep) -> Response:
     """The candidate's evidence as a waterfall chart: prior, each comparison, total."""
     score = EvidenceScore.from_json(get_candidate(session, candidate_id).evidence)
+    _audit_read(session, actor, candidate_id)
     return Response(waterfall_png(score), media_type="image/png")
 
 
 @router.get("/{candidate_id}/waterfall.html", response_class=HTMLResponse)
-def read_waterfall_html(candidate_id: int, session: SessionDep) -> str:
+def read_waterfall_html(candidate_id: int, session: SessionDep, actor: ActorDep) -> str:
     """The waterfall chart in a self-contained page with the evidence table."""
-    return waterfall_html(EvidenceScore.from_json(get_candidate(session, candidate_id).evidence))
+    score = EvidenceScore.from_json(get_candidate(session, candidate_id).evidence)
+    _audit_read(session, actor, candidate_id)
+    return waterfall_html(score)
 
 
 @router.post(

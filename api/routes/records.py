@@ -56,10 +56,12 @@ def create_missing(body: MissingCreate, session: SessionDep, actor: ActorDep) ->
 
 @router.get("/missing", response_model=MissingsPublic)
 def read_missing_list(
-    session: SessionDep, offset: PageOffset = 0, limit: PageLimit = 100
+    session: SessionDep, actor: ActorDep, offset: PageOffset = 0, limit: PageLimit = 100
 ) -> MissingsPublic:
-    """A page of reports, without contacts or photos."""
+    """A page of reports, without contacts or photos (the listing is audited)."""
     rows = list_missing(session, offset=offset, limit=limit)
+    audit(session, actor=actor, action="list", subject_kind="missing",
+          detail={"shown": len(rows), "offset": offset})  # fmt: skip
     return MissingsPublic(
         data=[MissingPublic.from_row(r, with_photos=False) for r in rows],
         count=count(session, MissingReport),
@@ -67,12 +69,20 @@ def read_missing_list(
 
 
 @router.get("/missing/{ref}", response_model=MissingPublic)
-def read_missing(ref: str, session: SessionDep, actor: ActorDep) -> MissingPublic:
-    """One report with its photos and the reporter's contact (the read is audited)."""
+def read_missing(
+    ref: str,
+    session: SessionDep,
+    actor: ActorDep,
+    contact: Annotated[bool, Query(description="also the reporter's contact")] = False,
+) -> MissingPublic:
+    """One report with its photos, and the reporter's contact only when asked (the read
+    is audited, and says whether the contact was given)."""
     record = get_missing(session, ref)
-    audit(session, actor=actor, action="read", subject_kind="missing", subject_id=record.id)
+    audit(session, actor=actor, action="read", subject_kind="missing", subject_id=record.id,
+          detail={"contact": contact})  # fmt: skip
     public = MissingPublic.from_row(record)
-    public.reporter_contact = record.reporter_contact
+    if contact:
+        public.reporter_contact = record.reporter_contact
     return public
 
 
@@ -86,10 +96,12 @@ def create_found(body: FoundCreate, session: SessionDep, actor: ActorDep) -> Fou
 
 @router.get("/found", response_model=FoundsPublic)
 def read_found_list(
-    session: SessionDep, offset: PageOffset = 0, limit: PageLimit = 100
+    session: SessionDep, actor: ActorDep, offset: PageOffset = 0, limit: PageLimit = 100
 ) -> FoundsPublic:
-    """A page of found persons, without photos."""
+    """A page of found persons, without photos (the listing is audited)."""
     rows = list_found(session, offset=offset, limit=limit)
+    audit(session, actor=actor, action="list", subject_kind="found",
+          detail={"shown": len(rows), "offset": offset})  # fmt: skip
     return FoundsPublic(
         data=[FoundPublic.from_row(r, with_photos=False) for r in rows],
         count=count(session, FoundPerson),

@@ -6,6 +6,7 @@ the reading goes on. Photo paths are resolved against the file's folder.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import re
@@ -281,6 +282,27 @@ def _raw_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object] | str]]:
             yield number, value
 
 
+def _check_utf8(path: Path, chunk_bytes: int = 1 << 20) -> None:
+    """Refuse a file that is not UTF-8 throughout before any row of it is stored: a bad
+    byte found half-way would leave half the file imported."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(chunk_bytes)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as err:
+                lines += chunk[: err.start].count(b"\n")
+                raise InvalidRecordError(
+                    f"{path.name}: not UTF-8 text at line {lines} ({err.reason}); "
+                    "nothing was imported"
+                ) from err
+            lines += text.count("\n")
+            if not chunk:
+                return
+
+
 def read_import_file(path: Path, kind: Kind) -> Iterator[ParsedRow | RowError]:
     """Every row of an import file, parsed, in file order.
 
@@ -289,6 +311,7 @@ def read_import_file(path: Path, kind: Kind) -> Iterator[ParsedRow | RowError]:
     """
     if not path.is_file():
         raise InvalidRecordError(f"{path}: no such file")
+    _check_utf8(path)
     parse = parse_missing if kind == "missing" else parse_found
     base_dir = path.resolve().parent
     try:

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from records import DatePrecision, InvalidRecordError, Sex
-from records.importing import ParsedRow, RowError, parse_date, parse_sex, read_import_file
+from records.importing import (
+    ParsedRow,
+    RowError,
+    _check_utf8,
+    parse_date,
+    parse_sex,
+    read_import_file,
+)
 from records.inputs import FoundFields, MissingFields
 
 
@@ -118,6 +125,19 @@ def test_unreadable_files_are_refused_whole(tmp_path: Path) -> None:
     latin.write_bytes('{"ref": "M1", "name": "刘"}\n'.encode("gb18030"))
     with pytest.raises(InvalidRecordError, match="UTF-8"):
         list(read_import_file(latin, "missing"))
+
+
+def test_a_bad_byte_half_way_refuses_the_file_before_any_row(tmp_path: Path) -> None:
+    path = tmp_path / "missing.jsonl"
+    good = '{"ref": "M%d", "name": "刘建华"}\n'
+    path.write_bytes((good % 1 + good % 2).encode() + '{"ref": "M3", "name": "王"}\n'.encode("gbk"))
+    rows = read_import_file(path, "missing")
+    with pytest.raises(InvalidRecordError, match="line 3") as caught:
+        next(rows)  # not one row comes out to be stored
+    assert "nothing was imported" in str(caught.value)
+    # Characters split across the reading's chunks are whole UTF-8, not errors.
+    path.write_bytes((good % 1 + good % 2).encode())
+    _check_utf8(path, chunk_bytes=1)
 
 
 def test_a_name_the_station_gave_is_marked_in_either_format(tmp_path: Path) -> None:

@@ -368,6 +368,63 @@ def close(
 
 
 @app.command()
+def erase(
+    refs: Annotated[list[str] | None, typer.Argument(help="the records' references")] = None,
+    kind: Annotated[KindOption, typer.Option("--kind", help="missing or found")] = (
+        KindOption.missing
+    ),
+    closed_days: Annotated[
+        int | None,
+        typer.Option(min=0, help="also every closed case unchanged for this many days"),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="erase; without it, only list")] = False,
+    actor: Annotated[str, typer.Option(help="who is erasing, for the audit log")] = "cli",
+) -> None:
+    """Erase records for good, with their photos, faces, candidates and decisions.
+
+    Lists what would go unless --yes is given. --closed-days N also takes every closed
+    case unchanged for N days: a retention sweep.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from matching.face_indexes import erase_record
+    from records import RecordNotFoundError
+    from records.repository import closed_refs
+
+    side = Side(kind.value)
+    chosen = list(dict.fromkeys(refs or []))
+    if not chosen and closed_days is None:
+        raise _fail("name the records to erase, or give --closed-days")
+    services = _services()
+    try:
+        if closed_days is not None:
+            since = datetime.now(UTC) - timedelta(days=closed_days)
+            with services.database.session() as session:
+                chosen += [r for r in closed_refs(session, side, unchanged_since=since)
+                           if r not in chosen]  # fmt: skip
+        erased, not_found = [], []
+        for ref in chosen if yes else []:
+            try:
+                done = erase_record(services.database, services.face_indexes, side, ref,
+                                    actor=actor, photo_store=services.photo_store)  # fmt: skip
+            except RecordNotFoundError:
+                not_found.append(ref)
+                continue
+            erased.append({"ref": ref, "photos": len(done.photos),
+                           "candidates": done.candidates})  # fmt: skip
+    finally:
+        services.close()
+    if not yes:
+        typer.echo(json.dumps({"side": side.value, "would_erase": chosen}, ensure_ascii=False))
+        err.print(f"{len(chosen)} record(s) would be erased; nothing was: add --yes to erase")
+        return
+    typer.echo(json.dumps({"side": side.value, "erased": erased, "not_found": not_found},
+                          ensure_ascii=False))  # fmt: skip
+    if not_found:
+        raise _fail(f"no {side.value} record {', '.join(not_found)}")
+
+
+@app.command()
 def reopen(
     ref: Annotated[str, typer.Argument(help="the record's reference")],
     kind: Annotated[KindOption, typer.Option("--kind", help="missing or found")],

@@ -473,6 +473,33 @@ def delete_photo(
         photo_store.delete(Path(deleted.stored_path))
 
 
+def erase_record(
+    database: Database,
+    face_indexes: FaceIndexes,
+    side: Side,
+    ref: str,
+    *,
+    actor: str,
+    photo_store: PhotoStore | None = None,
+) -> repository.ErasedRecord:
+    """Erase a record for good: the record, its photos and faces, its candidates and
+    their decisions; its faces leave the index (and its file) at once, and photo files
+    no other record keeps are removed (``photo_store`` given). The audit line keeps
+    counts, not what was erased."""
+    with database.session() as session:
+        erased = repository.erase_record(session, side, ref)
+        detail = {"photos": len(erased.photos), "candidates": erased.candidates,
+                  "decisions": erased.decisions}  # fmt: skip
+        audit(session, actor=actor, action="erase", subject_kind=side.value,
+              subject_id=erased.record_id, detail=detail)  # fmt: skip
+    face_indexes.refresh_records(side, [erased.record_id])
+    if photo_store is not None:
+        for photo in erased.photos:
+            if photo.file_unused:
+                photo_store.delete(Path(photo.stored_path))
+    return erased
+
+
 def set_record_status(
     database: Database,
     face_indexes: FaceIndexes,

@@ -334,9 +334,19 @@ def test_photo_search_per_person_with_filters_deletes_and_closed_cases(
     assert _hit_refs(_photo_search(http, query, sex="F")) == []
     assert len(services.face_indexes[Side.MISSING]) == 1
 
+    # Erasing a record: it, its photos and candidates go; searches never see it again.
+    assert http.delete("/missing/M1", headers={"X-Xunqin-User": "li"}).status_code == 204
+    assert http.get("/missing/M1").status_code == 404
+    assert "M1" not in _hit_refs(_photo_search(http, query))
+    assert "M1" not in {
+        h["ref"] for h in http.get("/search/name", params={"name": "刘建华"}).json()
+    }
+    assert http.delete("/missing/M1").status_code == 404
+
     with services.database.session() as session:
         actions = [(e.actor, e.action) for e in session.query(AuditEvent).order_by(AuditEvent.id)]
     assert ("li", "set_status") in actions and ("anonymous", "delete_photo") in actions
+    assert ("li", "erase") in actions
 
 
 def test_uploads_are_saved_to_the_index_file_when_the_service_stops(

@@ -173,6 +173,18 @@ def test_search_photo_filters_and_closing_a_case(
     assert json.loads(_run(home, "reopen", "M1", "--kind", "missing").stdout)["status"] == "open"
     assert refs()[0] == "M1"
 
+    # Erasing: without --yes only a list; a retention sweep takes closed cases.
+    _run(home, "close", "M2", "--kind", "missing")
+    listed = json.loads(_run(home, "erase", "--closed-days", "0").stdout)
+    assert listed == {"side": "missing", "would_erase": ["M2"]}
+    assert refs() == ["M1"], "nothing erased yet; M2 is closed"
+    gone = json.loads(_run(home, "erase", "M1", "--closed-days", "0", "--yes").stdout)
+    assert [e["ref"] for e in gone["erased"]] == ["M1", "M2"] and gone["not_found"] == []
+    assert refs() == []
+    again = _run(home, "erase", "M1", "--yes", ok=False)
+    assert again.returncode == 1 and "no missing record M1" in again.stderr
+    assert _run(home, "erase", ok=False).returncode == 1
+
     wrong = _run(home, "close", "M1", "--kind", "missing", "--status", "identified", ok=False)
     assert wrong.returncode == 1 and "reunited" in wrong.stderr
     unknown = _run(home, "close", "NOPE", "--kind", "found", ok=False)

@@ -3,6 +3,7 @@ the index, closed cases and deleted photos leaving at once, batched saving."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,13 @@ from matching.face_indexes import (
     FaceFilter,
     FaceIndexes,
     delete_photo,
+    erase_record,
     set_record_status,
 )
 from records import (
     AuditEvent,
+    Candidate,
+    CandidateStatus,
     Database,
     Face,
     FoundPerson,
@@ -27,7 +31,9 @@ from records import (
     InvalidRecordError,
     MissingReport,
     MissingStatus,
+    Photo,
     PhotoStatus,
+    RecordNotFoundError,
     Sex,
     Side,
 )
@@ -38,7 +44,11 @@ from records.repository import (
     PersonRecord,
     PhotoFields,
     add_photo,
+    closed_refs,
     get_person,
+    record_decision,
+    set_status,
+    upsert_candidate,
     upsert_found,
     upsert_missing,
 )
@@ -276,6 +286,64 @@ def test_a_running_server_finds_faces_another_process_stored(
     hits = server.search_persons(Side.MISSING, _vector(40).reshape(1, -1), 1, model=MODEL)
     assert hits[0][0].distance < 1e-4, "the server's search caught up with the store"
     assert server.catch_up() == 0
+
+
+def test_erasing_a_record_takes_everything_of_it_and_keeps_a_count(
+    store: Database, tmp_path: Path
+) -> None:
+    indexes = FaceIndexes(tmp_path / "index", model=MODEL, save_every=1000)
+    indexes.open(store)
+    photos = PhotoStore(tmp_path / "photos")
+    _, own = photos.put(b"only M1's photo", "JPEG")
+    _, shared = photos.put(b"a photo M1 and M2 both hold", "JPEG")
+    with store.session() as session:
+        m1, m2 = get_person(session, Side.MISSING, "M1"), get_person(session, Side.MISSING, "M2")
+        f1 = get_person(session, Side.FOUND, "F1")
+        own_face = _add_photo(session, m1, _vector(50), "own", str(own))
+        _add_photo(session, m1, _vector(51), "shared-1", str(shared))
+        _add_photo(session, m2, _vector(52), "shared-2", str(shared))
+        candidate, _ = upsert_candidate(
+            session, missing_id=m1.id, found_id=f1.id, score=2.0, probability=0.5,
+            evidence={}, model_version="v",
+        )  # fmt: skip
+        record_decision(session, candidate.id, reviewer="r", status=CandidateStatus.NEEDS_DNA,
+                        reason="送DNA")  # fmt: skip
+        m1_id = m1.id
+    indexes.refresh_records(Side.MISSING, [m1_id, m2.id])
+    indexes.flush()
+
+    erased = erase_record(store, indexes, Side.MISSING, "M1", actor="admin", photo_store=photos)
+    assert (len(erased.photos), erased.candidates, erased.decisions) == (4, 1, 1)
+    with store.session() as session:
+        with pytest.raises(RecordNotFoundError):
+            get_person(session, Side.MISSING, "M1")
+        assert session.scalars(select(Photo).where(Photo.missing_id == m1_id)).all() == []
+        assert session.scalars(select(Candidate)).all() == []
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "erase")).one()
+        assert (event.actor, event.subject_id, event.detail) == (
+            "admin",
+            str(m1_id),
+            {"photos": 4, "candidates": 1, "decisions": 1},
+        )
+    # Out of the search and of the saved file at once.
+    assert m1_id not in indexes[Side.MISSING].entries()[1].tolist()
+    saved = FaceIndex.load(indexes.path(Side.MISSING), model=MODEL)
+    assert own_face not in saved.ids().tolist()
+    assert not own.exists() and shared.exists(), "a file M2 still holds stays"
+    with pytest.raises(RecordNotFoundError):
+        erase_record(store, indexes, Side.MISSING, "M1", actor="admin")
+
+
+def test_a_retention_sweep_finds_closed_cases_unchanged_for_long(store: Database) -> None:
+    with store.session() as session:
+        set_status(session, Side.FOUND, "F2", FoundStatus.IDENTIFIED)
+        set_status(session, Side.MISSING, "M3", MissingStatus.REUNITED)
+    later = datetime.now(UTC) + timedelta(days=1)
+    with store.session() as session:
+        assert closed_refs(session, Side.FOUND, unchanged_since=later) == ["F2"]
+        assert closed_refs(session, Side.MISSING, unchanged_since=later) == ["M3"]
+        earlier = datetime.now(UTC) - timedelta(days=1)
+        assert closed_refs(session, Side.MISSING, unchanged_since=earlier) == []
 
 
 def test_faces_the_store_does_not_search_are_not_added(store: Database, tmp_path: Path) -> None:

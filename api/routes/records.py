@@ -21,7 +21,7 @@ from api.schemas import (
     PhotoPublic,
 )
 from indexes import ImageRejectedError
-from matching.face_indexes import delete_photo, set_record_status
+from matching.face_indexes import delete_photo, erase_record, set_record_status
 from records import (
     FoundPerson,
     MissingReport,
@@ -197,6 +197,23 @@ def delete_photo_file(photo_id: int, services: ServicesDep, actor: ActorDep) -> 
     Its faces leave the face search at once.
     """
     delete_photo(services.database, services.face_indexes, photo_id, actor=actor,
+                 photo_store=services.photo_store)  # fmt: skip
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/missing/{ref}", status_code=status.HTTP_204_NO_CONTENT)
+def erase_missing(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
+    """Erase a report for good: photos, faces, candidates and decisions go with it (the
+    audit line keeps counts). For a case that is over, when nothing need be kept."""
+    erase_record(services.database, services.face_indexes, Side.MISSING, ref, actor=actor,
+                 photo_store=services.photo_store)  # fmt: skip
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/found/{ref}", status_code=status.HTTP_204_NO_CONTENT)
+def erase_found(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
+    """Erase a found person's record for good, as ``DELETE /missing/{ref}`` does."""
+    erase_record(services.database, services.face_indexes, Side.FOUND, ref, actor=actor,
                  photo_store=services.photo_store)  # fmt: skip
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

@@ -23,7 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.services import Services
 from api.settings import Settings, get_settings
 from indexes import FaceIntakeError, SeveralFacesFoundError
-from records import CandidateStatus, FoundStatus, MissingStatus, RecordsError, Sex, Side
+from records import CandidateStatus, FoundStatus, MissingStatus, RecordsError, Role, Sex, Side
 
 app = typer.Typer(
     name="xunqin",
@@ -446,7 +446,24 @@ def serve(
     from api.app import create_app
 
     settings = get_settings()
-    uvicorn.run(create_app(), host=host or settings.host, port=port or settings.port)
+    address = host or settings.host
+    if settings.auth_mode == "header" and not _is_loopback(address):
+        raise _fail(
+            f"refusing to serve on {address} while callers only name themselves: set "
+            "XUNQIN_AUTH=tokens and add users (xunqin user add), or serve on 127.0.0.1"
+        )
+    uvicorn.run(create_app(), host=address, port=port or settings.port)
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @app.command()
@@ -465,6 +482,72 @@ def demo(
             f"/docs (API); Ctrl-C stops"
         )
         serve(None, None)
+
+
+user_app = typer.Typer(help="Users of the API (with XUNQIN_AUTH=tokens): add, list, disable.")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="the user's name, as the audit log shows it")],
+    role: Annotated[Role, typer.Option(help="officer, reviewer or admin")],
+) -> None:
+    """Add a user and print their access token: it is shown this once, never kept."""
+    from records.repository import audit
+    from records.users import add_user
+
+    services = _services()
+    try:
+        with services.database.session() as session:
+            new = add_user(session, name, role)
+            audit(session, actor="cli", action="add_user", subject_kind="user",
+                  subject_id=new.user.id, detail={"role": role.value})  # fmt: skip
+            shown = {"name": new.user.name, "role": role.value, "token": new.token}
+    except RecordsError as error:
+        raise _fail(str(error)) from error
+    finally:
+        services.close()
+    typer.echo(json.dumps(shown, ensure_ascii=False))
+    err.print("Hand the token over privately: it is not stored and cannot be shown again.")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """Every user: name, role, when added, whether disabled (never tokens)."""
+    from records.users import list_users
+
+    services = _services()
+    try:
+        with services.database.session() as session:
+            rows = [
+                {"name": u.name, "role": u.role.value, "created_at": u.created_at.isoformat(),
+                 "disabled": u.disabled_at is not None}
+                for u in list_users(session)
+            ]  # fmt: skip
+    finally:
+        services.close()
+    for row in rows:
+        typer.echo(json.dumps(row, ensure_ascii=False))
+
+
+@user_app.command("disable")
+def user_disable(name: Annotated[str, typer.Argument(help="the user's name")]) -> None:
+    """Disable a user: their token stops working at once."""
+    from records.repository import audit
+    from records.users import disable_user
+
+    services = _services()
+    try:
+        with services.database.session() as session:
+            user = disable_user(session, name)
+            audit(session, actor="cli", action="disable_user", subject_kind="user",
+                  subject_id=user.id)  # fmt: skip
+    except RecordsError as error:
+        raise _fail(str(error)) from error
+    finally:
+        services.close()
+    typer.echo(json.dumps({"name": name, "disabled": True}, ensure_ascii=False))
 
 
 model_app = typer.Typer(help="The evidence model: show, refit from the store, calibrate faces.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from api.services import Services
@@ -29,11 +29,3 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
 # Committed before the response is sent ("function" scope): a write or an audited read
 # whose commit fails must answer an error, not a success the store never kept.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-
-
-def get_actor(x_xunqin_user: Annotated[str | None, Header()] = None) -> str:
-    """Who is acting, for the audit log (the caller's user header until sign-in exists)."""
-    return (x_xunqin_user or "anonymous").strip()[:100] or "anonymous"
-
-
-ActorDep = Annotated[str, Depends(get_actor)]

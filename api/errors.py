@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from api.auth import NotAllowedError, NotSignedInError
 from indexes import (
     FaceTooPoorError,
     ImageRejectedError,
@@ -52,6 +53,16 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return _response(409, "several_faces", f"{str(exc)} with face_no", faces)
 
+    async def not_signed_in(_: Request, exc: Exception) -> JSONResponse:
+        response = _response(401, "not_signed_in", str(exc))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    async def not_allowed(_: Request, exc: Exception) -> JSONResponse:
+        return _response(403, "not_allowed", str(exc))
+
+    app.add_exception_handler(NotSignedInError, not_signed_in)
+    app.add_exception_handler(NotAllowedError, not_allowed)
     app.add_exception_handler(ImageRejectedError, image_rejected)
     app.add_exception_handler(SeveralFacesFoundError, several_faces)
     for error_type, status, code in _STATUS:

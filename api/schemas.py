@@ -310,7 +310,10 @@ class DecisionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["confirmed", "rejected", "needs_dna", "pending"]
-    reviewer: str = Field(min_length=1, max_length=100)
+    reviewer: str | None = Field(
+        default=None, min_length=1, max_length=100,
+        description="who decides; a signed-in caller's own name when left out",
+    )  # fmt: skip
     reason: str | None = Field(default=None, max_length=2000)
     missing_ref: str | None = Field(
         default=None, max_length=64, description="the report seen; with found_ref, a "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,12 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; a SQLite file under home when unset"
     )
     environment: str = Field(default="local", pattern="^(local|test|production)$")
+    auth: Literal["tokens", "header"] | None = Field(
+        default=None,
+        description="tokens: every request carries a user's access token; header: the "
+        "caller names themselves (one machine only). Default: tokens in production, "
+        "header elsewhere",
+    )
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     keep_per_record: int = 20
@@ -57,7 +64,16 @@ class Settings(BaseSettings):
             self.database_url is None or self.database_url.startswith("sqlite")
         ):
             raise ValueError("production needs XUNQIN_DATABASE_URL pointing at PostgreSQL")
+        if self.environment == "production" and self.auth == "header":
+            raise ValueError("production needs XUNQIN_AUTH=tokens: users sign in")
         return self
+
+    @property
+    def auth_mode(self) -> Literal["tokens", "header"]:
+        """How callers are known: by access token, or by the name they give."""
+        if self.auth is not None:
+            return self.auth
+        return "tokens" if self.environment == "production" else "header"
 
     @property
     def resolved_database_url(self) -> str:

@@ -13,6 +13,7 @@ from records.enums import (
     FoundStatus,
     MissingStatus,
     PhotoStatus,
+    Role,
     Sex,
     Side,
 )
@@ -32,6 +33,7 @@ from records.models import (
     FoundPerson,
     MissingReport,
     Photo,
+    User,
 )
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "Database",
     "DatePrecision",
     "Decision",
+    "DecisionConflictError",
     "DuplicateRecordError",
     "Face",
     "FoundPerson",
@@ -52,8 +55,9 @@ __all__ = [
     "Photo",
     "PhotoStatus",
     "RecordNotFoundError",
-    "DecisionConflictError",
     "RecordsError",
+    "Role",
     "Sex",
     "Side",
+    "User",
 ]

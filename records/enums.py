@@ -75,3 +75,14 @@ class PhotoStatus(StrEnum):
     ONE_FACE = "one_face"
     NO_FACE = "no_face"
     SEVERAL_FACES = "several_faces"
+
+
+class Role(StrEnum):
+    """What a user of the API may do (see ``api.auth`` for each role's rights)."""
+
+    OFFICER = "officer"
+    """A tracing officer or station worker: records, photos, searches, closing cases."""
+    REVIEWER = "reviewer"
+    """Reads candidates and the records behind them, and decides."""
+    ADMIN = "admin"
+    """Everything, including erasing records and deleting photos."""

@@ -39,6 +39,7 @@ from records.enums import (
     FoundStatus,
     MissingStatus,
     PhotoStatus,
+    Role,
     Sex,
     Side,
 )
@@ -308,3 +309,17 @@ class AuditEvent(Base):
     subject_kind: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class User(Base):
+    """Someone allowed to use the API, with one role. Only a digest of the access token
+    is kept: the token itself is shown once, when the user is added."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    disabled_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -131,8 +132,9 @@ def make_services(tmp_path: Path, face_model: DlibFaceModel) -> Iterator[Callabl
     """Build ``Services`` on a fresh home for a given database URL."""
     made: list[Services] = []
 
-    def make(database_url: str | None = None) -> Services:
-        settings = Settings(home=tmp_path / "home", database_url=database_url, environment="test")
+    def make(database_url: str | None = None, **settings_fields: Any) -> Services:
+        settings = Settings(home=tmp_path / "home", database_url=database_url, environment="test",
+                            **settings_fields)  # fmt: skip
         services = Services(settings, face_model=face_model)
         made.append(services)
         return services

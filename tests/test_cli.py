@@ -212,3 +212,16 @@ def test_model_refit_says_when_too_few_pairs_teach_em(tmp_path: Path) -> None:
     )
     assert json.loads(refit.stdout)["em_pairs"] == 0
     assert (home / "model.json").is_file()
+
+
+def test_users_and_a_server_that_will_not_trust_names_over_a_network(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    added = json.loads(_run(home, "user", "add", "李审核", "--role", "reviewer").stdout)
+    assert added["role"] == "reviewer" and len(added["token"]) >= 40
+    listed = [json.loads(line) for line in _run(home, "user", "list").stdout.splitlines()]
+    assert listed[0]["name"] == "李审核" and "token" not in listed[0]
+    assert _run(home, "user", "add", "李审核", "--role", "admin", ok=False).returncode == 1
+    assert json.loads(_run(home, "user", "disable", "李审核").stdout)["disabled"] is True
+    assert json.loads(_run(home, "user", "list").stdout)["disabled"] is True
+    refused = _run(home, "serve", "--host", "0.0.0.0", ok=False)
+    assert refused.returncode == 1 and "XUNQIN_AUTH=tokens" in refused.stderr

@@ -12,7 +12,7 @@ from api.settings import Settings
 
 @pytest.fixture(autouse=True)
 def _no_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("XUNQIN_HOME", "XUNQIN_DATABASE_URL", "XUNQIN_ENVIRONMENT"):
+    for name in ("XUNQIN_HOME", "XUNQIN_DATABASE_URL", "XUNQIN_ENVIRONMENT", "XUNQIN_AUTH"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -34,3 +34,12 @@ def test_production_refuses_sqlite() -> None:
         Settings(environment="production", database_url="sqlite:///x.db")
     url = "postgresql+psycopg://u@h/db"
     assert Settings(environment="production", database_url=url).resolved_database_url == url
+
+
+def test_production_signs_users_in() -> None:
+    url = "postgresql+psycopg://u@h/db"
+    assert Settings(environment="production", database_url=url).auth_mode == "tokens"
+    with pytest.raises(ValidationError, match="XUNQIN_AUTH=tokens"):
+        Settings(environment="production", database_url=url, auth="header")
+    assert Settings().auth_mode == "header", "one development machine: callers name themselves"
+    assert Settings(auth="tokens").auth_mode == "tokens"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from api.deps import ActorDep, SessionDep
+from api.auth import ActorDep, CallerDep, NotAllowedError, Right, require
+from api.deps import SessionDep
 from api.schemas import CandidatePublic, CandidatesPublic, DecisionCreate, DecisionPublic
 from matching.evidence_model import EvidenceScore, waterfall_html, waterfall_png
 from records import CandidateStatus
@@ -28,7 +29,9 @@ def _audit_read(session: Session, actor: str, candidate_id: int) -> None:
     audit(session, actor=actor, action="read", subject_kind="candidate", subject_id=candidate_id)
 
 
-@router.get("", response_model=CandidatesPublic)
+@router.get(
+    "", response_model=CandidatesPublic, dependencies=[Depends(require(Right.READ_CANDIDATES))]
+)
 def read_candidates(
     session: SessionDep,
     actor: ActorDep,
@@ -49,7 +52,11 @@ def read_candidates(
     )
 
 
-@router.get("/{candidate_id}", response_model=CandidatePublic)
+@router.get(
+    "/{candidate_id}",
+    response_model=CandidatePublic,
+    dependencies=[Depends(require(Right.READ_CANDIDATES))],
+)
 def read_candidate(candidate_id: int, session: SessionDep, actor: ActorDep) -> CandidatePublic:
     """One candidate with its evidence and every decision on it (the read is audited)."""
     row = get_candidate(session, candidate_id)
@@ -57,7 +64,11 @@ def read_candidate(candidate_id: int, session: SessionDep, actor: ActorDep) -> C
     return CandidatePublic.from_row(row, rank=None, with_decisions=True)
 
 
-@router.get("/{candidate_id}/waterfall.png", response_class=Response)
+@router.get(
+    "/{candidate_id}/waterfall.png",
+    response_class=Response,
+    dependencies=[Depends(require(Right.READ_CANDIDATES))],
+)
 def read_waterfall_png(candidate_id: int, session: SessionDep, actor: ActorDep) -> Response:
     """The candidate's evidence as a waterfall chart: prior, each comparison, total."""
     score = EvidenceScore.from_json(get_candidate(session, candidate_id).evidence)
@@ -65,7 +76,11 @@ def read_waterfall_png(candidate_id: int, session: SessionDep, actor: ActorDep) 
     return Response(waterfall_png(score), media_type="image/png")
 
 
-@router.get("/{candidate_id}/waterfall.html", response_class=HTMLResponse)
+@router.get(
+    "/{candidate_id}/waterfall.html",
+    response_class=HTMLResponse,
+    dependencies=[Depends(require(Right.READ_CANDIDATES))],
+)
 def read_waterfall_html(candidate_id: int, session: SessionDep, actor: ActorDep) -> str:
     """The waterfall chart in a self-contained page with the evidence table."""
     score = EvidenceScore.from_json(get_candidate(session, candidate_id).evidence)
@@ -74,16 +89,25 @@ def read_waterfall_html(candidate_id: int, session: SessionDep, actor: ActorDep)
 
 
 @router.post(
-    "/{candidate_id}/decisions", status_code=status.HTTP_201_CREATED, response_model=DecisionPublic
+    "/{candidate_id}/decisions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DecisionPublic,
+    dependencies=[Depends(require(Right.DECIDE))],
 )
 def decide(
-    candidate_id: int, body: DecisionCreate, session: SessionDep, actor: ActorDep
+    candidate_id: int, body: DecisionCreate, session: SessionDep, caller: CallerDep
 ) -> DecisionPublic:
-    """Record a reviewer's decision. Confirming leads to DNA or document checks, not closure."""
+    """Record a reviewer's decision. Confirming leads to DNA or document checks, not closure.
+
+    A signed-in reviewer's decision is recorded under their own name.
+    """
+    reviewer = body.reviewer or caller.name
+    if caller.signed_in and reviewer != caller.name:
+        raise NotAllowedError(f"decisions are recorded under the signed-in name {caller.name}")
     decision = record_decision(
         session,
         candidate_id,
-        reviewer=body.reviewer,
+        reviewer=reviewer,
         status=CandidateStatus(body.status),
         reason=body.reason,
         seen=(body.missing_ref, body.found_ref)
@@ -92,7 +116,7 @@ def decide(
     )
     audit(
         session,
-        actor=actor if actor != "anonymous" else body.reviewer,
+        actor=caller.name if caller.name != "anonymous" else reviewer,
         action="decide",
         subject_kind="candidate",
         subject_id=candidate_id,

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 
-from api.deps import ActorDep, ServicesDep, SessionDep
+from api.auth import ActorDep, CallerDep, NotAllowedError, Right, require
+from api.deps import ServicesDep, SessionDep
 from api.schemas import (
     FoundCreate,
     FoundPublic,
@@ -46,7 +47,12 @@ PageOffset = Annotated[int, Query(ge=0)]
 PageLimit = Annotated[int, Query(ge=1, le=500)]
 
 
-@router.post("/missing", status_code=status.HTTP_201_CREATED, response_model=MissingPublic)
+@router.post(
+    "/missing",
+    status_code=status.HTTP_201_CREATED,
+    response_model=MissingPublic,
+    dependencies=[Depends(require(Right.WRITE_RECORDS))],
+)
 def create_missing(body: MissingCreate, session: SessionDep, actor: ActorDep) -> MissingPublic:
     """File a missing-person report."""
     record = repository.create_missing(session, body.to_fields())
@@ -54,7 +60,9 @@ def create_missing(body: MissingCreate, session: SessionDep, actor: ActorDep) ->
     return MissingPublic.from_row(record, with_photos=False)
 
 
-@router.get("/missing", response_model=MissingsPublic)
+@router.get(
+    "/missing", response_model=MissingsPublic, dependencies=[Depends(require(Right.READ_RECORDS))]
+)
 def read_missing_list(
     session: SessionDep, actor: ActorDep, offset: PageOffset = 0, limit: PageLimit = 100
 ) -> MissingsPublic:
@@ -68,17 +76,23 @@ def read_missing_list(
     )
 
 
-@router.get("/missing/{ref}", response_model=MissingPublic)
+@router.get(
+    "/missing/{ref}",
+    response_model=MissingPublic,
+    dependencies=[Depends(require(Right.READ_RECORDS))],
+)
 def read_missing(
     ref: str,
     session: SessionDep,
-    actor: ActorDep,
+    caller: CallerDep,
     contact: Annotated[bool, Query(description="also the reporter's contact")] = False,
 ) -> MissingPublic:
     """One report with its photos, and the reporter's contact only when asked (the read
     is audited, and says whether the contact was given)."""
+    if contact and not caller.may(Right.READ_CONTACT):
+        raise NotAllowedError(f"a {caller.role.value} may not {Right.READ_CONTACT.value}")
     record = get_missing(session, ref)
-    audit(session, actor=actor, action="read", subject_kind="missing", subject_id=record.id,
+    audit(session, actor=caller.name, action="read", subject_kind="missing", subject_id=record.id,
           detail={"contact": contact})  # fmt: skip
     public = MissingPublic.from_row(record)
     if contact:
@@ -86,7 +100,12 @@ def read_missing(
     return public
 
 
-@router.post("/found", status_code=status.HTTP_201_CREATED, response_model=FoundPublic)
+@router.post(
+    "/found",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FoundPublic,
+    dependencies=[Depends(require(Right.WRITE_RECORDS))],
+)
 def create_found(body: FoundCreate, session: SessionDep, actor: ActorDep) -> FoundPublic:
     """Record a person in a station's care."""
     record = repository.create_found(session, body.to_fields())
@@ -94,7 +113,9 @@ def create_found(body: FoundCreate, session: SessionDep, actor: ActorDep) -> Fou
     return FoundPublic.from_row(record, with_photos=False)
 
 
-@router.get("/found", response_model=FoundsPublic)
+@router.get(
+    "/found", response_model=FoundsPublic, dependencies=[Depends(require(Right.READ_RECORDS))]
+)
 def read_found_list(
     session: SessionDep, actor: ActorDep, offset: PageOffset = 0, limit: PageLimit = 100
 ) -> FoundsPublic:
@@ -108,7 +129,9 @@ def read_found_list(
     )
 
 
-@router.get("/found/{ref}", response_model=FoundPublic)
+@router.get(
+    "/found/{ref}", response_model=FoundPublic, dependencies=[Depends(require(Right.READ_RECORDS))]
+)
 def read_found(ref: str, session: SessionDep, actor: ActorDep) -> FoundPublic:
     """One found person with photos (the read is audited)."""
     record = get_found(session, ref)
@@ -152,7 +175,12 @@ AgeAtPhoto = Annotated[int | None, Form(description="age of the person in the ph
 FaceNo = Annotated[int | None, Form(description="which face, when the photo has several")]
 
 
-@router.post("/missing/{ref}/photos", status_code=201, response_model=PhotoPublic)
+@router.post(
+    "/missing/{ref}/photos",
+    status_code=201,
+    response_model=PhotoPublic,
+    dependencies=[Depends(require(Right.WRITE_RECORDS))],
+)
 def upload_missing_photo(
     ref: str,
     file: UploadFileParam,
@@ -166,7 +194,12 @@ def upload_missing_photo(
     return _upload(services, Side.MISSING, ref, file, taken_year, age, face_no, actor)
 
 
-@router.post("/found/{ref}/photos", status_code=201, response_model=PhotoPublic)
+@router.post(
+    "/found/{ref}/photos",
+    status_code=201,
+    response_model=PhotoPublic,
+    dependencies=[Depends(require(Right.WRITE_RECORDS))],
+)
 def upload_found_photo(
     ref: str,
     file: UploadFileParam,
@@ -180,7 +213,11 @@ def upload_found_photo(
     return _upload(services, Side.FOUND, ref, file, taken_year, age, face_no, actor)
 
 
-@router.get("/photos/{photo_id}", response_class=FileResponse)
+@router.get(
+    "/photos/{photo_id}",
+    response_class=FileResponse,
+    dependencies=[Depends(require(Right.READ_RECORDS))],
+)
 def read_photo_file(photo_id: int, session: SessionDep, actor: ActorDep) -> FileResponse:
     """The stored photo file, for a reviewer to look at (the read is audited)."""
     photo = session.get(Photo, photo_id)
@@ -190,7 +227,11 @@ def read_photo_file(photo_id: int, session: SessionDep, actor: ActorDep) -> File
     return FileResponse(photo.stored_path, headers={"Cache-Control": "no-store"})
 
 
-@router.delete("/photos/{photo_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/photos/{photo_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require(Right.DELETE))],
+)
 def delete_photo_file(photo_id: int, services: ServicesDep, actor: ActorDep) -> Response:
     """Delete a photo, its faces and (when no other record keeps it) its file, audited.
 
@@ -201,7 +242,11 @@ def delete_photo_file(photo_id: int, services: ServicesDep, actor: ActorDep) -> 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.delete("/missing/{ref}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/missing/{ref}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require(Right.DELETE))],
+)
 def erase_missing(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
     """Erase a report for good: photos, faces, candidates and decisions go with it (the
     audit line keeps counts). For a case that is over, when nothing need be kept."""
@@ -210,7 +255,11 @@ def erase_missing(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.delete("/found/{ref}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/found/{ref}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require(Right.DELETE))],
+)
 def erase_found(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
     """Erase a found person's record for good, as ``DELETE /missing/{ref}`` does."""
     erase_record(services.database, services.face_indexes, Side.FOUND, ref, actor=actor,
@@ -218,7 +267,11 @@ def erase_found(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put("/missing/{ref}/status", response_model=MissingPublic)
+@router.put(
+    "/missing/{ref}/status",
+    response_model=MissingPublic,
+    dependencies=[Depends(require(Right.CLOSE_CASES))],
+)
 def update_missing_status(
     ref: str, body: MissingStatusUpdate, services: ServicesDep, actor: ActorDep
 ) -> MissingPublic:
@@ -232,7 +285,11 @@ def update_missing_status(
     return MissingPublic.from_row(record)
 
 
-@router.put("/found/{ref}/status", response_model=FoundPublic)
+@router.put(
+    "/found/{ref}/status",
+    response_model=FoundPublic,
+    dependencies=[Depends(require(Right.CLOSE_CASES))],
+)
 def update_found_status(
     ref: str, body: FoundStatusUpdate, services: ServicesDep, actor: ActorDep
 ) -> FoundPublic:

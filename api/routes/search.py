@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
-from api.deps import ActorDep, ServicesDep
+from api.auth import ActorDep, Right, require
+from api.deps import ServicesDep
 from api.schemas import FaceBoxPublic, NameHitPublic, PhotoHitPublic, PhotoSearchPublic
 from indexes import ImageRejectedError
 from matching.face_indexes import FaceFilter
@@ -18,7 +19,9 @@ from records.repository import audit
 router = APIRouter(prefix="/search", tags=["search"])
 
 
-@router.post("/photo", response_model=PhotoSearchPublic)
+@router.post(
+    "/photo", response_model=PhotoSearchPublic, dependencies=[Depends(require(Right.SEARCH))]
+)
 def search_photo(
     file: Annotated[UploadFile, File(description="a photo of the person")],
     services: ServicesDep,
@@ -115,7 +118,9 @@ def search_photo(
     )
 
 
-@router.get("/name", response_model=list[NameHitPublic])
+@router.get(
+    "/name", response_model=list[NameHitPublic], dependencies=[Depends(require(Right.SEARCH))]
+)
 def search_name(
     services: ServicesDep,
     actor: ActorDep,

@@ -1,0 +1,109 @@
+"""Who is calling, and what their role lets them do.
+
+With ``XUNQIN_AUTH=tokens`` (always in production) every request carries
+``Authorization: Bearer <token>`` of a user added with ``xunqin user add``; the user's
+role decides which routes answer (403 otherwise). With ``XUNQIN_AUTH=header`` (the
+default on a development machine) the caller names themselves in ``X-Xunqin-User`` and
+may do everything: for one machine, never for a network (``xunqin serve`` refuses a
+non-local address in that mode).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Final
+
+from fastapi import Depends, Header
+
+from api.deps import ServicesDep
+from records import Role
+from records.users import user_by_token
+
+
+class Right(StrEnum):
+    """One kind of thing a route does."""
+
+    READ_RECORDS = "read records"
+    WRITE_RECORDS = "create records and add photos"
+    READ_CONTACT = "read a reporter's contact"
+    CLOSE_CASES = "close and reopen cases"
+    SEARCH = "search by photo or name"
+    READ_CANDIDATES = "read candidates"
+    DECIDE = "decide on candidates"
+    DELETE = "delete photos and erase records"
+
+
+RIGHTS: Final[dict[Role, frozenset[Right]]] = {
+    Role.OFFICER: frozenset({Right.READ_RECORDS, Right.WRITE_RECORDS, Right.READ_CONTACT,
+                             Right.CLOSE_CASES, Right.SEARCH, Right.READ_CANDIDATES}),
+    Role.REVIEWER: frozenset({Right.READ_RECORDS, Right.SEARCH, Right.READ_CANDIDATES,
+                              Right.DECIDE}),
+    Role.ADMIN: frozenset(Right),
+}  # fmt: skip
+"""Least access: a reviewer decides but neither edits records nor sees contacts; an
+officer keeps records and searches but does not decide; only an admin deletes."""
+
+
+class NotSignedInError(Exception):
+    """No valid access token came with the request."""
+
+
+class NotAllowedError(Exception):
+    """The caller's role does not have the right a route needs."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The user behind a request."""
+
+    name: str
+    role: Role
+    signed_in: bool
+    """False when the caller only named themselves (``XUNQIN_AUTH=header``)."""
+
+    def may(self, right: Right) -> bool:
+        """Whether the caller's role has ``right``."""
+        return right in RIGHTS[self.role]
+
+
+def get_caller(
+    services: ServicesDep,
+    authorization: Annotated[str | None, Header()] = None,
+    x_xunqin_user: Annotated[str | None, Header()] = None,
+) -> Caller:
+    """The caller, by token or (in header mode) by the name they give."""
+    if services.settings.auth_mode == "header":
+        name = (x_xunqin_user or "anonymous").strip()[:100] or "anonymous"
+        return Caller(name, Role.ADMIN, signed_in=False)
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotSignedInError("an access token is required: Authorization: Bearer <token>")
+    with services.database.session() as session:
+        user = user_by_token(session, token.strip())
+        if user is None:
+            raise NotSignedInError("the access token is not valid (or its user is disabled)")
+        return Caller(user.name, user.role, signed_in=True)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require(right: Right) -> Callable[[Caller], Caller]:
+    """A dependency that lets a request through only if the caller has ``right``."""
+
+    def check(caller: CallerDep) -> Caller:
+        if not caller.may(right):
+            raise NotAllowedError(f"a {caller.role.value} may not {right.value}")
+        return caller
+
+    return check
+
+
+def get_actor(caller: CallerDep) -> str:
+    """Who is acting, for the audit log."""
+    return caller.name
+
+
+ActorDep = Annotated[str, Depends(get_actor)]

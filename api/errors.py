@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from api.auth import NotAllowedError, NotSignedInError
 from indexes import (
@@ -19,6 +22,8 @@ from records import (
     InvalidRecordError,
     RecordNotFoundError,
 )
+
+logger = logging.getLogger(__name__)
 
 _STATUS: list[tuple[type[Exception], int, str]] = [
     (RecordNotFoundError, 404, "not_found"),
@@ -61,6 +66,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def not_allowed(_: Request, exc: Exception) -> JSONResponse:
         return _response(403, "not_allowed", str(exc))
 
+    async def store_error(_: Request, exc: Exception) -> JSONResponse:
+        # The driver's text may quote the failing row (PostgreSQL's "Failing row
+        # contains ..."): only the kind of error is logged, and nothing is answered.
+        cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+        logger.error("the store refused a request: %s", type(cause).__name__)
+        return _response(500, "store_error", "the store could not complete the request")
+
+    app.add_exception_handler(SQLAlchemyError, store_error)
     app.add_exception_handler(NotSignedInError, not_signed_in)
     app.add_exception_handler(NotAllowedError, not_allowed)
     app.add_exception_handler(ImageRejectedError, image_rejected)

@@ -38,8 +38,10 @@ class Database:
         self.url = url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        # A failed statement's message never carries its values: they are names, contacts
-        # and health of vulnerable people, and error messages end up in logs.
+        # SQLAlchemy's message of a failed statement leaves out its values (names,
+        # contacts, health of vulnerable people), which would reach logs. PostgreSQL's
+        # own error text may still quote a failing row: the API answers such errors
+        # without their text, and callers must not log them whole.
         self.engine: Engine = create_engine(
             url, echo=echo, pool_pre_ping=True, hide_parameters=True
         )

@@ -83,10 +83,19 @@ def _apply(record: PersonRecord, fields: MissingFields | FoundFields) -> None:
 PersonT = TypeVar("PersonT", MissingReport, FoundPerson)
 
 
+_KIND: Final[dict[type[PersonRecord], str]] = {MissingReport: "missing", FoundPerson: "found"}
+
+
 def _upsert(
-    session: Session, model: type[PersonT], fields: MissingFields | FoundFields
+    session: Session,
+    model: type[PersonT],
+    fields: MissingFields | FoundFields,
+    *,
+    create_only: bool = False,
 ) -> tuple[PersonT, Change]:
     record = session.scalar(select(model).where(model.ref == fields.ref))
+    if record is not None and create_only:
+        raise DuplicateRecordError(_KIND[model], fields.ref)
     if record is not None and record.content_hash == fields.content_hash():
         return record, Change.UNCHANGED
     change = Change.UPDATED
@@ -98,9 +107,12 @@ def _upsert(
     return record, change
 
 
-def upsert_missing(session: Session, fields: MissingFields) -> tuple[MissingReport, Change]:
-    """Create the report with this ``ref``, or bring it up to date."""
-    record, change = _upsert(session, MissingReport, fields)
+def upsert_missing(
+    session: Session, fields: MissingFields, *, create_only: bool = False
+) -> tuple[MissingReport, Change]:
+    """Create the report with this ``ref``, or bring it up to date (``create_only``: a
+    report of this ``ref`` is a ``DuplicateRecordError``)."""
+    record, change = _upsert(session, MissingReport, fields, create_only=create_only)
     if change is not Change.UNCHANGED and fields.birth_precision is DatePrecision.UNKNOWN:
         record.birth_precision = (
             DatePrecision.DAY
@@ -113,48 +125,42 @@ def upsert_missing(session: Session, fields: MissingFields) -> tuple[MissingRepo
     return record, change
 
 
-def upsert_found(session: Session, fields: FoundFields) -> tuple[FoundPerson, Change]:
-    """Create the found person with this ``ref``, or bring the record up to date."""
-    record, change = _upsert(session, FoundPerson, fields)
+def upsert_found(
+    session: Session, fields: FoundFields, *, create_only: bool = False
+) -> tuple[FoundPerson, Change]:
+    """Create the found person with this ``ref``, or bring the record up to date
+    (``create_only``: a record of this ``ref`` is a ``DuplicateRecordError``)."""
+    record, change = _upsert(session, FoundPerson, fields, create_only=create_only)
     session.flush()
     return record, change
 
 
-def _create_once(
-    session: Session,
-    kind: str,
-    model: type[PersonT],
-    ref: str,
-    create: Callable[[], tuple[PersonT, Change]],
-) -> PersonT:
-    """``create()`` unless a record of this ``ref`` exists: a ``DuplicateRecordError``
-    also when another writer stores the same ``ref`` between the check and the insert
-    (never an update of the other writer's record)."""
-    if session.scalar(select(model.id).where(model.ref == ref)):
-        raise DuplicateRecordError(kind, ref)
+def _create_once(kind: str, ref: str, create: Callable[[], tuple[PersonT, Change]]) -> PersonT:
+    """``create()``, a create-only upsert that flushes: a ``DuplicateRecordError`` when a
+    record of this ``ref`` exists, also when another writer stores it between the lookup
+    and the insert (the unique ref refuses the row; other constraints are checked before).
+
+    No savepoint: on SQLite the driver would make it the real transaction and commit the
+    record on its release, before the request's audit line. The session is then left to
+    roll back, as the request does on any error.
+    """
     try:
-        with session.begin_nested():
-            record, change = create()
-            if change is not Change.CREATED:
-                raise DuplicateRecordError(kind, ref)  # rolls the savepoint back
-            return record
+        return create()[0]
     except IntegrityError:
-        if session.scalar(select(model.id).where(model.ref == ref)) is None:
-            raise
         raise DuplicateRecordError(kind, ref) from None
 
 
 def create_missing(session: Session, fields: MissingFields) -> MissingReport:
     """Create a report; a report with the same ``ref`` is a ``DuplicateRecordError``."""
     return _create_once(
-        session, "missing", MissingReport, fields.ref, lambda: upsert_missing(session, fields)
+        "missing", fields.ref, lambda: upsert_missing(session, fields, create_only=True)
     )
 
 
 def create_found(session: Session, fields: FoundFields) -> FoundPerson:
     """Create a found person; the same ``ref`` twice is a ``DuplicateRecordError``."""
     return _create_once(
-        session, "found", FoundPerson, fields.ref, lambda: upsert_found(session, fields)
+        "found", fields.ref, lambda: upsert_found(session, fields, create_only=True)
     )
 
 

@@ -17,6 +17,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import access_log
@@ -429,3 +430,24 @@ def test_access_log_lines_keep_the_path_but_not_the_query(
     )  # fmt: skip
     assert all(f.filter(record) for f in logger.filters)
     assert record.getMessage() == '127.0.0.1:5000 - "GET /search/name HTTP/1.1" 200'
+
+
+def test_a_store_error_is_answered_and_logged_without_the_row(
+    make_services: Callable[..., Services],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import api.routes.records as record_routes
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise IntegrityError(
+            "INSERT INTO audit_events ...", {"name": "刘建华"},
+            Exception('new row violates a constraint\nDETAIL: Failing row contains (刘建华, 138)'),
+        )  # fmt: skip
+
+    monkeypatch.setattr(record_routes, "audit", refused)
+    with TestClient(create_app(make_services()), raise_server_exceptions=False) as http:
+        answer = http.post("/missing", json=_report("M1", "刘建华", reporter_contact="138"))
+    assert answer.status_code == 500 and answer.json()["error"] == "store_error"
+    assert "刘建华" not in answer.text
+    assert "refused a request: Exception" in caplog.text and "刘建华" not in caplog.text

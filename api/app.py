@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.resources import files
@@ -15,6 +16,8 @@ from api.routes import candidates, records, search
 from api.services import Services
 from api.settings import get_settings
 
+logger = logging.getLogger(__name__)
+
 
 def create_app(services: Services | None = None) -> FastAPI:
     """Build the app; tests pass their own ``Services``."""
@@ -22,6 +25,13 @@ def create_app(services: Services | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = services or Services(get_settings())
+        if app.state.services.settings.auth_mode == "header":
+            # Only `xunqin serve` can refuse a public address; started any other way
+            # (uvicorn directly, behind a proxy), this is the one place to say it.
+            logger.warning(
+                "XUNQIN_AUTH=header: callers only name themselves and may do everything; "
+                "serve on 127.0.0.1 only, or set XUNQIN_AUTH=tokens"
+            )
         # Heavy parts load here, once, not on the first request: the store is migrated
         # and the face indexes are checked against it.
         _ = app.state.services.face_indexes

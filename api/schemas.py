@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from records import (
     Candidate,
@@ -320,6 +320,12 @@ class DecisionCreate(BaseModel):
         "decision on a candidate that has since become another pair answers 409",
     )  # fmt: skip
     found_ref: str | None = Field(default=None, max_length=64, description="the person seen")
+
+    @model_validator(mode="after")
+    def _both_refs_or_neither(self) -> DecisionCreate:
+        if (self.missing_ref is None) != (self.found_ref is None):
+            raise ValueError("give both missing_ref and found_ref (the pair seen), or neither")
+        return self
 
 
 class FaceBoxPublic(BaseModel):

@@ -200,6 +200,7 @@ class FaceIndexes:
         self._indexes = {side: self._new_index() for side in Side}
         self._unsaved = dict.fromkeys(Side, 0)
         self._newest = 0  # the highest face id in the store when last looked
+        self._stamps: dict[Side, tuple[int, int, int] | None] = dict.fromkeys(Side)
         self._database: Database | None = None
         self._lock = threading.RLock()
 
@@ -231,6 +232,7 @@ class FaceIndexes:
                 path = self.path(side)
                 if path.exists():
                     self._indexes[side] = self._load(side, path)
+                    self._stamps[side] = _file_stamp(path)
                 changes[side], _ = self._sync(side)
                 if changes[side] or not path.exists():
                     self._save(side)
@@ -239,18 +241,31 @@ class FaceIndexes:
             return changes
 
     def catch_up(self) -> int:
-        """Add the faces another process stored since this one last looked (the nightly
-        import beside a running server); returns how many were added.
+        """Catch up with what another process changed (the nightly import or an erasure
+        beside a running server); returns how many vectors changed here.
 
-        One query of the highest face id when nothing is new. Removals need no catching
-        up: a photo search checks its hits against the store.
+        An index file another process saved is loaded again and brought in step with
+        the store: that is how its removals arrive (every removal is saved at once), so
+        this process never writes an erased face back. Faces stored since, above the
+        highest id seen, are added. When nothing is new: a file's status and one query.
         """
         with self._lock:
             database = self._require_database()
+            changed = 0
+            for side in Side:
+                path = self.path(side)
+                stamp = _file_stamp(path)
+                if stamp is not None and stamp != self._stamps[side]:
+                    self._indexes[side] = self._load(side, path)
+                    self._stamps[side] = stamp
+                    self._unsaved[side] = 0
+                    count, _ = self._sync(side)
+                    self._changed(side, count)
+                    changed += count
             with database.session() as session:
                 newest = newest_face_id(session)
                 if newest <= self._newest:
-                    return 0
+                    return changed
                 added = 0
                 for side in Side:
                     rows = face_index_rows(session, side, model=self.model, after=self._newest)
@@ -273,7 +288,7 @@ class FaceIndexes:
                     self._changed(side, len(new))
                     added += len(new)
                 self._newest = newest
-            return added
+            return changed + added
 
     def _load(self, side: Side, path: Path) -> FaceIndex:
         try:
@@ -397,6 +412,7 @@ class FaceIndexes:
 
     def _save(self, side: Side) -> None:
         self._indexes[side].save(self.path(side))
+        self._stamps[side] = _file_stamp(self.path(side))
         self._unsaved[side] = 0
 
     def flush(self) -> None:
@@ -440,6 +456,16 @@ class FaceIndexes:
             return self._indexes[side].search_persons(
                 vectors, k, model=model, filters=filters or None
             )
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What tells one saving of a file from another: its inode (saves replace the file),
+    modification time and size; None when there is no file."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
 
 
 def _columns(entries: Sequence[tuple[int, Attributes]]) -> dict[str, list[int]]:

@@ -58,7 +58,7 @@ def user_by_token(session: Session, token: str) -> User | None:
 def disable_user(session: Session, name: str) -> User:
     """Disable a user: their token stops working at once (the name stays, for the audit
     log's sake)."""
-    user = session.scalar(select(User).where(User.name == name))
+    user = session.scalar(select(User).where(User.name == name.strip()))
     if user is None:
         raise RecordNotFoundError("user", name)
     if user.disabled_at is None:

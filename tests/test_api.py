@@ -127,6 +127,10 @@ def test_records_photos_search_candidates_and_decisions(
                   "found_ref": "F-other"}  # fmt: skip
     stale = http.post(f"/candidates/{best['id']}/decisions", json=seen_other)
     assert stale.status_code == 409 and stale.json()["error"] == "decision_conflict"
+    half = {"status": "rejected", "reviewer": "x", "missing_ref": best["missing_ref"]}
+    assert http.post(f"/candidates/{best['id']}/decisions", json=half).status_code == 422
+    nobody = http.post(f"/candidates/{best['id']}/decisions", json={"status": "rejected"})
+    assert nobody.status_code == 422 and "reviewer" in nobody.json()["message"]
     assert http.get("/candidates/999999").status_code == 404
 
     # A re-match keeps the reviewer's decision.

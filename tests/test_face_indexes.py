@@ -346,6 +346,30 @@ def test_a_retention_sweep_finds_closed_cases_unchanged_for_long(store: Database
         assert closed_refs(session, Side.MISSING, unchanged_since=earlier) == []
 
 
+def test_a_running_server_never_writes_back_a_face_another_process_erased(
+    store: Database, tmp_path: Path
+) -> None:
+    server = FaceIndexes(tmp_path / "index", model=MODEL)
+    server.open(store)
+    with store.session() as session:
+        m3_faces = [f.id for p in get_person(session, Side.MISSING, "M3").photos for f in p.faces]
+    # The retention sweep, in its own process, erases M3 and saves the file at once.
+    sweeper = FaceIndexes(tmp_path / "index", model=MODEL)
+    sweeper.open(store)
+    erase_record(store, sweeper, Side.MISSING, "M3", actor="sweep")
+    # The server goes on: a search catches up, and its next save keeps M3 out.
+    hits = server.search_persons(Side.MISSING, _vector(3).reshape(1, -1), 5, model=MODEL)
+    with store.session() as session:
+        assert "M3" not in {_ref(session, Side.MISSING, h.person) for h in hits[0]}
+    with store.session() as session:
+        m2 = get_person(session, Side.MISSING, "M2")
+        _add_photo(session, m2, _vector(60), "later")
+    server.refresh_records(Side.MISSING, [m2.id])
+    server.flush()
+    saved = FaceIndex.load(server.path(Side.MISSING), model=MODEL).ids().tolist()
+    assert not set(m3_faces) & set(saved)
+
+
 def test_faces_the_store_does_not_search_are_not_added(store: Database, tmp_path: Path) -> None:
     indexes = FaceIndexes(tmp_path / "index", model=MODEL)
     with pytest.raises(RuntimeError, match="open"):

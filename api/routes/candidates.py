@@ -12,7 +12,7 @@ from api.auth import ActorDep, CallerDep, NotAllowedError, Right, require
 from api.deps import SessionDep
 from api.schemas import CandidatePublic, CandidatesPublic, DecisionCreate, DecisionPublic
 from matching.evidence_model import EvidenceScore, waterfall_html, waterfall_png
-from records import CandidateStatus
+from records import CandidateStatus, InvalidRecordError
 from records.repository import (
     audit,
     count_candidates,
@@ -101,7 +101,9 @@ def decide(
 
     A signed-in reviewer's decision is recorded under their own name.
     """
-    reviewer = body.reviewer or caller.name
+    reviewer = body.reviewer or (caller.name if caller.name != "anonymous" else None)
+    if reviewer is None:
+        raise InvalidRecordError("say who decides (reviewer, or X-Xunqin-User)", field="reviewer")
     if caller.signed_in and reviewer != caller.name:
         raise NotAllowedError(f"decisions are recorded under the signed-in name {caller.name}")
     decision = record_decision(

@@ -41,13 +41,14 @@ from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.face_indexes import FaceIndexes
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
-from records import Candidate, CandidateStatus, Database, Decision
+from records import Candidate, CandidateStatus, Database, Decision, Side
 from records.repository import (
     Change,
     all_candidates,
     all_found,
     all_missing,
     decided_pairs,
+    record_ids,
     upsert_candidate,
 )
 
@@ -306,8 +307,13 @@ def rematch(
     counts = dict.fromkeys(Change, 0)
     with database.session() as session:
         existing = all_candidates(session)
+        # A record erased while this job scored is not stored against: its candidate
+        # would break the store's foreign key and roll back every other one.
+        alive = record_ids(session)
         wanted = set()
         for i, j, position in sorted(kept):
+            if missing[i].id not in alive[Side.MISSING] or found[j].id not in alive[Side.FOUND]:
+                continue
             result = scorer_of_kept.score(missing[i], found[j])
             if sharing is not None:
                 result = result.shared(sharing.of(position))

@@ -524,6 +524,14 @@ def erase_record(session: Session, side: Side, ref: str) -> ErasedRecord:
     return ErasedRecord(side, record_id, photos, len(candidate_ids), decisions)
 
 
+def record_ids(session: Session) -> dict[Side, set[int]]:
+    """The ids of every record on each side, open or closed."""
+    return {
+        Side.MISSING: set(session.scalars(select(MissingReport.id))),
+        Side.FOUND: set(session.scalars(select(FoundPerson.id))),
+    }
+
+
 def closed_refs(session: Session, side: Side, *, unchanged_since: datetime) -> list[str]:
     """The refs of one side's closed cases last changed before ``unchanged_since``: what a
     retention sweep erases."""

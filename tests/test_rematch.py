@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 import matching.rematch as rematch_module
 from api.services import Services
 from matching.face_indexes import FaceIndexes
 from matching.rematch import RematchSettings, rematch
-from records import Candidate, CandidateStatus, Database, Sex, Side, repository
+from records import Candidate, CandidateStatus, Database, MissingReport, Sex, Side, repository
 from records.inputs import FoundFields, MissingFields
 from records.repository import list_candidates, record_decision, upsert_found, upsert_missing
 
@@ -146,6 +146,28 @@ def test_a_decision_made_while_the_job_scores_is_kept(
     with services.database.session() as session:
         kept = session.get(Candidate, weakest)
         assert kept is not None and kept.status is CandidateStatus.CONFIRMED
+
+
+def test_a_record_erased_while_the_job_scores_does_not_undo_the_rest(
+    make_services: Callable[..., Services], sample_photos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services, run = _loaded(make_services, sample_photos)
+
+    def loaded_then_erased(session: Session) -> dict[tuple[int, int], Candidate]:
+        # Another process erases M1 after the job loaded it, before the job stores.
+        rows = repository.all_candidates(session)
+        session.execute(
+            delete(MissingReport).where(MissingReport.ref == "M1")
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        return rows
+
+    monkeypatch.setattr(rematch_module, "all_candidates", loaded_then_erased)
+    report = rematch(services.database, **run)
+    assert report.created > 0
+    with services.database.session() as session:
+        refs = {r.candidate.missing.ref for r in list_candidates(session, limit=None)}
+    assert refs and "M1" not in refs
 
 
 def test_index_files_are_rebuilt_from_the_store(

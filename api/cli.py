@@ -531,6 +531,27 @@ def user_list() -> None:
         typer.echo(json.dumps(row, ensure_ascii=False))
 
 
+@user_app.command("token")
+def user_token(name: Annotated[str, typer.Argument(help="the user's name")]) -> None:
+    """Give a user a new access token, shown once; the old one stops working at once."""
+    from records.repository import audit
+    from records.users import new_token
+
+    services = _services()
+    try:
+        with services.database.session() as session:
+            new = new_token(session, name)
+            audit(session, actor="cli", action="new_token", subject_kind="user",
+                  subject_id=new.user.id)  # fmt: skip
+            shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
+    except RecordsError as error:
+        raise _fail(str(error)) from error
+    finally:
+        services.close()
+    typer.echo(json.dumps(shown, ensure_ascii=False))
+    err.print("Hand the token over privately: it is not stored and cannot be shown again.")
+
+
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="the user's name")]) -> None:
     """Disable a user: their token stops working at once."""

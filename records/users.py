@@ -55,6 +55,19 @@ def user_by_token(session: Session, token: str) -> User | None:
     return user if user is not None and user.disabled_at is None else None
 
 
+def new_token(session: Session, name: str) -> NewUser:
+    """Give a user a new access token (a lost or leaked one stops working at once); a
+    disabled user is enabled again."""
+    user = session.scalar(select(User).where(User.name == name.strip()))
+    if user is None:
+        raise RecordNotFoundError("user", name)
+    token = secrets.token_urlsafe(32)
+    user.token_sha256 = _digest(token)
+    user.disabled_at = None
+    session.flush()
+    return NewUser(user, token)
+
+
 def disable_user(session: Session, name: str) -> User:
     """Disable a user: their token stops working at once (the name stays, for the audit
     log's sake)."""

@@ -13,7 +13,7 @@ from api.auth import RIGHTS, Right
 from api.services import Services
 from records import AuditEvent, Role
 from records.repository import get_found, get_missing, upsert_candidate
-from records.users import add_user, disable_user
+from records.users import add_user, disable_user, new_token
 
 
 @pytest.fixture
@@ -92,3 +92,13 @@ def test_rights_are_least_access() -> None:
     only_admin = {r for r in Right if all(r not in RIGHTS[x] for x in (Role.OFFICER,
                                                                        Role.REVIEWER))}  # fmt: skip
     assert only_admin == {Right.DELETE}
+
+
+def test_a_new_token_replaces_the_old_at_once(
+    signed: tuple[TestClient, Services, dict[str, dict[str, str]]],
+) -> None:
+    http, services, tokens = signed
+    with services.database.session() as session:
+        renewed = new_token(session, "officer").token
+    assert http.get("/missing", headers=tokens["officer"]).status_code == 401
+    assert http.get("/missing", headers={"Authorization": f"Bearer {renewed}"}).status_code == 200

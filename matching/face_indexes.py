@@ -29,11 +29,13 @@ thread on its first search).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import threading
 import unicodedata
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -231,8 +233,9 @@ class FaceIndexes:
             for side in Side:
                 path = self.path(side)
                 if path.exists():
-                    self._indexes[side] = self._load(side, path)
-                    self._stamps[side] = _file_stamp(path)
+                    with self._file_lock(side):
+                        self._indexes[side] = self._load(side, path)
+                        self._stamps[side] = _file_stamp(path)
                 changes[side], _ = self._sync(side)
                 if changes[side] or not path.exists():
                     self._save(side)
@@ -253,15 +256,13 @@ class FaceIndexes:
             database = self._require_database()
             changed = 0
             for side in Side:
-                path = self.path(side)
-                stamp = _file_stamp(path)
-                if stamp is not None and stamp != self._stamps[side]:
-                    self._indexes[side] = self._load(side, path)
-                    self._stamps[side] = stamp
-                    self._unsaved[side] = 0
-                    count, _ = self._sync(side)
-                    self._changed(side, count)
-                    changed += count
+                count = 0
+                if self._saved_elsewhere(side):
+                    with self._file_lock(side):
+                        if self._saved_elsewhere(side):
+                            count = self._reload(side)
+                self._changed(side, count)
+                changed += count
             with database.session() as session:
                 newest = newest_face_id(session)
                 if newest <= self._newest:
@@ -411,9 +412,42 @@ class FaceIndexes:
             self._save(side)
 
     def _save(self, side: Side) -> None:
-        self._indexes[side].save(self.path(side))
-        self._stamps[side] = _file_stamp(self.path(side))
+        # Under the file's lock, and over a file another process saved only once that
+        # file has been taken in: its removals (an erasure) must not be written over.
+        with self._file_lock(side):
+            if self._saved_elsewhere(side):
+                self._reload(side)
+            self._indexes[side].save(self.path(side))
+            self._stamps[side] = _file_stamp(self.path(side))
+            self._unsaved[side] = 0
+
+    def _saved_elsewhere(self, side: Side) -> bool:
+        """Whether the file is not the one this process last loaded or saved."""
+        stamp = _file_stamp(self.path(side))
+        return stamp is not None and stamp != self._stamps[side]
+
+    def _reload(self, side: Side) -> int:
+        """Load the file another process saved and bring it in step with the store;
+        returns the vectors changed after loading (this process's unsaved work is
+        redone from the store, which holds it)."""
+        path = self.path(side)
+        self._indexes[side] = self._load(side, path)
+        self._stamps[side] = _file_stamp(path)
         self._unsaved[side] = 0
+        count, _ = self._sync(side)
+        return count
+
+    @contextmanager
+    def _file_lock(self, side: Side) -> Iterator[None]:
+        """Hold the side's lock file: processes sharing the folder save and reload one
+        at a time (never reading a half-replaced pair of files)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with (self.folder / f"{self.path(side).name}.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def flush(self) -> None:
         """Write every index with unsaved changes (atomically, with its sidecar)."""

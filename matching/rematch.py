@@ -26,6 +26,7 @@ from typing import Any, Final, Protocol, cast
 
 import numpy as np
 from sqlalchemy import CursorResult, delete, exists
+from sqlalchemy.exc import IntegrityError
 
 from matching.blocking import (
     all_pairs,
@@ -304,57 +305,69 @@ def rematch(
     sharing = _sharing(scorer_of_kept, plausible)
     scored = time.perf_counter()
 
-    counts = dict.fromkeys(Change, 0)
-    with database.session() as session:
-        existing = all_candidates(session)
-        # A record erased while this job scored is not stored against: its candidate
-        # would break the store's foreign key and roll back every other one.
-        alive = record_ids(session)
-        wanted = set()
-        for i, j, position in sorted(kept):
-            if missing[i].id not in alive[Side.MISSING] or found[j].id not in alive[Side.FOUND]:
-                continue
-            result = scorer_of_kept.score(missing[i], found[j])
-            if sharing is not None:
-                result = result.shared(sharing.of(position))
-            key = (missing[i].id, found[j].id)
-            wanted.add(key)
-            _, change = upsert_candidate(
-                session,
-                missing_id=key[0],
-                found_id=key[1],
-                score=round(result.final_weight, 6),
-                probability=result.probability,
-                evidence=result.to_json(),
-                model_version=model.version,
-                existing=existing,
-            )
-            counts[change] += 1
-        stale = [
-            row.id
-            for key, row in existing.items()
-            if key not in wanted and row.status is CandidateStatus.PENDING and row.id is not None
-        ]
-        removed = 0
-        # In chunks (SQLite caps bound parameters) and without matching the session's
-        # objects against the list in Python, which is quadratic: the evaluation replaces
-        # a hundred thousand candidates at once. The statement checks again that a row is
-        # pending and undecided: a reviewer may have decided it while this job scored,
-        # and a decision (even one set back to pending) is history never to delete.
-        for start in range(0, len(stale), _DELETE_CHUNK):
-            deleted = cast(
-                "CursorResult[Any]",
-                session.execute(
-                    delete(Candidate)
-                    .where(
-                        Candidate.id.in_(stale[start : start + _DELETE_CHUNK]),
-                        Candidate.status == CandidateStatus.PENDING,
-                        ~exists().where(Decision.candidate_id == Candidate.id),
-                    )
-                    .execution_options(synchronize_session=False)
-                ),
-            )
-            removed += deleted.rowcount
+    def store() -> tuple[dict[Change, int], int]:
+        counts = dict.fromkeys(Change, 0)
+        with database.session() as session:
+            existing = all_candidates(session)
+            # A record erased while this job scored is not stored against: its candidate
+            # would break the store's foreign key and roll back every other one.
+            alive = record_ids(session)
+            wanted = set()
+            for i, j, position in sorted(kept):
+                if missing[i].id not in alive[Side.MISSING] or found[j].id not in alive[Side.FOUND]:
+                    continue
+                result = scorer_of_kept.score(missing[i], found[j])
+                if sharing is not None:
+                    result = result.shared(sharing.of(position))
+                key = (missing[i].id, found[j].id)
+                wanted.add(key)
+                _, change = upsert_candidate(
+                    session,
+                    missing_id=key[0],
+                    found_id=key[1],
+                    score=round(result.final_weight, 6),
+                    probability=result.probability,
+                    evidence=result.to_json(),
+                    model_version=model.version,
+                    existing=existing,
+                )
+                counts[change] += 1
+            stale = [
+                row.id
+                for key, row in existing.items()
+                if key not in wanted
+                and row.status is CandidateStatus.PENDING
+                and row.id is not None
+            ]
+            removed = 0
+            # In chunks (SQLite caps bound parameters) and without matching the session's
+            # objects against the list in Python, which is quadratic: the evaluation replaces
+            # a hundred thousand candidates at once. The statement checks again that a row is
+            # pending and undecided: a reviewer may have decided it while this job scored,
+            # and a decision (even one set back to pending) is history never to delete.
+            for start in range(0, len(stale), _DELETE_CHUNK):
+                deleted = cast(
+                    "CursorResult[Any]",
+                    session.execute(
+                        delete(Candidate)
+                        .where(
+                            Candidate.id.in_(stale[start : start + _DELETE_CHUNK]),
+                            Candidate.status == CandidateStatus.PENDING,
+                            ~exists().where(Decision.candidate_id == Candidate.id),
+                        )
+                        .execution_options(synchronize_session=False)
+                    ),
+                )
+                removed += deleted.rowcount
+        return counts, removed
+
+    # A record erased after the ids were read breaks the foreign key and rolls back the
+    # whole store: then once more, reading the ids again.
+    try:
+        counts, removed = store()
+    except IntegrityError:
+        logger.warning("re-match: a record went while storing; storing again")
+        counts, removed = store()
     model.clear_cache()
     stored = time.perf_counter()
     report = RematchReport(

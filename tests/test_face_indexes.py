@@ -370,6 +370,23 @@ def test_a_running_server_never_writes_back_a_face_another_process_erased(
     assert not set(m3_faces) & set(saved)
 
 
+def test_a_running_server_that_saves_before_searching_keeps_an_erasure(
+    store: Database, tmp_path: Path
+) -> None:
+    server = FaceIndexes(tmp_path / "index", model=MODEL)
+    server.open(store)
+    with store.session() as session:
+        m3_faces = [f.id for p in get_person(session, Side.MISSING, "M3").photos for f in p.faces]
+    sweeper = FaceIndexes(tmp_path / "index", model=MODEL)
+    sweeper.open(store)
+    erase_record(store, sweeper, Side.MISSING, "M3", actor="sweep")
+    # No search in between: the server's own save (closing another case) comes first.
+    set_record_status(store, server, Side.MISSING, "M2", MissingStatus.CLOSED, actor="li")
+    saved = FaceIndex.load(server.path(Side.MISSING), model=MODEL).ids().tolist()
+    assert not set(m3_faces) & set(saved), "the sweeper's removal was not written over"
+    assert not set(m3_faces) & set(server[Side.MISSING].ids().tolist())
+
+
 def test_faces_the_store_does_not_search_are_not_added(store: Database, tmp_path: Path) -> None:
     indexes = FaceIndexes(tmp_path / "index", model=MODEL)
     with pytest.raises(RuntimeError, match="open"):

@@ -170,6 +170,28 @@ def test_a_record_erased_while_the_job_scores_does_not_undo_the_rest(
     assert refs and "M1" not in refs
 
 
+def test_a_record_erased_while_the_job_stores_is_stored_around(
+    make_services: Callable[..., Services], sample_photos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services, run = _loaded(make_services, sample_photos)
+    upsert = rematch_module.upsert_candidate
+    race = {"armed": True}
+
+    def erased_then_upsert(session: Session, **fields: Any) -> Any:
+        # Another process erases M1 (and commits) after the job read which records exist.
+        if race.pop("armed", False):
+            with services.database.session() as other:
+                other.execute(delete(MissingReport).where(MissingReport.ref == "M1"))
+        return upsert(session, **fields)
+
+    monkeypatch.setattr(rematch_module, "upsert_candidate", erased_then_upsert)
+    report = rematch(services.database, **run)
+    assert report.created > 0
+    with services.database.session() as session:
+        refs = {r.candidate.missing.ref for r in list_candidates(session, limit=None)}
+    assert refs and "M1" not in refs
+
+
 def test_index_files_are_rebuilt_from_the_store(
     make_services: Callable[..., Services], sample_photos: Path
 ) -> None:

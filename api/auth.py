@@ -62,6 +62,8 @@ class Caller:
     role: Role
     signed_in: bool
     """False when the caller only named themselves (``XUNQIN_AUTH=header``)."""
+    named: bool = True
+    """False when nobody was named: a header-mode caller without ``X-Xunqin-User``."""
 
     def may(self, right: Right) -> bool:
         """Whether the caller's role has ``right``."""
@@ -75,8 +77,8 @@ def get_caller(
 ) -> Caller:
     """The caller, by token or (in header mode) by the name they give."""
     if services.settings.auth_mode == "header":
-        name = (x_xunqin_user or "anonymous").strip()[:100] or "anonymous"
-        return Caller(name, Role.ADMIN, signed_in=False)
+        name = (x_xunqin_user or "").strip()[:100]
+        return Caller(name or "anonymous", Role.ADMIN, signed_in=False, named=bool(name))
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotSignedInError("an access token is required: Authorization: Bearer <token>")

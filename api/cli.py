@@ -484,7 +484,9 @@ def demo(
         serve(None, None)
 
 
-user_app = typer.Typer(help="Users of the API (with XUNQIN_AUTH=tokens): add, list, disable.")
+user_app = typer.Typer(
+    help="Users of the API (with XUNQIN_AUTH=tokens): add, list, new token, disable."
+)
 app.add_typer(user_app, name="user")
 
 
@@ -532,7 +534,10 @@ def user_list() -> None:
 
 
 @user_app.command("token")
-def user_token(name: Annotated[str, typer.Argument(help="the user's name")]) -> None:
+def user_token(
+    name: Annotated[str, typer.Argument(help="the user's name")],
+    enable: Annotated[bool, typer.Option("--enable", help="also enable a disabled user")] = False,
+) -> None:
     """Give a user a new access token, shown once; the old one stops working at once."""
     from records.repository import audit
     from records.users import new_token
@@ -540,9 +545,9 @@ def user_token(name: Annotated[str, typer.Argument(help="the user's name")]) -> 
     services = _services()
     try:
         with services.database.session() as session:
-            new = new_token(session, name)
+            new = new_token(session, name, enable=enable)
             audit(session, actor="cli", action="new_token", subject_kind="user",
-                  subject_id=new.user.id)  # fmt: skip
+                  subject_id=new.user.id, detail={"enable": enable})  # fmt: skip
             shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
     except RecordsError as error:
         raise _fail(str(error)) from error

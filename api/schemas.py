@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from records import (
     Candidate,
@@ -310,9 +310,9 @@ class DecisionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["confirmed", "rejected", "needs_dna", "pending"]
-    reviewer: str | None = Field(
-        default=None, min_length=1, max_length=100,
-        description="who decides; a signed-in caller's own name when left out",
+    reviewer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                               max_length=100)] | None = Field(
+        default=None, description="who decides; a signed-in caller's own name when left out",
     )  # fmt: skip
     reason: str | None = Field(default=None, max_length=2000)
     missing_ref: str | None = Field(

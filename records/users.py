@@ -55,12 +55,14 @@ def user_by_token(session: Session, token: str) -> User | None:
     return user if user is not None and user.disabled_at is None else None
 
 
-def new_token(session: Session, name: str) -> NewUser:
-    """Give a user a new access token (a lost or leaked one stops working at once); a
-    disabled user is enabled again."""
+def new_token(session: Session, name: str, *, enable: bool = False) -> NewUser:
+    """Give a user a new access token (a lost or leaked one stops working at once). A
+    disabled user stays disabled, and is refused, unless ``enable``."""
     user = session.scalar(select(User).where(User.name == name.strip()))
     if user is None:
         raise RecordNotFoundError("user", name)
+    if user.disabled_at is not None and not enable:
+        raise InvalidRecordError("is disabled: enable them explicitly", field="user")
     token = secrets.token_urlsafe(32)
     user.token_sha256 = _digest(token)
     user.disabled_at = None

@@ -131,6 +131,8 @@ def test_records_photos_search_candidates_and_decisions(
     assert http.post(f"/candidates/{best['id']}/decisions", json=half).status_code == 422
     nobody = http.post(f"/candidates/{best['id']}/decisions", json={"status": "rejected"})
     assert nobody.status_code == 422 and "reviewer" in nobody.json()["message"]
+    blank = {"status": "rejected", "reviewer": "   "}
+    assert http.post(f"/candidates/{best['id']}/decisions", json=blank).status_code == 422
     assert http.get("/candidates/999999").status_code == 404
 
     # A re-match keeps the reviewer's decision.

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from api.app import create_app
 from api.auth import RIGHTS, Right
 from api.services import Services
-from records import AuditEvent, Role
+from records import AuditEvent, InvalidRecordError, Role
 from records.repository import get_found, get_missing, upsert_candidate
 from records.users import add_user, disable_user, new_token
 
@@ -102,3 +102,15 @@ def test_a_new_token_replaces_the_old_at_once(
         renewed = new_token(session, "officer").token
     assert http.get("/missing", headers=tokens["officer"]).status_code == 401
     assert http.get("/missing", headers={"Authorization": f"Bearer {renewed}"}).status_code == 200
+
+
+def test_a_disabled_user_gets_no_new_token_unless_enabled(
+    signed: tuple[TestClient, Services, dict[str, dict[str, str]]],
+) -> None:
+    _, services, _ = signed
+    with services.database.session() as session:
+        disable_user(session, "officer")
+    with services.database.session() as session, pytest.raises(InvalidRecordError):
+        new_token(session, "officer")
+    with services.database.session() as session:
+        assert new_token(session, "officer", enable=True).user.disabled_at is None

@@ -223,7 +223,8 @@ def test_users_and_a_server_that_will_not_trust_names_over_a_network(tmp_path: P
     assert _run(home, "user", "add", "李审核", "--role", "admin", ok=False).returncode == 1
     assert json.loads(_run(home, "user", "disable", "李审核").stdout)["disabled"] is True
     assert json.loads(_run(home, "user", "list").stdout)["disabled"] is True
-    renewed = json.loads(_run(home, "user", "token", "李审核").stdout)
+    assert _run(home, "user", "token", "李审核", ok=False).returncode == 1, "still disabled"
+    renewed = json.loads(_run(home, "user", "token", "李审核", "--enable").stdout)
     assert renewed["token"] != added["token"]
     assert json.loads(_run(home, "user", "list").stdout)["disabled"] is False
     refused = _run(home, "serve", "--host", "0.0.0.0", ok=False)

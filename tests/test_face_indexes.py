@@ -346,17 +346,23 @@ def test_a_retention_sweep_finds_closed_cases_unchanged_for_long(store: Database
         assert closed_refs(session, Side.MISSING, unchanged_since=earlier) == []
 
 
-def test_a_running_server_never_writes_back_a_face_another_process_erased(
-    store: Database, tmp_path: Path
-) -> None:
+def _server_then_sweep(store: Database, tmp_path: Path) -> tuple[FaceIndexes, set[int]]:
+    """A running server's indexes, and M3's faces, which a retention sweep in its own
+    process (its own indexes over the same folder) has just erased and saved."""
     server = FaceIndexes(tmp_path / "index", model=MODEL)
     server.open(store)
     with store.session() as session:
-        m3_faces = [f.id for p in get_person(session, Side.MISSING, "M3").photos for f in p.faces]
-    # The retention sweep, in its own process, erases M3 and saves the file at once.
+        m3_faces = {f.id for p in get_person(session, Side.MISSING, "M3").photos for f in p.faces}
     sweeper = FaceIndexes(tmp_path / "index", model=MODEL)
     sweeper.open(store)
     erase_record(store, sweeper, Side.MISSING, "M3", actor="sweep")
+    return server, m3_faces
+
+
+def test_a_running_server_never_writes_back_a_face_another_process_erased(
+    store: Database, tmp_path: Path
+) -> None:
+    server, m3_faces = _server_then_sweep(store, tmp_path)
     # The server goes on: a search catches up, and its next save keeps M3 out.
     hits = server.search_persons(Side.MISSING, _vector(3).reshape(1, -1), 5, model=MODEL)
     with store.session() as session:
@@ -367,24 +373,18 @@ def test_a_running_server_never_writes_back_a_face_another_process_erased(
     server.refresh_records(Side.MISSING, [m2.id])
     server.flush()
     saved = FaceIndex.load(server.path(Side.MISSING), model=MODEL).ids().tolist()
-    assert not set(m3_faces) & set(saved)
+    assert not m3_faces & set(saved)
 
 
 def test_a_running_server_that_saves_before_searching_keeps_an_erasure(
     store: Database, tmp_path: Path
 ) -> None:
-    server = FaceIndexes(tmp_path / "index", model=MODEL)
-    server.open(store)
-    with store.session() as session:
-        m3_faces = [f.id for p in get_person(session, Side.MISSING, "M3").photos for f in p.faces]
-    sweeper = FaceIndexes(tmp_path / "index", model=MODEL)
-    sweeper.open(store)
-    erase_record(store, sweeper, Side.MISSING, "M3", actor="sweep")
+    server, m3_faces = _server_then_sweep(store, tmp_path)
     # No search in between: the server's own save (closing another case) comes first.
     set_record_status(store, server, Side.MISSING, "M2", MissingStatus.CLOSED, actor="li")
     saved = FaceIndex.load(server.path(Side.MISSING), model=MODEL).ids().tolist()
-    assert not set(m3_faces) & set(saved), "the sweeper's removal was not written over"
-    assert not set(m3_faces) & set(server[Side.MISSING].ids().tolist())
+    assert not m3_faces & set(saved), "the sweeper's removal was not written over"
+    assert not m3_faces & set(server[Side.MISSING].ids().tolist())
 
 
 def test_faces_the_store_does_not_search_are_not_added(store: Database, tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def decide(
 
     A signed-in reviewer's decision is recorded under their own name.
     """
-    reviewer = body.reviewer or (caller.name if caller.name != "anonymous" else None)
+    reviewer = body.reviewer or (caller.name if caller.named else None)
     if reviewer is None:
         raise InvalidRecordError("say who decides (reviewer, or X-Xunqin-User)", field="reviewer")
     if caller.signed_in and reviewer != caller.name:
@@ -118,7 +118,7 @@ def decide(
     )
     audit(
         session,
-        actor=caller.name if caller.name != "anonymous" else reviewer,
+        actor=caller.name if caller.named else reviewer,
         action="decide",
         subject_kind="candidate",
         subject_id=candidate_id,

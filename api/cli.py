@@ -12,9 +12,10 @@ import json
 import logging
 import sys
 import tempfile
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +25,11 @@ from api.services import Services
 from api.settings import Settings, get_settings
 from indexes import FaceIntakeError, SeveralFacesFoundError
 from records import CandidateStatus, FoundStatus, MissingStatus, RecordsError, Role, Sex, Side
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from records.users import NewUser
 
 app = typer.Typer(
     name="xunqin",
@@ -496,16 +502,25 @@ def user_add(
     role: Annotated[Role, typer.Option(help="officer, reviewer or admin")],
 ) -> None:
     """Add a user and print their access token: it is shown this once, never kept."""
-    from records.repository import audit
     from records.users import add_user
+
+    _hand_over_token("add_user", {"role": role.value},
+                     lambda session: add_user(session, name, role))  # fmt: skip
+
+
+def _hand_over_token(
+    action: str, detail: dict[str, object], issue: Callable[[Session], NewUser]
+) -> None:
+    """Issue a token in one audited transaction and print it, this once."""
+    from records.repository import audit
 
     services = _services()
     try:
         with services.database.session() as session:
-            new = add_user(session, name, role)
-            audit(session, actor="cli", action="add_user", subject_kind="user",
-                  subject_id=new.user.id, detail={"role": role.value})  # fmt: skip
-            shown = {"name": new.user.name, "role": role.value, "token": new.token}
+            new = issue(session)
+            audit(session, actor="cli", action=action, subject_kind="user",
+                  subject_id=new.user.id, detail=detail)  # fmt: skip
+            shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
     except RecordsError as error:
         raise _fail(str(error)) from error
     finally:
@@ -539,22 +554,10 @@ def user_token(
     enable: Annotated[bool, typer.Option("--enable", help="also enable a disabled user")] = False,
 ) -> None:
     """Give a user a new access token, shown once; the old one stops working at once."""
-    from records.repository import audit
     from records.users import new_token
 
-    services = _services()
-    try:
-        with services.database.session() as session:
-            new = new_token(session, name, enable=enable)
-            audit(session, actor="cli", action="new_token", subject_kind="user",
-                  subject_id=new.user.id, detail={"enable": enable})  # fmt: skip
-            shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
-    except RecordsError as error:
-        raise _fail(str(error)) from error
-    finally:
-        services.close()
-    typer.echo(json.dumps(shown, ensure_ascii=False))
-    err.print("Hand the token over privately: it is not stored and cannot be shown again.")
+    _hand_over_token("new_token", {"enable": enable},
+                     lambda session: new_token(session, name, enable=enable))  # fmt: skip
 
 
 @user_app.command("disable")

@@ -274,18 +274,12 @@ class FaceIndexes:
                     new = [row for row, known in zip(rows, held, strict=True) if not known]
                     if not new:
                         continue
-                    embeddings = face_embeddings(session, [row.face_id for row in new])
+                    faces = [row.face_id for row in new]
                     self._add_entries(
-                        self._indexes[side],
-                        [row.face_id for row in new],
-                        np.stack(
-                            [
-                                np.frombuffer(embeddings[row.face_id][0], dtype=np.float32)
-                                for row in new
-                            ]
-                        ),  # fmt: skip
+                        self._indexes[side], faces,
+                        _vectors(face_embeddings(session, faces), faces),
                         [(row.owner_id, face_attributes(row)) for row in new],
-                    )
+                    )  # fmt: skip
                     self._changed(side, len(new))
                     added += len(new)
                 self._newest = newest
@@ -334,14 +328,8 @@ class FaceIndexes:
         if stale:
             index.remove(np.asarray(stale, dtype=np.int64))
         if missing:
-            self._add_entries(
-                index,
-                missing,
-                np.stack(
-                    [np.frombuffer(embeddings[face][0], dtype=np.float32) for face in missing]
-                ),
-                [wanted[face] for face in missing],
-            )
+            self._add_entries(index, missing, _vectors(embeddings, missing),
+                              [wanted[face] for face in missing])  # fmt: skip
         if changed:
             entries = [wanted[face] for face in changed]
             index.update(changed, owners=[owner for owner, _ in entries],
@@ -490,6 +478,11 @@ class FaceIndexes:
             return self._indexes[side].search_persons(
                 vectors, k, model=model, filters=filters or None
             )
+
+
+def _vectors(embeddings: dict[int, tuple[bytes, str]], faces: Sequence[int]) -> np.ndarray:
+    """The stored embeddings of ``faces`` as rows of one float32 array."""
+    return np.stack([np.frombuffer(embeddings[face][0], dtype=np.float32) for face in faces])
 
 
 def _file_stamp(path: Path) -> tuple[int, int, int] | None:

@@ -84,6 +84,10 @@ PersonT = TypeVar("PersonT", MissingReport, FoundPerson)
 
 
 _KIND: Final[dict[type[PersonRecord], str]] = {MissingReport: "missing", FoundPerson: "found"}
+_MODEL: Final[dict[Side, type[MissingReport] | type[FoundPerson]]] = {
+    Side.MISSING: MissingReport,
+    Side.FOUND: FoundPerson,
+}
 
 
 def _upsert(
@@ -195,9 +199,7 @@ def get_person(session: Session, side: Side, ref: str) -> PersonRecord:
 
 def records_by_ids(session: Session, side: Side, ids: Iterable[int]) -> dict[int, PersonRecord]:
     """The records of one side with one of ``ids``, photos and faces loaded, by id."""
-    model: type[MissingReport] | type[FoundPerson] = (
-        MissingReport if side is Side.MISSING else FoundPerson
-    )
+    model = _MODEL[side]
     found: dict[int, PersonRecord] = {}
     for chunk in _chunks(ids):
         query = (
@@ -535,9 +537,7 @@ def record_ids(session: Session) -> dict[Side, set[int]]:
 def closed_refs(session: Session, side: Side, *, unchanged_since: datetime) -> list[str]:
     """The refs of one side's closed cases last changed before ``unchanged_since``: what a
     retention sweep erases."""
-    model: type[MissingReport] | type[FoundPerson] = (
-        MissingReport if side is Side.MISSING else FoundPerson
-    )
+    model = _MODEL[side]
     open_statuses = OPEN_MISSING if side is Side.MISSING else OPEN_FOUND
     query = (
         select(model.ref)

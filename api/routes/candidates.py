@@ -29,6 +29,13 @@ def _audit_read(session: Session, actor: str, candidate_id: int) -> None:
     audit(session, actor=actor, action="read", subject_kind="candidate", subject_id=candidate_id)
 
 
+def _audited_score(session: Session, actor: str, candidate_id: int) -> EvidenceScore:
+    """A candidate's explained score, its read audited (for the waterfall charts)."""
+    score = EvidenceScore.from_json(get_candidate(session, candidate_id).evidence)
+    _audit_read(session, actor, candidate_id)
+    return score
+
+
 @router.get(
     "", response_model=CandidatesPublic, dependencies=[Depends(require(Right.READ_CANDIDATES))]
 )
@@ -71,9 +78,8 @@ def read_candidate(candidate_id: int, session: SessionDep, actor: ActorDep) -> C
 )
 def read_waterfall_png(candidate_id: int, session: SessionDep, actor: ActorDep) -> Response:
     """The candidate's evidence as a waterfall chart: prior, each comparison, total."""
-    score = EvidenceScore.from_json(get_candidate(session, candidate_id).evidence)
-    _audit_read(session, actor, candidate_id)
-    return Response(waterfall_png(score), media_type="image/png")
+    return Response(waterfall_png(_audited_score(session, actor, candidate_id)),
+                    media_type="image/png")  # fmt: skip
 
 
 @router.get(
@@ -83,9 +89,7 @@ def read_waterfall_png(candidate_id: int, session: SessionDep, actor: ActorDep) 
 )
 def read_waterfall_html(candidate_id: int, session: SessionDep, actor: ActorDep) -> str:
     """The waterfall chart in a self-contained page with the evidence table."""
-    score = EvidenceScore.from_json(get_candidate(session, candidate_id).evidence)
-    _audit_read(session, actor, candidate_id)
-    return waterfall_html(score)
+    return waterfall_html(_audited_score(session, actor, candidate_id))
 
 
 @router.post(

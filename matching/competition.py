@@ -51,6 +51,9 @@ class Competition:
     others_odds: float
     other_reports: int
     other_found: int
+    confirmed_elsewhere: tuple[str, ...] = ()
+    """Which of the pair's two people a reviewer confirmed in another pair: "person"
+    (the found person, with another report), "report" (the report, with another person)."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.shift) and math.isfinite(self.others_odds)):
@@ -70,6 +73,11 @@ class Competition:
     def describe(self, alone: float, shared: float) -> str:
         """One line for a reviewer: who else fits, and the probability alone and shared."""
         rivals = []
+        if self.confirmed_elsewhere:
+            # A confirmed rival holds the chance whatever the evidence: say so, not "fits".
+            whom = " and ".join(_CONFIRMED_ELSEWHERE[side] for side in self.confirmed_elsewhere)
+            text = f"a reviewer confirmed {whom}, so this pair's chance is next to nothing"
+            return f"{text}: {_percent(shared)} (alone {_percent(alone)})"
         if self.other_reports:
             rivals.append(_count(self.other_reports, "other report") + " this person")
         if self.other_found:
@@ -91,12 +99,15 @@ class Competition:
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
-        return {
+        stored: dict[str, Any] = {
             "shift": self.shift,
             "others_odds": float(f"{self.others_odds:.6g}"),
             "other_reports": self.other_reports,
             "other_found": self.other_found,
         }
+        if self.confirmed_elsewhere:
+            stored["confirmed_elsewhere"] = list(self.confirmed_elsewhere)
+        return stored
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Competition:
@@ -106,7 +117,14 @@ class Competition:
             float(data["others_odds"]),
             int(data["other_reports"]),
             int(data["other_found"]),
+            tuple(str(side) for side in data.get("confirmed_elsewhere", ())),
         )
+
+
+_CONFIRMED_ELSEWHERE: Final = {
+    "person": "this person with another report",
+    "report": "this report with another person",
+}
 
 
 def _raised(probability: float, shift: float) -> float:
@@ -140,14 +158,25 @@ class Sharing:
     others_odds: NDArray[np.float64]
     other_reports: NDArray[np.int64]
     other_found: NDArray[np.int64]
+    person_confirmed_elsewhere: NDArray[np.bool_] | None = None
+    report_confirmed_elsewhere: NDArray[np.bool_] | None = None
 
     def of(self, pair: int) -> Competition:
         """The competition of the pair at position ``pair``."""
+        elsewhere = tuple(
+            side
+            for side, flags in (
+                ("person", self.person_confirmed_elsewhere),
+                ("report", self.report_confirmed_elsewhere),
+            )  # fmt: skip
+            if flags is not None and bool(flags[pair])
+        )
         return Competition(
             self.shift,
             float(self.others_odds[pair]),
             int(self.other_reports[pair]),
             int(self.other_found[pair]),
+            elsewhere,
         )
 
 
@@ -193,6 +222,10 @@ def share_between_candidates(
     if len(weights) == 0:
         empty = np.zeros(0)
         return Sharing(0.0, empty, empty.astype(np.int64), empty.astype(np.int64))
+    # A reviewer's confirmation comes as infinite odds: its pair's people are spoken for.
+    confirmed = np.isposinf(np.asarray(log_odds, dtype=np.float64)).astype(np.int64)
+    confirmed_for_found = np.bincount(found, weights=confirmed)[found] - confirmed > 0
+    confirmed_for_missing = np.bincount(missing, weights=confirmed)[missing] - confirmed > 0
     odds = np.exp2(weights)
     per_found = np.bincount(found, weights=odds)
     per_missing = np.bincount(missing, weights=odds)
@@ -221,4 +254,6 @@ def share_between_candidates(
         others * 2.0**shift,
         _nearly_as_likely(found, weights),
         _nearly_as_likely(missing, weights),
+        confirmed_for_found,
+        confirmed_for_missing,
     )

@@ -19,7 +19,7 @@ import logging
 import math
 import time
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final, Protocol, cast
@@ -185,6 +185,37 @@ class _PlausiblePairs:
         return place
 
 
+def _add_confirmed_unscored(
+    plausible: _PlausiblePairs,
+    decisions: Mapping[tuple[int, int], CandidateStatus],
+    scored: set[tuple[int, int]],
+    missing: Sequence[MissingView],
+    found: Sequence[FoundView],
+) -> None:
+    """Add the confirmed pairs the loop did not score as rivals of their open side.
+
+    A report reunited (or a person identified) leaves the store's open records, but its
+    confirmed pair still says who the other side is: the person in care whose family came
+    must not be offered to other families as if nothing were known. Nor must a confirmed
+    pair the model now weighs below the cut-off. The closed side takes a place of its own
+    past the open records; its odds are the decision's, not a weight.
+    """
+    missing_at = {view.id: i for i, view in enumerate(missing)}
+    found_at = {view.id: j for j, view in enumerate(found)}
+    beyond_missing, beyond_found = len(missing), len(found)
+    for (missing_id, found_id), status in sorted(decisions.items()):
+        if status is not CandidateStatus.CONFIRMED or (missing_id, found_id) in scored:
+            continue
+        i, j = missing_at.get(missing_id), found_at.get(found_id)
+        if i is None and j is None:
+            continue  # both closed: a rival of nobody still matched
+        if i is None:
+            i, beyond_missing = beyond_missing, beyond_missing + 1
+        if j is None:
+            j, beyond_found = beyond_found, beyond_found + 1
+        plausible.add(i, j, 0.0, status)
+
+
 def _sharing(scorer: PairScorer, plausible: _PlausiblePairs) -> Sharing | None:
     """How the evidence model's plausible pairs share their chances (None for other
     scorers, whose scores are not probabilities to share).
@@ -283,6 +314,7 @@ def rematch(
     plausible = _PlausiblePairs()
     tally = WeightTally()
     decided_kept: set[tuple[int, int, int]] = set()
+    decided_scored: set[tuple[int, int]] = set()
     for done, (i, j) in enumerate(pairs, start=1):
         weight = model.total_weight(missing[i], found[j])
         tally.add(weight)
@@ -290,6 +322,7 @@ def rematch(
             status = decisions.get((missing[i].id, found[j].id))
             item = (weight, i, j, plausible.add(i, j, weight, status))
             if status is not None:
+                decided_scored.add((missing[i].id, found[j].id))
                 # A decided pair is kept up to date but takes no place among the best
                 # per record: rejecting the best few must bring the next ones forward.
                 decided_kept.add(item[1:])
@@ -301,6 +334,7 @@ def rematch(
     kept = {item[1:] for heap in best_for_found.values() for item in heap}
     kept |= {item[1:] for heap in best_for_missing.values() for item in heap}
     kept |= decided_kept
+    _add_confirmed_unscored(plausible, decisions, decided_scored, missing, found)
     scorer_of_kept = _calibrated(model, tally, len(missing), len(found))
     sharing = _sharing(scorer_of_kept, plausible)
     scored = time.perf_counter()

@@ -184,3 +184,23 @@ def test_a_shared_score_explains_itself_and_reads_back() -> None:
     with pytest.raises(ValueError, match="negative"):
         Competition(0.0, -1.0, 0, 0)
     assert math.isclose(Competition(0.0, 0.0, 0, 0).log_odds(3.0), 3.0)
+
+
+def test_a_confirmed_rival_is_named_in_the_explanation_and_kept() -> None:
+    # Person 0 is confirmed with report 0; report 1 also fits person 0, and report 0
+    # also fits person 1. Pair 3 (person 2, report 2) has nobody confirmed around it.
+    found = np.array([0, 0, 1, 2], np.int64)
+    missing = np.array([0, 1, 0, 2], np.int64)
+    log_odds = np.array([math.inf, 3.0, 3.0, 3.0])
+    sharing = share_between_candidates(found, missing, log_odds, fit_shift=False)
+    assert sharing.of(1).confirmed_elsewhere == ("person",)
+    assert sharing.of(2).confirmed_elsewhere == ("report",)
+    assert sharing.of(0).confirmed_elsewhere == () == sharing.of(3).confirmed_elsewhere
+    rival = sharing.of(1)
+    assert rival.describe(0.89, 1e-9).startswith(
+        "a reviewer confirmed this person with another report, so this pair's chance is next"
+    )
+    back = Competition.from_json(rival.to_json())  # the odds are stored to 6 digits
+    assert back.confirmed_elsewhere == ("person",)
+    assert back.others_odds == pytest.approx(rival.others_odds, rel=1e-5)
+    assert "confirmed_elsewhere" not in sharing.of(3).to_json()  # stored as before

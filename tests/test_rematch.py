@@ -14,9 +14,24 @@ import matching.rematch as rematch_module
 from api.services import Services
 from matching.face_indexes import FaceIndexes
 from matching.rematch import RematchSettings, rematch
-from records import Candidate, CandidateStatus, Database, MissingReport, Sex, Side, repository
+from records import (
+    Candidate,
+    CandidateStatus,
+    Database,
+    MissingReport,
+    MissingStatus,
+    Sex,
+    Side,
+    repository,
+)
 from records.inputs import FoundFields, MissingFields
-from records.repository import list_candidates, record_decision, upsert_found, upsert_missing
+from records.repository import (
+    list_candidates,
+    record_decision,
+    set_status,
+    upsert_found,
+    upsert_missing,
+)
 
 
 def _load(services: Services, sample_photos: Path) -> None:
@@ -452,10 +467,7 @@ def test_candidates_share_their_chance_with_rivals_for_the_same_person(
 
     # Reviewers' decisions take part: a rejected rival holds no share, a confirmed pair
     # leaves its people's other candidates next to nothing.
-    def shared_after(status: CandidateStatus) -> dict[str, Any]:
-        with services.database.session() as session:
-            record_decision(session, stored[("M1", "F1")].id, reviewer="r", status=status,
-                            reason=None)  # fmt: skip
+    def rival_after_rematch() -> dict[str, Any]:
         rematch(services.database, face_indexes=services.face_indexes,
                 face_model=services.face_model.name)  # fmt: skip
         with services.database.session() as session:
@@ -464,11 +476,26 @@ def test_candidates_share_their_chance_with_rivals_for_the_same_person(
             rival = pair[("M2", "F1")]
             return {"p": rival.probability, **rival.evidence["competition"]}
 
+    def shared_after(status: CandidateStatus) -> dict[str, Any]:
+        with services.database.session() as session:
+            record_decision(session, stored[("M1", "F1")].id, reviewer="r", status=status,
+                            reason=None)  # fmt: skip
+        return rival_after_rematch()
+
     rejected = shared_after(CandidateStatus.REJECTED)
     assert rejected["other_reports"] == 0
     assert rejected["p"] == pytest.approx(rejected["probability_alone"], rel=1e-3)
     confirmed = shared_after(CandidateStatus.CONFIRMED)
     assert confirmed["other_reports"] == 1 and confirmed["p"] < 1e-6
+    assert "a reviewer confirmed this person with another report" in confirmed["reason"]
+
+    # Once M1's family is reunited the report leaves the open records, and its confirmed
+    # pair still holds F1's other report down.
+    with services.database.session() as session:
+        set_status(session, Side.MISSING, "M1", MissingStatus.REUNITED)
+    reunited = rival_after_rematch()
+    assert reunited["other_reports"] == 1 and reunited["p"] < 1e-6
+    assert "a reviewer confirmed this person with another report" in reunited["reason"]
 
 
 def test_rejecting_the_best_brings_the_next_forward(database: Database) -> None:

@@ -393,8 +393,7 @@ def erase(
     """
     from datetime import UTC, datetime, timedelta
 
-    from matching.face_indexes import erase_record
-    from records import RecordNotFoundError
+    from matching.face_indexes import erase_records
     from records.repository import closed_refs
 
     side = Side(kind.value)
@@ -408,26 +407,26 @@ def erase(
             with services.database.session() as session:
                 chosen += [r for r in closed_refs(session, side, unchanged_since=since)
                            if r not in chosen]  # fmt: skip
-        erased, not_found = [], []
-        for ref in chosen if yes else []:
-            try:
-                done = erase_record(services.database, services.face_indexes, side, ref,
-                                    actor=actor, photo_store=services.photo_store)  # fmt: skip
-            except RecordNotFoundError:
-                not_found.append(ref)
-                continue
-            erased.append({"ref": ref, "photos": len(done.photos),
-                           "candidates": done.candidates})  # fmt: skip
+        if yes:
+            with _progress("erasing") as bar:
+                task = bar.add_task("records", total=len(chosen))
+                done = erase_records(
+                    services.database, services.face_indexes, side, chosen, actor=actor,
+                    photo_store=services.photo_store,
+                    progress=lambda n, total: bar.update(task, completed=n, total=total),
+                )  # fmt: skip
     finally:
         services.close()
     if not yes:
         typer.echo(json.dumps({"side": side.value, "would_erase": chosen}, ensure_ascii=False))
         err.print(f"{len(chosen)} record(s) would be erased; nothing was: add --yes to erase")
         return
-    typer.echo(json.dumps({"side": side.value, "erased": erased, "not_found": not_found},
-                          ensure_ascii=False))  # fmt: skip
-    if not_found:
-        raise _fail(f"no {side.value} record {', '.join(not_found)}")
+    erased = [{"ref": ref, "photos": len(record.photos), "candidates": record.candidates}
+              for ref, record in done.erased.items()]  # fmt: skip
+    typer.echo(json.dumps({"side": side.value, "erased": erased,
+                           "not_found": list(done.not_found)}, ensure_ascii=False))  # fmt: skip
+    if done.not_found:
+        raise _fail(f"no {side.value} record {', '.join(done.not_found)}")
 
 
 @app.command()

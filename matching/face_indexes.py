@@ -34,7 +34,7 @@ import hashlib
 import logging
 import threading
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +53,16 @@ from indexes import (
     set_search_threads,
 )
 from matching.places import PlaceLevel, resolve_place
-from records import Database, FoundStatus, InvalidRecordError, MissingStatus, Sex, Side, repository
+from records import (
+    Database,
+    FoundStatus,
+    InvalidRecordError,
+    MissingStatus,
+    RecordNotFoundError,
+    Sex,
+    Side,
+    repository,
+)
 from records.photo_store import PhotoStore
 from records.repository import (
     FaceIndexRow,
@@ -526,6 +535,37 @@ def delete_photo(
         photo_store.delete(Path(deleted.stored_path))
 
 
+ERASE_CHUNK: Final = 100
+"""Records erased between two saves of the face index when many go at once: the file is
+rewritten once per chunk, not once per record (at a million faces a rewrite takes
+seconds), and a crash leaves at most a chunk's faces for the next opening to drop."""
+
+
+def _erase_in_store(database: Database, side: Side, ref: str, *, actor: str
+                    ) -> repository.ErasedRecord:  # fmt: skip
+    with database.session() as session:
+        erased = repository.erase_record(session, side, ref)
+        detail = {"photos": len(erased.photos), "candidates": erased.candidates,
+                  "decisions": erased.decisions}  # fmt: skip
+        audit(session, actor=actor, action="erase", subject_kind=side.value,
+              subject_id=erased.record_id, detail=detail)  # fmt: skip
+    return erased
+
+
+def _after_erasing(
+    face_indexes: FaceIndexes,
+    side: Side,
+    erased: Sequence[repository.ErasedRecord],
+    photo_store: PhotoStore | None,
+) -> None:
+    face_indexes.refresh_records(side, [record.record_id for record in erased])
+    if photo_store is not None:
+        for record in erased:
+            for photo in record.photos:
+                if photo.file_unused:
+                    photo_store.delete(Path(photo.stored_path))
+
+
 def erase_record(
     database: Database,
     face_indexes: FaceIndexes,
@@ -539,18 +579,47 @@ def erase_record(
     their decisions; its faces leave the index (and its file) at once, and photo files
     no other record keeps are removed (``photo_store`` given). The audit line keeps
     counts, not what was erased."""
-    with database.session() as session:
-        erased = repository.erase_record(session, side, ref)
-        detail = {"photos": len(erased.photos), "candidates": erased.candidates,
-                  "decisions": erased.decisions}  # fmt: skip
-        audit(session, actor=actor, action="erase", subject_kind=side.value,
-              subject_id=erased.record_id, detail=detail)  # fmt: skip
-    face_indexes.refresh_records(side, [erased.record_id])
-    if photo_store is not None:
-        for photo in erased.photos:
-            if photo.file_unused:
-                photo_store.delete(Path(photo.stored_path))
+    erased = _erase_in_store(database, side, ref, actor=actor)
+    _after_erasing(face_indexes, side, [erased], photo_store)
     return erased
+
+
+@dataclass(frozen=True)
+class ErasedRecords:
+    """What a batch erasure did: each erased record by ref, and the refs not found."""
+
+    erased: dict[str, repository.ErasedRecord]
+    not_found: tuple[str, ...]
+
+
+def erase_records(
+    database: Database,
+    face_indexes: FaceIndexes,
+    side: Side,
+    refs: Sequence[str],
+    *,
+    actor: str,
+    photo_store: PhotoStore | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ErasedRecords:
+    """Erase many records as :func:`erase_record` does one (a retention sweep): each in
+    its own transaction with its own audit line, the face index saved once every
+    :data:`ERASE_CHUNK` records. A ref not in the store is reported, not an error."""
+    erased: dict[str, repository.ErasedRecord] = {}
+    not_found: list[str] = []
+    for start in range(0, len(refs), ERASE_CHUNK):
+        chunk: list[repository.ErasedRecord] = []
+        for ref in refs[start : start + ERASE_CHUNK]:
+            try:
+                chunk.append(_erase_in_store(database, side, ref, actor=actor))
+            except RecordNotFoundError:
+                not_found.append(ref)
+                continue
+            erased[ref] = chunk[-1]
+        _after_erasing(face_indexes, side, chunk, photo_store)
+        if progress is not None:
+            progress(min(start + ERASE_CHUNK, len(refs)), len(refs))
+    return ErasedRecords(erased, tuple(not_found))
 
 
 def set_record_status(

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import matching.face_indexes as face_indexes_module
 from indexes import FaceIndex, IndexModelMismatchError
 from matching.face_indexes import (
     FACE_ATTRIBUTES,
@@ -18,6 +19,7 @@ from matching.face_indexes import (
     FaceIndexes,
     delete_photo,
     erase_record,
+    erase_records,
     set_record_status,
 )
 from records import (
@@ -332,6 +334,41 @@ def test_erasing_a_record_takes_everything_of_it_and_keeps_a_count(
     assert not own.exists() and shared.exists(), "a file M2 still holds stays"
     with pytest.raises(RecordNotFoundError):
         erase_record(store, indexes, Side.MISSING, "M1", actor="admin")
+
+
+def test_erasing_many_saves_the_index_once_a_chunk_and_reports_what_was_not_there(
+    store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexes = FaceIndexes(tmp_path / "index", model=MODEL, save_every=1000)
+    indexes.open(store)
+    with store.session() as session:
+        faces = {ref: _add_photo(session, get_person(session, Side.MISSING, ref),
+                                 _vector(60 + n), ref)
+                 for n, ref in enumerate(("M1", "M2", "M3"))}  # fmt: skip
+        owners = [get_person(session, Side.MISSING, ref).id for ref in faces]
+    indexes.refresh_records(Side.MISSING, owners)
+    indexes.flush()
+    saves: list[Side] = []
+    real_save = FaceIndexes._save
+
+    def counted_save(self: FaceIndexes, side: Side) -> None:
+        saves.append(side)
+        real_save(self, side)
+
+    monkeypatch.setattr(FaceIndexes, "_save", counted_save)
+    monkeypatch.setattr(face_indexes_module, "ERASE_CHUNK", 2)
+    seen: list[tuple[int, int]] = []
+    refs = ["M1", "M9", "M2", "M3"]
+    done = erase_records(store, indexes, Side.MISSING, refs, actor="sweep",
+                         progress=lambda n, total: seen.append((n, total)))  # fmt: skip
+    assert sorted(done.erased) == ["M1", "M2", "M3"] and done.not_found == ("M9",)
+    assert saves == [Side.MISSING, Side.MISSING], "one save for each chunk of two refs"
+    assert seen == [(2, 4), (4, 4)]
+    saved = FaceIndex.load(indexes.path(Side.MISSING), model=MODEL)
+    assert not set(faces.values()) & set(saved.ids().tolist())
+    with store.session() as session:
+        erased = session.scalars(select(AuditEvent).where(AuditEvent.action == "erase")).all()
+        assert len(erased) == 3, "each record erased has its own audit line"
 
 
 def test_a_retention_sweep_finds_closed_cases_unchanged_for_long(store: Database) -> None:

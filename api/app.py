@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from api import access_log
 from api.errors import install_error_handlers
-from api.routes import candidates, records, search
+from api.routes import candidates, records, search, sign_in
 from api.services import Services
 from api.settings import get_settings
 
@@ -50,6 +50,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(records.router)
     app.include_router(search.router)
     app.include_router(candidates.router)
+    app.include_router(sign_in.router)
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:

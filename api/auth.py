@@ -1,8 +1,12 @@
 """Who is calling, and what their role lets them do.
 
 With ``XUNQIN_AUTH=tokens`` (always in production) every request carries
-``Authorization: Bearer <token>`` of a user added with ``xunqin user add``; the user's
-role decides which routes answer (403 otherwise). With ``XUNQIN_AUTH=header`` (the
+``Authorization: Bearer <token>`` of a user added with ``xunqin user add``, or the cookie
+of a browser's sign-in (``POST /session`` trades the token for it once; see
+:mod:`api.routes.sign_in`); the user's role decides which routes answer (403 otherwise).
+A request signed in by cookie that changes anything must also carry the header
+``X-Xunqin-Request``: another site's page can make a browser send the cookie, not set a
+header without the server's leave. With ``XUNQIN_AUTH=header`` (the
 default on a development machine) the caller names themselves in ``X-Xunqin-User`` and
 may do everything: for one machine, never for a network (``xunqin serve`` refuses a
 non-local address in that mode).
@@ -12,14 +16,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Final
 
-from fastapi import Depends, Header
+from fastapi import Cookie, Depends, Header, Request
 
 from api.deps import ServicesDep
 from records import Role
-from records.users import user_by_token
+from records.users import user_by_sign_in, user_by_token
+
+SIGN_IN_COOKIE: Final = "xunqin_session"
+REQUEST_HEADER: Final = "X-Xunqin-Request"
+"""The header a cookie-signed request that changes anything must carry (any value)."""
+_SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Right(StrEnum):
@@ -70,15 +80,35 @@ class Caller:
         return right in RIGHTS[self.role]
 
 
+def signed_in_caller(services: ServicesDep, secret: str | None) -> Caller | None:
+    """The user of a live browser sign-in, or None (its last use noted)."""
+    if not secret:
+        return None
+    idle = timedelta(minutes=services.settings.sign_in_idle_minutes)
+    with services.database.session() as session:
+        user = user_by_sign_in(session, secret, idle=idle)
+        return None if user is None else Caller(user.name, user.role, signed_in=True)
+
+
 def get_caller(
+    request: Request,
     services: ServicesDep,
     authorization: Annotated[str | None, Header()] = None,
     x_xunqin_user: Annotated[str | None, Header()] = None,
+    xunqin_session: Annotated[str | None, Cookie()] = None,
 ) -> Caller:
-    """The caller, by token or (in header mode) by the name they give."""
+    """The caller, by token, by a browser's sign-in, or (in header mode) by the name
+    they give."""
     if services.settings.auth_mode == "header":
         name = (x_xunqin_user or "").strip()[:100]
         return Caller(name or "anonymous", Role.ADMIN, signed_in=False, named=bool(name))
+    if authorization is None and xunqin_session:
+        caller = signed_in_caller(services, xunqin_session)
+        if caller is None:
+            raise NotSignedInError("the sign-in has ended: sign in again")
+        if request.method not in _SAFE_METHODS and REQUEST_HEADER not in request.headers:
+            raise NotAllowedError(f"a signed-in browser's change needs the {REQUEST_HEADER} header")
+        return caller
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotSignedInError("an access token is required: Authorization: Bearer <token>")

@@ -384,3 +384,21 @@ class ErrorPublic(BaseModel):
     error: str
     message: str
     detail: Any = None
+
+
+class SignInCreate(BaseModel):
+    """A browser signing in: the user's access token, traded once for a cookie."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class SignInPublic(BaseModel):
+    """Who the browser is signed in as (``auth`` says whether the server asks at all)."""
+
+    auth: Literal["tokens", "header"]
+    signed_in: bool
+    name: str | None = None
+    role: str | None = None
+    expires_at: datetime | None = None

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         "caller names themselves (one machine only). Default: tokens in production, "
         "header elsewhere",
     )
+    sign_in_hours: float = Field(
+        default=8.0, gt=0, description="A browser's sign-in ends this long after it began"
+    )
+    sign_in_idle_minutes: float = Field(
+        default=30.0, gt=0, description="A browser's sign-in ends after this long unused"
+    )
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     keep_per_record: int = 20

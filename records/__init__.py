@@ -33,6 +33,7 @@ from records.models import (
     FoundPerson,
     MissingReport,
     Photo,
+    SignInSession,
     User,
 )
 
@@ -59,5 +60,6 @@ __all__ = [
     "Role",
     "Sex",
     "Side",
+    "SignInSession",
     "User",
 ]

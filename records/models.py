@@ -323,3 +323,21 @@ class User(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class SignInSession(Base):
+    """A browser's sign-in. The reviewer page trades a user's access token for a cookie
+    once, so the token is never kept in the browser; only a digest of the cookie's
+    secret is kept here. A session ends when its user signs out, after an idle spell, at
+    the end of its life, or when its user is disabled or given a new token."""
+
+    __tablename__ = "sign_in_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    secret_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,89 @@
+"""A browser's sign-in: the reviewer page trades an access token for a session cookie.
+
+The token is sent once and never kept in the browser; the cookie is HttpOnly (no script
+reads it), SameSite=Strict (no other site's page sends it) and Secure in production. It
+ends at sign-out, after ``XUNQIN_SIGN_IN_IDLE_MINUTES`` unused, ``XUNQIN_SIGN_IN_HOURS``
+after it began, or when its user is disabled or given a new token. Signing in and out
+are audited; a refused token is audited too, without the token.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Cookie, Request, Response, status
+
+from api.auth import (
+    REQUEST_HEADER,
+    SIGN_IN_COOKIE,
+    NotAllowedError,
+    NotSignedInError,
+    signed_in_caller,
+)
+from api.deps import ServicesDep, SessionDep
+from api.schemas import SignInCreate, SignInPublic
+from records import InvalidRecordError
+from records.repository import audit
+from records.users import close_sign_in, open_sign_in
+
+router = APIRouter(prefix="/session", tags=["sign-in"])
+SessionCookie = Annotated[str | None, Cookie(alias=SIGN_IN_COOKIE)]
+
+
+@router.get("", response_model=SignInPublic)
+def read_sign_in(services: ServicesDep, secret: SessionCookie = None) -> SignInPublic:
+    """Whether the server asks callers to sign in, and as whom this browser is."""
+    mode = services.settings.auth_mode
+    caller = signed_in_caller(services, secret) if mode == "tokens" else None
+    if caller is None:
+        return SignInPublic(auth=mode, signed_in=False)
+    return SignInPublic(auth=mode, signed_in=True, name=caller.name, role=caller.role.value)
+
+
+@router.post("", response_model=SignInPublic, status_code=status.HTTP_201_CREATED)
+def sign_in(
+    body: SignInCreate,
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    session: SessionDep,
+) -> SignInPublic:
+    """Trade an access token for this browser's sign-in cookie."""
+    if services.settings.auth_mode != "tokens":
+        raise InvalidRecordError("this server does not sign users in (XUNQIN_AUTH=header)",
+                                 field="auth")  # fmt: skip
+    if REQUEST_HEADER not in request.headers:
+        raise NotAllowedError(f"signing in needs the {REQUEST_HEADER} header")
+    lifetime = timedelta(hours=services.settings.sign_in_hours)
+    opened = open_sign_in(session, body.token, lifetime=lifetime)
+    if opened is None:
+        # Committed with the refusal: the error below would roll a session's work back.
+        with services.database.session() as own:
+            audit(own, actor="unknown", action="sign_in_refused", subject_kind="user")
+        raise NotSignedInError("the access token is not valid (or its user is disabled)")
+    audit(session, actor=opened.user.name, action="sign_in", subject_kind="user",
+          subject_id=opened.user.id)  # fmt: skip
+    response.set_cookie(
+        SIGN_IN_COOKIE,
+        opened.secret,
+        max_age=int(lifetime.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=services.settings.environment == "production" or request.url.scheme == "https",
+    )
+    return SignInPublic(auth="tokens", signed_in=True, name=opened.user.name,
+                        role=opened.user.role.value, expires_at=opened.expires_at)  # fmt: skip
+
+
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+def sign_out(session: SessionDep, secret: SessionCookie = None) -> Response:
+    """End this browser's sign-in (nothing to end is no error)."""
+    user = close_sign_in(session, secret or "")
+    if user is not None:
+        audit(session, actor=user.name, action="sign_out", subject_kind="user",
+              subject_id=user.id)  # fmt: skip
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SIGN_IN_COOKIE, path="/", httponly=True, samesite="strict")
+    return response

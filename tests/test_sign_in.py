@@ -1,0 +1,107 @@
+"""A browser's sign-in: a token traded once for an HttpOnly cookie, and its ends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.app import create_app
+from api.services import Services
+from records import AuditEvent, Role, SignInSession
+from records.models import utcnow
+from records.users import add_user, disable_user, new_token, open_sign_in, user_by_sign_in
+
+PAGE = {"X-Xunqin-Request": "1"}
+
+
+@pytest.fixture
+def served(
+    database_url: str, make_services: Callable[..., Services]
+) -> Iterator[tuple[TestClient, Services, str]]:
+    services = make_services(database_url, auth="tokens")
+    with services.database.session() as session:
+        token = add_user(session, "li", Role.REVIEWER).token
+    with TestClient(create_app(services)) as http:
+        yield http, services, token
+
+
+def _actions(services: Services) -> list[str]:
+    with services.database.session() as session:
+        return [e.action for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+                if e.subject_kind == "user"]  # fmt: skip
+
+
+def test_a_browser_signs_in_once_and_the_token_stays_out_of_it(
+    served: tuple[TestClient, Services, str],
+) -> None:
+    http, services, token = served
+    assert http.get("/session").json() == {"auth": "tokens", "signed_in": False, "name": None,
+                                           "role": None, "expires_at": None}  # fmt: skip
+    assert http.get("/candidates").status_code == 401
+    wrong = http.post("/session", json={"token": "not-a-token"}, headers=PAGE)
+    assert wrong.status_code == 401 and "xunqin_session" not in http.cookies
+    answer = http.post("/session", json={"token": token}, headers=PAGE)
+    assert answer.status_code == 201 and answer.json()["name"] == "li"
+    cookie = answer.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and token not in cookie
+    assert http.get("/session").json()["role"] == "reviewer"
+    assert http.get("/candidates").status_code == 200, "the cookie signs the page's reads in"
+    with services.database.session() as session:
+        stored = session.scalars(select(SignInSession)).one()
+        assert http.cookies["xunqin_session"] not in (stored.secret_sha256, token)
+    # A change signed by the cookie alone is refused: another site could send the cookie.
+    decide = {"status": "rejected"}
+    assert http.post("/candidates/1/decisions", json=decide).status_code == 403
+    assert http.post("/candidates/1/decisions", json=decide, headers=PAGE).status_code == 404
+    assert http.delete("/session").status_code == 204
+    assert http.get("/candidates").status_code == 401
+    assert _actions(services) == ["sign_in_refused", "sign_in", "sign_out"]
+    with services.database.session() as session:
+        assert session.scalars(select(SignInSession)).all() == []
+
+
+def test_signing_in_needs_the_page_header_and_a_server_that_asks(
+    served: tuple[TestClient, Services, str],
+    make_services: Callable[..., Services],
+    database_url: str,
+) -> None:
+    http, _, token = served
+    assert http.post("/session", json={"token": token}).status_code == 403
+    with TestClient(create_app(make_services(database_url, auth="header"))) as local:
+        assert local.get("/session").json()["auth"] == "header"
+        assert local.post("/session", json={"token": token}, headers=PAGE).status_code == 422
+
+
+def test_a_sign_in_ends_when_idle_at_its_end_and_with_its_token(
+    served: tuple[TestClient, Services, str],
+) -> None:
+    http, services, token = served
+    now = utcnow()
+    with services.database.session() as session:
+        opened = open_sign_in(session, token, lifetime=timedelta(hours=8), now=now)
+        assert opened is not None
+        idle = timedelta(minutes=30)
+        later = now + timedelta(minutes=20)
+        assert user_by_sign_in(session, opened.secret, idle=idle, now=later) is not None
+        # Used at +20 minutes, so still alive at +45; at +8 hours it has ended.
+        assert user_by_sign_in(session, opened.secret, idle=idle, now=later + idle / 1.2)
+        assert user_by_sign_in(session, opened.secret, idle=timedelta(days=1),
+                               now=now + timedelta(hours=8)) is None  # fmt: skip
+        assert session.scalars(select(SignInSession)).all() == [], "an ended one is deleted"
+        idle_one = open_sign_in(session, token, lifetime=timedelta(hours=8), now=now)
+        assert idle_one is not None
+        assert user_by_sign_in(session, idle_one.secret, idle=idle, now=now + idle) is None
+    # A new token (a leaked one replaced) and disabling end the user's sign-ins at once.
+    for end in (lambda s: new_token(s, "li"), lambda s: disable_user(s, "li")):
+        http.cookies.clear()
+        with services.database.session() as session:
+            current = new_token(session, "li", enable=True).token
+        assert http.post("/session", json={"token": current}, headers=PAGE).status_code == 201
+        assert http.get("/candidates").status_code == 200
+        with services.database.session() as session:
+            end(session)
+        assert http.get("/candidates").status_code == 401

@@ -393,13 +393,15 @@ def erase(
     """
     from datetime import UTC, datetime, timedelta
 
-    from matching.face_indexes import erase_records
+    from matching.face_indexes import Erasure, erase_records
     from records.repository import closed_refs
 
     side = Side(kind.value)
     chosen = list(dict.fromkeys(refs or []))
     if not chosen and closed_days is None:
         raise _fail("name the records to erase, or give --closed-days")
+    done = Erasure()
+    complete = False
     services = _services()
     try:
         if closed_days is not None:
@@ -410,21 +412,24 @@ def erase(
         if yes:
             with _progress("erasing") as bar:
                 task = bar.add_task("records", total=len(chosen))
-                done = erase_records(
+                erase_records(
                     services.database, services.face_indexes, side, chosen, actor=actor,
-                    photo_store=services.photo_store,
+                    photo_store=services.photo_store, erasure=done,
                     progress=lambda n, total: bar.update(task, completed=n, total=total),
                 )  # fmt: skip
+        complete = True
     finally:
         services.close()
+        if yes:
+            # Also when stopped midway (an error, Ctrl-C): what is gone must be said.
+            erased = [{"ref": ref, "photos": len(record.photos), "candidates": record.candidates}
+                      for ref, record in done.erased.items()]  # fmt: skip
+            typer.echo(json.dumps({"side": side.value, "erased": erased, "complete": complete,
+                                   "not_found": done.not_found}, ensure_ascii=False))  # fmt: skip
     if not yes:
         typer.echo(json.dumps({"side": side.value, "would_erase": chosen}, ensure_ascii=False))
         err.print(f"{len(chosen)} record(s) would be erased; nothing was: add --yes to erase")
         return
-    erased = [{"ref": ref, "photos": len(record.photos), "candidates": record.candidates}
-              for ref, record in done.erased.items()]  # fmt: skip
-    typer.echo(json.dumps({"side": side.value, "erased": erased,
-                           "not_found": list(done.not_found)}, ensure_ascii=False))  # fmt: skip
     if done.not_found:
         raise _fail(f"no {side.value} record {', '.join(done.not_found)}")
 

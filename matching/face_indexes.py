@@ -37,6 +37,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Final
 
@@ -552,18 +553,11 @@ def _erase_in_store(database: Database, side: Side, ref: str, *, actor: str
     return erased
 
 
-def _after_erasing(
-    face_indexes: FaceIndexes,
-    side: Side,
-    erased: Sequence[repository.ErasedRecord],
-    photo_store: PhotoStore | None,
-) -> None:
-    face_indexes.refresh_records(side, [record.record_id for record in erased])
+def _delete_unused_files(erased: repository.ErasedRecord, photo_store: PhotoStore | None) -> None:
     if photo_store is not None:
-        for record in erased:
-            for photo in record.photos:
-                if photo.file_unused:
-                    photo_store.delete(Path(photo.stored_path))
+        for photo in erased.photos:
+            if photo.file_unused:
+                photo_store.delete(Path(photo.stored_path))
 
 
 def erase_record(
@@ -580,16 +574,18 @@ def erase_record(
     no other record keeps are removed (``photo_store`` given). The audit line keeps
     counts, not what was erased."""
     erased = _erase_in_store(database, side, ref, actor=actor)
-    _after_erasing(face_indexes, side, [erased], photo_store)
+    face_indexes.refresh_records(side, [erased.record_id])
+    _delete_unused_files(erased, photo_store)
     return erased
 
 
-@dataclass(frozen=True)
-class ErasedRecords:
-    """What a batch erasure did: each erased record by ref, and the refs not found."""
+@dataclass
+class Erasure:
+    """What a batch erasure has done so far: each erased record by ref, and the refs
+    not found. It holds the truth even when the batch stopped midway."""
 
-    erased: dict[str, repository.ErasedRecord]
-    not_found: tuple[str, ...]
+    erased: dict[str, repository.ErasedRecord] = dataclass_field(default_factory=dict)
+    not_found: list[str] = dataclass_field(default_factory=list)
 
 
 def erase_records(
@@ -601,25 +597,34 @@ def erase_records(
     actor: str,
     photo_store: PhotoStore | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> ErasedRecords:
-    """Erase many records as :func:`erase_record` does one (a retention sweep): each in
-    its own transaction with its own audit line, the face index saved once every
-    :data:`ERASE_CHUNK` records. A ref not in the store is reported, not an error."""
-    erased: dict[str, repository.ErasedRecord] = {}
-    not_found: list[str] = []
+    erasure: Erasure | None = None,
+) -> Erasure:
+    """Erase many records as :func:`erase_record` does one (a retention sweep).
+
+    Each record goes in its own transaction with its own audit line, and its unused
+    photo files right after; the face index is saved once every :data:`ERASE_CHUNK`
+    records, and also when the batch stops midway (an error, Ctrl-C), for the records
+    erased so far. Pass ``erasure`` to see what was done even then. A ref not in the
+    store is reported, not an error.
+    """
+    erasure = erasure if erasure is not None else Erasure()
     for start in range(0, len(refs), ERASE_CHUNK):
-        chunk: list[repository.ErasedRecord] = []
-        for ref in refs[start : start + ERASE_CHUNK]:
-            try:
-                chunk.append(_erase_in_store(database, side, ref, actor=actor))
-            except RecordNotFoundError:
-                not_found.append(ref)
-                continue
-            erased[ref] = chunk[-1]
-        _after_erasing(face_indexes, side, chunk, photo_store)
+        chunk: list[int] = []
+        try:
+            for ref in refs[start : start + ERASE_CHUNK]:
+                try:
+                    erased = _erase_in_store(database, side, ref, actor=actor)
+                except RecordNotFoundError:
+                    erasure.not_found.append(ref)
+                    continue
+                erasure.erased[ref] = erased
+                chunk.append(erased.record_id)
+                _delete_unused_files(erased, photo_store)
+        finally:
+            face_indexes.refresh_records(side, chunk)
         if progress is not None:
             progress(min(start + ERASE_CHUNK, len(refs)), len(refs))
-    return ErasedRecords(erased, tuple(not_found))
+    return erasure
 
 
 def set_record_status(

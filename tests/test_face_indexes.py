@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ import matching.face_indexes as face_indexes_module
 from indexes import FaceIndex, IndexModelMismatchError
 from matching.face_indexes import (
     FACE_ATTRIBUTES,
+    Erasure,
     FaceFilter,
     FaceIndexes,
     delete_photo,
@@ -361,7 +363,7 @@ def test_erasing_many_saves_the_index_once_a_chunk_and_reports_what_was_not_ther
     refs = ["M1", "M9", "M2", "M3"]
     done = erase_records(store, indexes, Side.MISSING, refs, actor="sweep",
                          progress=lambda n, total: seen.append((n, total)))  # fmt: skip
-    assert sorted(done.erased) == ["M1", "M2", "M3"] and done.not_found == ("M9",)
+    assert sorted(done.erased) == ["M1", "M2", "M3"] and done.not_found == ["M9"]
     assert saves == [Side.MISSING, Side.MISSING], "one save for each chunk of two refs"
     assert seen == [(2, 4), (4, 4)]
     saved = FaceIndex.load(indexes.path(Side.MISSING), model=MODEL)
@@ -369,6 +371,37 @@ def test_erasing_many_saves_the_index_once_a_chunk_and_reports_what_was_not_ther
     with store.session() as session:
         erased = session.scalars(select(AuditEvent).where(AuditEvent.action == "erase")).all()
         assert len(erased) == 3, "each record erased has its own audit line"
+
+
+def test_a_batch_stopped_midway_keeps_its_word_on_what_it_erased(
+    store: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    indexes = FaceIndexes(tmp_path / "index", model=MODEL, save_every=1000)
+    indexes.open(store)
+    photos = PhotoStore(tmp_path / "photos")
+    _, path = photos.put(b"only M1's photo", "JPEG")
+    with store.session() as session:
+        m1 = get_person(session, Side.MISSING, "M1")
+        face = _add_photo(session, m1, _vector(70), "M1", str(path))
+        m1_id = m1.id
+    indexes.refresh_records(Side.MISSING, [m1_id])
+    indexes.flush()
+    real_erase = face_indexes_module._erase_in_store
+
+    def failing_on_m2(database: Database, side: Side, ref: str, *, actor: str) -> Any:
+        if ref == "M2":
+            raise OSError("the store went away")
+        return real_erase(database, side, ref, actor=actor)
+
+    monkeypatch.setattr(face_indexes_module, "_erase_in_store", failing_on_m2)
+    erasure = Erasure()
+    with pytest.raises(OSError, match="went away"):
+        erase_records(store, indexes, Side.MISSING, ["M1", "M2", "M3"], actor="sweep",
+                      photo_store=photos, erasure=erasure)  # fmt: skip
+    assert list(erasure.erased) == ["M1"]
+    assert not path.exists(), "M1's file went with M1, not at the end of the chunk"
+    saved = FaceIndex.load(indexes.path(Side.MISSING), model=MODEL)
+    assert face not in saved.ids().tolist(), "the chunk's faces left the file all the same"
 
 
 def test_a_retention_sweep_finds_closed_cases_unchanged_for_long(store: Database) -> None:

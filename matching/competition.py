@@ -233,11 +233,17 @@ def share_between_candidates(
     # below a pair's float precision are lost in the subtraction: they would not move
     # its probability either.)
     others = np.maximum(0.0, per_found[found] + per_missing[missing] - 2.0 * odds)
-    target = float(_sigmoid(weights).sum())
+    # The raise is fitted on the pairs reviewers left open: a decided pair's chance is
+    # the decision's, and a rival a confirmation holds down would otherwise lend its lost
+    # chance to every other pair in the store.
+    decided = ~np.isfinite(np.asarray(log_odds, dtype=np.float64))
+    fitted = ~(decided | confirmed_for_found | confirmed_for_missing)
+    target = float(_sigmoid(weights[fitted]).sum())
+    fitted_odds, fitted_others = odds[fitted], others[fitted]
 
     def shared_sum(shift: float) -> float:
         raised = 2.0**shift
-        return float((raised * odds / (1.0 + raised * (odds + others))).sum())
+        return float((raised * fitted_odds / (1.0 + raised * (fitted_odds + fitted_others))).sum())
 
     # The most whole steps whose shared sum stays within the target (it rises with the
     # raise): a binary search over the 49 candidates, not a bisection of the real line.

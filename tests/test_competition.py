@@ -204,3 +204,22 @@ def test_a_confirmed_rival_is_named_in_the_explanation_and_kept() -> None:
     assert back.confirmed_elsewhere == ("person",)
     assert back.others_odds == pytest.approx(rival.others_odds, rel=1e-5)
     assert "confirmed_elsewhere" not in sharing.of(3).to_json()  # stored as before
+
+
+def test_reviewers_decisions_do_not_move_the_raise_of_the_other_pairs() -> None:
+    # Forty people each fit one report well, alone; forty more pairs, far from them,
+    # are held down by a confirmed pair of the same person (its report closed).
+    rng = np.random.default_rng(7)
+    n = 40
+    found = np.arange(n, dtype=np.int64)
+    missing = np.arange(n, dtype=np.int64)
+    log_odds = rng.normal(-1.0, 2.0, n)
+    alone = share_between_candidates(found, missing, log_odds)
+    held_found = np.r_[found, np.arange(n, 2 * n), np.arange(n, 2 * n)].astype(np.int64)
+    held_missing = np.r_[missing, np.arange(n, 2 * n), np.arange(2 * n, 3 * n)].astype(np.int64)
+    held_odds = np.r_[log_odds, np.full(n, 2.0), np.full(n, math.inf)]
+    with_decisions = share_between_candidates(held_found, held_missing, held_odds)
+    assert with_decisions.shift == alone.shift
+    rejected = np.r_[log_odds, np.full(n, -math.inf)]
+    pairs = np.r_[found, np.arange(n, 2 * n)].astype(np.int64)
+    assert share_between_candidates(pairs, pairs, rejected).shift == alone.shift

@@ -14,6 +14,7 @@ non-local address in that mode).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -62,6 +63,14 @@ class NotSignedInError(Exception):
 
 class NotAllowedError(Exception):
     """The caller's role does not have the right a route needs."""
+
+
+class TooManyRefusalsError(Exception):
+    """A caller was refused too often lately: it must wait before trying again."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"too many refused sign-ins: try again in {math.ceil(retry_after)} s")
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

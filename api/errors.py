@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from api.auth import NotAllowedError, NotSignedInError
+from api.auth import NotAllowedError, NotSignedInError, TooManyRefusalsError
 from indexes import (
     FaceTooPoorError,
     ImageRejectedError,
@@ -66,6 +67,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def not_allowed(_: Request, exc: Exception) -> JSONResponse:
         return _response(403, "not_allowed", str(exc))
 
+    async def too_many_refusals(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, TooManyRefusalsError)
+        response = _response(429, "too_many_refusals", str(exc))
+        response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
+        return response
+
     async def store_error(_: Request, exc: Exception) -> JSONResponse:
         # The driver's text may quote the failing row (PostgreSQL's "Failing row
         # contains ..."): only the kind of error is logged, and nothing is answered.
@@ -76,6 +83,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SQLAlchemyError, store_error)
     app.add_exception_handler(NotSignedInError, not_signed_in)
     app.add_exception_handler(NotAllowedError, not_allowed)
+    app.add_exception_handler(TooManyRefusalsError, too_many_refusals)
     app.add_exception_handler(ImageRejectedError, image_rejected)
     app.add_exception_handler(SeveralFacesFoundError, several_faces)
     for error_type, status, code in _STATUS:

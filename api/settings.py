@@ -30,7 +30,15 @@ class Settings(BaseSettings):
         default=8.0, gt=0, description="A browser's sign-in ends this long after it began"
     )
     sign_in_idle_minutes: float = Field(
-        default=30.0, gt=0, description="A browser's sign-in ends after this long unused"
+        default=30.0,
+        ge=1,
+        description="A browser's sign-in ends after this long unused (its use is noted "
+        "once a minute, so at least 1)",
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Mark the sign-in cookie Secure (HTTPS only). Default: in production, "
+        "or when the request came over HTTPS; set true behind a TLS proxy",
     )
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 50_000_000

@@ -105,3 +105,36 @@ def test_a_sign_in_ends_when_idle_at_its_end_and_with_its_token(
         with services.database.session() as session:
             end(session)
         assert http.get("/candidates").status_code == 401
+
+
+def test_guessing_tokens_is_slowed_and_signing_in_again_ends_the_last_sign_in(
+    served: tuple[TestClient, Services, str],
+) -> None:
+    http, services, token = served
+    for _ in range(10):
+        assert http.post("/session", json={"token": "guess"}, headers=PAGE).status_code == 401
+    wait = http.post("/session", json={"token": token}, headers=PAGE)
+    assert wait.status_code == 429 and 0 < int(wait.headers["Retry-After"]) <= 60
+    assert _actions(services).count("sign_in_refused") == 10, "waiting is not audited again"
+
+    with services.database.session() as session:
+        add_user(session, "wang", Role.OFFICER)
+    with TestClient(create_app(services)) as fresh:  # another app: its own count
+        assert fresh.post("/session", json={"token": token}, headers=PAGE).status_code == 201
+        assert fresh.post("/session", json={"token": token}, headers=PAGE).status_code == 201
+        with services.database.session() as session:
+            assert len(session.scalars(select(SignInSession)).all()) == 1
+            disable_user(session, "li")
+        with services.database.session() as session:
+            assert session.scalars(select(SignInSession)).all() == [], "disabling ends them"
+
+
+def test_the_cookie_is_secure_when_asked(
+    database_url: str, make_services: Callable[..., Services]
+) -> None:
+    services = make_services(database_url, auth="tokens", secure_cookies=True)
+    with services.database.session() as session:
+        token = add_user(session, "li", Role.REVIEWER).token
+    with TestClient(create_app(services)) as http:
+        answer = http.post("/session", json={"token": token}, headers=PAGE)
+        assert "Secure" in answer.headers["set-cookie"]

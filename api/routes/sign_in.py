@@ -3,14 +3,19 @@
 The token is sent once and never kept in the browser; the cookie is HttpOnly (no script
 reads it), SameSite=Strict (no other site's page sends it) and Secure in production. It
 ends at sign-out, after ``XUNQIN_SIGN_IN_IDLE_MINUTES`` unused, ``XUNQIN_SIGN_IN_HOURS``
-after it began, or when its user is disabled or given a new token. Signing in and out
-are audited; a refused token is audited too, without the token.
+after it began, or when its user is disabled or given a new token. Signing in again
+ends the browser's previous sign-in. Signing in and out are audited; a refused token is
+audited too, without the token, and a caller refused too often is told to wait, so that
+nobody can guess tokens or fill the audit log from outside.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Cookie, Request, Response, status
 
@@ -19,15 +24,55 @@ from api.auth import (
     SIGN_IN_COOKIE,
     NotAllowedError,
     NotSignedInError,
+    TooManyRefusalsError,
     signed_in_caller,
 )
 from api.deps import ServicesDep, SessionDep
 from api.schemas import SignInCreate, SignInPublic
+from api.settings import Settings
 from records import InvalidRecordError
 from records.repository import audit
 from records.users import close_sign_in, open_sign_in
 
 router = APIRouter(prefix="/session", tags=["sign-in"])
+
+REFUSALS_ALLOWED: Final = 10
+"""Refused sign-ins from one address within :data:`REFUSAL_WINDOW` before it must wait."""
+REFUSAL_WINDOW: Final = 60.0
+
+
+class _Refusals:
+    """Recent refused sign-ins by client address (this process's memory only)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._times: dict[str, deque[float]] = {}
+
+    def check(self, address: str) -> None:
+        """Raise TooManyRefusalsError if ``address`` must wait."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._times.get(address)
+            while times and now - times[0] > REFUSAL_WINDOW:
+                times.popleft()
+            if times is not None and not times:
+                del self._times[address]
+            elif times is not None and len(times) >= REFUSALS_ALLOWED:
+                raise TooManyRefusalsError(REFUSAL_WINDOW - (now - times[0]))
+
+    def add(self, address: str) -> None:
+        """Note a refusal of ``address``."""
+        with self._lock:
+            self._times.setdefault(address, deque()).append(time.monotonic())
+
+
+def _refusals(request: Request) -> _Refusals:
+    """The app's record of refused sign-ins (made on first use)."""
+    state = request.app.state
+    if not hasattr(state, "sign_in_refusals"):
+        state.sign_in_refusals = _Refusals()
+    refusals: _Refusals = state.sign_in_refusals
+    return refusals
 SessionCookie = Annotated[str | None, Cookie(alias=SIGN_IN_COOKIE)]
 
 
@@ -48,6 +93,7 @@ def sign_in(
     response: Response,
     services: ServicesDep,
     session: SessionDep,
+    previous: SessionCookie = None,
 ) -> SignInPublic:
     """Trade an access token for this browser's sign-in cookie."""
     if services.settings.auth_mode != "tokens":
@@ -55,10 +101,16 @@ def sign_in(
                                  field="auth")  # fmt: skip
     if REQUEST_HEADER not in request.headers:
         raise NotAllowedError(f"signing in needs the {REQUEST_HEADER} header")
+    address = request.client.host if request.client else "unknown"
+    refusals = _refusals(request)
+    refusals.check(address)
+    if previous:
+        close_sign_in(session, previous)  # another user may be signing in on this browser
     lifetime = timedelta(hours=services.settings.sign_in_hours)
     opened = open_sign_in(session, body.token, lifetime=lifetime)
     if opened is None:
-        # Committed with the refusal: the error below would roll a session's work back.
+        refusals.add(address)
+        # Committed on its own: the error below rolls the request's session back.
         with services.database.session() as own:
             audit(own, actor="unknown", action="sign_in_refused", subject_kind="user")
         raise NotSignedInError("the access token is not valid (or its user is disabled)")
@@ -71,10 +123,16 @@ def sign_in(
         path="/",
         httponly=True,
         samesite="strict",
-        secure=services.settings.environment == "production" or request.url.scheme == "https",
+        secure=_secure(services.settings, request),
     )
     return SignInPublic(auth="tokens", signed_in=True, name=opened.user.name,
                         role=opened.user.role.value, expires_at=opened.expires_at)  # fmt: skip
+
+
+def _secure(settings: Settings, request: Request) -> bool:
+    if settings.secure_cookies is not None:
+        return settings.secure_cookies
+    return settings.environment == "production" or request.url.scheme == "https"
 
 
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)

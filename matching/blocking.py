@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import heapq
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
 
 from matching.evidence_model.comparisons.age import (
     GAP_CAP,
@@ -118,13 +121,44 @@ def _served_without_names(person: FoundView) -> bool:
     return has_age and person.found_date is not None and not names_can_block(person)
 
 
+def pair_keys(pairs: Iterable[tuple[int, int]], n_missing: int) -> NDArray[np.int64]:
+    """(report position, found position) pairs as one int64 each, sorted by found person
+    then report, without repeats: 8 bytes a pair where a set of tuples takes about 150,
+    and the nightly job holds millions."""
+    keys = np.fromiter((j * n_missing + i for i, j in pairs), dtype=np.int64)
+    return np.unique(keys)
+
+
+def keyed_pairs(keys: NDArray[np.int64], n_missing: int) -> Iterator[tuple[int, int]]:
+    """The (report position, found position) pairs of :func:`pair_keys`, in their order,
+    a slice at a time (never all of them as Python objects at once)."""
+    for start in range(0, len(keys), _KEY_SLICE):
+        for key in keys[start : start + _KEY_SLICE].tolist():
+            j, i = divmod(key, n_missing)
+            yield i, j
+
+
+_KEY_SLICE = 1 << 16
+
+
 def weak_name_pairs(
     missing: Sequence[MissingView],
     found: Sequence[FoundView],
     *,
     per_person: int = WEAK_NAME_REACH,
 ) -> set[tuple[int, int]]:
-    """Pairs for found persons whose names cannot find their report (:func:`names_can_block`).
+    """:func:`weak_name_keys` as a set of pairs, for a small store or a look at them."""
+    return set(keyed_pairs(weak_name_keys(missing, found, per_person=per_person), len(missing)))
+
+
+def weak_name_keys(
+    missing: Sequence[MissingView],
+    found: Sequence[FoundView],
+    *,
+    per_person: int = WEAK_NAME_REACH,
+) -> NDArray[np.int64]:
+    """Pairs (as :func:`pair_keys`) for found persons whose names cannot find their
+    report (:func:`names_can_block`).
 
     These people (a quarter of those in care cannot say who they are; more know only a
     小名) would otherwise reach only the reports sharing a province, or, with a face,
@@ -145,7 +179,7 @@ def weak_name_pairs(
             yearless.setdefault(report.sex, []).append(i)
     for rows in by_sex.values():
         rows.sort()
-    pairs: set[tuple[int, int]] = set()
+    chunks: list[NDArray[np.int64]] = []
     for j, person in enumerate(found):
         if person.found_date is None or not _served_without_names(person):
             continue
@@ -179,8 +213,9 @@ def weak_name_pairs(
                 if _lost_in_time(missing[i], latest):
                     kept.append((OFF_FACTOR, 0.0, i))
                     room -= 1
-        pairs.update((i, j) for *_fit, i in kept)
-    return pairs
+        reports = np.fromiter((i for *_fit, i in kept), dtype=np.int64, count=len(kept))
+        chunks.append(j * len(missing) + reports)
+    return np.unique(np.concatenate(chunks)) if chunks else np.zeros(0, dtype=np.int64)
 
 
 def _lost_in_time(report: MissingView, latest: date | None) -> bool:

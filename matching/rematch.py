@@ -32,7 +32,9 @@ from matching.blocking import (
     all_pairs,
     attribute_pairs,
     blocked_pairs,
-    weak_name_pairs,
+    keyed_pairs,
+    pair_keys,
+    weak_name_keys,
     weak_name_reach,
 )
 from matching.competition import Sharing, share_between_candidates
@@ -298,17 +300,21 @@ def rematch(
     if len(missing) * len(found) <= settings.all_pairs_limit:
         pairs, total = all_pairs(len(missing), len(found)), len(missing) * len(found)
     else:
-        chosen = blocked_pairs(
-            missing,
-            found,
-            face_indexes,
-            face_neighbours=settings.face_neighbours,
+        n = len(missing)
+        named = blocked_pairs(
+            missing, found, face_indexes, face_neighbours=settings.face_neighbours,
             model=face_model,
-        )
-        chosen |= attribute_pairs(missing, found)
+        )  # fmt: skip
         reach = weak_name_reach(found, budget=settings.weak_name_budget)
-        chosen |= weak_name_pairs(missing, found, per_person=reach)
-        pairs, total = sorted(chosen, key=lambda p: (p[1], p[0])), len(chosen)
+        # As int64 keys: the weak-name pairs alone may be millions (155 MB a million as
+        # a set of tuples; 8 MB as keys).
+        chosen = np.unique(np.concatenate([
+            pair_keys(named, n),
+            pair_keys(attribute_pairs(missing, found), n),
+            weak_name_keys(missing, found, per_person=reach),
+        ]))  # fmt: skip
+        del named
+        pairs, total = keyed_pairs(chosen, n), len(chosen)
     best_for_found: dict[int, list[_Kept]] = {}
     best_for_missing: dict[int, list[_Kept]] = {}
     plausible = _PlausiblePairs()

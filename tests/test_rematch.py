@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
@@ -527,3 +528,16 @@ def test_rejecting_the_best_brings_the_next_forward(database: Database) -> None:
     # The rejected pair stays, and takes no place: F1's other report is now offered.
     assert [status for status in after.values() if status is CandidateStatus.PENDING]
     assert set(first) < set(after)
+
+
+def test_pairs_kept_as_keys_come_back_in_order_without_repeats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import matching.blocking as blocking
+
+    keys = blocking.pair_keys([(2, 1), (0, 3), (2, 1), (1, 0), (4, 1)], n_missing=5)
+    assert keys.dtype == np.int64 and len(keys) == 4
+    monkeypatch.setattr(blocking, "_KEY_SLICE", 3)  # more than one slice
+    # Found person first, then report: the order the re-match scores them in.
+    assert list(blocking.keyed_pairs(keys, 5)) == [(1, 0), (2, 1), (4, 1), (0, 3)]
+    assert list(blocking.keyed_pairs(blocking.pair_keys([], 5), 5)) == []

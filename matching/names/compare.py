@@ -18,7 +18,7 @@ from matching.names.frequency import given_rarity_of, surname_share_of
 from matching.names.levels import NameLevel
 from matching.names.nicknames import YOUNGEST, NicknameKind
 from matching.names.normalise import Script
-from matching.names.partial import lone_character_as_surname, nickname_fit, partial_fit
+from matching.names.partial import addressed_surname, nickname_fit, partial_fit
 from matching.names.readings import default_reading
 from matching.names.regions import english_name, resolve_regions
 from matching.names.sound import SoundMatch, sound_match
@@ -185,21 +185,13 @@ def _compare_surname_only(a: NameForm, b: NameForm, ctx: _Context) -> NameCompar
             rule_id=rule_id,
             surname_share=_surname_share(known.surname_positions, other.surname_positions),
         )
-    core = other.core
-    if core is not None and other.nickname is not None and other.nickname.may_be_surname:
-        addressed = (as_surname(core),)
-        if sound_match(known.surname_positions, addressed, ctx.speaker_rules) is not None:
-            what = "only a surname is known, and the 小名 may address it"
-            if other.nickname.kind is NicknameKind.SINGLE:
-                what = lone_character_as_surname(core, known.surname_positions)
-            # Weighed as the commoner of the two, as for a lone character (张 / 章某).
-            return _result(
-                NameLevel.SURNAME_ONLY,
-                what,
-                a,
-                b,
-                surname_share=_surname_share(known.surname_positions, addressed),
-            )
+    addresses = "only a surname is known, and the 小名 may address it"
+    what = addressed_surname(other, known.surname_positions, ctx.speaker_rules,
+                             otherwise=addresses)  # fmt: skip
+    if what is not None and other.core is not None:
+        # Weighed as the commoner of the two, as for a lone character (张 / 章某).
+        share = _surname_share(known.surname_positions, (as_surname(other.core),))
+        return _result(NameLevel.SURNAME_ONLY, what, a, b, surname_share=share)
     return None  # a surname against a 小名 or a name without surname: nothing to compare
 
 

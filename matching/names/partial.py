@@ -79,14 +79,32 @@ def nickname_fit(nickname: NameForm, other: NameForm, speaker_rules: frozenset[s
     for position in other.given_positions:
         if _alike((core,), (position,), speaker_rules):
             return Fit(NameLevel.NICKNAME_OR_PARTIAL, "the 小名 fits the given name", (core,))
-    if nickname.nickname.may_be_surname and other.surname_len == 1:
+    if other.surname_len == 1:
         surname = other.surname_positions
-        if sound_match((as_surname(core),), surname, speaker_rules) is not None:
-            what = "the 小名 may address the surname"
-            if nickname.nickname.kind is NicknameKind.SINGLE:
-                what = lone_character_as_surname(core, surname)
+        what = addressed_surname(nickname, surname, speaker_rules,
+                                 otherwise="the 小名 may address the surname")  # fmt: skip
+        if what is not None:
             return Fit(NameLevel.SURNAME_ONLY, what, surname=surname, addressed=(core,))
     return None
+
+
+def addressed_surname(
+    nickname: NameForm,
+    surname: Sequence[Position],
+    speaker_rules: frozenset[str],
+    *,
+    otherwise: str,
+) -> str | None:
+    """How the 小名 ``nickname`` may address ``surname`` (小王 / 王伟, 张 / 张伟), in words
+    (``otherwise`` for a 小名 of more than one character), or None if it may not."""
+    core = nickname.core
+    if core is None or nickname.nickname is None or not nickname.nickname.may_be_surname:
+        return None
+    if sound_match((as_surname(core),), surname, speaker_rules) is None:
+        return None
+    if nickname.nickname.kind is NicknameKind.SINGLE:
+        return lone_character_as_surname(core, surname)
+    return otherwise
 
 
 def lone_character_as_surname(core: Position, surname: Sequence[Position]) -> str:

@@ -26,6 +26,7 @@ check: lint typecheck test
 bench: install test-assets
 	$(VENV)/bin/python -m evaluation.bench_names --out bench/results
 	$(VENV)/bin/python -m evaluation.bench_intake --out bench/results
+	$(VENV)/bin/python -m evaluation.bench_pairs --out bench/results
 
 # The FAISS index at 100k and 1M face-like vectors (about 12 minutes, 3 GB).
 bench-face-index: install

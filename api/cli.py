@@ -419,13 +419,13 @@ def erase(
                 )  # fmt: skip
         complete = True
     finally:
-        services.close()
         if yes:
             # Also when stopped midway (an error, Ctrl-C): what is gone must be said.
             erased = [{"ref": ref, "photos": len(record.photos), "candidates": record.candidates}
                       for ref, record in done.erased.items()]  # fmt: skip
             typer.echo(json.dumps({"side": side.value, "erased": erased, "complete": complete,
                                    "not_found": done.not_found}, ensure_ascii=False))  # fmt: skip
+        services.close()
     if not yes:
         typer.echo(json.dumps({"side": side.value, "would_erase": chosen}, ensure_ascii=False))
         err.print(f"{len(chosen)} record(s) would be erased; nothing was: add --yes to erase")

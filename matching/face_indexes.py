@@ -620,8 +620,17 @@ def erase_records(
                 erasure.erased[ref] = erased
                 chunk.append(erased.record_id)
                 _delete_unused_files(erased, photo_store)
-        finally:
-            face_indexes.refresh_records(side, chunk)
+        except BaseException:
+            # The faces of what went still leave the index; should that fail too (the
+            # store gone), the next opening drops them, and the first error is the one
+            # to see.
+            try:
+                face_indexes.refresh_records(side, chunk)
+            except Exception as error:  # noqa: BLE001 - the original error follows
+                logger.error("erase: the face index keeps %d records' faces until its "
+                             "next opening: %s", len(chunk), type(error).__name__)  # fmt: skip
+            raise
+        face_indexes.refresh_records(side, chunk)
         if progress is not None:
             progress(min(start + ERASE_CHUNK, len(refs)), len(refs))
     return erasure

@@ -403,6 +403,14 @@ def test_a_batch_stopped_midway_keeps_its_word_on_what_it_erased(
     saved = FaceIndex.load(indexes.path(Side.MISSING), model=MODEL)
     assert face not in saved.ids().tolist(), "the chunk's faces left the file all the same"
 
+    # Should the index fail as well, the first error is the one raised.
+    def index_gone(side: Side, record_ids: list[int]) -> int:
+        raise RuntimeError("index gone too")
+
+    monkeypatch.setattr(indexes, "refresh_records", index_gone)
+    with pytest.raises(OSError, match="went away"):
+        erase_records(store, indexes, Side.MISSING, ["M3", "M2"], actor="sweep")
+
 
 def test_a_retention_sweep_finds_closed_cases_unchanged_for_long(store: Database) -> None:
     with store.session() as session:

@@ -247,7 +247,8 @@ def share_between_candidates(
 
     # The most whole steps whose shared sum stays within the target (it rises with the
     # raise): a binary search over the 49 candidates, not a bisection of the real line.
-    low, high = 0, int(MAX_RAISE / RAISE_STEP) if fit_shift else 0
+    # With no open pair there is nothing to fit: no raise.
+    low, high = 0, int(MAX_RAISE / RAISE_STEP) if fit_shift and fitted.any() else 0
     while low < high:
         middle = (low + high + 1) // 2
         if shared_sum(middle * RAISE_STEP) <= target:

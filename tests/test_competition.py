@@ -207,19 +207,23 @@ def test_a_confirmed_rival_is_named_in_the_explanation_and_kept() -> None:
 
 
 def test_reviewers_decisions_do_not_move_the_raise_of_the_other_pairs() -> None:
-    # Forty people each fit one report well, alone; forty more pairs, far from them,
-    # are held down by a confirmed pair of the same person (its report closed).
+    # Forty people in care each fit two reports about equally, so the raise is above
+    # zero; forty more pairs, apart from them, are held down by a confirmed pair of the
+    # same person (its report closed), and forty are rejected.
     rng = np.random.default_rng(7)
     n = 40
-    found = np.arange(n, dtype=np.int64)
-    missing = np.arange(n, dtype=np.int64)
-    log_odds = rng.normal(-1.0, 2.0, n)
+    found = np.r_[np.arange(n), np.arange(n)].astype(np.int64)
+    missing = np.arange(2 * n, dtype=np.int64)
+    log_odds = rng.normal(2.0, 1.0, 2 * n)
     alone = share_between_candidates(found, missing, log_odds)
-    held_found = np.r_[found, np.arange(n, 2 * n), np.arange(n, 2 * n)].astype(np.int64)
-    held_missing = np.r_[missing, np.arange(n, 2 * n), np.arange(2 * n, 3 * n)].astype(np.int64)
-    held_odds = np.r_[log_odds, np.full(n, 2.0), np.full(n, math.inf)]
-    with_decisions = share_between_candidates(held_found, held_missing, held_odds)
+    assert alone.shift > 0
+    held = np.arange(n, 2 * n, dtype=np.int64) + n
+    with_decisions = share_between_candidates(
+        np.r_[found, held, held, held].astype(np.int64),
+        np.r_[missing, held + n, held + 2 * n, held + 3 * n].astype(np.int64),
+        np.r_[log_odds, np.full(n, 2.0), np.full(n, math.inf), np.full(n, -math.inf)],
+    )
     assert with_decisions.shift == alone.shift
-    rejected = np.r_[log_odds, np.full(n, -math.inf)]
-    pairs = np.r_[found, np.arange(n, 2 * n)].astype(np.int64)
-    assert share_between_candidates(pairs, pairs, rejected).shift == alone.shift
+    # Nothing left open: nothing to fit, no raise.
+    decided = share_between_candidates(held, held, np.full(n, math.inf))
+    assert decided.shift == 0.0

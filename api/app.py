@@ -45,6 +45,7 @@ def create_app(services: Services | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state.sign_in_refusals = sign_in.RefusedSignIns()
     install_error_handlers(app)
     access_log.install()
     app.include_router(records.router)

@@ -32,8 +32,7 @@ class Settings(BaseSettings):
     sign_in_idle_minutes: float = Field(
         default=30.0,
         ge=1,
-        description="A browser's sign-in ends after this long unused (its use is noted "
-        "once a minute, so at least 1)",
+        description="A browser's sign-in ends after this long unused (at least 1)",
     )
     secure_cookies: bool | None = Field(
         default=None,

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
+from api.auth import TooManyRefusalsError
 from api.services import Services
 from records import AuditEvent, Role, SignInSession
 from records.models import utcnow
@@ -107,15 +108,17 @@ def test_a_sign_in_ends_when_idle_at_its_end_and_with_its_token(
         assert http.get("/candidates").status_code == 401
 
 
-def test_guessing_tokens_is_slowed_and_signing_in_again_ends_the_last_sign_in(
+def test_refused_tokens_are_slowed_and_signing_in_again_ends_the_last_sign_in(
     served: tuple[TestClient, Services, str],
 ) -> None:
     http, services, token = served
     for _ in range(10):
         assert http.post("/session", json={"token": "guess"}, headers=PAGE).status_code == 401
-    wait = http.post("/session", json={"token": token}, headers=PAGE)
+    wait = http.post("/session", json={"token": "guess"}, headers=PAGE)
     assert wait.status_code == 429 and 0 < int(wait.headers["Retry-After"]) <= 60
-    assert _actions(services).count("sign_in_refused") == 10, "waiting is not audited again"
+    assert _actions(services).count("sign_in_refused") == 10, "waiting is not audited"
+    # A valid token still signs in from there: a proxy's address is everyone's.
+    assert http.post("/session", json={"token": token}, headers=PAGE).status_code == 201
 
     with services.database.session() as session:
         add_user(session, "wang", Role.OFFICER)
@@ -123,7 +126,7 @@ def test_guessing_tokens_is_slowed_and_signing_in_again_ends_the_last_sign_in(
         assert fresh.post("/session", json={"token": token}, headers=PAGE).status_code == 201
         assert fresh.post("/session", json={"token": token}, headers=PAGE).status_code == 201
         with services.database.session() as session:
-            assert len(session.scalars(select(SignInSession)).all()) == 1
+            assert len(session.scalars(select(SignInSession)).all()) == 2, "one a browser"
             disable_user(session, "li")
         with services.database.session() as session:
             assert session.scalars(select(SignInSession)).all() == [], "disabling ends them"
@@ -138,3 +141,37 @@ def test_the_cookie_is_secure_when_asked(
     with TestClient(create_app(services)) as http:
         answer = http.post("/session", json={"token": token}, headers=PAGE)
         assert "Secure" in answer.headers["set-cookie"]
+
+
+def test_refusals_are_counted_by_address_and_forgotten_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from api.routes import sign_in
+
+    clock = [1000.0]
+    monkeypatch.setattr(sign_in.time, "monotonic", lambda: clock[0])
+    refused = sign_in.RefusedSignIns()
+    for n in range(10):  # one IPv6 host holds a /64: its neighbours count with it
+        refused.refuse(f"2001:db8::{n}")
+    with pytest.raises(TooManyRefusalsError):
+        refused.refuse("2001:db8::ffff")
+    refused.refuse("2001:db9::1")  # another network
+    clock[0] += 61
+    refused.refuse("2001:db8::1")  # the window has passed
+    monkeypatch.setattr(sign_in, "MAX_ADDRESSES", 3)
+    for n in range(5):
+        refused.refuse(f"10.0.0.{n}")
+    assert len(refused) <= 3, "stale and oldest addresses are swept"
+
+
+def test_a_session_in_use_under_a_one_minute_idle_limit_stays(
+    served: tuple[TestClient, Services, str],
+) -> None:
+    _, services, token = served
+    now, idle = utcnow(), timedelta(minutes=1)
+    with services.database.session() as session:
+        opened = open_sign_in(session, token, lifetime=timedelta(hours=8), now=now)
+        assert opened is not None
+        for seconds in range(20, 300, 20):
+            used = now + timedelta(seconds=seconds)
+            assert user_by_sign_in(session, opened.secret, idle=idle, now=used) is not None

@@ -5,12 +5,13 @@ reads it), SameSite=Strict (no other site's page sends it) and Secure in product
 ends at sign-out, after ``XUNQIN_SIGN_IN_IDLE_MINUTES`` unused, ``XUNQIN_SIGN_IN_HOURS``
 after it began, or when its user is disabled or given a new token. Signing in again
 ends the browser's previous sign-in. Signing in and out are audited; a refused token is
-audited too, without the token, and a caller refused too often is told to wait, so that
-nobody can guess tokens or fill the audit log from outside.
+audited too, without the token, and an address refused too often is told to wait
+(:class:`RefusedSignIns`), so that nobody can fill the audit log from outside.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from collections import deque
@@ -35,45 +36,62 @@ from records.repository import audit
 from records.users import close_sign_in, open_sign_in
 
 router = APIRouter(prefix="/session", tags=["sign-in"])
+SessionCookie = Annotated[str | None, Cookie(alias=SIGN_IN_COOKIE)]
 
 REFUSALS_ALLOWED: Final = 10
-"""Refused sign-ins from one address within :data:`REFUSAL_WINDOW` before it must wait."""
+"""Refused sign-ins from one address within :data:`REFUSAL_WINDOW` seconds that are
+audited; more are answered 429, unaudited, until the oldest leaves the window."""
 REFUSAL_WINDOW: Final = 60.0
+MAX_ADDRESSES: Final = 10_000
+"""Addresses whose refusals are remembered at most (stale ones go first)."""
 
 
-class _Refusals:
-    """Recent refused sign-ins by client address (this process's memory only)."""
+def _bucket(host: str) -> str:
+    # One IPv6 host holds a whole /64: counting single addresses would not hold it back.
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{host}/64", strict=False))
+    return host
+
+
+class RefusedSignIns:
+    """Refused sign-ins by the address they came from, so that nobody outside can fill
+    the audit log.
+
+    A valid token always signs in: a token is 32 random bytes, which no one guesses, so
+    this limit is not what protects it, and a shared address (a proxy) must not lock
+    every user out. Each worker process counts its own refusals, in memory.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._times: dict[str, deque[float]] = {}
 
-    def check(self, address: str) -> None:
-        """Raise TooManyRefusalsError if ``address`` must wait."""
-        now = time.monotonic()
+    def refuse(self, host: str) -> None:
+        """Count a refusal of ``host``; raise TooManyRefusalsError (and count nothing)
+        when it already has :data:`REFUSALS_ALLOWED` within the window."""
+        key, now = _bucket(host), time.monotonic()
         with self._lock:
-            times = self._times.get(address)
+            times = self._times.setdefault(key, deque())
             while times and now - times[0] > REFUSAL_WINDOW:
                 times.popleft()
-            if times is not None and not times:
-                del self._times[address]
-            elif times is not None and len(times) >= REFUSALS_ALLOWED:
+            if len(times) >= REFUSALS_ALLOWED:
                 raise TooManyRefusalsError(REFUSAL_WINDOW - (now - times[0]))
+            times.append(now)
+            if len(self._times) > MAX_ADDRESSES:
+                self._sweep(now)
 
-    def add(self, address: str) -> None:
-        """Note a refusal of ``address``."""
-        with self._lock:
-            self._times.setdefault(address, deque()).append(time.monotonic())
+    def __len__(self) -> int:
+        return len(self._times)
 
-
-def _refusals(request: Request) -> _Refusals:
-    """The app's record of refused sign-ins (made on first use)."""
-    state = request.app.state
-    if not hasattr(state, "sign_in_refusals"):
-        state.sign_in_refusals = _Refusals()
-    refusals: _Refusals = state.sign_in_refusals
-    return refusals
-SessionCookie = Annotated[str | None, Cookie(alias=SIGN_IN_COOKIE)]
+    def _sweep(self, now: float) -> None:
+        for key in [k for k, t in self._times.items() if not t or now - t[-1] > REFUSAL_WINDOW]:
+            del self._times[key]
+        while len(self._times) > MAX_ADDRESSES:  # all recent: the oldest remembered go
+            del self._times[next(iter(self._times))]
 
 
 @router.get("", response_model=SignInPublic)
@@ -101,15 +119,13 @@ def sign_in(
                                  field="auth")  # fmt: skip
     if REQUEST_HEADER not in request.headers:
         raise NotAllowedError(f"signing in needs the {REQUEST_HEADER} header")
-    address = request.client.host if request.client else "unknown"
-    refusals = _refusals(request)
-    refusals.check(address)
     if previous:
         close_sign_in(session, previous)  # another user may be signing in on this browser
     lifetime = timedelta(hours=services.settings.sign_in_hours)
     opened = open_sign_in(session, body.token, lifetime=lifetime)
     if opened is None:
-        refusals.add(address)
+        refused: RefusedSignIns = request.app.state.sign_in_refusals
+        refused.refuse(request.client.host if request.client else "unknown")
         # Committed on its own: the error below rolls the request's session back.
         with services.database.session() as own:
             audit(own, actor="unknown", action="sign_in_refused", subject_kind="user")

@@ -46,11 +46,19 @@ def _province(text: str | None) -> str | None:
     return place.province if place is not None else None
 
 
+def _estimated_on(person: FoundView) -> date | None:
+    """The day the age estimate is taken to refer to: the found date or, when it is not
+    known, the day the record was made (the person was in care by then; an import of
+    old records may make it later, which only shifts whom blocking reaches)."""
+    return person.found_date or person.registered
+
+
 def _birth_estimate(person: FoundView) -> int | None:
     ages = [a for a in (person.age_min, person.age_max) if a is not None]
-    if not ages or person.found_date is None:
+    day = _estimated_on(person)
+    if not ages or day is None:
         return None
-    return person.found_date.year - round(sum(ages) / len(ages))
+    return day.year - round(sum(ages) / len(ages))
 
 
 def attribute_pairs(
@@ -118,7 +126,7 @@ def weak_name_reach(found: Sequence[FoundView], *, budget: int) -> int:
 
 def _served_without_names(person: FoundView) -> bool:
     has_age = person.age_min is not None or person.age_max is not None
-    return has_age and person.found_date is not None and not names_can_block(person)
+    return has_age and _estimated_on(person) is not None and not names_can_block(person)
 
 
 def pair_keys(pairs: Iterable[tuple[int, int]], n_missing: int) -> NDArray[np.int64]:
@@ -181,14 +189,15 @@ def weak_name_keys(
         rows.sort()
     chunks: list[NDArray[np.int64]] = []
     for j, person in enumerate(found):
-        if person.found_date is None or not _served_without_names(person):
+        day = _estimated_on(person)
+        if day is None or not _served_without_names(person):
             continue
         ages = [a for a in (person.age_min, person.age_max) if a is not None]
         low, high = min(ages), max(ages)
         youngest, oldest = not_far_ages(low, high)
-        year_found = person.found_date.year
+        year_found = day.year
         sexes = [person.sex, Sex.UNKNOWN] if person.sex is not Sex.UNKNOWN else list(Sex)
-        latest = person.found_date + timedelta(days=SLACK_DAYS)
+        latest = day + timedelta(days=SLACK_DAYS)
         middle = (low + high) / 2
         fits: list[tuple[float, float, int]] = []
         for sex in sexes:

@@ -69,6 +69,8 @@ class FoundView(PersonView):
     found_date: date | None = None
     found_place: str | None = None
     accent: str | None = None
+    registered: date | None = None
+    """The day the record was made: the person was in care by then."""
 
 
 def _faces(photos: list[Photo]) -> tuple[FaceView, ...]:
@@ -132,6 +134,7 @@ def found_view(person: FoundPerson) -> FoundView:
         found_date=person.found_date,
         found_place=person.found_place,
         accent=person.accent,
+        registered=person.created_at.date() if person.created_at else None,
         hometown=person.hometown,
         height_cm=person.height_cm,
         features=tuple(person.features),

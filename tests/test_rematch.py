@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -377,6 +378,30 @@ def test_the_birth_years_blocked_are_those_the_age_comparison_would_not_call_far
         if AgeComparison().compare(missing_facts(report), facts).level < 4  # 4: far
     }
     assert blocked == not_far
+
+
+def test_a_nameless_person_with_no_found_date_is_reached_by_when_registered() -> None:
+    from datetime import date
+
+    from matching.blocking import attribute_pairs, weak_name_pairs
+    from matching.views import FoundView, MissingView
+
+    reports = [
+        MissingView(id=0, ref="M0", sex=Sex.FEMALE, birth_year=1950,
+                    missing_date=date(2023, 3, 1), missing_place="四川省成都市"),
+        MissingView(id=1, ref="M1", sex=Sex.FEMALE, birth_year=1990,
+                    missing_date=date(2023, 3, 1), missing_place="四川省成都市"),
+        MissingView(id=2, ref="M2", sex=Sex.FEMALE, birth_year=1950,
+                    missing_date=date(2025, 6, 1), missing_place="四川省成都市"),
+    ]  # fmt: skip
+    undated = FoundView(id=0, ref="F0", sex=Sex.FEMALE, age_min=70, age_max=76,
+                        found_place="四川省成都市")  # fmt: skip
+    assert weak_name_pairs(reports, [undated]) == set() == attribute_pairs(reports, [undated])
+    # In care by the day the record was made (early 2024): born about 1951, and lost
+    # before then; the report lost in 2025 is not hers.
+    registered = replace(undated, registered=date(2024, 1, 15))
+    assert weak_name_pairs(reports, [registered]) == {(0, 0)}
+    assert (0, 0) in attribute_pairs(reports, [registered])
 
 
 def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(

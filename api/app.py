@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from api import access_log
 from api.errors import install_error_handlers
+from api.refusals import RefusedSignIns
 from api.routes import candidates, records, search, sign_in
 from api.services import Services
 from api.settings import get_settings
@@ -45,7 +46,7 @@ def create_app(services: Services | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.state.sign_in_refusals = sign_in.RefusedSignIns()
+    app.state.sign_in_refusals = RefusedSignIns()
     install_error_handlers(app)
     access_log.install()
     app.include_router(records.router)

@@ -14,7 +14,6 @@ non-local address in that mode).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +27,8 @@ from records import Role
 from records.users import user_by_sign_in, user_by_token
 
 SIGN_IN_COOKIE: Final = "xunqin_session"
+SessionCookie = Annotated[str | None, Cookie(alias=SIGN_IN_COOKIE)]
+"""The browser's sign-in cookie, as a route parameter."""
 REQUEST_HEADER: Final = "X-Xunqin-Request"
 """The header a cookie-signed request that changes anything must carry (any value)."""
 _SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -65,14 +66,6 @@ class NotAllowedError(Exception):
     """The caller's role does not have the right a route needs."""
 
 
-class TooManyRefusalsError(Exception):
-    """A caller was refused too often lately: it must wait before trying again."""
-
-    def __init__(self, retry_after: float) -> None:
-        super().__init__(f"too many refused sign-ins: try again in {math.ceil(retry_after)} s")
-        self.retry_after = retry_after
-
-
 @dataclass(frozen=True)
 class Caller:
     """The user behind a request."""
@@ -104,15 +97,15 @@ def get_caller(
     services: ServicesDep,
     authorization: Annotated[str | None, Header()] = None,
     x_xunqin_user: Annotated[str | None, Header()] = None,
-    xunqin_session: Annotated[str | None, Cookie()] = None,
+    secret: SessionCookie = None,
 ) -> Caller:
     """The caller, by token, by a browser's sign-in, or (in header mode) by the name
     they give."""
     if services.settings.auth_mode == "header":
         name = (x_xunqin_user or "").strip()[:100]
         return Caller(name or "anonymous", Role.ADMIN, signed_in=False, named=bool(name))
-    if authorization is None and xunqin_session:
-        caller = signed_in_caller(services, xunqin_session)
+    if authorization is None and secret:
+        caller = signed_in_caller(services, secret)
         if caller is None:
             raise NotSignedInError("the sign-in has ended: sign in again")
         if request.method not in _SAFE_METHODS and REQUEST_HEADER not in request.headers:

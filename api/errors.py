@@ -9,7 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from api.auth import NotAllowedError, NotSignedInError, TooManyRefusalsError
+from api.auth import NotAllowedError, NotSignedInError
+from api.refusals import TooManyRefusalsError
 from indexes import (
     FaceTooPoorError,
     ImageRejectedError,

@@ -16,6 +16,7 @@ from records import (
     MissingStatus,
     Photo,
     PhotoStatus,
+    Role,
     Sex,
 )
 from records.inputs import FoundFields, MissingFields
@@ -400,5 +401,5 @@ class SignInPublic(BaseModel):
     auth: Literal["tokens", "header"]
     signed_in: bool
     name: str | None = None
-    role: str | None = None
+    role: Role | None = None
     expires_at: datetime | None = None

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
             raise ValueError("production needs XUNQIN_DATABASE_URL pointing at PostgreSQL")
         if self.environment == "production" and self.auth == "header":
             raise ValueError("production needs XUNQIN_AUTH=tokens: users sign in")
+        if self.environment == "production" and self.secure_cookies is False:
+            raise ValueError("production sends the sign-in cookie over HTTPS only: "
+                             "unset XUNQIN_SECURE_COOKIES")  # fmt: skip
         return self
 
     @property

@@ -43,3 +43,5 @@ def test_production_signs_users_in() -> None:
         Settings(environment="production", database_url=url, auth="header")
     assert Settings().auth_mode == "header", "one development machine: callers name themselves"
     assert Settings(auth="tokens").auth_mode == "tokens"
+    with pytest.raises(ValidationError, match="HTTPS only"):
+        Settings(environment="production", database_url=url, secure_cookies=False)

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from api.auth import TooManyRefusalsError
+from api.refusals import TooManyRefusalsError
 from api.services import Services
 from records import AuditEvent, Role, SignInSession
 from records.models import utcnow
@@ -58,7 +58,8 @@ def test_a_browser_signs_in_once_and_the_token_stays_out_of_it(
     decide = {"status": "rejected"}
     assert http.post("/candidates/1/decisions", json=decide).status_code == 403
     assert http.post("/candidates/1/decisions", json=decide, headers=PAGE).status_code == 404
-    assert http.delete("/session").status_code == 204
+    assert http.delete("/session").status_code == 403, "signing out is a change too"
+    assert http.delete("/session", headers=PAGE).status_code == 204
     assert http.get("/candidates").status_code == 401
     assert _actions(services) == ["sign_in_refused", "sign_in", "sign_out"]
     with services.database.session() as session:
@@ -74,7 +75,7 @@ def test_signing_in_needs_the_page_header_and_a_server_that_asks(
     assert http.post("/session", json={"token": token}).status_code == 403
     with TestClient(create_app(make_services(database_url, auth="header"))) as local:
         assert local.get("/session").json()["auth"] == "header"
-        assert local.post("/session", json={"token": token}, headers=PAGE).status_code == 422
+        assert local.post("/session", json={"token": token}, headers=PAGE).status_code == 403
 
 
 def test_a_sign_in_ends_when_idle_at_its_end_and_with_its_token(
@@ -146,22 +147,31 @@ def test_the_cookie_is_secure_when_asked(
 def test_refusals_are_counted_by_address_and_forgotten_in_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from api.routes import sign_in
+    from api import refusals as module
 
     clock = [1000.0]
-    monkeypatch.setattr(sign_in.time, "monotonic", lambda: clock[0])
-    refused = sign_in.RefusedSignIns()
+    monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])
+    refused = module.RefusedSignIns()
     for n in range(10):  # one IPv6 host holds a /64: its neighbours count with it
         refused.refuse(f"2001:db8::{n}")
     with pytest.raises(TooManyRefusalsError):
         refused.refuse("2001:db8::ffff")
     refused.refuse("2001:db9::1")  # another network
+    # A dual-stack server sees IPv4 clients IPv4-mapped: each is still its own address.
+    assert module.address_bucket("::ffff:1.2.3.4") == "1.2.3.4"
+    assert module.address_bucket("::ffff:5.6.7.8") != module.address_bucket("::ffff:1.2.3.4")
     clock[0] += 61
     refused.refuse("2001:db8::1")  # the window has passed
-    monkeypatch.setattr(sign_in, "MAX_ADDRESSES", 3)
+    monkeypatch.setattr(module, "MAX_ADDRESSES", 3)
     for n in range(5):
         refused.refuse(f"10.0.0.{n}")
     assert len(refused) <= 3, "stale and oldest addresses are swept"
+    # Many addresses together are held to the process's limit.
+    clock[0] += 61
+    for n in range(module.PER_PROCESS):
+        refused.refuse(f"10.1.{n // 250}.{n % 250}")
+    with pytest.raises(TooManyRefusalsError):
+        refused.refuse("10.9.9.9")
 
 
 def test_a_session_in_use_under_a_one_minute_idle_limit_stays(

@@ -117,8 +117,14 @@ class Competition:
             float(data["others_odds"]),
             int(data["other_reports"]),
             int(data["other_found"]),
-            tuple(str(side) for side in data.get("confirmed_elsewhere", ())),
+            tuple(_confirmed_side(side) for side in data.get("confirmed_elsewhere", ())),
         )
+
+
+def _confirmed_side(side: object) -> str:
+    if side not in _CONFIRMED_ELSEWHERE:
+        raise ValueError(f"a competition's confirmed side is person or report, not {side!r}")
+    return str(side)
 
 
 _CONFIRMED_ELSEWHERE: Final = {
@@ -218,14 +224,19 @@ def share_between_candidates(
     """
     if not len(found) == len(missing) == len(log_odds):
         raise ValueError("found, missing and log_odds must be equally long")
-    weights = np.clip(np.asarray(log_odds, dtype=np.float64), -_CLIP, _CLIP)
+    given = np.asarray(log_odds, dtype=np.float64)
+    weights = np.clip(given, -_CLIP, _CLIP)
     if len(weights) == 0:
         empty = np.zeros(0)
         return Sharing(0.0, empty, empty.astype(np.int64), empty.astype(np.int64))
     # A reviewer's confirmation comes as infinite odds: its pair's people are spoken for.
-    confirmed = np.isposinf(np.asarray(log_odds, dtype=np.float64)).astype(np.int64)
-    confirmed_for_found = np.bincount(found, weights=confirmed)[found] - confirmed > 0
-    confirmed_for_missing = np.bincount(missing, weights=confirmed)[missing] - confirmed > 0
+    confirmed = np.isposinf(given).astype(np.int64)
+    decided = ~np.isfinite(given)
+    # A decided pair's own chance is the decision's: no confirmation elsewhere explains it.
+    confirmed_for_found = (np.bincount(found, weights=confirmed)[found] - confirmed > 0) & ~decided
+    confirmed_for_missing = (
+        np.bincount(missing, weights=confirmed)[missing] - confirmed > 0
+    ) & ~decided
     odds = np.exp2(weights)
     per_found = np.bincount(found, weights=odds)
     per_missing = np.bincount(missing, weights=odds)
@@ -236,7 +247,6 @@ def share_between_candidates(
     # The raise is fitted on the pairs reviewers left open: a decided pair's chance is
     # the decision's, and a rival a confirmation holds down would otherwise lend its lost
     # chance to every other pair in the store.
-    decided = ~np.isfinite(np.asarray(log_odds, dtype=np.float64))
     fitted = ~(decided | confirmed_for_found | confirmed_for_missing)
     target = float(_sigmoid(weights[fitted]).sum())
     fitted_odds, fitted_others = odds[fitted], others[fitted]

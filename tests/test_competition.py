@@ -204,6 +204,13 @@ def test_a_confirmed_rival_is_named_in_the_explanation_and_kept() -> None:
     assert back.confirmed_elsewhere == ("person",)
     assert back.others_odds == pytest.approx(rival.others_odds, rel=1e-5)
     assert "confirmed_elsewhere" not in sharing.of(3).to_json()  # stored as before
+    with pytest.raises(ValueError, match="person or report"):
+        Competition.from_json({**rival.to_json(), "confirmed_elsewhere": ["family"]})
+    # One child reported twice, both reports confirmed: neither confirmation is the
+    # other's explanation.
+    twice = share_between_candidates(np.zeros(2, np.int64), np.arange(2, dtype=np.int64),
+                                     np.full(2, math.inf), fit_shift=False)  # fmt: skip
+    assert twice.of(0).confirmed_elsewhere == () == twice.of(1).confirmed_elsewhere
 
 
 def test_reviewers_decisions_do_not_move_the_raise_of_the_other_pairs() -> None:

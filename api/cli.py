@@ -393,7 +393,7 @@ def erase(
     """
     from datetime import UTC, datetime, timedelta
 
-    from matching.face_indexes import Erasure, erase_records
+    from matching.erasure import Erasure, erase_records
     from records.repository import closed_refs
 
     side = Side(kind.value)

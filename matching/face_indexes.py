@@ -34,10 +34,9 @@ import hashlib
 import logging
 import threading
 import unicodedata
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Final
 
@@ -59,7 +58,6 @@ from records import (
     FoundStatus,
     InvalidRecordError,
     MissingStatus,
-    RecordNotFoundError,
     Sex,
     Side,
     repository,
@@ -534,106 +532,6 @@ def delete_photo(
     face_indexes.refresh_records(deleted.side, [deleted.owner_id])
     if photo_store is not None and deleted.file_unused:
         photo_store.delete(Path(deleted.stored_path))
-
-
-ERASE_CHUNK: Final = 100
-"""Records erased between two saves of the face index when many go at once: the file is
-rewritten once per chunk, not once per record (at a million faces a rewrite takes
-seconds), and a crash leaves at most a chunk's faces for the next opening to drop."""
-
-
-def _erase_in_store(database: Database, side: Side, ref: str, *, actor: str
-                    ) -> repository.ErasedRecord:  # fmt: skip
-    with database.session() as session:
-        erased = repository.erase_record(session, side, ref)
-        detail = {"photos": len(erased.photos), "candidates": erased.candidates,
-                  "decisions": erased.decisions}  # fmt: skip
-        audit(session, actor=actor, action="erase", subject_kind=side.value,
-              subject_id=erased.record_id, detail=detail)  # fmt: skip
-    return erased
-
-
-def _delete_unused_files(erased: repository.ErasedRecord, photo_store: PhotoStore | None) -> None:
-    if photo_store is not None:
-        for photo in erased.photos:
-            if photo.file_unused:
-                photo_store.delete(Path(photo.stored_path))
-
-
-def erase_record(
-    database: Database,
-    face_indexes: FaceIndexes,
-    side: Side,
-    ref: str,
-    *,
-    actor: str,
-    photo_store: PhotoStore | None = None,
-) -> repository.ErasedRecord:
-    """Erase a record for good: the record, its photos and faces, its candidates and
-    their decisions; its faces leave the index (and its file) at once, and photo files
-    no other record keeps are removed (``photo_store`` given). The audit line keeps
-    counts, not what was erased."""
-    erased = _erase_in_store(database, side, ref, actor=actor)
-    face_indexes.refresh_records(side, [erased.record_id])
-    _delete_unused_files(erased, photo_store)
-    return erased
-
-
-@dataclass
-class Erasure:
-    """What a batch erasure has done so far: each erased record by ref, and the refs
-    not found. It holds the truth even when the batch stopped midway."""
-
-    erased: dict[str, repository.ErasedRecord] = dataclass_field(default_factory=dict)
-    not_found: list[str] = dataclass_field(default_factory=list)
-
-
-def erase_records(
-    database: Database,
-    face_indexes: FaceIndexes,
-    side: Side,
-    refs: Sequence[str],
-    *,
-    actor: str,
-    photo_store: PhotoStore | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    erasure: Erasure | None = None,
-) -> Erasure:
-    """Erase many records as :func:`erase_record` does one (a retention sweep).
-
-    Each record goes in its own transaction with its own audit line, and its unused
-    photo files right after; the face index is saved once every :data:`ERASE_CHUNK`
-    records, and also when the batch stops midway (an error, Ctrl-C), for the records
-    erased so far. Pass ``erasure`` to see what was done even then. A ref not in the
-    store is reported, not an error.
-    """
-    erasure = erasure if erasure is not None else Erasure()
-    for start in range(0, len(refs), ERASE_CHUNK):
-        chunk: list[int] = []
-        try:
-            for ref in refs[start : start + ERASE_CHUNK]:
-                try:
-                    erased = _erase_in_store(database, side, ref, actor=actor)
-                except RecordNotFoundError:
-                    erasure.not_found.append(ref)
-                    continue
-                erasure.erased[ref] = erased
-                chunk.append(erased.record_id)
-                _delete_unused_files(erased, photo_store)
-        except BaseException:
-            # The faces of what went still leave the index; should that fail too (the
-            # store gone), the next opening drops them, and the first error is the one
-            # to see.
-            try:
-                face_indexes.refresh_records(side, chunk)
-            except Exception as error:  # noqa: BLE001 - the original error follows
-                logger.error("erase: the face index keeps %d records' faces until its "
-                             "next opening: %s", len(chunk), type(error).__name__)  # fmt: skip
-            raise
-        face_indexes.refresh_records(side, chunk)
-        if progress is not None:
-            progress(min(start + ERASE_CHUNK, len(refs)), len(refs))
-    return erasure
 
 
 def set_record_status(

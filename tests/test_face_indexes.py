@@ -12,16 +12,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import matching.face_indexes as face_indexes_module
+import matching.erasure as erasure_module
 from indexes import FaceIndex, IndexModelMismatchError
+from matching.erasure import Erasure, erase_record, erase_records
 from matching.face_indexes import (
     FACE_ATTRIBUTES,
-    Erasure,
     FaceFilter,
     FaceIndexes,
     delete_photo,
-    erase_record,
-    erase_records,
     set_record_status,
 )
 from records import (
@@ -358,7 +356,7 @@ def test_erasing_many_saves_the_index_once_a_chunk_and_reports_what_was_not_ther
         real_save(self, side)
 
     monkeypatch.setattr(FaceIndexes, "_save", counted_save)
-    monkeypatch.setattr(face_indexes_module, "ERASE_CHUNK", 2)
+    monkeypatch.setattr(erasure_module, "ERASE_CHUNK", 2)
     seen: list[tuple[int, int]] = []
     refs = ["M1", "M9", "M2", "M3"]
     done = erase_records(store, indexes, Side.MISSING, refs, actor="sweep",
@@ -386,14 +384,14 @@ def test_a_batch_stopped_midway_keeps_its_word_on_what_it_erased(
         m1_id = m1.id
     indexes.refresh_records(Side.MISSING, [m1_id])
     indexes.flush()
-    real_erase = face_indexes_module._erase_in_store
+    real_erase = erasure_module._erase_in_store
 
     def failing_on_m2(database: Database, side: Side, ref: str, *, actor: str) -> Any:
         if ref == "M2":
             raise OSError("the store went away")
         return real_erase(database, side, ref, actor=actor)
 
-    monkeypatch.setattr(face_indexes_module, "_erase_in_store", failing_on_m2)
+    monkeypatch.setattr(erasure_module, "_erase_in_store", failing_on_m2)
     erasure = Erasure()
     with pytest.raises(OSError, match="went away"):
         erase_records(store, indexes, Side.MISSING, ["M1", "M2", "M3"], actor="sweep",

@@ -22,7 +22,8 @@ from api.schemas import (
     PhotoPublic,
 )
 from indexes import ImageRejectedError
-from matching.face_indexes import delete_photo, erase_record, set_record_status
+from matching.erasure import erase_record
+from matching.face_indexes import delete_photo, set_record_status
 from records import (
     FoundPerson,
     MissingReport,

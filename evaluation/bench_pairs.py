@@ -22,6 +22,7 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,14 +30,10 @@ from typing import Any
 from evaluation.markdown import table_lines
 from evaluation.population import generate_population
 from matching import blocking
+from matching.evidence_model.population_views import views_from_rows
 from matching.views import FoundView, MissingView
-from records import Sex
 
 MIB = 2**20
-
-
-def _day(text: str | None) -> date | None:
-    return date.fromisoformat(text[:10]) if text else None
 
 
 def nameless_population(
@@ -45,29 +42,9 @@ def nameless_population(
     """A generated population as the matcher sees it, every name left out."""
     pop = generate_population(seed=seed, n_missing=n_missing, n_found=n_found,
                               n_true_pairs=n_found // 2, today=date(2026, 11, 1))  # fmt: skip
-    missing = [
-        MissingView(
-            id=k,
-            ref=row["ref"],
-            sex=Sex(row.get("sex") or "U"),
-            birth_year=row.get("birth_year")
-            or (int(row["birth_date"][:4]) if row.get("birth_date") else None),
-            missing_date=_day(row.get("missing_date")),
-        )  # fmt: skip
-        for k, row in enumerate(pop.missing)
-    ]
-    found = [
-        FoundView(
-            id=k,
-            ref=row["ref"],
-            sex=Sex(row.get("sex") or "U"),
-            age_min=row.get("age_min"),
-            age_max=row.get("age_max"),
-            found_date=_day(row.get("found_date")),
-        )  # fmt: skip
-        for k, row in enumerate(pop.found)
-    ]
-    return missing, found
+    missing, found = views_from_rows(pop.missing, pop.found)
+    return ([replace(view, names=()) for view in missing],
+            [replace(view, names=()) for view in found])  # fmt: skip
 
 
 def measure(choose: Callable[[], Any]) -> dict[str, float]:
@@ -87,9 +64,7 @@ def run(n_missing: int, n_found: int, seed: int) -> dict[str, Any]:
     missing, found = nameless_population(n_missing, n_found, seed)
     blocking.weak_name_keys(missing[:100], found[:100])  # caches filled outside the measures
     keys = measure(lambda: blocking.weak_name_keys(missing, found))
-    tuples = measure(
-        lambda: set(blocking.keyed_pairs(blocking.weak_name_keys(missing, found), len(missing)))
-    )
+    tuples = measure(lambda: blocking.weak_name_pairs(missing, found))
     return {
         "reports": n_missing,
         "found_persons": n_found,

@@ -129,6 +129,10 @@ def _served_without_names(person: FoundView) -> bool:
     return has_age and _estimated_on(person) is not None and not names_can_block(person)
 
 
+_KEY_SLICE = 1 << 16
+"""Keys turned into Python pairs at a time."""
+
+
 def pair_keys(pairs: Iterable[tuple[int, int]], n_missing: int) -> NDArray[np.int64]:
     """(report position, found position) pairs as one int64 each, sorted by found person
     then report, without repeats: 8 bytes a pair where a set of tuples takes about 150,
@@ -144,9 +148,6 @@ def keyed_pairs(keys: NDArray[np.int64], n_missing: int) -> Iterator[tuple[int, 
         for key in keys[start : start + _KEY_SLICE].tolist():
             j, i = divmod(key, n_missing)
             yield i, j
-
-
-_KEY_SLICE = 1 << 16
 
 
 def weak_name_pairs(

@@ -118,7 +118,7 @@ class RematchSettings:
     ``min_evidence_weight`` is relative to the prior: pairs whose evidence (all signals
     together) is below it are never candidates, whatever the model's prior.
     ``weak_name_budget`` caps the pairs of the found persons whose names cannot find
-    their report (:func:`~matching.blocking.weak_name_pairs`): each reaches up to 2,000
+    their report (:func:`~matching.blocking.weak_name_keys`): each reaches up to 2,000
     reports, fewer when there are more than budget / 2,000 such people.
     """
 

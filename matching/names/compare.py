@@ -18,7 +18,7 @@ from matching.names.frequency import given_rarity_of, surname_share_of
 from matching.names.levels import NameLevel
 from matching.names.nicknames import YOUNGEST, NicknameKind
 from matching.names.normalise import Script
-from matching.names.partial import addressed_surname, nickname_fit, partial_fit
+from matching.names.partial import how_surname_is_addressed, nickname_fit, partial_fit
 from matching.names.readings import default_reading
 from matching.names.regions import english_name, resolve_regions
 from matching.names.sound import SoundMatch, sound_match
@@ -186,8 +186,8 @@ def _compare_surname_only(a: NameForm, b: NameForm, ctx: _Context) -> NameCompar
             surname_share=_surname_share(known.surname_positions, other.surname_positions),
         )
     addresses = "only a surname is known, and the 小名 may address it"
-    what = addressed_surname(other, known.surname_positions, ctx.speaker_rules,
-                             otherwise=addresses)  # fmt: skip
+    what = how_surname_is_addressed(other, known.surname_positions, ctx.speaker_rules,
+                                    otherwise=addresses)  # fmt: skip
     if what is not None and other.core is not None:
         # Weighed as the commoner of the two, as for a lone character (张 / 章某).
         share = _surname_share(known.surname_positions, (as_surname(other.core),))

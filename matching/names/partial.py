@@ -81,14 +81,14 @@ def nickname_fit(nickname: NameForm, other: NameForm, speaker_rules: frozenset[s
             return Fit(NameLevel.NICKNAME_OR_PARTIAL, "the 小名 fits the given name", (core,))
     if other.surname_len == 1:
         surname = other.surname_positions
-        what = addressed_surname(nickname, surname, speaker_rules,
-                                 otherwise="the 小名 may address the surname")  # fmt: skip
+        what = how_surname_is_addressed(nickname, surname, speaker_rules,
+                                        otherwise="the 小名 may address the surname")  # fmt: skip
         if what is not None:
             return Fit(NameLevel.SURNAME_ONLY, what, surname=surname, addressed=(core,))
     return None
 
 
-def addressed_surname(
+def how_surname_is_addressed(
     nickname: NameForm,
     surname: Sequence[Position],
     speaker_rules: frozenset[str],

@@ -190,11 +190,12 @@ class _PlausiblePairs:
 def _add_confirmed_unscored(
     plausible: _PlausiblePairs,
     decisions: Mapping[tuple[int, int], CandidateStatus],
-    scored: set[tuple[int, int]],
+    decided_kept: set[tuple[int, int, int]],
     missing: Sequence[MissingView],
     found: Sequence[FoundView],
 ) -> None:
-    """Add the confirmed pairs the loop did not score as rivals of their open side.
+    """Add the confirmed pairs the loop did not score (not among ``decided_kept``) as
+    rivals of their open side.
 
     A report reunited (or a person identified) leaves the store's open records, but its
     confirmed pair still says who the other side is: the person in care whose family came
@@ -202,6 +203,7 @@ def _add_confirmed_unscored(
     pair the model now weighs below the cut-off. The closed side takes a place of its own
     past the open records; its odds are the decision's, not a weight.
     """
+    scored = {(missing[i].id, found[j].id) for i, j, _ in decided_kept}
     missing_at = {view.id: i for i, view in enumerate(missing)}
     found_at = {view.id: j for j, view in enumerate(found)}
     beyond_missing, beyond_found = len(missing), len(found)
@@ -320,7 +322,6 @@ def rematch(
     plausible = _PlausiblePairs()
     tally = WeightTally()
     decided_kept: set[tuple[int, int, int]] = set()
-    decided_scored: set[tuple[int, int]] = set()
     for done, (i, j) in enumerate(pairs, start=1):
         weight = model.total_weight(missing[i], found[j])
         tally.add(weight)
@@ -328,7 +329,6 @@ def rematch(
             status = decisions.get((missing[i].id, found[j].id))
             item = (weight, i, j, plausible.add(i, j, weight, status))
             if status is not None:
-                decided_scored.add((missing[i].id, found[j].id))
                 # A decided pair is kept up to date but takes no place among the best
                 # per record: rejecting the best few must bring the next ones forward.
                 decided_kept.add(item[1:])
@@ -340,7 +340,7 @@ def rematch(
     kept = {item[1:] for heap in best_for_found.values() for item in heap}
     kept |= {item[1:] for heap in best_for_missing.values() for item in heap}
     kept |= decided_kept
-    _add_confirmed_unscored(plausible, decisions, decided_scored, missing, found)
+    _add_confirmed_unscored(plausible, decisions, decided_kept, missing, found)
     scorer_of_kept = _calibrated(model, tally, len(missing), len(found))
     sharing = _sharing(scorer_of_kept, plausible)
     scored = time.perf_counter()

@@ -164,19 +164,14 @@ class Sharing:
     others_odds: NDArray[np.float64]
     other_reports: NDArray[np.int64]
     other_found: NDArray[np.int64]
-    person_confirmed_elsewhere: NDArray[np.bool_] | None = None
-    report_confirmed_elsewhere: NDArray[np.bool_] | None = None
+    person_confirmed_elsewhere: NDArray[np.bool_]
+    report_confirmed_elsewhere: NDArray[np.bool_]
 
     def of(self, pair: int) -> Competition:
         """The competition of the pair at position ``pair``."""
-        elsewhere = tuple(
-            side
-            for side, flags in (
-                ("person", self.person_confirmed_elsewhere),
-                ("report", self.report_confirmed_elsewhere),
-            )  # fmt: skip
-            if flags is not None and bool(flags[pair])
-        )
+        flags = (("person", self.person_confirmed_elsewhere),
+                 ("report", self.report_confirmed_elsewhere))  # fmt: skip
+        elsewhere = tuple(side for side, flagged in flags if flagged[pair])
         return Competition(
             self.shift,
             float(self.others_odds[pair]),
@@ -207,6 +202,12 @@ def _nearly_as_likely(groups: NDArray[np.int64], weights: NDArray[np.float64]) -
     return out
 
 
+def _rest_of_group(groups: NDArray[np.int64], values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """For each pair, the sum of ``values`` over the other pairs of its group."""
+    rest: NDArray[np.float64] = np.bincount(groups, weights=values)[groups] - values
+    return rest
+
+
 def share_between_candidates(
     found: NDArray[np.int64],
     missing: NDArray[np.int64],
@@ -228,22 +229,19 @@ def share_between_candidates(
     weights = np.clip(given, -_CLIP, _CLIP)
     if len(weights) == 0:
         empty = np.zeros(0)
-        return Sharing(0.0, empty, empty.astype(np.int64), empty.astype(np.int64))
+        none = np.zeros(0, dtype=np.bool_)
+        return Sharing(0.0, empty, empty.astype(np.int64), empty.astype(np.int64), none, none)
     # A reviewer's confirmation comes as infinite odds: its pair's people are spoken for.
-    confirmed = np.isposinf(given).astype(np.int64)
+    confirmed = np.isposinf(given).astype(np.float64)
     decided = ~np.isfinite(given)
     # A decided pair's own chance is the decision's: no confirmation elsewhere explains it.
-    confirmed_for_found = (np.bincount(found, weights=confirmed)[found] - confirmed > 0) & ~decided
-    confirmed_for_missing = (
-        np.bincount(missing, weights=confirmed)[missing] - confirmed > 0
-    ) & ~decided
+    confirmed_for_found = (_rest_of_group(found, confirmed) > 0) & ~decided
+    confirmed_for_missing = (_rest_of_group(missing, confirmed) > 0) & ~decided
     odds = np.exp2(weights)
-    per_found = np.bincount(found, weights=odds)
-    per_missing = np.bincount(missing, weights=odds)
-    # Both sums hold the pair itself once; the rest of them are its competitors. (Rivals
-    # below a pair's float precision are lost in the subtraction: they would not move
-    # its probability either.)
-    others = np.maximum(0.0, per_found[found] + per_missing[missing] - 2.0 * odds)
+    # The competitors of a pair: the rest of its found person's and of its report's.
+    # (Rivals below a pair's float precision are lost in the subtraction: they would not
+    # move its probability either.)
+    others = np.maximum(0.0, _rest_of_group(found, odds) + _rest_of_group(missing, odds))
     # The raise is fitted on the pairs reviewers left open: a decided pair's chance is
     # the decision's, and a rival a confirmation holds down would otherwise lend its lost
     # chance to every other pair in the store.

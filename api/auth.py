@@ -81,6 +81,18 @@ class Caller:
         """Whether the caller's role has ``right``."""
         return right in RIGHTS[self.role]
 
+    def check(self, right: Right) -> None:
+        """Raise NotAllowedError unless the caller's role has ``right``."""
+        if not self.may(right):
+            raise NotAllowedError(f"a {self.role.value} may not {right.value}")
+
+
+def check_page_header(request: Request, doing: str) -> None:
+    """Raise NotAllowedError unless the request carries :data:`REQUEST_HEADER` (what the
+    reviewer page sends and another site's page cannot), saying what ``doing`` needs it."""
+    if REQUEST_HEADER not in request.headers:
+        raise NotAllowedError(f"{doing} needs the {REQUEST_HEADER} header")
+
 
 def signed_in_caller(services: ServicesDep, secret: str | None) -> Caller | None:
     """The user of a live browser sign-in, or None (its last use noted)."""
@@ -108,8 +120,8 @@ def get_caller(
         caller = signed_in_caller(services, secret)
         if caller is None:
             raise NotSignedInError("the sign-in has ended: sign in again")
-        if request.method not in _SAFE_METHODS and REQUEST_HEADER not in request.headers:
-            raise NotAllowedError(f"a signed-in browser's change needs the {REQUEST_HEADER} header")
+        if request.method not in _SAFE_METHODS:
+            check_page_header(request, "a signed-in browser's change")
         return caller
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -128,8 +140,7 @@ def require(right: Right) -> Callable[[Caller], Caller]:
     """A dependency that lets a request through only if the caller has ``right``."""
 
     def check(caller: CallerDep) -> Caller:
-        if not caller.may(right):
-            raise NotAllowedError(f"a {caller.role.value} may not {right.value}")
+        caller.check(right)
         return caller
 
     return check

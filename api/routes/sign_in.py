@@ -15,11 +15,11 @@ from datetime import timedelta
 from fastapi import APIRouter, Request, Response, status
 
 from api.auth import (
-    REQUEST_HEADER,
     SIGN_IN_COOKIE,
     NotAllowedError,
     NotSignedInError,
     SessionCookie,
+    check_page_header,
     signed_in_caller,
 )
 from api.deps import ServicesDep, SessionDep
@@ -55,8 +55,7 @@ def sign_in(
     """Trade an access token for this browser's sign-in cookie."""
     if services.settings.auth_mode != "tokens":
         raise NotAllowedError("this server does not sign users in (XUNQIN_AUTH=header)")
-    if REQUEST_HEADER not in request.headers:
-        raise NotAllowedError(f"signing in needs the {REQUEST_HEADER} header")
+    check_page_header(request, "signing in")
     if previous:
         close_sign_in(session, previous)  # another user may be signing in on this browser
     lifetime = timedelta(hours=services.settings.sign_in_hours)
@@ -91,8 +90,8 @@ def _secure(settings: Settings, request: Request) -> bool:
 @router.delete("", status_code=status.HTTP_204_NO_CONTENT)
 def sign_out(request: Request, session: SessionDep, secret: SessionCookie = None) -> Response:
     """End this browser's sign-in (nothing to end is no error)."""
-    if secret and REQUEST_HEADER not in request.headers:
-        raise NotAllowedError(f"signing out needs the {REQUEST_HEADER} header")
+    if secret:
+        check_page_header(request, "signing out")
     user = close_sign_in(session, secret or "")
     if user is not None:
         audit(session, actor=user.name, action="sign_out", subject_kind="user",

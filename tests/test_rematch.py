@@ -165,6 +165,15 @@ def test_a_decision_made_while_the_job_scores_is_kept(
         assert kept is not None and kept.status is CandidateStatus.CONFIRMED
 
 
+def _rematched_without_m1(services: Services, run: dict[str, Any]) -> None:
+    """Re-match, and check the rest was stored and the erased M1 was not."""
+    report = rematch(services.database, **run)
+    assert report.created > 0
+    with services.database.session() as session:
+        refs = {r.candidate.missing.ref for r in list_candidates(session, limit=None)}
+    assert refs and "M1" not in refs
+
+
 def test_a_record_erased_while_the_job_scores_does_not_undo_the_rest(
     make_services: Callable[..., Services], sample_photos: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -180,11 +189,7 @@ def test_a_record_erased_while_the_job_scores_does_not_undo_the_rest(
         return rows
 
     monkeypatch.setattr(rematch_module, "all_candidates", loaded_then_erased)
-    report = rematch(services.database, **run)
-    assert report.created > 0
-    with services.database.session() as session:
-        refs = {r.candidate.missing.ref for r in list_candidates(session, limit=None)}
-    assert refs and "M1" not in refs
+    _rematched_without_m1(services, run)
 
 
 def test_a_record_erased_while_the_job_stores_is_stored_around(
@@ -202,11 +207,7 @@ def test_a_record_erased_while_the_job_stores_is_stored_around(
         return upsert(session, **fields)
 
     monkeypatch.setattr(rematch_module, "upsert_candidate", erased_then_upsert)
-    report = rematch(services.database, **run)
-    assert report.created > 0
-    with services.database.session() as session:
-        refs = {r.candidate.missing.ref for r in list_candidates(session, limit=None)}
-    assert refs and "M1" not in refs
+    _rematched_without_m1(services, run)
 
 
 def test_index_files_are_rebuilt_from_the_store(

@@ -11,7 +11,7 @@ SDIST := face_recognition-1.3.0
 SDIST_SHA256 := 5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec
 SAMPLES := .cache/$(SDIST)/tests/test_images
 
-.PHONY: demo test check lint typecheck install test-assets serve eval bench bench-face-index clean
+.PHONY: demo test check lint typecheck install test-assets serve eval bench bench-face-index load clean
 
 demo: install test-assets
 	$(VENV)/bin/xunqin demo
@@ -27,6 +27,11 @@ bench: install test-assets
 	$(VENV)/bin/python -m evaluation.bench_names --out bench/results
 	$(VENV)/bin/python -m evaluation.bench_intake --out bench/results
 	$(VENV)/bin/python -m evaluation.bench_pairs --out bench/results
+
+# A bounded load test of `xunqin serve` on loopback (10 minutes): officers searching by
+# photo and uploading, reviewers deciding, readers listing; figures in bench/results/load.md.
+load: install test-assets
+	$(VENV)/bin/python -m evaluation.load --seconds 600 --out bench/results
 
 # The FAISS index at 100k and 1M face-like vectors (about 12 minutes, 3 GB).
 bench-face-index: install

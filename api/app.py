@@ -33,9 +33,10 @@ def create_app(services: Services | None = None) -> FastAPI:
                 "XUNQIN_AUTH=header: callers only name themselves and may do everything; "
                 "serve on 127.0.0.1 only, or set XUNQIN_AUTH=tokens"
             )
-        # Heavy parts load here, once, not on the first request: the store is migrated
-        # and the face indexes are checked against it.
+        # Heavy parts load here, once, not on the first request: the store is migrated,
+        # the face indexes are checked against it, and the face workers load dlib.
         _ = app.state.services.face_indexes
+        app.state.services.face_reader.warm()
         yield
         app.state.services.close()
 

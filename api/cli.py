@@ -239,7 +239,7 @@ def search_photo(
                            photo_year=photo_year, birth_year=birth_year)  # fmt: skip
         result = search_by_photo(
             services.database,
-            services.face_model,
+            services.face_reader,
             services.face_indexes,
             data,
             evidence_model=services.evidence_model,

@@ -13,6 +13,8 @@ from api.auth import NotAllowedError, NotSignedInError
 from api.refusals import TooManyRefusalsError
 from indexes import (
     FaceTooPoorError,
+    FaceWorkerError,
+    FaceWorkersBusyError,
     ImageRejectedError,
     IndexModelMismatchError,
     NoFaceFoundError,
@@ -74,6 +76,18 @@ def install_error_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
         return response
 
+    async def face_workers_busy(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, FaceWorkersBusyError)
+        response = _response(503, "face_workers_busy", str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    async def face_worker_failed(_: Request, exc: Exception) -> JSONResponse:
+        # A worker that died took this photo with it; the pool has started afresh.
+        response = _response(503, "face_worker_failed", str(exc))
+        response.headers["Retry-After"] = "1"
+        return response
+
     async def store_error(_: Request, exc: Exception) -> JSONResponse:
         # The driver's text may quote the failing row (PostgreSQL's "Failing row
         # contains ..."): only the kind of error is logged, and nothing is answered.
@@ -86,6 +100,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotAllowedError, not_allowed)
     app.add_exception_handler(TooManyRefusalsError, too_many_refusals)
     app.add_exception_handler(ImageRejectedError, image_rejected)
+    app.add_exception_handler(FaceWorkersBusyError, face_workers_busy)
+    app.add_exception_handler(FaceWorkerError, face_worker_failed)
     app.add_exception_handler(SeveralFacesFoundError, several_faces)
     for error_type, status, code in _STATUS:
         if error_type is SeveralFacesFoundError:

@@ -11,7 +11,14 @@ from functools import cached_property
 from sqlalchemy import func, select
 
 from api.settings import Settings
-from indexes import DlibFaceModel, FaceModel, ImageLimits
+from indexes import (
+    DlibFaceModel,
+    FaceModel,
+    FaceReader,
+    FaceWorkerPool,
+    ImageLimits,
+    SerialFaceReader,
+)
 from matching.evidence_model import EvidenceModel
 from matching.face_indexes import FaceIndexes
 from matching.ingest import Ingestor
@@ -55,6 +62,16 @@ class Services:
         return self._face_model or DlibFaceModel()
 
     @cached_property
+    def face_reader(self) -> FaceReader:
+        """Reads faces in photos: in worker processes, or in the calling thread when
+        ``face_workers`` is 0 (dlib is never entered by two threads at once either way).
+        """
+        workers = self.settings.face_workers
+        if workers == 0:
+            return SerialFaceReader(self.face_model)
+        return FaceWorkerPool(self.face_model, workers=workers, queue=self.settings.face_queue)
+
+    @cached_property
     def face_indexes(self) -> FaceIndexes:
         """Both face indexes, checked against the store."""
         indexes = FaceIndexes(
@@ -83,7 +100,7 @@ class Services:
         return Ingestor(
             self.database,
             self.photo_store,
-            self.face_model,
+            self.face_reader,
             self.face_indexes,
             image_limits=self.image_limits,
         )
@@ -108,7 +125,10 @@ class Services:
         return self._name_searcher
 
     def close(self) -> None:
-        """Save what the face indexes have not saved yet, and release the database."""
+        """Stop the face workers, save what the face indexes have not saved yet, and
+        release the database."""
+        if "face_reader" in self.__dict__:
+            self.face_reader.close()
         if "face_indexes" in self.__dict__:
             self.face_indexes.flush()
         if "database" in self.__dict__:

@@ -39,6 +39,21 @@ class Settings(BaseSettings):
         description="Mark the sign-in cookie Secure (HTTPS only). Default: in production, "
         "or when the request came over HTTPS; set true behind a TLS proxy",
     )
+    face_workers: int | None = Field(
+        default=None,
+        ge=0,
+        le=64,
+        description="Worker processes that read faces in photos (detection, embedding), "
+        "shared by uploads, searches and imports. 0: in the calling thread, one photo at "
+        "a time. Default: one per core",
+    )
+    face_queue: int = Field(
+        default=8,
+        ge=0,
+        le=1000,
+        description="Photos that may wait for a face worker; past that a request is "
+        "answered 503 with Retry-After at once",
+    )
     max_upload_bytes: int = 25 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     keep_per_record: int = 20

@@ -25,7 +25,7 @@ from evaluation.face_cache import CachingFaceModel
 from evaluation.metrics import split_by_hash
 from evaluation.population import Population, TruePair, generate_population, write_population
 from evaluation.scorecard import REVIEWED_SHARE, REVIEWED_TOP, SPLIT_SEED, LearningFigures
-from indexes import DlibFaceModel, FaceModel
+from indexes import DlibFaceModel, FaceModel, SerialFaceReader
 from matching.evidence_model import (
     EvidenceModel,
     compare_with_threshold_rule,
@@ -228,7 +228,7 @@ def run_evaluation(
     )
     indexes = FaceIndexes(home / "index", model=model.name)
     indexes.open(database)
-    ingestor = Ingestor(database, PhotoStore(home / "photos"), model, indexes)
+    ingestor = Ingestor(database, PhotoStore(home / "photos"), SerialFaceReader(model), indexes)
     counts: dict[str, int] = {}
     try:
         for kind in ("missing", "found"):

@@ -6,6 +6,8 @@ This package imports nothing else of the project. Models load lazily, on first u
 from indexes.errors import (
     FaceIntakeError,
     FaceTooPoorError,
+    FaceWorkerError,
+    FaceWorkersBusyError,
     ImageRejectedError,
     IndexCorruptError,
     IndexError_,
@@ -22,6 +24,14 @@ from indexes.face_index import (
     Neighbour,
     PersonNeighbour,
     set_search_threads,
+)
+from indexes.face_reading import (
+    FaceReader,
+    FaceReading,
+    FaceWorkerPool,
+    SerialFaceReader,
+    available_cores,
+    read_faces,
 )
 from indexes.faces import (
     DetectedFace,
@@ -47,7 +57,12 @@ __all__ = [
     "UNKNOWN",
     "FaceIntakeError",
     "FaceQuality",
+    "FaceReader",
+    "FaceReading",
     "FaceTooPoorError",
+    "FaceWorkerError",
+    "FaceWorkerPool",
+    "FaceWorkersBusyError",
     "FaceModel",
     "ImageLimits",
     "ImageRejectedError",
@@ -57,8 +72,11 @@ __all__ = [
     "Neighbour",
     "NoFaceFoundError",
     "QualityRules",
+    "SerialFaceReader",
+    "available_cores",
     "SeveralFacesFoundError",
     "decode_image",
     "detect_faces",
+    "read_faces",
     "set_search_threads",
 ]

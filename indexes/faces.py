@@ -60,6 +60,10 @@ class DlibFaceModel:
     def __init__(self) -> None:
         self._api: Any = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to face worker processes unloaded: each loads dlib for itself.
+        return {"_api": None}
+
     def _load(self) -> Any:
         if self._api is None:
             with warnings.catch_warnings():

@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session
 
 from indexes import (
     DetectedFace,
-    FaceModel,
+    FaceReader,
+    FaceWorkerError,
     ImageLimits,
     ImageRejectedError,
-    decode_image,
-    detect_faces,
 )
 from indexes.faces import DetectionSettings
 from matching.face_indexes import FaceIndexes
@@ -111,7 +110,7 @@ class Ingestor:
         self,
         database: Database,
         photo_store: PhotoStore,
-        face_model: FaceModel,
+        faces_reader: FaceReader,
         face_indexes: FaceIndexes,
         *,
         image_limits: ImageLimits | None = None,
@@ -119,7 +118,7 @@ class Ingestor:
     ) -> None:
         self.database = database
         self.photo_store = photo_store
-        self.face_model = face_model
+        self.faces_reader = faces_reader
         self.face_indexes = face_indexes
         self.image_limits = image_limits or ImageLimits()
         self.detection = detection or DetectionSettings()
@@ -224,7 +223,8 @@ class Ingestor:
                 continue
             try:
                 outcome, faces = self._take_photo(session, record, data, ref)
-            except ImageRejectedError as err:
+            except (ImageRejectedError, FaceWorkerError) as err:
+                # A worker that died on the photo: refused like an unreadable one.
                 report.photos["rejected"] += 1
                 report.photo_problems.append((item.line, ref.path.name, str(err)))
                 continue
@@ -263,12 +263,8 @@ class Ingestor:
             )
             return outcome, []
         # An unreadable file raises ImageRejectedError: it is refused, not kept.
-        image = decode_image(
-            data,
-            limits=self.image_limits,
-            max_side=self.detection.max_side * self.detection.upsample_retry,
-        )
-        detected = detect_faces(image, self.face_model, settings=self.detection)
+        image = self.faces_reader.read(data, limits=self.image_limits, detection=self.detection)
+        detected = image.faces
         status, detail = _status_for(detected, face_no)
         chosen = _chosen_face(detected, face_no)
         digest, stored = self.photo_store.put(data, image.format)
@@ -297,7 +293,7 @@ class Ingestor:
                     roll=face.quality.roll,
                     quality_note="; ".join(face.quality.problems) or None,
                     embedding=face.embedding.astype(np.float32).tobytes(),
-                    model=self.face_model.name,
+                    model=self.faces_reader.model_name,
                     searchable=number == chosen,
                 )
                 for number, face in enumerate(detected)
@@ -316,7 +312,7 @@ class Ingestor:
                     side,
                     [face_id for face_id, _ in chosen],
                     np.stack([vector for _, vector in chosen]),
-                    model=self.face_model.name,
+                    model=self.faces_reader.model_name,
                 )
 
     def add_photo(

@@ -20,13 +20,11 @@ import numpy as np
 
 from indexes import (
     DetectionSettings,
-    FaceModel,
+    FaceReader,
     FaceTooPoorError,
     ImageLimits,
     NoFaceFoundError,
     SeveralFacesFoundError,
-    decode_image,
-    detect_faces,
 )
 from matching.evidence import SignalEvidence
 from matching.evidence_model import EvidenceModel, EvidenceScore
@@ -88,7 +86,7 @@ class PhotoSearchResult:
 
 def search_by_photo(
     database: Database,
-    face_model: FaceModel,
+    faces_reader: FaceReader,
     face_indexes: FaceIndexes,
     data: bytes,
     *,
@@ -118,10 +116,7 @@ def search_by_photo(
     today = today or date.today()
     query.check(side, today)  # refused before any work on the photo, like the filter
     detection = detection or DetectionSettings()
-    image = decode_image(
-        data, limits=limits, max_side=detection.max_side * detection.upsample_retry
-    )
-    faces = detect_faces(image, face_model, settings=detection)
+    faces = faces_reader.read(data, limits=limits or ImageLimits(), detection=detection).faces
     boxes = [FaceBox(n, face.box, face.width_px) for n, face in enumerate(faces)]
     if not faces:
         raise NoFaceFoundError("no face found in the photo, in any orientation")
@@ -134,13 +129,17 @@ def search_by_photo(
         raise FaceTooPoorError(faces[chosen].quality.problems)
     embedding = faces[chosen].embedding.astype(np.float32)
     persons = face_indexes.search_persons(
-        side, embedding.reshape(1, -1), max(k, SHORTLIST), model=face_model.name, where=where
+        side,
+        embedding.reshape(1, -1),
+        max(k, SHORTLIST),
+        model=faces_reader.model_name,
+        where=where,
     )[0]
     with database.session() as session:
         rows = {
             row.face_id: row
             for row in face_index_rows(
-                session, side, model=face_model.name, face_ids=[p.face for p in persons]
+                session, side, model=faces_reader.model_name, face_ids=[p.face for p in persons]
             )
         }
         agreeing = [

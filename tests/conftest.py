@@ -133,6 +133,9 @@ def make_services(tmp_path: Path, face_model: DlibFaceModel) -> Iterator[Callabl
     made: list[Services] = []
 
     def make(database_url: str | None = None, **settings_fields: Any) -> Services:
+        # Faces are read in the test's own process (one at a time) unless a test asks
+        # for worker processes: each would load dlib again.
+        settings_fields.setdefault("face_workers", 0)
         settings = Settings(home=tmp_path / "home", database_url=database_url, environment="test",
                             **settings_fields)  # fmt: skip
         services = Services(settings, face_model=face_model)

@@ -78,7 +78,7 @@ def search_photo(
         raise ImageRejectedError("too_large", f"the upload is over {limit} bytes")
     result = search_by_photo(
         services.database,
-        services.face_model,
+        services.face_reader,
         services.face_indexes,
         data,
         evidence_model=services.evidence_model,

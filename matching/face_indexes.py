@@ -531,7 +531,7 @@ def delete_photo(
     # The store is committed first: if the index fails here, the next opening redoes it.
     face_indexes.refresh_records(deleted.side, [deleted.owner_id])
     if photo_store is not None and deleted.file_unused:
-        photo_store.delete(Path(deleted.stored_path))
+        photo_store.delete(deleted.stored_path)
 
 
 def set_record_status(

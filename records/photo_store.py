@@ -60,7 +60,11 @@ class PhotoStore:
 
     def stored_path(self, sha256: str, image_format: str | None) -> str:
         """The path a photo row keeps for a photo with this hash: relative to the folder."""
-        suffix = _SUFFIXES.get(image_format or "", ".bin")
+        return self.name_for(sha256, _SUFFIXES.get(image_format or "", ".bin"))
+
+    @staticmethod
+    def name_for(sha256: str, suffix: str) -> str:
+        """The file name, relative to the folder, of a photo with this hash and suffix."""
         return f"{sha256[:2]}/{sha256}{suffix}"
 
     def locate(self, stored_path: str) -> Path:

@@ -435,6 +435,64 @@ def erase(
 
 
 @app.command()
+def doctor(
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix",
+            help="delete old orphan files, point rows at this store's own "
+            "files, bring the face index in step with the store",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as JSON")] = False,
+    grace_minutes: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="orphan files younger than this are left alone "
+            "(an upload whose row is not committed yet)",
+        ),
+    ] = 60,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="check that files exist, without reading them")
+    ] = False,
+    actor: Annotated[str, typer.Option(help="who is repairing, for the audit log")] = "cli",
+) -> None:
+    """Check the store, its photo files and its face index against each other.
+
+    Reports missing and changed photo files, paths outside the photo folder, orphan
+    files, and face index lag; --fix repairs what it can (audited, counts only). Exits
+    1 while problems remain.
+    """
+    from datetime import timedelta
+
+    from matching.doctor import run_doctor
+    from matching.face_indexes import FaceIndexes
+
+    grace = timedelta(minutes=grace_minutes)
+    services = _services()
+    try:
+        # Its own indexes, not the services': opening them would repair before checking.
+        indexes = FaceIndexes(services.settings.index_dir, model=services.face_model.name)
+        with _progress("checking photo files") as bar:
+            task = bar.add_task("photos", total=None)
+            report = run_doctor(
+                services.database, services.photo_store, indexes, fix=fix, actor=actor,
+                grace=grace, check_content=not quick,
+                progress=lambda n, total: bar.update(task, completed=n, total=total),
+            )  # fmt: skip
+    finally:
+        services.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        for line in report.summary(grace=grace):
+            typer.echo(line)
+    if report.problems_left():
+        raise typer.Exit(1)
+
+
+@app.command()
 def reopen(
     ref: Annotated[str, typer.Argument(help="the record's reference")],
     kind: Annotated[KindOption, typer.Option("--kind", help="missing or found")],

@@ -24,6 +24,9 @@ from records import (
     DecisionConflictError,
     DuplicateRecordError,
     InvalidRecordError,
+    PhotoFileChangedError,
+    PhotoFileMissingError,
+    PhotoPathOutsideError,
     RecordNotFoundError,
 )
 
@@ -38,6 +41,10 @@ _STATUS: list[tuple[type[Exception], int, str]] = [
     (FaceTooPoorError, 422, "face_too_poor"),
     (SeveralFacesFoundError, 409, "several_faces"),
     (IndexModelMismatchError, 409, "index_model_mismatch"),
+    # The row is there but its file is not the photo: gone for good unless restored.
+    (PhotoFileMissingError, 410, "photo_file_missing"),
+    (PhotoFileChangedError, 410, "photo_file_changed"),
+    (PhotoPathOutsideError, 409, "photo_file_outside_store"),
 ]
 
 

@@ -53,7 +53,7 @@ class Services:
     def database(self) -> Database:
         """The store, migrated to the current schema."""
         database = Database(self.settings.resolved_database_url)
-        database.upgrade()
+        database.upgrade(photos_dir=self.settings.photos_dir)
         return database
 
     @cached_property

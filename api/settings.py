@@ -81,9 +81,8 @@ class Settings(BaseSettings):
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:
-        # Photo paths are stored as they are made from the home: a relative home would
-        # make them relative to wherever the import ran, lost to a server started
-        # elsewhere.
+        # The database file, the photo folder and the index files are found from the
+        # home: a relative home would find them relative to wherever a command ran.
         return home.expanduser().resolve()
 
     @model_validator(mode="after")
@@ -115,7 +114,7 @@ class Settings(BaseSettings):
 
     @property
     def photos_dir(self) -> Path:
-        """Where photo files are kept."""
+        """Where photo files are kept; photo rows name their files relative to it."""
         return self.home / "photos"
 
     @property

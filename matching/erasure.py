@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Final
 
 from matching.face_indexes import FaceIndexes
@@ -42,7 +41,7 @@ def _delete_unused_files(erased: repository.ErasedRecord, photo_store: PhotoStor
     if photo_store is not None:
         for photo in erased.photos:
             if photo.file_unused:
-                photo_store.delete(Path(photo.stored_path))
+                photo_store.delete(photo.stored_path)
 
 
 def erase_record(

@@ -12,6 +12,9 @@ face. Changes are saved in batches: ``flush`` writes what is unsaved (closing th
 services does), and so does reaching ``save_every`` unsaved changes. A crash in
 between loses nothing the next opening does not redo.
 
+``inspect`` compares the saved files with the store and changes nothing: what
+``xunqin doctor`` reports before ``open`` (its ``--fix``) brings them in step.
+
 Another process may store faces meanwhile (the nightly import beside a running server):
 ``catch_up``, which every person search runs first, adds the faces with ids above the
 highest this process has seen.
@@ -41,6 +44,7 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
+from sqlalchemy.orm import Session
 
 from indexes import (
     UNKNOWN,
@@ -179,6 +183,28 @@ class FaceFilter:
         return self.station is None or station_key(row.station) == station_key(self.station)
 
 
+@dataclass(frozen=True, kw_only=True)
+class IndexState:
+    """How one side's saved index file stands against the store's searchable faces.
+
+    ``unreadable`` says why a file cannot be used (damaged, another model's, other
+    attributes); its faces then count as missing. ``extra`` are faces the file holds that
+    the store no longer searches (erased, closed, not chosen), ``missing`` searchable
+    faces it lacks (index lag), ``changed`` faces held with another owner or other facts.
+    """
+
+    saved: bool
+    unreadable: str | None
+    extra: int
+    missing: int
+    changed: int
+
+    @property
+    def in_step(self) -> bool:
+        """Whether the file can be used as it is."""
+        return self.unreadable is None and not (self.extra or self.missing or self.changed)
+
+
 class FaceIndexes:
     """One FAISS index per side, for one embedding model, in step with one store.
 
@@ -240,12 +266,16 @@ class FaceIndexes:
             changes: dict[Side, int] = {}
             for side in Side:
                 path = self.path(side)
+                unusable = True
                 if path.exists():
                     with self._file_lock(side):
-                        self._indexes[side] = self._load(side, path)
+                        loaded = self._load(side, path)
+                        unusable = loaded is None
+                        self._indexes[side] = self._new_index() if loaded is None else loaded
                         self._stamps[side] = _file_stamp(path)
                 changes[side], _ = self._sync(side)
-                if changes[side] or not path.exists():
+                if changes[side] or unusable:
+                    # Also an unusable file with nothing to index: it is written over.
                     self._save(side)
             with database.session() as session:
                 self._newest = newest_face_id(session)
@@ -293,16 +323,19 @@ class FaceIndexes:
                 self._newest = newest
             return changed + added
 
-    def _load(self, side: Side, path: Path) -> FaceIndex:
+    def _load(self, side: Side, path: Path) -> FaceIndex | None:
+        """The saved index, or None (logged) when it cannot be used and must be rebuilt."""
         try:
-            index = FaceIndex.load(path, model=self.model)
+            return self._read(path)
         except (IndexCorruptError, IndexModelMismatchError) as err:
             logger.warning("rebuilding the %s face index: %s", side.value, err)
-            return self._new_index()
+            return None
+
+    def _read(self, path: Path) -> FaceIndex:
+        """A saved index this process can use, or the error that says why not."""
+        index = FaceIndex.load(path, model=self.model)
         if index.attributes != FACE_ATTRIBUTES or index.dim != self.dim:
-            logger.warning("rebuilding the %s face index: it was built for other attributes",
-                           side.value)  # fmt: skip
-            return self._new_index()
+            raise IndexCorruptError(f"{path.name} was built for other attributes")
         return index
 
     def _require_database(self) -> Database:
@@ -310,10 +343,12 @@ class FaceIndexes:
             raise RuntimeError("open the face indexes on a store before changing them")
         return self._database
 
-    def _sync(self, side: Side, *, owners: Collection[int] | None = None) -> tuple[int, int]:
-        """Redo what differs between the store and the index (for some owners, or all);
-        returns how many vectors changed and how many of those were removed."""
-        index = self._indexes[side]
+    def _differences(
+        self, session: Session, side: Side, index: FaceIndex, owners: Collection[int] | None
+    ) -> tuple[dict[int, tuple[int, Attributes]], list[int], list[int], list[int]]:
+        """What an index lacks against the store's searchable faces (for some owners, or
+        all): the wanted entries, and the faces stale (held but not wanted), missing
+        (wanted but not held) and changed (held with another owner or other facts)."""
         ids, index_owners, columns = index.entries()
         if owners is not None:
             keep = np.isin(index_owners, np.fromiter(owners, dtype=np.int64))
@@ -324,15 +359,43 @@ class FaceIndexes:
             int(face): (int(owner), tuple(int(v) for v in attrs))
             for face, owner, attrs in zip(ids, index_owners, attribute_rows, strict=True)
         }
-        with self._require_database().session() as session:
-            rows = face_index_rows(session, side, model=self.model, owners=owners)
-            wanted = {row.face_id: (row.owner_id, face_attributes(row)) for row in rows}
-            missing = [face for face in wanted if face not in present]
-            embeddings = face_embeddings(session, missing) if missing else {}
+        rows = face_index_rows(session, side, model=self.model, owners=owners)
+        wanted = {row.face_id: (row.owner_id, face_attributes(row)) for row in rows}
+        missing = [face for face in wanted if face not in present]
         stale = [face for face in present if face not in wanted]
         changed = [
             face for face, entry in wanted.items() if face in present and present[face] != entry
         ]
+        return wanted, stale, missing, changed
+
+    def inspect(self, database: Database) -> dict[Side, IndexState]:
+        """How each side's saved file stands against the store, changing nothing (what
+        ``xunqin doctor`` reports; ``open`` brings both in step)."""
+        states: dict[Side, IndexState] = {}
+        for side in Side:
+            path, problem = self.path(side), None
+            index = self._new_index()
+            if path.exists():
+                with self._file_lock(side):
+                    try:
+                        index = self._read(path)
+                    except (IndexCorruptError, IndexModelMismatchError) as err:
+                        problem = str(err)
+            with database.session() as session:
+                _, stale, missing, changed = self._differences(session, side, index, None)
+            states[side] = IndexState(
+                saved=path.exists(), unreadable=problem,
+                extra=len(stale), missing=len(missing), changed=len(changed),
+            )  # fmt: skip
+        return states
+
+    def _sync(self, side: Side, *, owners: Collection[int] | None = None) -> tuple[int, int]:
+        """Redo what differs between the store and the index (for some owners, or all);
+        returns how many vectors changed and how many of those were removed."""
+        index = self._indexes[side]
+        with self._require_database().session() as session:
+            wanted, stale, missing, changed = self._differences(session, side, index, owners)
+            embeddings = face_embeddings(session, missing) if missing else {}
         if stale:
             index.remove(np.asarray(stale, dtype=np.int64))
         if missing:
@@ -427,7 +490,8 @@ class FaceIndexes:
         returns the vectors changed after loading (this process's unsaved work is
         redone from the store, which holds it)."""
         path = self.path(side)
-        self._indexes[side] = self._load(side, path)
+        loaded = self._load(side, path)
+        self._indexes[side] = self._new_index() if loaded is None else loaded
         self._stamps[side] = _file_stamp(path)
         self._unsaved[side] = 0
         count, _ = self._sync(side)
@@ -531,7 +595,7 @@ def delete_photo(
     # The store is committed first: if the index fails here, the next opening redoes it.
     face_indexes.refresh_records(deleted.side, [deleted.owner_id])
     if photo_store is not None and deleted.file_unused:
-        photo_store.delete(Path(deleted.stored_path))
+        photo_store.delete(deleted.stored_path)
 
 
 def set_record_status(

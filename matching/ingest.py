@@ -273,7 +273,7 @@ class Ingestor:
             record,
             PhotoFields(
                 sha256=digest,
-                stored_path=str(stored),
+                stored_path=stored,
                 size_bytes=len(data),
                 width=image.width,
                 height=image.height,

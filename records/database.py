@@ -54,13 +54,18 @@ class Database:
         """The back end's name: ``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
-    def upgrade(self) -> None:
-        """Apply every migration the store does not have yet."""
+    def upgrade(self, *, photos_dir: Path | None = None, revision: str = "head") -> None:
+        """Apply every migration the store does not have yet (up to ``revision``).
+
+        ``photos_dir`` is the store's photo folder: the migration that makes photo paths
+        relative needs it, and refuses a store with absolute paths without it.
+        """
         with self.engine.begin() as connection:
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS_DIR))
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            config.attributes["photos_dir"] = photos_dir
+            command.upgrade(config, revision)
 
     def has_schema(self) -> bool:
         """Whether the migrations have been applied at least once."""

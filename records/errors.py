@@ -4,7 +4,11 @@ RecordsError
 ├── RecordNotFoundError   no record with that reference or id
 ├── DuplicateRecordError  a record with that reference exists with other content
 ├── InvalidRecordError    a value breaks the model's rules (line number when importing)
-└── DecisionConflictError a decision on a closed case, or on another pair than the one seen
+├── DecisionConflictError a decision on a closed case, or on another pair than the one seen
+└── PhotoFileError        a photo row's file cannot be served (``xunqin doctor`` says more)
+    ├── PhotoFileMissingError   the file is gone from the photo folder
+    ├── PhotoFileChangedError   the file's content is not the photo's (its SHA-256)
+    └── PhotoPathOutsideError   the stored path leads outside the store's photo folder
 """
 
 from __future__ import annotations
@@ -43,3 +47,33 @@ class InvalidRecordError(RecordsError):
 class DecisionConflictError(RecordsError):
     """A decision cannot be recorded as asked: the candidate's case is closed, or the
     candidate is no longer the pair the reviewer saw."""
+
+
+class PhotoFileError(RecordsError):
+    """A photo row's file cannot be served. The message names neither the file nor the
+    record: a photo's stored path is its content hash, and the answer goes to clients."""
+
+    message = "the photo's file cannot be served"
+
+    def __init__(self, stored_path: str) -> None:
+        super().__init__(f"{self.message}; an administrator can run `xunqin doctor`")
+        self.stored_path = stored_path
+
+
+class PhotoFileMissingError(PhotoFileError):
+    """The photo's file is gone from the store's photo folder (restore it from a backup)."""
+
+    message = "the photo's file is missing from the store"
+
+
+class PhotoFileChangedError(PhotoFileError):
+    """The photo's file no longer holds the photo: its content's SHA-256 differs."""
+
+    message = "the photo's file no longer holds the photo (its content changed)"
+
+
+class PhotoPathOutsideError(PhotoFileError):
+    """The photo's stored path leads outside the store's photo folder: an absolute path
+    kept from an older store, or one that climbs out by ``..`` or a symbolic link."""
+
+    message = "the photo's file lies outside this store's photo folder"

@@ -176,6 +176,7 @@ def test_closing_a_case_and_deleting_a_photo_take_faces_out_at_once(
 
     photos = PhotoStore(tmp_path / "photos")
     _, stored = photos.put(b"jpeg bytes", "JPEG")
+    file = photos.locate(stored)
     with store.session() as session:
         m2 = get_person(session, Side.MISSING, "M2")
         face_id = _add_photo(session, m2, _vector(1), "m2b", str(stored))
@@ -185,7 +186,7 @@ def test_closing_a_case_and_deleting_a_photo_take_faces_out_at_once(
     delete_photo(store, indexes, photo_id, actor="li", photo_store=photos)
     assert face_id not in indexes[Side.MISSING].ids().tolist()
     assert len(indexes[Side.MISSING]) == 4
-    assert not stored.exists()
+    assert not file.exists()
 
     with store.session() as session:
         events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
@@ -301,9 +302,9 @@ def test_erasing_a_record_takes_everything_of_it_and_keeps_a_count(
     with store.session() as session:
         m1, m2 = get_person(session, Side.MISSING, "M1"), get_person(session, Side.MISSING, "M2")
         f1 = get_person(session, Side.FOUND, "F1")
-        own_face = _add_photo(session, m1, _vector(50), "own", str(own))
-        _add_photo(session, m1, _vector(51), "shared-1", str(shared))
-        _add_photo(session, m2, _vector(52), "shared-2", str(shared))
+        own_face = _add_photo(session, m1, _vector(50), "own", own)
+        _add_photo(session, m1, _vector(51), "shared-1", shared)
+        _add_photo(session, m2, _vector(52), "shared-2", shared)
         candidate, _ = upsert_candidate(
             session, missing_id=m1.id, found_id=f1.id, score=2.0, probability=0.5,
             evidence={}, model_version="v",
@@ -331,7 +332,8 @@ def test_erasing_a_record_takes_everything_of_it_and_keeps_a_count(
     assert m1_id not in indexes[Side.MISSING].entries()[1].tolist()
     saved = FaceIndex.load(indexes.path(Side.MISSING), model=MODEL)
     assert own_face not in saved.ids().tolist()
-    assert not own.exists() and shared.exists(), "a file M2 still holds stays"
+    assert not photos.locate(own).exists(), "M1's own file went"
+    assert photos.locate(shared).exists(), "a file M2 still holds stays"
     with pytest.raises(RecordNotFoundError):
         erase_record(store, indexes, Side.MISSING, "M1", actor="admin")
 
@@ -397,7 +399,7 @@ def test_a_batch_stopped_midway_keeps_its_word_on_what_it_erased(
         erase_records(store, indexes, Side.MISSING, ["M1", "M2", "M3"], actor="sweep",
                       photo_store=photos, erasure=erasure)  # fmt: skip
     assert list(erasure.erased) == ["M1"]
-    assert not path.exists(), "M1's file went with M1, not at the end of the chunk"
+    assert not photos.locate(path).exists(), "M1's file went with M1, not at the end of the chunk"
     saved = FaceIndex.load(indexes.path(Side.MISSING), model=MODEL)
     assert face not in saved.ids().tolist(), "the chunk's faces left the file all the same"
 

@@ -219,13 +219,20 @@ def upload_found_photo(
     response_class=FileResponse,
     dependencies=[Depends(require(Right.READ_RECORDS))],
 )
-def read_photo_file(photo_id: int, session: SessionDep, actor: ActorDep) -> FileResponse:
-    """The stored photo file, for a reviewer to look at (the read is audited)."""
+def read_photo_file(
+    photo_id: int, session: SessionDep, services: ServicesDep, actor: ActorDep
+) -> FileResponse:
+    """The stored photo file, for a reviewer to look at (the read is audited).
+
+    A photo whose file is gone or no longer holds the photo answers 410, one whose file
+    lies outside the store's photo folder 409: never someone else's picture.
+    """
     photo = session.get(Photo, photo_id)
     if photo is None:
         raise RecordNotFoundError("photo", photo_id)
+    path = services.photo_store.verified(photo.stored_path, photo.sha256)
     audit(session, actor=actor, action="read_photo", subject_kind="photo", subject_id=photo_id)
-    return FileResponse(photo.stored_path, headers={"Cache-Control": "no-store"})
+    return FileResponse(path, headers={"Cache-Control": "no-store"})
 
 
 @router.delete(

@@ -1,9 +1,11 @@
 """Bringing records and their photos into the store and the face indexes.
 
-Import files are read row by row: a bad row is reported with its line number and the
-rest goes on; a row already imported unchanged changes nothing. Every photo is kept,
-whatever face intake makes of it: no face, several faces, or a file we cannot read
-are reported, not dropped.
+An import file goes in whole or not at all: every row is checked first (its fields and
+its photo files, which must lie inside the import's photos folder), then all rows are
+stored in one transaction. A rejected row, found at either step, means nothing is stored,
+and every rejected row is reported by its line. A row already imported unchanged changes
+nothing. A photo that is an image is kept whatever face intake makes of it: no face or
+several faces are reported, not dropped; a file that is no image rejects its row.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -35,10 +38,13 @@ from records import (
     MissingReport,
     Photo,
     PhotoStatus,
+    RecordsError,
     Side,
 )
+from records.errors import ImportRefusedError, PhotoFileRefusedError
 from records.importing import Kind, ParsedRow, RowError, read_import_file
 from records.inputs import FoundFields, MissingFields, PhotoRef
+from records.photo_files import check_photo_file, photos_root, read_photo_file
 from records.photo_store import PhotoStore, sha256_hex
 from records.repository import (
     Change,
@@ -55,6 +61,9 @@ from records.repository import (
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
+"""Told ``(rows done, rows in all)``: the total is None while the rows are being checked."""
+
+_PROGRESS_EVERY = 200
 
 
 @dataclass
@@ -66,16 +75,18 @@ class PhotoOutcome:
     faces: int
     detail: str | None
     created: bool
+    stored_file: tuple[str, Path] | None = None
+    """The hash and path of the file this call put in the photo store, if it put one."""
 
 
 @dataclass
 class ImportReport:
-    """Counts of what an import did, and every row or photo that needs a look."""
+    """Counts of what an import stored, and every photo that needs a look (no face, or
+    several)."""
 
     rows: int = 0
     changes: Counter[str] = field(default_factory=Counter)
     photos: Counter[str] = field(default_factory=Counter)
-    errors: list[RowError] = field(default_factory=list)
     photo_problems: list[tuple[int, str, str]] = field(default_factory=list)
 
     def audit_detail(self, file_name: str) -> dict[str, object]:
@@ -86,7 +97,6 @@ class ImportReport:
             "rows": self.rows,
             "records": dict(self.changes),
             "photos": dict(self.photos),
-            "errors": len(self.errors),
             "photo_problems": len(self.photo_problems),
         }
 
@@ -96,7 +106,6 @@ class ImportReport:
             "rows": self.rows,
             "records": dict(self.changes),
             "photos": dict(self.photos),
-            "errors": [{"line": e.line, "error": e.message} for e in self.errors],
             "photo_problems": [
                 {"line": line, "photo": name, "problem": problem}
                 for line, name, problem in self.photo_problems
@@ -130,72 +139,160 @@ class Ingestor:
         kind: Kind,
         *,
         actor: str,
+        photos_dir: Path | None = None,
         progress: Progress | None = None,
-        batch_size: int = 200,
     ) -> ImportReport:
-        """Import every row of a JSONL or CSV file; see ``records.importing``.
+        """Import every row of a JSONL or CSV file, all or nothing; see ``records.importing``.
 
-        Rows are stored in batches, each row in its own savepoint: a row the store refuses
-        is reported and the rest of its batch still goes in.
+        Photos are read only from ``photos_dir`` (by default the file's folder), see
+        ``records.photo_files``. Every row and photo file is checked first; then all rows
+        are stored in one transaction, a row and its photos at a time (one photo's bytes in
+        memory at once), and their faces go into the index once it has committed. Any
+        rejected row, at either step, means nothing of the file is stored:
+        ``ImportRefusedError`` lists every rejected row by line. The audit log gets one
+        line with counts either way.
         """
+        root = photos_root(photos_dir or path.parent)
+        rows: list[ParsedRow] = []
         report = ImportReport()
-        seen: dict[str, int] = {}
-        batch: list[ParsedRow] = []
-        for number, item in enumerate(read_import_file(path, kind), start=1):
-            report.rows += 1
-            if isinstance(item, RowError):
-                report.errors.append(item)
-                continue
-            first = seen.setdefault(item.fields.ref, item.line)
-            if first != item.line:
-                report.errors.append(
-                    RowError(item.line, f"ref {item.fields.ref!r} already used on line {first}")
-                )
-                continue
-            batch.append(item)
-            if len(batch) >= batch_size:
-                self._import_batch(batch, report, actor=actor)
-                batch = []
-                if progress is not None:
-                    progress(number, None)
-        self._import_batch(batch, report, actor=actor)
-        if progress is not None:
-            progress(report.rows, report.rows)
-        with self.database.session() as session:
-            audit(
-                session,
-                actor=actor,
-                action="import",
-                subject_kind=kind,
-                detail=report.audit_detail(path.name),
+        try:
+            rejected = self._check_rows(path, kind, root, rows, report, progress)
+            if rejected:
+                raise ImportRefusedError(path.name, report.rows, _listed(rejected))
+            pending = self._store_rows(
+                path, kind, rows, root, report, actor=actor, progress=progress
             )
-        return report
-
-    def _import_batch(self, batch: list[ParsedRow], report: ImportReport, *, actor: str) -> None:
-        if not batch:
-            return
-        pending: list[tuple[Side, int, np.ndarray]] = []
-        with self.database.session() as session:
-            for item in batch:
-                row = ImportReport()
-                try:
-                    with session.begin_nested():
-                        pending_row = self._import_row(session, item, row, actor=actor)
-                except SQLAlchemyError as err:
-                    report.errors.append(
-                        RowError(item.line, f"the store refused the row ({type(err).__name__})")
-                    )
-                    continue
-                report.changes.update(row.changes)
-                report.photos.update(row.photos)
-                report.photo_problems.extend(row.photo_problems)
-                pending.extend(pending_row)
+        except RecordsError as err:
+            with self.database.session() as session:
+                rejected_rows = len(err.rejected) if isinstance(err, ImportRefusedError) else 0
+                audit(session, actor=actor, action="import_refused", subject_kind=kind,
+                      detail={"file": path.name, "rows": report.rows,
+                              "rejected": rejected_rows})  # fmt: skip
+            raise
         # The store is committed first: if adding to the index fails, the next start
         # rebuilds it from the store.
         self._index_faces(pending)
+        return report
+
+    def _check_rows(
+        self,
+        path: Path,
+        kind: Kind,
+        root: Path,
+        rows: list[ParsedRow],
+        report: ImportReport,
+        progress: Progress | None,
+    ) -> list[RowError]:
+        """Read and check every row into ``rows``; the rejected ones are returned."""
+        rejected: list[RowError] = []
+        seen: dict[str, int] = {}
+        for item in read_import_file(path, kind, photos_dir=root):
+            report.rows += 1
+            problem = item if isinstance(item, RowError) else self._check_row(item, root, seen)
+            if problem is not None:
+                rejected.append(problem)
+            elif isinstance(item, ParsedRow):
+                rows.append(item)
+            if progress is not None and report.rows % _PROGRESS_EVERY == 0:
+                progress(report.rows, None)
+        return rejected
+
+    def _check_row(self, item: ParsedRow, root: Path, seen: dict[str, int]) -> RowError | None:
+        first = seen.setdefault(item.fields.ref, item.line)
+        if first != item.line:
+            return RowError(item.line, f"ref {item.fields.ref!r} already used on line {first}")
+        for number, ref in enumerate(item.photos, start=1):
+            try:
+                check_photo_file(ref.path, root, max_bytes=self.image_limits.max_bytes)
+            except PhotoFileRefusedError as err:
+                return RowError(item.line, f"photo {number}: {err}")
+        return None
+
+    def _store_rows(
+        self,
+        path: Path,
+        kind: Kind,
+        rows: list[ParsedRow],
+        root: Path,
+        report: ImportReport,
+        *,
+        actor: str,
+        progress: Progress | None,
+    ) -> list[tuple[Side, int, np.ndarray]]:
+        """Store every row in one transaction; the faces to index once it has committed.
+
+        A row rejected here (a photo that is no image, a photo changed since the check, the
+        store refusing the row) rolls everything back; the rows after it are still read for
+        their photos, without storing, so the refusal lists them all.
+        """
+        pending: list[tuple[Side, int, np.ndarray]] = []
+        rejected: list[RowError] = []
+        written: list[tuple[str, Path]] = []
+        try:
+            with self.database.session() as session:
+                for done, item in enumerate(rows, start=1):
+                    if rejected:
+                        rejected.extend(self._recheck_photos(item, root))
+                        continue
+                    try:
+                        pending.extend(self._import_row(session, item, root, report, written,
+                                                        actor=actor))  # fmt: skip
+                        session.flush()  # a store error is this row's, not the next one's
+                    except (_RowRejectedError, RecordsError) as err:
+                        rejected.append(RowError(item.line, str(err)))
+                    except SQLAlchemyError as err:
+                        rejected.append(RowError(
+                            item.line, f"the store refused the row ({type(err).__name__})"
+                        ))  # fmt: skip
+                    if progress is not None and done % _PROGRESS_EVERY == 0:
+                        progress(done, len(rows))
+                if rejected:
+                    raise ImportRefusedError(path.name, report.rows, _listed(rejected))
+                audit(session, actor=actor, action="import", subject_kind=kind,
+                      detail=report.audit_detail(path.name))  # fmt: skip
+        except BaseException:
+            try:
+                self._drop_unused_files(written)
+            except (OSError, SQLAlchemyError) as err:  # the first error is the one to raise
+                logger.warning("a refused import's photo files were not all deleted (%s)",
+                               type(err).__name__)  # fmt: skip
+            raise
+        if progress is not None:
+            progress(len(rows), len(rows))
+        return pending
+
+    def _recheck_photos(self, item: ParsedRow, root: Path) -> list[RowError]:
+        """Whether a row's photos would have been taken, once nothing more is stored."""
+        for number, ref in enumerate(item.photos, start=1):
+            try:
+                data = read_photo_file(ref.path, root, max_bytes=self.image_limits.max_bytes)
+                decode_image(data, limits=self.image_limits, max_side=self.detection.max_side)
+            except (PhotoFileRefusedError, ImageRejectedError) as err:
+                return [RowError(item.line, f"photo {number}: {err}")]
+        return []
+
+    def _drop_unused_files(self, written: list[tuple[str, Path]]) -> None:
+        """Delete the photo files a rolled-back import wrote that no stored photo uses: a
+        person's photo must not stay on disk where erasing their record cannot find it."""
+        for start in range(0, len(written), 500):
+            chunk = written[start : start + 500]
+            with self.database.session() as session:
+                used = set(session.scalars(
+                    select(Photo.sha256).where(Photo.sha256.in_([d for d, _ in chunk]))
+                ))  # fmt: skip
+            for digest, file in chunk:
+                if digest not in used:
+                    self.photo_store.delete(file)
 
     def _import_row(
-        self, session: Session, item: ParsedRow, report: ImportReport, *, actor: str
+        self,
+        session: Session,
+        item: ParsedRow,
+        root: Path,
+        report: ImportReport,
+        written: list[tuple[str, Path]],
+        *,
+        actor: str,
     ) -> list[tuple[Side, int, np.ndarray]]:
         record: MissingReport | FoundPerson
         if isinstance(item.fields, MissingFields):
@@ -213,21 +310,14 @@ class Ingestor:
                 subject_id=record.id,
             )
         pending = []
-        for ref in item.photos:
+        for number, ref in enumerate(item.photos, start=1):
             try:
-                data = ref.path.read_bytes()
-            except OSError as err:
-                report.photos["unreadable"] += 1
-                report.photo_problems.append(
-                    (item.line, ref.path.name, f"cannot read the file: {err.strerror}")
-                )
-                continue
-            try:
+                data = read_photo_file(ref.path, root, max_bytes=self.image_limits.max_bytes)
                 outcome, faces = self._take_photo(session, record, data, ref)
-            except ImageRejectedError as err:
-                report.photos["rejected"] += 1
-                report.photo_problems.append((item.line, ref.path.name, str(err)))
-                continue
+            except (PhotoFileRefusedError, ImageRejectedError) as err:
+                raise _RowRejectedError(f"photo {number}: {err}") from err
+            if outcome.stored_file is not None:
+                written.append(outcome.stored_file)
             if outcome.created:
                 report.photos[outcome.status.value] += 1
                 pending.extend(faces)
@@ -306,7 +396,8 @@ class Ingestor:
         side = Side.MISSING if isinstance(record, MissingReport) else Side.FOUND
         new_faces = [(side, face.id, np.frombuffer(face.embedding, dtype=np.float32))
                      for face in photo.faces if face.searchable]  # fmt: skip
-        return PhotoOutcome(photo.id, status, len(detected), detail, True), new_faces
+        outcome = PhotoOutcome(photo.id, status, len(detected), detail, True, (digest, stored))
+        return outcome, new_faces
 
     def _index_faces(self, faces: list[tuple[Side, int, np.ndarray]]) -> None:
         for side in Side:
@@ -348,6 +439,14 @@ class Ingestor:
             _ = stored.faces  # load before the session closes
         self._index_faces(faces)
         return stored, outcome
+
+
+class _RowRejectedError(Exception):
+    """A row cannot be stored as it is; the message says why, without a file's name."""
+
+
+def _listed(rejected: list[RowError]) -> list[tuple[int, str]]:
+    return [(error.line, error.message) for error in rejected]
 
 
 def _status_for(faces: list[DetectedFace], face_no: int | None) -> tuple[PhotoStatus, str | None]:

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.services import Services
 from api.settings import Settings, get_settings
 from indexes import FaceIntakeError, SeveralFacesFoundError
 from records import CandidateStatus, FoundStatus, MissingStatus, RecordsError, Role, Sex, Side
+from records.errors import ImportRefusedError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -78,30 +80,45 @@ def _progress(description: str) -> Progress:
 def import_command(
     file: Annotated[Path, typer.Argument(help="a .jsonl or .csv file (UTF-8)")],
     kind: Annotated[KindOption, typer.Option("--kind", help="missing or found")],
+    photos: Annotated[
+        Path | None,
+        typer.Option(
+            "--photos",
+            help="the folder the sheet's photos are in (default: the sheet's folder); "
+            "no photo outside it is read, relative paths start there",
+        ),
+    ] = None,
     actor: Annotated[str, typer.Option(help="who is importing, for the audit log")] = "cli",
 ) -> None:
-    """Import reports or found persons; bad rows are reported, the rest imported."""
+    """Import reports or found persons, all or nothing: a rejected row stores nothing."""
     services = _services()
     try:
         with _progress(f"importing {file.name}") as bar:
             task = bar.add_task("rows", total=None)
             report = services.ingestor.import_file(
-                file, kind.value, actor=actor, progress=lambda n, _: bar.update(task, completed=n)
+                file,
+                kind.value,
+                actor=actor,
+                photos_dir=photos,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
+    except ImportRefusedError as error:
+        for line, reason in error.rejected:
+            err.print(f"[yellow]line {line}:[/yellow] {escape(reason)}")
+        rejected = [{"line": line, "error": reason} for line, reason in error.rejected]
+        typer.echo(json.dumps({"imported": False, "rows": error.rows, "rejected": rejected},
+                              ensure_ascii=False))  # fmt: skip
+        raise _fail(str(error)) from error
     except RecordsError as error:
         raise _fail(str(error)) from error
     finally:
         services.close()
-    for problem in report.errors:
-        err.print(f"[yellow]line {problem.line}:[/yellow] {problem.message}")
     for line, name, problem in report.photo_problems:
         err.print(f"[yellow]line {line}, photo {name}:[/yellow] {problem}")
-    summary = report.to_json()
-    typer.echo(json.dumps({k: summary[k] for k in ("rows", "records", "photos")}))
-    err.print(
-        f"{report.rows} rows: {dict(report.changes)}; photos {dict(report.photos)}; "
-        f"{len(report.errors)} bad row(s)"
-    )
+    summary = {"imported": True, "rows": report.rows, "records": dict(report.changes),
+               "photos": dict(report.photos)}  # fmt: skip
+    typer.echo(json.dumps(summary))
+    err.print(f"{report.rows} rows: {dict(report.changes)}; photos {dict(report.photos)}")
 
 
 @app.command()

@@ -39,7 +39,6 @@ def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) ->
             report = services.ingestor.import_file(path, kind, actor="demo")  # type: ignore[arg-type]
             console.print(
                 f"imported {path.name}: {dict(report.changes)}; photos {dict(report.photos)}"
-                + (f"; {len(report.errors)} bad rows" if report.errors else "")
             )
         imported = time.perf_counter()
         result = rematch(

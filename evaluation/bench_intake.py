@@ -362,7 +362,12 @@ def measure_import(photo_set: str, files: Sequence[Path], *, home: Path) -> Impo
         _ = services.face_indexes  # open the store and the indexes before the clock
         services.face_model.locate(np.zeros((32, 32, 3), dtype=np.uint8), upsample=0)
         started = time.perf_counter()
-        report = services.ingestor.import_file(rows, "missing", actor="bench")
+        report = services.ingestor.import_file(
+            rows,
+            "missing",
+            actor="bench",
+            photos_dir=Path(os.path.commonpath([p.resolve().parent for p in files] or [home])),
+        )
         seconds = time.perf_counter() - started
     finally:
         services.close()

@@ -3,12 +3,15 @@
 True pairs carry the name troubles stations meet (a Sichuan n/l, 付贵 as 胡奎, 黄/王 in
 Shanghai speech, 单 read Shan, a 小名, homophones, a given name only); other records
 have no counterpart, as most do in life. Faces come from the face_recognition source
-distribution's test photos and, when present, from the development photo folder.
+distribution's test photos and, when present, from the development photo folder; they are
+copied beside the sheets, as a station sends them (an import reads no photo outside the
+sheet's folder).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +87,14 @@ def photo_identities(folders: list[Path], *, min_photos: int = 2) -> list[list[P
     return identities
 
 
+def _copied(photo: Path, out_dir: Path, ref: str) -> str:
+    """Copy a photo into the demo's photo folder; its path as the sheet names it."""
+    target = out_dir / "photos" / f"{ref}{photo.suffix.lower()}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(photo, target)
+    return str(target.relative_to(out_dir))
+
+
 def build_demo_set(out_dir: Path, photo_folders: list[Path]) -> DemoSet:
     """Write ``missing.jsonl`` and ``found.jsonl`` for the demo into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -97,9 +108,11 @@ def build_demo_set(out_dir: Path, photo_folders: list[Path]) -> DemoSet:
         m_ref, f_ref = f"DEMO-M{number:03d}", f"DEMO-F{number:03d}"
         photos: tuple[list[dict[str, object]], list[dict[str, object]]] = ([], [])
         if number <= len(identities):
-            first, second = (p.resolve() for p in identities[number - 1][:2])
-            photos = ([{"path": str(first), "taken_year": int(str(m_date)[:4]) - 1}],
-                      [{"path": str(second), "taken_year": int(str(f_date)[:4])}])  # fmt: skip
+            first, second = identities[number - 1][:2]
+            photos = ([{"path": _copied(first, out_dir, m_ref),
+                        "taken_year": int(str(m_date)[:4]) - 1}],
+                      [{"path": _copied(second, out_dir, f_ref),
+                        "taken_year": int(str(f_date)[:4])}])  # fmt: skip
         missing.append({
             "ref": m_ref, "name": name, "aliases": aliases, "sex": sex, "birth_year": birth,
             "missing_date": m_date, "missing_place": m_place, "hometown": hometown,
@@ -113,15 +126,17 @@ def build_demo_set(out_dir: Path, photo_folders: list[Path]) -> DemoSet:
         pairs.append((m_ref, f_ref))
     spare = identities[len(_TRUE_PAIRS) :]
     for number, (name, sex, birth, hometown) in enumerate(_LONE_REPORTS, start=1):
-        photos_m = [{"path": str(spare.pop(0)[0].resolve())}] if spare else []
+        ref = f"DEMO-M{100 + number:03d}"
+        photos_m = [{"path": _copied(spare.pop(0)[0], out_dir, ref)}] if spare else []
         missing.append({
-            "ref": f"DEMO-M{100 + number:03d}", "name": name, "sex": sex, "birth_year": birth,
+            "ref": ref, "name": name, "sex": sex, "birth_year": birth,
             "hometown": hometown, "missing_date": "2022-01-01", "photos": photos_m,
         })  # fmt: skip
     for number, (stated, sex, ages, accent) in enumerate(_LONE_FOUND, start=1):
-        photos_f = [{"path": str(spare.pop(0)[1].resolve())}] if spare else []
+        ref = f"DEMO-F{100 + number:03d}"
+        photos_f = [{"path": _copied(spare.pop(0)[1], out_dir, ref)}] if spare else []
         found.append({
-            "ref": f"DEMO-F{100 + number:03d}", "name": stated, "sex": sex, "age_min": ages[0],
+            "ref": ref, "name": stated, "sex": sex, "age_min": ages[0],
             "age_max": ages[1], "found_date": "2024-06-01", "accent": accent, "photos": photos_f,
         })  # fmt: skip
     missing_file, found_file = out_dir / "missing.jsonl", out_dir / "found.jsonl"

@@ -233,10 +233,15 @@ def run_evaluation(
     try:
         for kind in ("missing", "found"):
             mark = time.perf_counter()
-            report = ingestor.import_file(population_dir / f"{kind}.jsonl", kind, actor="eval")
+            # The population's photos are the faces folder's, named by absolute paths.
+            report = ingestor.import_file(
+                population_dir / f"{kind}.jsonl",
+                kind,
+                actor="eval",
+                photos_dir=config.faces_dir or population_dir,
+            )
             timings[f"import_{kind}"] = time.perf_counter() - mark
             counts[f"{kind}_rows"] = report.rows
-            counts[f"{kind}_row_errors"] = len(report.errors)
             for status, number in report.photos.items():
                 counts[f"{kind}_photos_{status}"] = number
             tell(f"imported {kind}: {report.rows} rows in {timings[f'import_{kind}']:.1f} s")

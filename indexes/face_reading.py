@@ -69,6 +69,11 @@ class FaceReader(Protocol):
         """The embedding space of the faces it reads."""
         ...
 
+    @property
+    def parallel(self) -> int:
+        """How many photos it reads at once."""
+        ...
+
     def read(
         self, data: bytes, *, limits: ImageLimits, detection: DetectionSettings
     ) -> FaceReading:
@@ -101,6 +106,11 @@ class SerialFaceReader:
     def model_name(self) -> str:
         """The model's embedding space."""
         return self.model.name
+
+    @property
+    def parallel(self) -> int:
+        """One photo at a time."""
+        return 1
 
     def read(
         self, data: bytes, *, limits: ImageLimits, detection: DetectionSettings
@@ -188,6 +198,11 @@ class FaceWorkerPool:
     def model_name(self) -> str:
         """The model's embedding space."""
         return self.model.name
+
+    @property
+    def parallel(self) -> int:
+        """One photo a worker."""
+        return self.workers
 
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:

@@ -1,26 +1,31 @@
 """Bringing records and their photos into the store and the face indexes.
 
-Import files are read row by row: a bad row is reported with its line number and the
-rest goes on; a row already imported unchanged changes nothing. Every photo is kept,
-whatever face intake makes of it: no face, several faces, or a file we cannot read
-are reported, not dropped.
+An import file goes in whole or not at all: every row is checked first (its fields and
+its photo files, which must lie inside the import's photos folder), then all rows are
+stored in one transaction. A rejected row, found at either step, means nothing is stored,
+and every rejected row is reported by its line. A row already imported unchanged changes
+nothing. A photo that is an image is kept whatever face intake makes of it: no face or
+several faces are reported, not dropped; a file that is no image rejects its row.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from indexes import (
     DetectedFace,
     FaceReader,
+    FaceReading,
     FaceWorkerError,
     ImageLimits,
     ImageRejectedError,
@@ -31,13 +36,17 @@ from records import (
     Database,
     Face,
     FoundPerson,
+    InvalidRecordError,
     MissingReport,
     Photo,
     PhotoStatus,
+    RecordsError,
     Side,
 )
+from records.errors import ImportRefusedError, PhotoFileRefusedError
 from records.importing import Kind, ParsedRow, RowError, read_import_file
 from records.inputs import FoundFields, MissingFields, PhotoRef
+from records.photo_files import check_photo_file, photos_root, read_photo_file
 from records.photo_store import PhotoStore, sha256_hex
 from records.repository import (
     Change,
@@ -47,6 +56,7 @@ from records.repository import (
     audit,
     find_photo,
     get_person,
+    photo_digests,
     upsert_found,
     upsert_missing,
 )
@@ -54,6 +64,9 @@ from records.repository import (
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int | None], None]
+"""Told ``(rows done, rows in all)``: the total is None while the rows are being checked."""
+
+_PROGRESS_EVERY = 200
 
 
 @dataclass
@@ -67,14 +80,25 @@ class PhotoOutcome:
     created: bool
 
 
+@dataclass(frozen=True)
+class _ReadPhoto:
+    """A photo read before the store is opened for writing: its hash, size, where its file
+    is kept and the faces found (both None when the record has the photo already)."""
+
+    digest: str
+    stored: str | None
+    size_bytes: int
+    reading: FaceReading | None
+
+
 @dataclass
 class ImportReport:
-    """Counts of what an import did, and every row or photo that needs a look."""
+    """Counts of what an import stored, and every photo that needs a look (no face, or
+    several)."""
 
     rows: int = 0
     changes: Counter[str] = field(default_factory=Counter)
     photos: Counter[str] = field(default_factory=Counter)
-    errors: list[RowError] = field(default_factory=list)
     photo_problems: list[tuple[int, str, str]] = field(default_factory=list)
 
     def audit_detail(self, file_name: str) -> dict[str, object]:
@@ -85,7 +109,6 @@ class ImportReport:
             "rows": self.rows,
             "records": dict(self.changes),
             "photos": dict(self.photos),
-            "errors": len(self.errors),
             "photo_problems": len(self.photo_problems),
         }
 
@@ -95,7 +118,6 @@ class ImportReport:
             "rows": self.rows,
             "records": dict(self.changes),
             "photos": dict(self.photos),
-            "errors": [{"line": e.line, "error": e.message} for e in self.errors],
             "photo_problems": [
                 {"line": line, "photo": name, "problem": problem}
                 for line, name, problem in self.photo_problems
@@ -129,72 +151,223 @@ class Ingestor:
         kind: Kind,
         *,
         actor: str,
+        photos_dir: Path | None = None,
         progress: Progress | None = None,
-        batch_size: int = 200,
     ) -> ImportReport:
-        """Import every row of a JSONL or CSV file; see ``records.importing``.
+        """Import every row of a JSONL or CSV file, all or nothing; see ``records.importing``.
 
-        Rows are stored in batches, each row in its own savepoint: a row the store refuses
-        is reported and the rest of its batch still goes in.
+        Photos are read only from ``photos_dir`` (by default the file's folder), see
+        ``records.photo_files``. Every row and photo file is checked first; then all rows
+        are stored in one transaction, a row and its photos at a time (one photo's bytes in
+        memory at once), and their faces go into the index once it has committed. Any
+        rejected row, at either step, means nothing of the file is stored:
+        ``ImportRefusedError`` lists every rejected row by line. The audit log gets one
+        line with counts either way.
         """
+        root = photos_root(photos_dir or path.parent)
+        rows: list[ParsedRow] = []
         report = ImportReport()
-        seen: dict[str, int] = {}
-        batch: list[ParsedRow] = []
-        for number, item in enumerate(read_import_file(path, kind), start=1):
-            report.rows += 1
-            if isinstance(item, RowError):
-                report.errors.append(item)
-                continue
-            first = seen.setdefault(item.fields.ref, item.line)
-            if first != item.line:
-                report.errors.append(
-                    RowError(item.line, f"ref {item.fields.ref!r} already used on line {first}")
-                )
-                continue
-            batch.append(item)
-            if len(batch) >= batch_size:
-                self._import_batch(batch, report, actor=actor)
-                batch = []
-                if progress is not None:
-                    progress(number, None)
-        self._import_batch(batch, report, actor=actor)
-        if progress is not None:
-            progress(report.rows, report.rows)
-        with self.database.session() as session:
-            audit(
-                session,
-                actor=actor,
-                action="import",
-                subject_kind=kind,
-                detail=report.audit_detail(path.name),
-            )
-        return report
-
-    def _import_batch(self, batch: list[ParsedRow], report: ImportReport, *, actor: str) -> None:
-        if not batch:
-            return
-        pending: list[tuple[Side, int, np.ndarray]] = []
-        with self.database.session() as session:
-            for item in batch:
-                row = ImportReport()
-                try:
-                    with session.begin_nested():
-                        pending_row = self._import_row(session, item, row, actor=actor)
-                except SQLAlchemyError as err:
-                    report.errors.append(
-                        RowError(item.line, f"the store refused the row ({type(err).__name__})")
-                    )
-                    continue
-                report.changes.update(row.changes)
-                report.photos.update(row.photos)
-                report.photo_problems.extend(row.photo_problems)
-                pending.extend(pending_row)
+        try:
+            rejected = self._check_rows(path, kind, root, rows, report, progress)
+            if rejected:
+                raise ImportRefusedError(path.name, report.rows, _listed(rejected))
+            photos, rejected, written = self._read_photos(kind, rows, root, progress)
+            try:
+                if rejected:
+                    raise ImportRefusedError(path.name, report.rows, _listed(rejected))
+                pending = self._store_rows(path, kind, rows, photos, report, actor=actor,
+                                           progress=progress)  # fmt: skip
+            except BaseException:
+                self._drop_unused_files(written)
+                raise
+        except RecordsError as err:
+            with self.database.session() as session:
+                rejected_rows = len(err.rejected) if isinstance(err, ImportRefusedError) else 0
+                audit(session, actor=actor, action="import_refused", subject_kind=kind,
+                      detail={"file": path.name, "rows": report.rows,
+                              "rejected": rejected_rows})  # fmt: skip
+            raise
         # The store is committed first: if adding to the index fails, the next start
         # rebuilds it from the store.
         self._index_faces(pending)
+        return report
+
+    def _check_rows(
+        self,
+        path: Path,
+        kind: Kind,
+        root: Path,
+        rows: list[ParsedRow],
+        report: ImportReport,
+        progress: Progress | None,
+    ) -> list[RowError]:
+        """Read and check every row into ``rows``; the rejected ones are returned."""
+        rejected: list[RowError] = []
+        seen: dict[str, int] = {}
+        for item in read_import_file(path, kind, photos_dir=root):
+            report.rows += 1
+            problem = item if isinstance(item, RowError) else self._check_row(item, root, seen)
+            if problem is not None:
+                rejected.append(problem)
+            elif isinstance(item, ParsedRow):
+                rows.append(item)
+            if progress is not None and report.rows % _PROGRESS_EVERY == 0:
+                progress(report.rows, None)
+        return rejected
+
+    def _check_row(self, item: ParsedRow, root: Path, seen: dict[str, int]) -> RowError | None:
+        first = seen.setdefault(item.fields.ref, item.line)
+        if first != item.line:
+            return RowError(item.line, f"ref {item.fields.ref!r} already used on line {first}")
+        for number, ref in enumerate(item.photos, start=1):
+            try:
+                check_photo_file(ref.path, root, max_bytes=self.image_limits.max_bytes)
+            except PhotoFileRefusedError as err:
+                return RowError(item.line, f"photo {number}: {err}")
+        return None
+
+    def _read_photos(
+        self,
+        kind: Kind,
+        rows: list[ParsedRow],
+        root: Path,
+        progress: Progress | None,
+    ) -> tuple[dict[tuple[int, int], _ReadPhoto], list[RowError], list[tuple[str, str]]]:
+        """Read every photo the rows name, before the store is opened for writing.
+
+        Faces are read by the face reader, several photos at once when it has workers
+        (a bounded window of them in flight), so an import uses every core and the store
+        is never held while dlib works. A photo the record already has is not read
+        again. Each file read is kept in the photo store at once; the files kept are
+        returned, so a refused import can take them away again. The rejected rows are
+        every row with a photo that may not be read or is not an image.
+        """
+        known = self._stored_digests(kind, rows)
+        read: dict[tuple[int, int], _ReadPhoto] = {}
+        rejected: dict[int, RowError] = {}
+        written: list[tuple[str, str]] = []
+        window: deque[tuple[int, int, bytes, Future[FaceReading]]] = deque()
+        limit = 2 * self.faces_reader.parallel
+
+        def settle() -> None:
+            index, number, data, future = window.popleft()
+            try:
+                reading = future.result()
+            except (ImageRejectedError, FaceWorkerError) as err:
+                # A worker that died on the photo: refused like an unreadable one.
+                rejected.setdefault(index, RowError(rows[index].line, f"photo {number}: {err}"))
+                return
+            digest, stored = self.photo_store.put(data, reading.format)
+            written.append((digest, stored))
+            read[(index, number)] = _ReadPhoto(digest, stored, len(data), reading)
+
+        try:
+            for index, item in enumerate(rows):
+                for number, ref in enumerate(item.photos, start=1):
+                    try:
+                        data = read_photo_file(
+                            ref.path, root, max_bytes=self.image_limits.max_bytes
+                        )
+                    except PhotoFileRefusedError as err:
+                        rejected.setdefault(index, RowError(item.line, f"photo {number}: {err}"))
+                        continue
+                    digest = sha256_hex(data)
+                    if (item.fields.ref, digest) in known:
+                        read[(index, number)] = _ReadPhoto(digest, None, len(data), None)
+                        continue
+                    future = self.faces_reader.submit(
+                        data, limits=self.image_limits, detection=self.detection
+                    )
+                    window.append((index, number, data, future))
+                    while len(window) >= limit:
+                        settle()
+                if progress is not None and (index + 1) % _PROGRESS_EVERY == 0:
+                    progress(index + 1, len(rows))
+            while window:
+                settle()
+        except BaseException:
+            for *_, future in window:
+                future.cancel()
+            self._drop_unused_files(written)
+            raise
+        return read, sorted(rejected.values(), key=lambda e: e.line), written
+
+    def _stored_digests(self, kind: Kind, rows: list[ParsedRow]) -> set[tuple[str, str]]:
+        """(record ref, photo hash) of the photos the rows' records already have."""
+        side = Side.MISSING if kind == "missing" else Side.FOUND
+        refs = [item.fields.ref for item in rows if item.photos]
+        known: set[tuple[str, str]] = set()
+        with self.database.session() as session:
+            for start in range(0, len(refs), 500):
+                known.update(photo_digests(session, side, refs[start : start + 500]))
+        return known
+
+    def _store_rows(
+        self,
+        path: Path,
+        kind: Kind,
+        rows: list[ParsedRow],
+        photos: dict[tuple[int, int], _ReadPhoto],
+        report: ImportReport,
+        *,
+        actor: str,
+        progress: Progress | None,
+    ) -> list[tuple[Side, int, np.ndarray]]:
+        """Store every row in one transaction; the faces to index once it has committed.
+
+        The photos were read before (``_read_photos``, which tells the progress): the
+        transaction holds the store for the writing only, and the progress is told once
+        it has ended. A row the store refuses rolls everything back.
+        """
+        pending: list[tuple[Side, int, np.ndarray]] = []
+        rejected: list[RowError] = []
+        with self.database.session() as session:
+            for index, item in enumerate(rows):
+                try:
+                    pending.extend(self._import_row(session, index, item, photos, report,
+                                                    actor=actor))  # fmt: skip
+                    session.flush()  # a store error is this row's, not the next one's
+                except RecordsError as err:
+                    rejected.append(RowError(item.line, str(err)))
+                except SQLAlchemyError as err:
+                    rejected.append(RowError(
+                        item.line, f"the store refused the row ({type(err).__name__})"
+                    ))  # fmt: skip
+                if rejected:
+                    # Nothing more will be stored; the rows after it were checked already.
+                    raise ImportRefusedError(path.name, report.rows, _listed(rejected))
+            audit(session, actor=actor, action="import", subject_kind=kind,
+                  detail=report.audit_detail(path.name))  # fmt: skip
+        if progress is not None:
+            progress(len(rows), len(rows))
+        return pending
+
+    def _drop_unused_files(self, written: list[tuple[str, str]]) -> None:
+        """Delete the photo files a refused import wrote that no stored photo uses: a
+        person's photo must not stay on disk where erasing their record cannot find it."""
+        try:
+            for start in range(0, len(written), 500):
+                chunk = written[start : start + 500]
+                with self.database.session() as session:
+                    used = set(session.scalars(
+                        select(Photo.sha256).where(Photo.sha256.in_([d for d, _ in chunk]))
+                    ))  # fmt: skip
+                for digest, stored in chunk:
+                    if digest not in used:
+                        self.photo_store.delete(stored)
+        except (OSError, SQLAlchemyError) as err:  # the import's own error is the one to raise
+            logger.warning("a refused import's photo files were not all deleted (%s)",
+                           type(err).__name__)  # fmt: skip
 
     def _import_row(
-        self, session: Session, item: ParsedRow, report: ImportReport, *, actor: str
+        self,
+        session: Session,
+        index: int,
+        item: ParsedRow,
+        photos: dict[tuple[int, int], _ReadPhoto],
+        report: ImportReport,
+        *,
+        actor: str,
     ) -> list[tuple[Side, int, np.ndarray]]:
         record: MissingReport | FoundPerson
         if isinstance(item.fields, MissingFields):
@@ -212,22 +385,8 @@ class Ingestor:
                 subject_id=record.id,
             )
         pending = []
-        for ref in item.photos:
-            try:
-                data = ref.path.read_bytes()
-            except OSError as err:
-                report.photos["unreadable"] += 1
-                report.photo_problems.append(
-                    (item.line, ref.path.name, f"cannot read the file: {err.strerror}")
-                )
-                continue
-            try:
-                outcome, faces = self._take_photo(session, record, data, ref)
-            except (ImageRejectedError, FaceWorkerError) as err:
-                # A worker that died on the photo: refused like an unreadable one.
-                report.photos["rejected"] += 1
-                report.photo_problems.append((item.line, ref.path.name, str(err)))
-                continue
+        for number, ref in enumerate(item.photos, start=1):
+            outcome, faces = self._store_photo(session, record, photos[(index, number)], ref)
             if outcome.created:
                 report.photos[outcome.status.value] += 1
                 pending.extend(faces)
@@ -239,44 +398,42 @@ class Ingestor:
                 )
         return pending
 
-    def _take_photo(
+    def _store_photo(
         self,
         session: Session,
         record: MissingReport | FoundPerson,
-        data: bytes,
+        read: _ReadPhoto,
         ref: PhotoRef,
         *,
         face_no: int | None = None,
     ) -> tuple[PhotoOutcome, list[tuple[Side, int, np.ndarray]]]:
-        existing = find_photo(session, record, sha256_hex(data))
+        """Store a photo read before, or, when the record has it already, choose the face
+        asked for in the stored one."""
+        existing = find_photo(session, record, read.digest)
         if existing is not None:
-            newly_chosen = _choose_existing(existing, face_no)
-            if newly_chosen is not None:
-                side = existing.side
-                vector = np.frombuffer(newly_chosen.embedding, dtype=np.float32)
-                outcome = PhotoOutcome(
-                    existing.id, existing.status, len(existing.faces), existing.status_detail, False
-                )
-                return outcome, [(side, newly_chosen.id, vector)]
             outcome = PhotoOutcome(
                 existing.id, existing.status, len(existing.faces), existing.status_detail, False
             )
-            return outcome, []
-        # An unreadable file raises ImageRejectedError: it is refused, not kept.
-        image = self.faces_reader.read(data, limits=self.image_limits, detection=self.detection)
-        detected = image.faces
+            newly_chosen = _choose_existing(existing, face_no)
+            if newly_chosen is None:
+                return outcome, []
+            vector = np.frombuffer(newly_chosen.embedding, dtype=np.float32)
+            return outcome, [(existing.side, newly_chosen.id, vector)]
+        if read.reading is None or read.stored is None:
+            # Seen as stored before the transaction, gone since (erased meanwhile).
+            raise InvalidRecordError("the record's photo changed while importing; import again")
+        detected = read.reading.faces
         status, detail = _status_for(detected, face_no)
         chosen = _chosen_face(detected, face_no)
-        digest, stored = self.photo_store.put(data, image.format)
         photo = add_photo(
             session,
             record,
             PhotoFields(
-                sha256=digest,
-                stored_path=stored,
-                size_bytes=len(data),
-                width=image.width,
-                height=image.height,
+                sha256=read.digest,
+                stored_path=read.stored,
+                size_bytes=read.size_bytes,
+                width=read.reading.width,
+                height=read.reading.height,
                 status=status,
                 status_detail=detail,
                 taken_year=ref.taken_year,
@@ -326,24 +483,40 @@ class Ingestor:
         actor: str,
     ) -> tuple[Photo, PhotoOutcome]:
         """Take one uploaded photo for a record; returns the stored photo and its outcome."""
-        with self.database.session() as session:
-            record = get_person(session, side, ref)
-            outcome, faces = self._take_photo(
-                session, record, data, photo or PhotoRef(path=Path("upload")), face_no=face_no
-            )
-            audit(
-                session,
-                actor=actor,
-                action="add_photo",
-                subject_kind=side.value,
-                subject_id=record.id,
-                detail={"photo_id": outcome.photo_id, "status": outcome.status.value},
-            )
-            stored = session.get(Photo, outcome.photo_id)
-            assert stored is not None
-            _ = stored.faces  # load before the session closes
+        # Faces are read before the store is opened: dlib's work holds no connection.
+        reading = self.faces_reader.read(data, limits=self.image_limits, detection=self.detection)
+        digest, stored_path = self.photo_store.put(data, reading.format)
+        read = _ReadPhoto(digest, stored_path, len(data), reading)
+        try:
+            with self.database.session() as session:
+                record = get_person(session, side, ref)
+                outcome, faces = self._store_photo(
+                    session, record, read, photo or PhotoRef(path=Path("upload")), face_no=face_no
+                )
+                audit(
+                    session,
+                    actor=actor,
+                    action="add_photo",
+                    subject_kind=side.value,
+                    subject_id=record.id,
+                    detail={"photo_id": outcome.photo_id, "status": outcome.status.value},
+                )
+                stored = session.get(Photo, outcome.photo_id)
+                assert stored is not None
+                _ = stored.faces  # load before the session closes
+        except BaseException:
+            self._drop_unused_files([(digest, stored_path)])
+            raise
         self._index_faces(faces)
         return stored, outcome
+
+
+class _RowRejectedError(Exception):
+    """A row cannot be stored as it is; the message says why, without a file's name."""
+
+
+def _listed(rejected: list[RowError]) -> list[tuple[int, str]]:
+    return [(error.line, error.message) for error in rejected]
 
 
 def _status_for(faces: list[DetectedFace], face_no: int | None) -> tuple[PhotoStatus, str | None]:

@@ -5,6 +5,8 @@ RecordsError
 ├── DuplicateRecordError  a record with that reference exists with other content
 ├── InvalidRecordError    a value breaks the model's rules (line number when importing)
 ├── DecisionConflictError a decision on a closed case, or on another pair than the one seen
+├── PhotoFileRefusedError a photo an import sheet names may not be read (one message for all)
+├── ImportRefusedError    an import file had rejected rows: nothing of it was stored
 └── PhotoFileError        a photo row's file cannot be served (``xunqin doctor`` says more)
     ├── PhotoFileMissingError   the file is gone from the photo folder
     ├── PhotoFileChangedError   the file's content is not the photo's (its SHA-256)
@@ -77,3 +79,30 @@ class PhotoPathOutsideError(PhotoFileError):
     kept from an older store, or one that climbs out by ``..`` or a symbolic link."""
 
     message = "the photo's file lies outside this store's photo folder"
+
+
+class PhotoFileRefusedError(RecordsError):
+    """A photo named by an import sheet is missing, outside the import's photos folder, not
+    a regular file, or over the size limit. The message is the same whatever the cause, so
+    a sheet cannot learn which files exist on the server."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            "no photo that may be imported there: it must be a regular file of at most "
+            f"{max_bytes} bytes inside the import's photos folder"
+        )
+
+
+class ImportRefusedError(RecordsError):
+    """An import file had rows that could not be imported, so none of it was stored.
+
+    ``rejected`` holds ``(line, reason)`` for every rejected row, in file order; ``rows``
+    is how many rows the file had.
+    """
+
+    def __init__(self, file_name: str, rows: int, rejected: list[tuple[int, str]]) -> None:
+        super().__init__(
+            f"{file_name}: {len(rejected)} of {rows} row(s) rejected; nothing was imported"
+        )
+        self.rows = rows
+        self.rejected = rejected

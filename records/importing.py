@@ -1,7 +1,9 @@
 """Reading import files (JSONL or CSV, UTF-8) into validated field sets.
 
 Each row is parsed on its own: a bad row becomes a ``RowError`` with its line number and
-the reading goes on. Photo paths are resolved against the file's folder.
+the reading goes on. A relative photo path is taken from the photos folder (the file's
+own folder unless another is given); whether a photo may be read at all is
+``records.photo_files``'s to say. No cell may be longer than ``sheet_limits.MAX_CELL_CHARS``.
 """
 
 from __future__ import annotations
@@ -14,11 +16,18 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from records.enums import DatePrecision, Sex
 from records.errors import InvalidRecordError
 from records.inputs import FoundFields, MissingFields, PhotoRef
+from records.sheet_limits import (
+    MAX_CELL_CHARS,
+    MAX_FIELD_NAME_CHARS,
+    MAX_LINE_CHARS,
+    check_cells,
+    find_long_csv_cell,
+)
 
 Kind = Literal["missing", "found"]
 
@@ -166,7 +175,8 @@ def _photos(value: object, base_dir: Path) -> tuple[PhotoRef, ...]:
             entry = {"path": entry}
         if not isinstance(entry, Mapping) or not _text(entry.get("path")):
             raise InvalidRecordError(f"{entry!r} has no path", field="photos")
-        path = Path(str(entry["path"]).strip()).expanduser()
+        # No ~ expansion: a sheet from another station has no business with our home.
+        path = Path(str(entry["path"]).strip())
         taken_date, _ = parse_date(entry.get("taken_date"), "photos.taken_date")
         photos.append(
             PhotoRef(
@@ -253,33 +263,98 @@ def parse_found(row: Mapping[str, object], base_dir: Path) -> ParsedRow:
     return ParsedRow(0, fields, _photos(row.get("photos"), base_dir))
 
 
+class _LineTooLongError(Exception):
+    """A physical line longer than ``MAX_LINE_CHARS``; ``line`` counts from 1."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _bounded_lines(handle: TextIO) -> Iterator[str]:
+    """The file's physical lines, none read whole beyond ``MAX_LINE_CHARS``."""
+    number = 0
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            raise _LineTooLongError(number)
+        yield line
+
+
+def _csv_rows(path: Path, handle: TextIO) -> Iterator[tuple[int, Mapping[str, object] | str]]:
+    reader = csv.DictReader(_bounded_lines(handle))
+    header: list[str] = []
+    try:
+        header = list(reader.fieldnames or [])
+        if any(len(name) > MAX_FIELD_NAME_CHARS for name in header):
+            raise InvalidRecordError(
+                f"{path.name}: line 1: a column name longer than {MAX_FIELD_NAME_CHARS} "
+                "characters; nothing was imported"
+            )
+        for row in reader:
+            if None in row:
+                yield reader.line_num, "more values than the header has columns"
+                continue
+            cells = {k.strip(): v for k, v in row.items() if k}
+            try:
+                check_cells(cells)
+            except InvalidRecordError as err:
+                yield reader.line_num, str(err)
+                continue
+            yield reader.line_num, cells
+    except (csv.Error, _LineTooLongError) as err:
+        # The csv module stops at a cell over its own limit without naming it, and what
+        # follows cannot be read reliably: the file is refused as a whole.
+        raise InvalidRecordError(_long_csv_cell(path, header)) from err
+
+
+def _long_csv_cell(path: Path, header: list[str]) -> str:
+    found = find_long_csv_cell(path)
+    if found is None:
+        return f"{path.name}: a line longer than {MAX_LINE_CHARS} characters; nothing was imported"
+    line, column = found
+    name = header[column - 1].strip() if column <= len(header) else f"column {column}"
+    return (
+        f"{path.name}: line {line}: {name}: longer than {MAX_CELL_CHARS} characters; "
+        "nothing was imported"
+    )
+
+
+def _jsonl_rows(handle: TextIO) -> Iterator[tuple[int, Mapping[str, object] | str]]:
+    number = 0
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARS:
+            while not line.endswith(("\n", "\r")) and (line := handle.readline(MAX_LINE_CHARS)):
+                pass  # the rest of the line, a bounded piece at a time
+            yield number, f"longer than {MAX_LINE_CHARS} characters"
+            continue
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            yield number, f"not valid JSON: {err.msg} (column {err.colno})"
+            continue
+        if not isinstance(value, dict):
+            yield number, "a row must be a JSON object"
+            continue
+        try:
+            check_cells(value)
+        except InvalidRecordError as err:
+            yield number, str(err)
+            continue
+        yield number, value
+
+
 def _raw_rows(path: Path) -> Iterator[tuple[int, Mapping[str, object] | str]]:
     """``(line, row)`` for each data row, or ``(line, message)`` for one unreadable."""
     suffix = path.suffix.lower()
+    if suffix not in {".csv", ".jsonl", ".ndjson", ".json"}:
+        raise InvalidRecordError(f"{path.name}: expected a .jsonl or .csv file")
     # utf-8-sig: spreadsheets save CSV with a byte-order mark.
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        if suffix == ".csv":
-            reader = csv.DictReader(handle)
-            for row in reader:
-                if None in row:
-                    yield reader.line_num, "more values than the header has columns"
-                    continue
-                yield reader.line_num, {k.strip(): v for k, v in row.items() if k}
-            return
-        if suffix not in {".jsonl", ".ndjson", ".json"}:
-            raise InvalidRecordError(f"{path.name}: expected a .jsonl or .csv file")
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as err:
-                yield number, f"not valid JSON: {err.msg} (column {err.colno})"
-                continue
-            if not isinstance(value, dict):
-                yield number, "a row must be a JSON object"
-                continue
-            yield number, value
+        yield from _csv_rows(path, handle) if suffix == ".csv" else _jsonl_rows(handle)
 
 
 def _check_utf8(path: Path, chunk_bytes: int = 1 << 20) -> None:
@@ -303,17 +378,21 @@ def _check_utf8(path: Path, chunk_bytes: int = 1 << 20) -> None:
                 return
 
 
-def read_import_file(path: Path, kind: Kind) -> Iterator[ParsedRow | RowError]:
+def read_import_file(
+    path: Path, kind: Kind, *, photos_dir: Path | None = None
+) -> Iterator[ParsedRow | RowError]:
     """Every row of an import file, parsed, in file order.
 
+    Relative photo paths are taken from ``photos_dir``, by default the file's folder.
     Raises ``InvalidRecordError`` only when the file as a whole cannot be read (missing,
-    not UTF-8, unknown format); a bad row is yielded as a ``RowError``.
+    not UTF-8, unknown format, a CSV cell too long to parse); a bad row is yielded as a
+    ``RowError``.
     """
     if not path.is_file():
         raise InvalidRecordError(f"{path}: no such file")
     _check_utf8(path)
     parse = parse_missing if kind == "missing" else parse_found
-    base_dir = path.resolve().parent
+    base_dir = (photos_dir or path.parent).resolve()
     try:
         for line, raw in _raw_rows(path):
             if isinstance(raw, str):

@@ -316,6 +316,18 @@ def find_photo(session: Session, owner: PersonRecord, sha256: str) -> Photo | No
     return session.scalar(select(Photo).where(column == owner.id, Photo.sha256 == sha256))
 
 
+def photo_digests(session: Session, side: Side, refs: Sequence[str]) -> set[tuple[str, str]]:
+    """(record ref, photo SHA-256) of every photo the side's records with these refs have."""
+    model: type[MissingReport] | type[FoundPerson]
+    model, column = (
+        (MissingReport, Photo.missing_id) if side is Side.MISSING else (FoundPerson, Photo.found_id)
+    )
+    rows = session.execute(
+        select(model.ref, Photo.sha256).join(Photo, column == model.id).where(model.ref.in_(refs))
+    )
+    return {(ref, digest) for ref, digest in rows}
+
+
 def add_photo(
     session: Session, owner: PersonRecord, photo: PhotoFields, faces: Sequence[FaceFields]
 ) -> Photo:

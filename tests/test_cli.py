@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from records import AuditEvent, Database
+from records import AuditEvent, Database, MissingReport
 
 XUNQIN = [sys.executable, "-m", "api"]
 
@@ -32,25 +33,61 @@ def _run(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess
 
 @pytest.fixture
 def import_files(tmp_path: Path, sample_photos: Path) -> tuple[Path, Path]:
-    missing = tmp_path / "in" / "missing.jsonl"
-    missing.parent.mkdir()
+    folder = tmp_path / "in"
+    (folder / "photos").mkdir(parents=True)
+    for name in ("obama.jpg", "biden.jpg", "obama2.jpg", "32bit.png"):
+        shutil.copy(sample_photos / name, folder / "photos" / name)
+    missing = folder / "missing.jsonl"
     rows = [
         {"ref": "M1", "name": "刘建华", "sex": "男", "birth_year": 1962, "hometown": "四川南充",
-         "photos": [{"path": str(sample_photos / "obama.jpg"), "taken_year": 2015}]},
+         "photos": [{"path": "photos/obama.jpg", "taken_year": 2015}]},
         {"ref": "M2", "name": "王芳", "sex": "F", "birth_year": 1990,
-         "photos": [{"path": str(sample_photos / "biden.jpg")}, {"path": "gone.jpg"}]},
-        {"ref": "M3", "name": "张伟", "sex": "X"},
+         "photos": [{"path": str(folder / "photos" / "biden.jpg")}]},
     ]  # fmt: skip
     missing.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
-    found = tmp_path / "in" / "found.csv"
+    found = folder / "found.csv"
     found.write_text(
         "ref,name,aliases,sex,age_min,age_max,found_date,found_place,accent,height_cm,features,"
         "photos\n"
-        f"F1,牛建华,,男,58,66,2024-05-11,西安,四川口音,,,{sample_photos / 'obama2.jpg'}\n"
-        f"F2,,,女,30,40,2024-06-01,,,,,{sample_photos / '32bit.png'}\n",
+        "F1,牛建华,,男,58,66,2024-05-11,西安,四川口音,,,photos/obama2.jpg\n"
+        "F2,,,女,30,40,2024-06-01,,,,,photos/32bit.png\n",
         encoding="utf-8",
     )
     return missing, found
+
+
+def test_an_import_with_rejected_rows_stores_nothing_and_says_which(
+    tmp_path: Path, import_files: tuple[Path, Path], sample_photos: Path
+) -> None:
+    home = tmp_path / "home"
+    missing, _ = import_files
+    with missing.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"ref": "M3", "name": "张伟", "sex": "X"}) + "\n")
+        handle.write(json.dumps({"ref": "M4", "photos": ["gone.jpg"]}) + "\n")
+        handle.write(json.dumps({"ref": "M5", "photos": [str(sample_photos / "obama3.jpg")]}))
+    refused = _run(home, "import", "--kind", "missing", str(missing), ok=False)
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    answer = json.loads(refused.stdout)
+    assert answer["imported"] is False and answer["rows"] == 5
+    assert [r["line"] for r in answer["rejected"]] == [3, 4, 5]
+    assert answer["rejected"][1]["error"] == answer["rejected"][2]["error"]
+    assert "line 3:" in refused.stderr and "sex" in refused.stderr
+    assert "3 of 5 row(s) rejected; nothing was imported" in refused.stderr
+    assert "gone.jpg" not in refused.stdout + refused.stderr
+    database = Database(f"sqlite:///{home / 'xunqin.db'}")
+    with database.session() as session:
+        assert session.scalars(select(MissingReport)).all() == []
+        (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action.like("import%")))
+        assert event.action == "import_refused" and event.detail["rejected"] == 3
+    database.dispose()
+
+    # The same photo is taken when the folder it is in is given.
+    outside = tmp_path / "outside.jsonl"
+    outside.write_text(json.dumps({"ref": "M5", "photos": ["obama3.jpg"]}) + "\n")
+    taken = json.loads(_run(home, "import", "--kind", "missing", str(outside),
+                            "--photos", str(sample_photos)).stdout)  # fmt: skip
+    assert taken == {"imported": True, "rows": 1, "records": {"created": 1},
+                     "photos": {"one_face": 1}}  # fmt: skip
 
 
 def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path, Path],
@@ -60,20 +97,18 @@ def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path
     first = _run(home, "import", "--kind", "missing", str(missing))
     summary = json.loads(first.stdout)
     assert summary["records"] == {"created": 2}
-    assert summary["photos"] == {"one_face": 2, "unreadable": 1}
-    assert "line 3:" in first.stderr and "sex" in first.stderr
-    assert "gone.jpg" in first.stderr
+    assert summary["photos"] == {"one_face": 2}
     database = Database(f"sqlite:///{home / 'xunqin.db'}")
     with database.session() as session:
         imported = session.scalars(select(AuditEvent).where(AuditEvent.action == "import")).one()
         # Counts only: a photo's file name may be a person's name or ID number.
-        assert imported.detail["photo_problems"] == 1 and imported.detail["errors"] == 1
-        assert "gone.jpg" not in json.dumps(imported.detail)
+        assert imported.detail["photos"] == {"one_face": 2}
+        assert "biden" not in json.dumps(imported.detail)
     database.dispose()
 
     again = json.loads(_run(home, "import", "--kind", "missing", str(missing)).stdout)
     assert again["records"] == {"unchanged": 2}
-    assert again["photos"] == {"unchanged": 2, "unreadable": 1}
+    assert again["photos"] == {"unchanged": 2}
 
     assert json.loads(_run(home, "import", "--kind", "found", str(found)).stdout)["records"] == {
         "created": 2

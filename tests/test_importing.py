@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from records import DatePrecision, InvalidRecordError, Sex
+from records import DatePrecision, InvalidRecordError, Sex, importing
 from records.importing import (
     ParsedRow,
     RowError,
@@ -18,6 +18,7 @@ from records.importing import (
     read_import_file,
 )
 from records.inputs import FoundFields, MissingFields
+from records.sheet_limits import MAX_CELL_CHARS, find_long_csv_cell
 
 
 def _write_jsonl(path: Path, rows: list[object]) -> Path:
@@ -168,3 +169,64 @@ def test_a_record_without_the_mark_keeps_the_digest_it_had_before_the_mark_exist
     )
     marked = FoundFields(ref="F1", name="刘建华", name_assigned=True)
     assert marked.content_hash() != plain.content_hash()
+
+
+@pytest.mark.parametrize("size", [MAX_CELL_CHARS + 1, 10 * 1024 * 1024])
+def test_a_csv_cell_over_the_limit_refuses_the_file_naming_its_line_and_field(
+    tmp_path: Path, size: int
+) -> None:
+    path = tmp_path / "found.csv"
+    # The long cell is quoted and spans lines, as a pasted note would.
+    body = "".join(f"F{n},王{n},\n" for n in range(1, 300))
+    path.write_text(f'ref,name,features\n{body}F300,刘,"a\nb{"x" * size}"\nF301,赵,\n')
+    if size > 131072:  # past the csv module's own limit: the file is refused whole
+        with pytest.raises(InvalidRecordError) as caught:
+            list(read_import_file(path, "found"))
+        assert "line 301: features: longer than 16384 characters" in str(caught.value)
+        return
+    items = list(read_import_file(path, "found"))
+    errors = [i for i in items if isinstance(i, RowError)]
+    assert [(e.line, e.message) for e in errors] == [
+        (302, "features: longer than 16384 characters")
+    ]
+
+
+@pytest.mark.parametrize("size", [MAX_CELL_CHARS + 1, 10 * 1024 * 1024])
+def test_a_jsonl_value_over_the_limit_is_a_bad_row_naming_its_field(
+    tmp_path: Path, size: int
+) -> None:
+    path = _write_jsonl(
+        tmp_path / "missing.jsonl",
+        [{"ref": "M1"}, {"ref": "M2", "health": ["x" * size]}, {"ref": "M3"}, {"x" * 65: 1}],
+    )
+    items = list(read_import_file(path, "missing"))
+    assert [(i.line, i.message) for i in items if isinstance(i, RowError)] == [
+        (2, "health: longer than 16384 characters"),
+        (4, "a field name longer than 64 characters"),
+    ]
+    assert [i.line for i in items if isinstance(i, ParsedRow)] == [1, 3]
+
+
+def test_a_jsonl_line_without_end_is_read_a_bounded_piece_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "MAX_LINE_CHARS", 100)
+    path = _write_jsonl(
+        tmp_path / "missing.jsonl", [{"ref": "M1", "name": "x" * 500}, {"ref": "M2"}]
+    )
+    items = list(read_import_file(path, "missing"))
+    assert isinstance(items[0], RowError) and items[0].message == "longer than 100 characters"
+    assert isinstance(items[1], ParsedRow) and items[1].line == 2
+
+
+def test_a_long_csv_cell_is_found_with_quotes_commas_and_line_breaks_around_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        'a,b,c\r\n1,"x,""y""\r\nz",3\r\n4,5,' + "q" * (MAX_CELL_CHARS + 1) + "\r\n",
+        encoding="utf-8-sig",
+    )
+    assert find_long_csv_cell(path) == (4, 3)
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    assert find_long_csv_cell(path) is None

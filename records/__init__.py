@@ -18,9 +18,11 @@ from records.enums import (
     Side,
 )
 from records.errors import (
+    AlreadyDecidedError,
     DecisionConflictError,
     DuplicateRecordError,
     InvalidRecordError,
+    LatestDecision,
     RecordNotFoundError,
     RecordsError,
 )
@@ -38,6 +40,7 @@ from records.models import (
 )
 
 __all__ = [
+    "AlreadyDecidedError",
     "AuditEvent",
     "Base",
     "Candidate",
@@ -51,6 +54,7 @@ __all__ = [
     "FoundPerson",
     "FoundStatus",
     "InvalidRecordError",
+    "LatestDecision",
     "MissingReport",
     "MissingStatus",
     "Photo",

@@ -1,6 +1,6 @@
-"""Reviewers' decisions in the store, on both back ends: each names the state it saw, races
-leave one decision, an override is explicit, and a candidate's status is its latest
-decision's."""
+"""Reviewers' decisions in the store and through the API, on both back ends: each names the
+state it saw, races leave one decision, an override is explicit and audited, and a
+candidate's status is its latest decision's."""
 
 from __future__ import annotations
 
@@ -9,13 +9,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
 
+from api.services import Services
 from records import (
     AlreadyDecidedError,
+    AuditEvent,
     Candidate,
     CandidateStatus,
     Database,
@@ -246,3 +250,95 @@ def test_the_migration_gives_each_candidate_its_latest_decision_and_that_status(
         assert (stored.latest_decision_id, stored.status) == (second, CandidateStatus.REJECTED)
         assert get_candidate(session, undecided).latest_decision_id is None
         assert get_candidate(session, undecided).status is CandidateStatus.PENDING
+
+
+def _post_at_once(
+    http: TestClient, path: str, bodies: list[dict[str, object]]
+) -> list[httpx.Response]:
+    """Each body posted from its own thread, all released together."""
+    start = threading.Barrier(len(bodies))
+
+    def post(body: dict[str, object]) -> httpx.Response:
+        start.wait(timeout=20)
+        return http.post(path, json=body)
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def test_reviewers_deciding_at_once_get_one_201_and_409s_naming_who_decided(
+    client: tuple[TestClient, Services],
+) -> None:
+    http, services = client
+    reviewers = ["李审核", "王审核", "赵审核", "陈审核"]
+    statuses = ["confirmed", "rejected", "needs_dna", "rejected"]
+    for candidate_id in [_pair(services.database, str(i)) for i in range(6)]:
+        path = f"/candidates/{candidate_id}/decisions"
+        seen: int | None = None  # first decisions, then overrides of the one each saw
+        for round_no in range(2):
+            bodies: list[dict[str, object]] = [
+                {"status": status, "reviewer": reviewer, "reason": f"round {round_no}",
+                 "seen_decision_id": seen, "override": seen is not None}
+                for reviewer, status in zip(reviewers, statuses, strict=True)
+            ]  # fmt: skip
+            answers = _post_at_once(http, path, bodies)
+            won = [a.json() for a in answers if a.status_code == 201]
+            assert len(won) == 1, [a.status_code for a in answers]
+            winner = won[0]
+            assert winner["overrides"] == seen
+            for lost in (a for a in answers if a.status_code != 201):
+                assert lost.status_code == 409 and lost.json()["error"] == "already_decided"
+                named = lost.json()["detail"]["latest_decision"]
+                assert (named["id"], named["reviewer"], named["status"]) == (
+                    winner["id"], winner["reviewer"], winner["status"])  # fmt: skip
+                assert named["decided_at"] and winner["reviewer"] in lost.json()["message"]
+            stored = http.get(f"/candidates/{candidate_id}").json()
+            assert stored["status"] == stored["decisions"][-1]["status"] == winner["status"]
+            assert stored["latest_decision"]["id"] == winner["id"]
+            assert len(stored["decisions"]) == round_no + 1
+            seen = winner["id"]
+    with services.database.session() as session:
+        actions = [e.action for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(["decide", "override"])))]  # fmt: skip
+    assert sorted(actions) == ["decide"] * 6 + ["override"] * 6
+
+
+def test_a_decided_candidate_answers_409_naming_its_decision_and_takes_an_audited_override(
+    client: tuple[TestClient, Services],
+) -> None:
+    http, services = client
+    candidate_id = _pair(services.database)
+    path = f"/candidates/{candidate_id}/decisions"
+    listed = http.get("/candidates").json()["data"]
+    assert [(c["id"], c["latest_decision"]) for c in listed] == [(candidate_id, None)]
+    first = http.post(path, json={"status": "needs_dna", "reviewer": "李审核"})  # seen undecided
+    assert first.status_code == 201 and first.json()["overrides"] is None
+    first_id = first.json()["id"]
+    assert http.get("/candidates").json()["data"][0]["latest_decision"]["reviewer"] == "李审核"
+
+    for seen in ({}, {"seen_decision_id": None}, {"seen_decision_id": first_id},
+                 {"seen_decision_id": first_id + 1, "override": True, "reason": "x"}):  # fmt: skip
+        again = http.post(path, json={"status": "rejected", "reviewer": "王审核", **seen})
+        assert again.status_code == 409 and again.json()["error"] == "already_decided", seen
+        body = again.json()
+        assert body["detail"]["latest_decision"]["id"] == first_id
+        assert body["detail"]["latest_decision"]["reviewer"] == "李审核"
+        assert body["detail"]["latest_decision"]["status"] == "needs_dna"
+        assert "李审核 decided needs_dna at" in body["message"]
+    no_reason = {"status": "rejected", "reviewer": "王审核", "seen_decision_id": first_id,
+                 "override": True}  # fmt: skip
+    refused = http.post(path, json=no_reason)
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid_record"
+
+    override = http.post(path, json={**no_reason, "reason": "DNA 不符"},
+                         headers={"X-Xunqin-User": "wang"})  # fmt: skip
+    assert override.status_code == 201, override.text
+    assert override.json()["overrides"] == first_id
+    stored = http.get(f"/candidates/{candidate_id}").json()
+    assert stored["status"] == "rejected" and stored["latest_decision"]["reviewer"] == "王审核"
+    assert [d["overrides"] for d in stored["decisions"]] == [None, first_id]
+    with services.database.session() as session:
+        event_ = session.scalars(select(AuditEvent).where(AuditEvent.actor == "wang")).one()
+    assert (event_.action, event_.subject_id) == ("override", str(candidate_id))
+    assert event_.detail == {"status": "rejected", "decision": override.json()["id"],
+                             "overrides": first_id}  # fmt: skip

@@ -21,6 +21,7 @@ from indexes import (
     SeveralFacesFoundError,
 )
 from records import (
+    AlreadyDecidedError,
     DecisionConflictError,
     DuplicateRecordError,
     InvalidRecordError,
@@ -69,6 +70,20 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return _response(409, "several_faces", f"{str(exc)} with face_no", faces)
 
+    async def already_decided(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, AlreadyDecidedError)
+        latest = exc.latest
+        detail = {
+            "latest_decision": {
+                "id": latest.id,
+                "reviewer": latest.reviewer,
+                "status": latest.status.value,
+                "decided_at": latest.decided_at.isoformat(),
+            },
+            "seen_decision_id": exc.seen_decision_id,
+        }
+        return _response(409, "already_decided", str(exc), detail)
+
     async def not_signed_in(_: Request, exc: Exception) -> JSONResponse:
         response = _response(401, "not_signed_in", str(exc))
         response.headers["WWW-Authenticate"] = "Bearer"
@@ -110,6 +125,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(FaceWorkersBusyError, face_workers_busy)
     app.add_exception_handler(FaceWorkerError, face_worker_failed)
     app.add_exception_handler(SeveralFacesFoundError, several_faces)
+    # A subclass of DecisionConflictError: its own handler is found first.
+    app.add_exception_handler(AlreadyDecidedError, already_decided)
     for error_type, status, code in _STATUS:
         if error_type is SeveralFacesFoundError:
             continue

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from records import (
     Candidate,
     CandidateStatus,
+    Decision,
     FoundPerson,
     FoundStatus,
     MissingReport,
@@ -247,6 +248,13 @@ class DecisionPublic(BaseModel):
     status: CandidateStatus
     reason: str | None
     decided_at: datetime
+    overrides: int | None = Field(default=None, description="the decision this one overrode")
+
+    @classmethod
+    def from_row(cls, row: Decision) -> DecisionPublic:
+        """Build from a stored decision."""
+        return cls(id=row.id, reviewer=row.reviewer, status=row.status, reason=row.reason,
+                   decided_at=row.decided_at, overrides=row.overrides_id)  # fmt: skip
 
 
 class CandidatePublic(BaseModel):
@@ -276,6 +284,10 @@ class CandidatePublic(BaseModel):
     summary: str | None = Field(default=None, description="the evidence in one sentence")
     confirm_by: list[str] = Field(default_factory=list, description="what would confirm it")
     updated_at: datetime
+    latest_decision: DecisionPublic | None = Field(
+        default=None, description="whose status the candidate has; a new decision names its "
+        "id as seen_decision_id (None: undecided)",
+    )  # fmt: skip
     decisions: list[DecisionPublic] = Field(default_factory=list)
 
     @classmethod
@@ -290,11 +302,10 @@ class CandidatePublic(BaseModel):
             probability=row.probability, rank=rank, status=row.status,
             model_version=row.model_version, evidence=row.evidence, updated_at=row.updated_at,
             summary=row.evidence.get("summary"), confirm_by=row.evidence.get("confirm_by", []),
-            decisions=[
-                DecisionPublic(id=d.id, reviewer=d.reviewer, status=d.status, reason=d.reason,
-                               decided_at=d.decided_at)
-                for d in row.decisions
-            ] if with_decisions else [],
+            latest_decision=None if row.latest_decision is None
+            else DecisionPublic.from_row(row.latest_decision),
+            decisions=[DecisionPublic.from_row(d) for d in row.decisions] if with_decisions
+            else [],
         )  # fmt: skip
 
 
@@ -321,6 +332,15 @@ class DecisionCreate(BaseModel):
         "decision on a candidate that has since become another pair answers 409",
     )  # fmt: skip
     found_ref: str | None = Field(default=None, max_length=64, description="the person seen")
+    seen_decision_id: int | None = Field(
+        default=None, description="the candidate's latest decision seen (latest_decision.id); "
+        "None: seen undecided. A candidate decided otherwise since answers 409 naming its "
+        "latest decision",
+    )  # fmt: skip
+    override: bool = Field(
+        default=False, description="replace the decision seen (seen_decision_id), with a "
+        "reason; audited as an override. A decided candidate takes no other decision",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _both_refs_or_neither(self) -> DecisionCreate:

@@ -385,6 +385,8 @@ def rematch(
             # a hundred thousand candidates at once. The statement checks again that a row is
             # pending and undecided: a reviewer may have decided it while this job scored,
             # and a decision (even one set back to pending) is history never to delete.
+            # latest_decision_id is on the row itself, which PostgreSQL checks again once
+            # a deciding transaction that held it commits.
             for start in range(0, len(stale), _DELETE_CHUNK):
                 deleted = cast(
                     "CursorResult[Any]",
@@ -393,6 +395,7 @@ def rematch(
                         .where(
                             Candidate.id.in_(stale[start : start + _DELETE_CHUNK]),
                             Candidate.status == CandidateStatus.PENDING,
+                            Candidate.latest_decision_id.is_(None),
                             ~exists().where(Decision.candidate_id == Candidate.id),
                         )
                         .execution_options(synchronize_session=False)

@@ -18,9 +18,11 @@ from records.enums import (
     Side,
 )
 from records.errors import (
+    AlreadyDecidedError,
     DecisionConflictError,
     DuplicateRecordError,
     InvalidRecordError,
+    LatestDecision,
     PhotoFileChangedError,
     PhotoFileError,
     PhotoFileMissingError,
@@ -42,6 +44,7 @@ from records.models import (
 )
 
 __all__ = [
+    "AlreadyDecidedError",
     "AuditEvent",
     "Base",
     "Candidate",
@@ -55,6 +58,7 @@ __all__ = [
     "FoundPerson",
     "FoundStatus",
     "InvalidRecordError",
+    "LatestDecision",
     "MissingReport",
     "MissingStatus",
     "Photo",

@@ -5,6 +5,8 @@ RecordsError
 ├── DuplicateRecordError  a record with that reference exists with other content
 ├── InvalidRecordError    a value breaks the model's rules (line number when importing)
 ├── DecisionConflictError a decision on a closed case, or on another pair than the one seen
+│   └── AlreadyDecidedError   the candidate's latest decision is not the one the reviewer saw,
+│                             or is one they did not say they override
 ├── PhotoFileRefusedError a photo an import sheet names may not be read (one message for all)
 ├── ImportRefusedError    an import file had rejected rows: nothing of it was stored
 └── PhotoFileError        a photo row's file cannot be served (``xunqin doctor`` says more)
@@ -14,6 +16,11 @@ RecordsError
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from records.enums import CandidateStatus
 
 
 class RecordsError(Exception):
@@ -106,3 +113,37 @@ class ImportRefusedError(RecordsError):
         )
         self.rows = rows
         self.rejected = rejected
+
+
+@dataclass(frozen=True, slots=True)
+class LatestDecision:
+    """Who decided what and when: the candidate's latest decision, as a conflict names it."""
+
+    id: int
+    reviewer: str
+    status: CandidateStatus
+    decided_at: datetime
+
+
+class AlreadyDecidedError(DecisionConflictError):
+    """The candidate's latest decision is ``latest``, not the one the reviewer saw
+    (``seen_decision_id``, None: undecided), or it is the one seen but the new decision
+    does not say it overrides it."""
+
+    def __init__(self, candidate_id: int, latest: LatestDecision, seen_decision_id: int | None):
+        when = latest.decided_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        said = f"{latest.reviewer} decided {latest.status.value} at {when} (decision {latest.id})"
+        if seen_decision_id == latest.id:
+            message = (
+                f"candidate {candidate_id} is decided: {said}; to change it, override "
+                f"decision {latest.id} with a reason"
+            )
+        else:
+            message = (
+                f"candidate {candidate_id} was decided since it was seen: {said}; "
+                "reload it, or override that decision with a reason"
+            )
+        super().__init__(message)
+        self.candidate_id = candidate_id
+        self.latest = latest
+        self.seen_decision_id = seen_decision_id

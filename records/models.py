@@ -246,7 +246,9 @@ class Face(Base):
 class Candidate(Base):
     """A candidate pair of a report and a found person, with its score and evidence.
 
-    Re-matching updates score and evidence but never a reviewer's status.
+    Re-matching updates score and evidence but never a reviewer's status. ``status`` is
+    always the status of ``latest_decision`` (pending while there is none): both change in
+    one conditional update, so the store is the state a reviewer's next decision names.
     """
 
     __tablename__ = "candidates"
@@ -265,6 +267,9 @@ class Candidate(Base):
         _enum(CandidateStatus), default=CandidateStatus.PENDING, index=True
     )
     model_version: Mapped[str] = mapped_column(String(64))
+    # No foreign key: decisions reference their candidate, and a key each way would be a
+    # cycle that inserts and deletes must then order by hand. Only record_decision sets it.
+    latest_decision_id: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -272,6 +277,9 @@ class Candidate(Base):
     found: Mapped[FoundPerson] = relationship()
     decisions: Mapped[list[Decision]] = relationship(
         back_populates="candidate", cascade="all, delete-orphan", order_by="Decision.id"
+    )
+    latest_decision: Mapped[Decision | None] = relationship(
+        primaryjoin="foreign(Candidate.latest_decision_id) == Decision.id", viewonly=True
     )
 
     __table_args__ = (
@@ -281,7 +289,11 @@ class Candidate(Base):
 
 
 class Decision(Base):
-    """A reviewer's decision on a candidate: who, what, when and why."""
+    """A reviewer's decision on a candidate: who, what, when and why.
+
+    ``overrides_id`` is the decision this one replaced, named by the reviewer who saw it
+    (None for the candidate's first decision).
+    """
 
     __tablename__ = "decisions"
 
@@ -293,6 +305,8 @@ class Decision(Base):
     status: Mapped[CandidateStatus] = mapped_column(_enum(CandidateStatus))
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Not a foreign key: a candidate's decisions go all at once, with the candidate.
+    overrides_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
     candidate: Mapped[Candidate] = relationship(back_populates="decisions")
 

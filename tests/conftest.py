@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from api.services import Services
 from api.settings import Settings
 from indexes import DlibFaceModel
@@ -145,3 +147,13 @@ def make_services(tmp_path: Path, face_model: DlibFaceModel) -> Iterator[Callabl
     yield make
     for services in made:
         services.close()
+
+
+@pytest.fixture
+def client(
+    database_url: str, make_services: Callable[..., Services]
+) -> Iterator[tuple[TestClient, Services]]:
+    """The API on a fresh home and database (each back end), through a test client."""
+    services = make_services(database_url)
+    with TestClient(create_app(services)) as test_client:
+        yield test_client, services

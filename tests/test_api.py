@@ -7,7 +7,7 @@ import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -25,15 +25,6 @@ from api.app import create_app
 from api.services import Services
 from matching.rematch import rematch
 from records import AuditEvent
-
-
-@pytest.fixture
-def client(
-    database_url: str, make_services: Callable[..., Services]
-) -> Iterator[tuple[TestClient, Services]]:
-    services = make_services(database_url)
-    with TestClient(create_app(services)) as test_client:
-        yield test_client, services
 
 
 def _report(ref: str, name: str, **extra: object) -> dict[str, object]:

@@ -28,6 +28,7 @@ from records import (
 )
 from records.inputs import FoundFields, MissingFields
 from records.repository import (
+    get_candidate,
     list_candidates,
     record_decision,
     set_status,
@@ -130,8 +131,11 @@ def test_a_candidate_with_decisions_is_never_removed(
     with services.database.session() as session:
         # Rejected, then set back to pending: the candidate is pending again, but it has
         # a history that a narrower re-match must not delete with it.
-        for status in (CandidateStatus.REJECTED, CandidateStatus.PENDING):
-            record_decision(session, weakest, reviewer="r", status=status, reason=None)
+        rejected = record_decision(session, weakest, reviewer="r",
+                                   status=CandidateStatus.REJECTED, reason=None)  # fmt: skip
+        record_decision(session, weakest, reviewer="r", status=CandidateStatus.PENDING,
+                        reason="to look again", seen_decision_id=rejected.id,
+                        override=True)  # fmt: skip
     narrow = rematch(services.database, settings=RematchSettings(keep_per_record=1), **run)  # type: ignore[arg-type]
     with services.database.session() as session:
         left = {r.candidate.id for r in list_candidates(session, limit=None)}
@@ -505,8 +509,11 @@ def test_candidates_share_their_chance_with_rivals_for_the_same_person(
 
     def shared_after(status: CandidateStatus) -> dict[str, Any]:
         with services.database.session() as session:
-            record_decision(session, stored[("M1", "F1")].id, reviewer="r", status=status,
-                            reason=None)  # fmt: skip
+            pair = get_candidate(session, stored[("M1", "F1")].id)
+            seen = pair.latest_decision_id  # the second decision overrides the first
+            record_decision(session, pair.id, reviewer="r", status=status,
+                            reason=None if seen is None else "changed", seen_decision_id=seen,
+                            override=seen is not None)  # fmt: skip
         return rival_after_rematch()
 
     rejected = shared_after(CandidateStatus.REJECTED)

@@ -103,7 +103,10 @@ def decide(
 ) -> DecisionPublic:
     """Record a reviewer's decision. Confirming leads to DNA or document checks, not closure.
 
-    A signed-in reviewer's decision is recorded under their own name.
+    A signed-in reviewer's decision is recorded under their own name. The decision names
+    the latest decision seen (none: undecided); a candidate decided since, or a decided
+    one without ``override``, answers 409 naming its latest decision. An override is
+    audited as such.
     """
     reviewer = body.reviewer or (caller.name if caller.named else None)
     if reviewer is None:
@@ -119,19 +122,16 @@ def decide(
         seen=(body.missing_ref, body.found_ref)
         if body.missing_ref is not None and body.found_ref is not None
         else None,
+        seen_decision_id=body.seen_decision_id,
+        override=body.override,
     )
+    overrides = {} if decision.overrides_id is None else {"overrides": decision.overrides_id}
     audit(
         session,
         actor=caller.name if caller.named else reviewer,
-        action="decide",
+        action="decide" if decision.overrides_id is None else "override",
         subject_kind="candidate",
         subject_id=candidate_id,
-        detail={"status": body.status},
+        detail={"status": body.status, "decision": decision.id, **overrides},
     )
-    return DecisionPublic(
-        id=decision.id,
-        reviewer=decision.reviewer,
-        status=decision.status,
-        reason=decision.reason,
-        decided_at=decision.decided_at,
-    )
+    return DecisionPublic.from_row(decision)

@@ -273,32 +273,44 @@ def reviewer(
     photos: dict[str, bytes],
     config: LoadConfig,
 ) -> None:
-    """Open the queue, read a candidate and decide it, naming the state seen."""
+    """Open the queue, read a candidate and decide it, naming the decision seen; with the
+    queue empty, take back a needs-DNA decision (an explicit override)."""
+    queue = "pending"
     listed = _timed(
-        tally,
-        "list_candidates",
-        lambda: http.get("/candidates", params={"status": "pending", "limit": 20}),
+        tally, "list_candidates", lambda: http.get("/candidates", params={"status": queue})
     )
+    if listed is not None and listed.status_code == 200 and not listed.json()["data"]:
+        queue = "needs_dna"
+        listed = _timed(
+            tally, "list_candidates", lambda: http.get("/candidates", params={"status": queue})
+        )
     if listed is None or listed.status_code != 200 or not listed.json()["data"]:
         return
     candidate = rng.choice(listed.json()["data"])
     seen = _timed(tally, "read_candidate", lambda: http.get(f"/candidates/{candidate['id']}"))
     if seen is None or seen.status_code != 200:
         return
-    body = decision_body(seen.json(), rng.choice(["rejected", "needs_dna", "pending"]))
+    status = rng.choice(["rejected", "needs_dna"]) if queue == "pending" else "rejected"
+    body = decision_body(seen.json(), status)
     _timed(
         tally, "decide", lambda: http.post(f"/candidates/{candidate['id']}/decisions", json=body)
     )
 
 
 def decision_body(candidate: dict[str, Any], status: str) -> dict[str, Any]:
-    """A decision on the candidate as read: the pair seen and its latest decision."""
-    return {
+    """A decision on the candidate as read: the pair and the latest decision seen, and an
+    override (with its reason) when there was one."""
+    latest = candidate.get("latest_decision")
+    body: dict[str, Any] = {
         "status": status,
         "reason": "load test",
         "missing_ref": candidate["missing_ref"],
         "found_ref": candidate["found_ref"],
+        "seen_decision_id": latest["id"] if latest else None,
     }
+    if latest:
+        body["override"] = True
+    return body
 
 
 def reader(

@@ -11,8 +11,8 @@ corruption). Every photo the service reads therefore goes through a ``FaceReader
   uses every core. Its queue is bounded: when every worker is busy and the queue is full,
   ``FaceWorkersBusyError`` says so at once (the API answers 503 with Retry-After) rather
   than letting requests pile up. A worker that dies (a native crash on a hostile image)
-  takes only the photos being read with it, not the server: their callers are told
-  (``FaceWorkerError``) and the pool starts afresh.
+  breaks the pool, not the server: the pool starts afresh, the photos that were in flight
+  are read once more, and a photo that fails twice is refused (``FaceWorkerError``).
 
 Workers are started with ``spawn``: forking a server that already runs threads (uvicorn's
 pool, FAISS's OpenMP) can copy a held lock into the child.
@@ -28,6 +28,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 import numpy as np
@@ -74,6 +75,11 @@ class FaceReader(Protocol):
         """How many photos it reads at once."""
         ...
 
+    @property
+    def capacity(self) -> int:
+        """How many photos it takes at once (being read or waiting) before refusing."""
+        ...
+
     def read(
         self, data: bytes, *, limits: ImageLimits, detection: DetectionSettings
     ) -> FaceReading:
@@ -110,6 +116,11 @@ class SerialFaceReader:
     @property
     def parallel(self) -> int:
         """One photo at a time."""
+        return 1
+
+    @property
+    def capacity(self) -> int:
+        """Callers wait their turn on the lock: no bound of its own."""
         return 1
 
     def read(
@@ -165,6 +176,12 @@ def _warm_worker() -> None:
     _touch(_worker_model)
 
 
+def _cancel_with(inner: Future[FaceReading], outer: Future[FaceReading]) -> None:
+    # The caller gave up on the photo: it is not read if its turn has not come.
+    if outer.cancelled():
+        inner.cancel()
+
+
 def available_cores() -> int:
     """The processors this process may run on."""
     try:
@@ -192,6 +209,7 @@ class FaceWorkerPool:
         self._slots = threading.BoundedSemaphore(self.workers + queue)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
+        self._closed = False
         self._seconds_per_photo = 1.0  # a running estimate, for Retry-After
 
     @property
@@ -204,8 +222,15 @@ class FaceWorkerPool:
         """One photo a worker."""
         return self.workers
 
+    @property
+    def capacity(self) -> int:
+        """Photos taken at once: being read or waiting."""
+        return self.workers + self.queue
+
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
+            if self._closed:
+                raise FaceWorkerError("the face workers have been closed")
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.workers,
@@ -233,38 +258,73 @@ class FaceWorkerPool:
     def submit(
         self, data: bytes, *, limits: ImageLimits, detection: DetectionSettings
     ) -> Future[FaceReading]:
-        """Queue the photo, or raise ``FaceWorkersBusyError`` when no place is free."""
+        """Queue the photo, or raise ``FaceWorkersBusyError`` when no place is free.
+
+        A photo in flight when a worker dies is tried once more on the fresh pool (a crash
+        breaks the whole pool, so the other photos in flight fail with the culprit); a
+        photo that fails twice is refused with ``FaceWorkerError``. Cancelling the
+        future cancels the photo if its turn has not come.
+        """
+        if self._closed:
+            raise FaceWorkerError("the face workers have been closed")
         if not self._slots.acquire(blocking=False):
             raise FaceWorkersBusyError(self.retry_after())
-        started = time.monotonic()
-        try:
-            pool = self._pool()
-            inner = pool.submit(_read_in_worker, data, limits, detection)
-        except BaseException:
-            self._slots.release()
-            raise
         outer: Future[FaceReading] = Future()
+        started = time.monotonic()
+        released = threading.Event()
 
-        def finished(done: Future[FaceReading]) -> None:
-            self._slots.release()
-            if done.cancelled():  # the pool was closed before the photo's turn came
-                outer.set_exception(FaceWorkerError("the face workers stopped before reading"))
+        def release() -> None:
+            if not released.is_set():
+                released.set()
+                self._slots.release()
+
+        def settle(done: Future[FaceReading], pool: ProcessPoolExecutor, tries: int) -> None:
+            if outer.cancelled():
+                release()
                 return
-            error = done.exception()
-            if isinstance(error, BrokenProcessPool):
+            error = None if done.cancelled() else done.exception()
+            if done.cancelled() or isinstance(error, BrokenProcessPool):
                 self._restart(pool)
+                if tries < 2 and not self._closed:
+                    try:
+                        start(tries + 1)
+                        return
+                    except FaceWorkerError as again:
+                        error = again
+                release()
                 outer.set_exception(
                     FaceWorkerError("the face worker stopped while reading this photo")
                 )
-            elif error is not None:
+                return
+            release()
+            if error is not None:
                 outer.set_exception(error)
-            else:
-                elapsed = time.monotonic() - started
-                # Smoothed, so one slow photo does not swing Retry-After.
-                self._seconds_per_photo = 0.8 * self._seconds_per_photo + 0.2 * elapsed
-                outer.set_result(done.result())
+                return
+            # Smoothed, so one slow photo does not swing Retry-After.
+            elapsed = time.monotonic() - started
+            self._seconds_per_photo = 0.8 * self._seconds_per_photo + 0.2 * elapsed
+            outer.set_result(done.result())
 
-        inner.add_done_callback(finished)
+        def start(tries: int) -> None:
+            for _ in range(2):  # a pool found broken at submit is replaced once
+                pool = self._pool()
+                try:
+                    inner = pool.submit(_read_in_worker, data, limits, detection)
+                except BrokenProcessPool:
+                    self._restart(pool)
+                    continue
+                except RuntimeError as err:  # shut down meanwhile (closed)
+                    raise FaceWorkerError("the face workers have been closed") from err
+                outer.add_done_callback(partial(_cancel_with, inner))
+                inner.add_done_callback(partial(settle, pool=pool, tries=tries))
+                return
+            raise FaceWorkerError("the face workers could not be started")
+
+        try:
+            start(1)
+        except BaseException:
+            release()
+            raise
         return outer
 
     def read(
@@ -281,8 +341,10 @@ class FaceWorkerPool:
         broken.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        """Stop the workers (photos being read are finished first)."""
+        """Stop the workers (photos being read are finished first); no photo is taken
+        after."""
         with self._lock:
+            self._closed = True
             executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)

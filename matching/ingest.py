@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from indexes import (
@@ -181,11 +181,15 @@ class Ingestor:
                 self._drop_unused_files(written)
                 raise
         except RecordsError as err:
-            with self.database.session() as session:
-                rejected_rows = len(err.rejected) if isinstance(err, ImportRefusedError) else 0
-                audit(session, actor=actor, action="import_refused", subject_kind=kind,
-                      detail={"file": path.name, "rows": report.rows,
-                              "rejected": rejected_rows})  # fmt: skip
+            rejected_rows = len(err.rejected) if isinstance(err, ImportRefusedError) else 0
+            try:
+                with self.database.session() as session:
+                    audit(session, actor=actor, action="import_refused", subject_kind=kind,
+                          detail={"file": path.name, "rows": report.rows,
+                                  "rejected": rejected_rows})  # fmt: skip
+            except SQLAlchemyError as audit_error:  # the refusal is the error to raise
+                logger.error("a refused import could not be audited (%s)",
+                             type(audit_error).__name__)  # fmt: skip
             raise
         # The store is committed first: if adding to the index fails, the next start
         # rebuilds it from the store.
@@ -247,7 +251,8 @@ class Ingestor:
         rejected: dict[int, RowError] = {}
         written: list[tuple[str, str]] = []
         window: deque[tuple[int, int, bytes, Future[FaceReading]]] = deque()
-        limit = 2 * self.faces_reader.parallel
+        # Enough in flight to keep every worker busy, never more than the reader takes.
+        limit = max(1, min(2 * self.faces_reader.parallel, self.faces_reader.capacity))
 
         def settle() -> None:
             index, number, data, future = window.popleft()
@@ -257,8 +262,14 @@ class Ingestor:
                 # A worker that died on the photo: refused like an unreadable one.
                 rejected.setdefault(index, RowError(rows[index].line, f"photo {number}: {err}"))
                 return
-            digest, stored = self.photo_store.put(data, reading.format)
-            written.append((digest, stored))
+            except Exception as err:  # the model failed on this photo: the row's, not the file's
+                logger.warning("face reading failed on an imported photo (%s)", type(err).__name__)
+                message = f"photo {number}: the faces in it could not be read"
+                rejected.setdefault(index, RowError(rows[index].line, message))
+                return
+            digest, stored, created = self.photo_store.keep(data, reading.format)
+            if created:
+                written.append((digest, stored))
             read[(index, number)] = _ReadPhoto(digest, stored, len(data), reading)
 
         try:
@@ -329,18 +340,32 @@ class Ingestor:
                     session.flush()  # a store error is this row's, not the next one's
                 except RecordsError as err:
                     rejected.append(RowError(item.line, str(err)))
-                except SQLAlchemyError as err:
+                except (IntegrityError, DataError) as err:
+                    # The row's own fault; a store that is down or locked is not, and its
+                    # error ends the import as it is.
                     rejected.append(RowError(
                         item.line, f"the store refused the row ({type(err).__name__})"
                     ))  # fmt: skip
                 if rejected:
                     # Nothing more will be stored; the rows after it were checked already.
                     raise ImportRefusedError(path.name, report.rows, _listed(rejected))
+            self._check_files_kept(path, rows, photos)
             audit(session, actor=actor, action="import", subject_kind=kind,
                   detail=report.audit_detail(path.name))  # fmt: skip
         if progress is not None:
             progress(len(rows), len(rows))
         return pending
+
+    def _check_files_kept(
+        self, path: Path, rows: list[ParsedRow], photos: dict[tuple[int, int], _ReadPhoto]
+    ) -> None:
+        """Refuse the import if a photo file written while reading is gone before the
+        commit (taken for an orphan by a long import's neighbour, or deleted by hand):
+        rows must never name a file that is not there."""
+        for (index, number), read in photos.items():
+            if read.stored is not None and not self.photo_store.locate(read.stored).is_file():
+                message = f"photo {number}: its file went from the store while importing"
+                raise ImportRefusedError(path.name, len(rows), [(rows[index].line, message)])
 
     def _drop_unused_files(self, written: list[tuple[str, str]]) -> None:
         """Delete the photo files a refused import wrote that no stored photo uses: a
@@ -483,9 +508,12 @@ class Ingestor:
         actor: str,
     ) -> tuple[Photo, PhotoOutcome]:
         """Take one uploaded photo for a record; returns the stored photo and its outcome."""
-        # Faces are read before the store is opened: dlib's work holds no connection.
+        with self.database.session() as session:
+            get_person(session, side, ref)  # an unknown record is refused before any face work
+        # Faces are read before the store is opened for writing: dlib's work holds no
+        # connection and no lock.
         reading = self.faces_reader.read(data, limits=self.image_limits, detection=self.detection)
-        digest, stored_path = self.photo_store.put(data, reading.format)
+        digest, stored_path, created = self.photo_store.keep(data, reading.format)
         read = _ReadPhoto(digest, stored_path, len(data), reading)
         try:
             with self.database.session() as session:
@@ -505,14 +533,11 @@ class Ingestor:
                 assert stored is not None
                 _ = stored.faces  # load before the session closes
         except BaseException:
-            self._drop_unused_files([(digest, stored_path)])
+            if created:
+                self._drop_unused_files([(digest, stored_path)])
             raise
         self._index_faces(faces)
         return stored, outcome
-
-
-class _RowRejectedError(Exception):
-    """A row cannot be stored as it is; the message says why, without a file's name."""
 
 
 def _listed(rejected: list[RowError]) -> list[tuple[int, str]]:

@@ -97,6 +97,12 @@ class PhotoStore:
 
     def put(self, data: bytes, image_format: str | None) -> tuple[str, str]:
         """Keep the bytes (atomically, once) and return their hash and stored path."""
+        digest, stored, _ = self.keep(data, image_format)
+        return digest, stored
+
+    def keep(self, data: bytes, image_format: str | None) -> tuple[str, str, bool]:
+        """``put``, saying too whether this call wrote the file: only a caller that wrote
+        it may take it away again when its rows are not stored (another may be using it)."""
         digest = sha256_hex(data)
         stored = self.stored_path(digest, image_format)
         target = self.locate(stored)
@@ -104,7 +110,7 @@ class PhotoStore:
             # Freshly used: a file ``xunqin doctor`` took for an orphan (from a crash
             # before a commit) is young again while the row naming it is committed.
             os.utime(target)
-            return digest, stored
+            return digest, stored, False
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=INCOMING_PREFIX)
         try:
@@ -114,7 +120,7 @@ class PhotoStore:
             os.replace(tmp, target)
         finally:
             Path(tmp).unlink(missing_ok=True)
-        return digest, stored
+        return digest, stored, True
 
     def delete(self, stored_path: str) -> bool:
         """Remove a kept photo (its record deleted or expired); whether a file went.
@@ -127,6 +133,11 @@ class PhotoStore:
         except PhotoPathOutsideError:
             logger.warning("a photo file outside this store's photo folder was left in place")
             return False
+        link = self.root.resolve() / PurePosixPath(stored_path)
+        if link.is_symlink():
+            # A link inside the folder: it goes, never the file it points at (which may be
+            # another row's photo).
+            path = link
         try:
             path.unlink()
         except FileNotFoundError:

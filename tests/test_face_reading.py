@@ -149,6 +149,42 @@ def test_a_worker_that_dies_takes_its_photo_not_the_service() -> None:
         pool.close()
 
 
+def test_a_crash_with_other_photos_in_flight_refuses_the_culprit_and_hangs_nothing() -> None:
+    # A crash breaks the whole pool: the photos in flight are read once more on a fresh
+    # one (those that meet the culprit's second crash are refused too), never lost.
+    pool = FaceWorkerPool(PacedModel(pause=0.05), workers=2, queue=3)
+    try:
+        pool.warm()
+        heights = [40, 333, 41, 42]
+        futures = [pool.submit(_png(h), limits=LIMITS, detection=DETECTION) for h in heights]
+        outcomes = [f.exception(timeout=120) for f in futures]
+        assert isinstance(outcomes[1], FaceWorkerError)
+        assert all(o is None or isinstance(o, FaceWorkerError) for o in outcomes)
+        # Every place was given back, and the pool reads again.
+        for _ in range(pool.capacity):
+            assert pool.read(_png(40), limits=LIMITS, detection=DETECTION).faces == []
+    finally:
+        pool.close()
+
+
+def test_a_worker_killed_while_idle_does_not_leave_the_pool_broken() -> None:
+    import signal
+
+    pool = FaceWorkerPool(PacedModel(), workers=1, queue=1)
+    try:
+        pool.warm()
+        executor = pool._executor
+        assert executor is not None
+        for process in list(executor._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        time.sleep(1.0)  # the pool notices and marks itself broken
+        assert pool.read(_png(40), limits=LIMITS, detection=DETECTION).faces == []
+    finally:
+        pool.close()
+    with pytest.raises(FaceWorkerError):
+        pool.submit(_png(40), limits=LIMITS, detection=DETECTION)
+
+
 def test_the_calling_thread_reader_lets_one_thread_in_at_a_time() -> None:
     inside = 0
     most = 0

@@ -23,13 +23,14 @@ from api.auth import (
     signed_in_caller,
 )
 from api.deps import ServicesDep, SessionDep
+from api.errors import error_responses
 from api.refusals import RefusalsDep
 from api.schemas import SignInCreate, SignInPublic
 from api.settings import Settings
 from records.repository import audit
 from records.users import close_sign_in, open_sign_in
 
-router = APIRouter(prefix="/session", tags=["sign-in"])
+router = APIRouter(prefix="/session", tags=["sign-in"], responses=error_responses(422))
 
 
 @router.get("", response_model=SignInPublic)
@@ -42,7 +43,12 @@ def read_sign_in(services: ServicesDep, secret: SessionCookie = None) -> SignInP
     return SignInPublic(auth=mode, signed_in=True, name=caller.name, role=caller.role)
 
 
-@router.post("", response_model=SignInPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=SignInPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 401, 403, 429),
+)
 def sign_in(
     body: SignInCreate,
     request: Request,
@@ -87,7 +93,7 @@ def _secure(settings: Settings, request: Request) -> bool:
     return settings.environment == "production" or request.url.scheme == "https"
 
 
-@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403))
 def sign_out(request: Request, session: SessionDep, secret: SessionCookie = None) -> Response:
     """End this browser's sign-in (nothing to end is no error)."""
     if secret:

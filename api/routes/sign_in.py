@@ -62,16 +62,18 @@ def sign_in(
     if services.settings.auth_mode != "tokens":
         raise NotAllowedError("this server does not sign users in (XUNQIN_AUTH=header)")
     check_page_header(request, "signing in")
-    if previous:
-        close_sign_in(session, previous)  # another user may be signing in on this browser
     lifetime = timedelta(hours=services.settings.sign_in_hours)
+    # Nothing is written before the token is known good: the refusal's audit line has a
+    # session of its own (the error below rolls the request's back), and a write pending
+    # in the request's session would hold SQLite's lock against it until it timed out.
     opened = open_sign_in(session, body.token, lifetime=lifetime)
     if opened is None:
         refusals.refuse(request.client.host if request.client else "unknown")
-        # Committed on its own: the error below rolls the request's session back.
         with services.database.session() as own:
             audit(own, actor="unknown", action="sign_in_refused", subject_kind="user")
         raise NotSignedInError("the access token is not valid (or its user is disabled)")
+    if previous:
+        close_sign_in(session, previous)  # another user may be signing in on this browser
     audit(session, actor=opened.user.name, action="sign_in", subject_kind="user",
           subject_id=opened.user.id)  # fmt: skip
     response.set_cookie(

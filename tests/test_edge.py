@@ -1,9 +1,12 @@
 """Inputs checked at the edge: one error body, numbers in the store's range, no NUL in
-any text, a form's "null" for a number left out."""
+any text, a form's "null" for a number left out; security headers on every response."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -11,7 +14,9 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from api.app import create_app
+from api.headers import DOCS_POLICY, PAGE_POLICY
 from api.services import Services
+from matching.evidence_model import WATERFALL_STYLE
 
 USER = {"X-Xunqin-User": "li"}
 
@@ -126,3 +131,42 @@ def test_every_4xx_is_documented_as_the_one_body(http: TestClient) -> None:
     ]
     assert len(errors) > 50 and all(content == body for *_, content in errors)
     assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+def test_security_headers_on_every_kind_of_response(http: TestClient) -> None:
+    photo = http.post("/missing/M1/photos", files={"file": ("a.png", _faceless_png())}).json()
+    answers = {
+        "page": http.get("/"),
+        "script": http.get("/static/review.js"),
+        "style": http.get("/static/review.css"),
+        "json": http.get("/missing/M1", headers=USER),
+        "photo": http.get(f"/photos/{photo['id']}"),
+        "not found": http.get("/missing/NOPE"),
+        "invalid": http.get("/missing?offset=-1"),
+        "no route": http.get("/nowhere"),
+        "openapi": http.get("/openapi.json"),
+        "docs": http.get("/docs"),
+    }
+    for kind, answer in answers.items():
+        assert answer.status_code in {200, 404, 422}, kind
+        headers = answer.headers
+        assert headers["X-Frame-Options"] == "DENY", kind
+        assert headers["X-Content-Type-Options"] == "nosniff", kind
+        assert headers["Referrer-Policy"] == "no-referrer", kind
+        assert headers["Cache-Control"] == "no-store", kind
+        policy = DOCS_POLICY if kind == "docs" else PAGE_POLICY
+        assert headers["Content-Security-Policy"] == policy, kind
+        assert "frame-ancestors 'none'" in policy
+
+
+def test_the_page_runs_under_its_policy(http: TestClient) -> None:
+    page = http.get("/").text
+    scripts = re.findall(r"<script([^>]*)>", page)
+    assert scripts == [' src="/static/review.js"'], "no inline script: script-src 'self'"
+    assert "<style" not in page and " style=" not in page
+    assert not re.search(r"<[^>]+\son[a-z]+=", page), "no inline event handler"
+    digest = hashlib.sha256(WATERFALL_STYLE.encode("utf-8")).digest()
+    # The waterfall page opens from a blob URL, under the page's policy: its one style
+    # element is allowed by hash, and its chart is a data URL.
+    assert f"'sha256-{base64.b64encode(digest).decode()}'" in PAGE_POLICY
+    assert "img-src 'self' blob: data:" in PAGE_POLICY

@@ -9,9 +9,11 @@ from importlib.resources import files
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from api import access_log
 from api.errors import install_error_handlers
+from api.headers import SecurityHeaders
 from api.refusals import RefusedSignIns
 from api.routes import candidates, records, search, sign_in
 from api.services import Services
@@ -49,11 +51,17 @@ def create_app(services: Services | None = None) -> FastAPI:
     )
     app.state.sign_in_refusals = RefusedSignIns()
     install_error_handlers(app)
+    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(SecurityHeaders, docs_paths=docs)
     access_log.install()
     app.include_router(records.router)
     app.include_router(search.router)
     app.include_router(candidates.router)
     app.include_router(sign_in.router)
+
+    # The reviewer page's script and style: no inline script runs under the page's policy.
+    app.mount("/static", StaticFiles(directory=str(files("api").joinpath("static"))),
+              name="static")  # fmt: skip
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, str]:

@@ -23,6 +23,7 @@ from typing import Annotated, Final
 from fastapi import Cookie, Depends, Header, Request
 
 from api.deps import ServicesDep
+from api.schemas import Text
 from records import Role
 from records.users import user_by_sign_in, user_by_token
 
@@ -108,7 +109,7 @@ def get_caller(
     request: Request,
     services: ServicesDep,
     authorization: Annotated[str | None, Header()] = None,
-    x_xunqin_user: Annotated[str | None, Header()] = None,
+    x_xunqin_user: Annotated[Text | None, Header()] = None,
     secret: SessionCookie = None,
 ) -> Caller:
     """The caller, by token, by a browser's sign-in, or (in header mode) by the name

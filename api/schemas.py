@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from fastapi import Path
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from matching.photo_evidence import OLDEST_AGE
 from records import (
     Candidate,
     CandidateStatus,
@@ -20,9 +30,40 @@ from records import (
     Role,
     Sex,
 )
-from records.inputs import FoundFields, MissingFields
+from records.inputs import MAX_REF_LENGTH, FoundFields, MissingFields
+from records.models import MAX_ID
 
 SexIn = Literal["M", "F", "U", "男", "女"]
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL keeps no NUL in a text, and no person's name or place holds one: refused
+    # here, on both back ends alike, rather than as a store error far from its cause.
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character (\\u0000)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+"""Any text a request brings (body, path, query, form, header): never a NUL."""
+
+
+def _blank_is_none(value: object) -> object:
+    # A form cannot send null: an optional number left out comes as "" or "null".
+    return None if isinstance(value, str) and value.strip().lower() in {"", "null"} else value
+
+
+BlankIsNone = BeforeValidator(_blank_is_none)
+"""For an optional form number (``Annotated[Year | None, BlankIsNone, Form()]``): ``""``
+and ``"null"`` mean it is not given."""
+Year = Annotated[int, Field(ge=1900, le=2100)]
+Age = Annotated[int, Field(ge=0, le=OLDEST_AGE)]
+FaceNumber = Annotated[int, Field(ge=0, le=1000, description="which face, counted from 0")]
+
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored id")]
+"""A stored row's id in a path: within the range the store's keys hold."""
+Ref = Annotated[Text, Path(min_length=1, max_length=MAX_REF_LENGTH)]
+"""A record's reference in a path."""
 
 
 def _sex(value: str | None) -> Sex:
@@ -34,20 +75,20 @@ class MissingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ref: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(default=None, max_length=64)
-    aliases: list[str] = Field(default_factory=list, description="other names and 小名")
+    ref: Text = Field(min_length=1, max_length=64)
+    name: Text | None = Field(default=None, max_length=64)
+    aliases: list[Text] = Field(default_factory=list, description="other names and 小名")
     sex: SexIn | None = None
     birth_year: int | None = None
     birth_date: date | None = None
     missing_date: date | None = None
-    missing_place: str | None = None
-    hometown: str | None = None
-    dialect: str | None = None
+    missing_place: Text | None = None
+    hometown: Text | None = None
+    dialect: Text | None = None
     height_cm: float | None = None
-    features: list[str] = Field(default_factory=list)
-    health: list[str] = Field(default_factory=list)
-    reporter_contact: str | None = Field(default=None, description="sensitive; never listed")
+    features: list[Text] = Field(default_factory=list)
+    health: list[Text] = Field(default_factory=list)
+    reporter_contact: Text | None = Field(default=None, description="sensitive; never listed")
 
     def to_fields(self) -> MissingFields:
         """The validated domain field set."""
@@ -63,21 +104,21 @@ class FoundCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    ref: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(default=None, max_length=64)
-    aliases: list[str] = Field(default_factory=list)
+    ref: Text = Field(min_length=1, max_length=64)
+    name: Text | None = Field(default=None, max_length=64)
+    aliases: list[Text] = Field(default_factory=list)
     sex: SexIn | None = None
     age_min: int | None = None
     age_max: int | None = None
     found_date: date | None = None
-    found_place: str | None = None
-    accent: str | None = Field(default=None, description="accent heard (口音)")
-    hometown: str | None = Field(default=None, description="stated hometown fragments")
+    found_place: Text | None = None
+    accent: Text | None = Field(default=None, description="accent heard (口音)")
+    hometown: Text | None = Field(default=None, description="stated hometown fragments")
     height_cm: float | None = None
-    features: list[str] = Field(default_factory=list)
-    health: list[str] = Field(default_factory=list)
-    station: str | None = None
-    station_case_no: str | None = None
+    features: list[Text] = Field(default_factory=list)
+    health: list[Text] = Field(default_factory=list)
+    station: Text | None = None
+    station_case_no: Text | None = None
     name_assigned: bool = Field(
         default=False,
         description="the name is one the station gave, not the person's own; it is never "
@@ -322,20 +363,20 @@ class DecisionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["confirmed", "rejected", "needs_dna", "pending"]
-    reviewer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                               max_length=100)] | None = Field(
+    reviewer: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=100)] | None = Field(
         default=None, description="who decides; a signed-in caller's own name when left out",
     )  # fmt: skip
-    reason: str | None = Field(default=None, max_length=2000)
-    missing_ref: str | None = Field(
+    reason: Text | None = Field(default=None, max_length=2000)
+    missing_ref: Text | None = Field(
         default=None, max_length=64, description="the report seen; with found_ref, a "
         "decision on a candidate that has since become another pair answers 409",
     )  # fmt: skip
-    found_ref: str | None = Field(default=None, max_length=64, description="the person seen")
+    found_ref: Text | None = Field(default=None, max_length=64, description="the person seen")
     seen_decision_id: int | None = Field(
-        default=None, description="the candidate's latest decision seen (latest_decision.id); "
-        "None: seen undecided. A candidate decided otherwise since answers 409 naming its "
-        "latest decision",
+        default=None, ge=1, le=MAX_ID, description="the candidate's latest decision seen "
+        "(latest_decision.id); None: seen undecided. A candidate decided otherwise since "
+        "answers 409 naming its latest decision",
     )  # fmt: skip
     override: bool = Field(
         default=False, description="replace the decision seen (seen_decision_id), with a "
@@ -399,12 +440,23 @@ class NameHitPublic(BaseModel):
     birth_year: int | None
 
 
-class ErrorPublic(BaseModel):
-    """An error: a short code and a message for people."""
+class ProblemPublic(BaseModel):
+    """One problem of a refused request: where (``["body", "ref"]``, ``["query",
+    "offset"]``) and what."""
 
-    error: str
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class ErrorPublic(BaseModel):
+    """Every error's body: a short code, a message for people, and a detail for some
+    codes (``invalid_request``: a list of :class:`ProblemPublic`; ``several_faces``: every
+    face with its box)."""
+
+    error: str = Field(description="a short code: invalid_request, not_found, duplicate, ...")
     message: str
-    detail: Any = None
+    detail: Any = Field(default=None, description="more, for some codes; else null")
 
 
 class SignInCreate(BaseModel):
@@ -412,7 +464,7 @@ class SignInCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    token: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class SignInPublic(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
@@ -43,6 +43,9 @@ from records.enums import (
     Sex,
     Side,
 )
+
+MAX_ID: Final = 2**31 - 1
+"""The largest id an ``Integer`` key holds on every back end (PostgreSQL's ``integer``)."""
 
 
 def utcnow() -> datetime:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from api.refusals import TooManyRefusalsError
+from api.refusals import RefusedSignIns, TooManyRefusalsError, get_refusals
 from api.services import Services
 from records import AuditEvent, Role, SignInSession
 from records.models import utcnow
@@ -131,6 +133,47 @@ def test_refused_tokens_are_slowed_and_signing_in_again_ends_the_last_sign_in(
             disable_user(session, "li")
         with services.database.session() as session:
             assert session.scalars(select(SignInSession)).all() == [], "disabling ends them"
+
+
+class _WriterAtRefusal(RefusedSignIns):
+    """Counts refusals, and at each one tries to write with a short busy timeout, as any
+    other request would while the refused one is still being answered."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+        self.outcomes: list[str] = []
+
+    def refuse(self, host: str) -> None:
+        other = sqlite3.connect(self.path, timeout=0.2)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # takes the write lock, or waits 0.2 s
+            other.rollback()
+            self.outcomes.append("wrote")
+        except sqlite3.OperationalError as err:
+            self.outcomes.append(str(err))
+        finally:
+            other.close()
+        super().refuse(host)
+
+
+def test_a_refused_sign_in_with_an_old_cookie_keeps_no_other_writer_waiting(
+    tmp_path: Path, make_services: Callable[..., Services]
+) -> None:
+    path = tmp_path / "store.db"
+    services = make_services(f"sqlite:///{path}", auth="tokens")
+    with services.database.session() as session:
+        token = add_user(session, "li", Role.REVIEWER).token
+    writer = _WriterAtRefusal(path)
+    app = create_app(services)
+    app.dependency_overrides[get_refusals] = lambda: writer
+    with TestClient(app) as http:
+        assert http.post("/session", json={"token": token}, headers=PAGE).status_code == 201
+        refused = http.post("/session", json={"token": "guess"}, headers=PAGE)  # old cookie
+        assert refused.status_code == 401, refused.text
+        assert writer.outcomes == ["wrote"], "the refusal held the store's write lock"
+        assert http.get("/session").json()["signed_in"], "a refused token ends nothing"
+    assert _actions(services) == ["sign_in", "sign_in_refused"]
 
 
 def test_the_cookie_is_secure_when_asked(

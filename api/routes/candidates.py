@@ -10,9 +10,17 @@ from sqlalchemy.orm import Session
 
 from api.auth import ActorDep, CallerDep, NotAllowedError, Right, require
 from api.deps import SessionDep
-from api.schemas import CandidatePublic, CandidatesPublic, DecisionCreate, DecisionPublic
+from api.errors import COMMON_ERRORS, error_responses
+from api.schemas import (
+    CandidatePublic,
+    CandidatesPublic,
+    DecisionCreate,
+    DecisionPublic,
+    RowId,
+)
 from matching.evidence_model import EvidenceScore, waterfall_html, waterfall_png
 from records import CandidateStatus, InvalidRecordError
+from records.models import MAX_ID
 from records.repository import (
     audit,
     count_candidates,
@@ -21,7 +29,9 @@ from records.repository import (
     record_decision,
 )
 
-router = APIRouter(prefix="/candidates", tags=["candidates"])
+router = APIRouter(
+    prefix="/candidates", tags=["candidates"], responses=error_responses(*COMMON_ERRORS)
+)
 
 
 def _audit_read(session: Session, actor: str, candidate_id: int) -> None:
@@ -43,8 +53,8 @@ def read_candidates(
     session: SessionDep,
     actor: ActorDep,
     status_filter: Annotated[CandidateStatus | None, Query(alias="status")] = None,
-    max_rank: Annotated[int | None, Query(ge=1)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    max_rank: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CandidatesPublic:
     """Candidates, best first, optionally of one status and up to a rank."""
@@ -61,10 +71,11 @@ def read_candidates(
 
 @router.get(
     "/{candidate_id}",
+    responses=error_responses(404),
     response_model=CandidatePublic,
     dependencies=[Depends(require(Right.READ_CANDIDATES))],
 )
-def read_candidate(candidate_id: int, session: SessionDep, actor: ActorDep) -> CandidatePublic:
+def read_candidate(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> CandidatePublic:
     """One candidate with its evidence and every decision on it (the read is audited)."""
     row = get_candidate(session, candidate_id)
     _audit_read(session, actor, candidate_id)
@@ -73,10 +84,14 @@ def read_candidate(candidate_id: int, session: SessionDep, actor: ActorDep) -> C
 
 @router.get(
     "/{candidate_id}/waterfall.png",
+    responses={
+        200: {"content": {"image/png": {}}, "description": "a PNG chart"},
+        **error_responses(404),
+    },  # fmt: skip
     response_class=Response,
     dependencies=[Depends(require(Right.READ_CANDIDATES))],
 )
-def read_waterfall_png(candidate_id: int, session: SessionDep, actor: ActorDep) -> Response:
+def read_waterfall_png(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> Response:
     """The candidate's evidence as a waterfall chart: prior, each comparison, total."""
     return Response(waterfall_png(_audited_score(session, actor, candidate_id)),
                     media_type="image/png")  # fmt: skip
@@ -84,22 +99,24 @@ def read_waterfall_png(candidate_id: int, session: SessionDep, actor: ActorDep) 
 
 @router.get(
     "/{candidate_id}/waterfall.html",
+    responses=error_responses(404),
     response_class=HTMLResponse,
     dependencies=[Depends(require(Right.READ_CANDIDATES))],
 )
-def read_waterfall_html(candidate_id: int, session: SessionDep, actor: ActorDep) -> str:
+def read_waterfall_html(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> str:
     """The waterfall chart in a self-contained page with the evidence table."""
     return waterfall_html(_audited_score(session, actor, candidate_id))
 
 
 @router.post(
     "/{candidate_id}/decisions",
+    responses=error_responses(404, 409),
     status_code=status.HTTP_201_CREATED,
     response_model=DecisionPublic,
     dependencies=[Depends(require(Right.DECIDE))],
 )
 def decide(
-    candidate_id: int, body: DecisionCreate, session: SessionDep, caller: CallerDep
+    candidate_id: RowId, body: DecisionCreate, session: SessionDep, caller: CallerDep
 ) -> DecisionPublic:
     """Record a reviewer's decision. Confirming leads to DNA or document checks, not closure.
 

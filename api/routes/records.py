@@ -10,7 +10,11 @@ from fastapi.responses import FileResponse
 
 from api.auth import ActorDep, CallerDep, Right, require
 from api.deps import ServicesDep, SessionDep
+from api.errors import COMMON_ERRORS, error_responses
 from api.schemas import (
+    Age,
+    BlankIsNone,
+    FaceNumber,
     FoundCreate,
     FoundPublic,
     FoundsPublic,
@@ -20,6 +24,9 @@ from api.schemas import (
     MissingsPublic,
     MissingStatusUpdate,
     PhotoPublic,
+    Ref,
+    RowId,
+    Year,
 )
 from indexes import ImageRejectedError
 from matching.erasure import erase_record
@@ -33,6 +40,7 @@ from records import (
     repository,
 )
 from records.inputs import PhotoRef
+from records.models import MAX_ID
 from records.repository import (
     audit,
     count,
@@ -42,14 +50,15 @@ from records.repository import (
     list_missing,
 )
 
-router = APIRouter(tags=["records"])
+router = APIRouter(tags=["records"], responses=error_responses(*COMMON_ERRORS))
 
-PageOffset = Annotated[int, Query(ge=0)]
+PageOffset = Annotated[int, Query(ge=0, le=MAX_ID)]
 PageLimit = Annotated[int, Query(ge=1, le=500)]
 
 
 @router.post(
     "/missing",
+    responses=error_responses(409),
     status_code=status.HTTP_201_CREATED,
     response_model=MissingPublic,
     dependencies=[Depends(require(Right.WRITE_RECORDS))],
@@ -79,11 +88,12 @@ def read_missing_list(
 
 @router.get(
     "/missing/{ref}",
+    responses=error_responses(404),
     response_model=MissingPublic,
     dependencies=[Depends(require(Right.READ_RECORDS))],
 )
 def read_missing(
-    ref: str,
+    ref: Ref,
     session: SessionDep,
     caller: CallerDep,
     contact: Annotated[bool, Query(description="also the reporter's contact")] = False,
@@ -103,6 +113,7 @@ def read_missing(
 
 @router.post(
     "/found",
+    responses=error_responses(409),
     status_code=status.HTTP_201_CREATED,
     response_model=FoundPublic,
     dependencies=[Depends(require(Right.WRITE_RECORDS))],
@@ -131,9 +142,12 @@ def read_found_list(
 
 
 @router.get(
-    "/found/{ref}", response_model=FoundPublic, dependencies=[Depends(require(Right.READ_RECORDS))]
+    "/found/{ref}",
+    responses=error_responses(404),
+    response_model=FoundPublic,
+    dependencies=[Depends(require(Right.READ_RECORDS))],
 )
-def read_found(ref: str, session: SessionDep, actor: ActorDep) -> FoundPublic:
+def read_found(ref: Ref, session: SessionDep, actor: ActorDep) -> FoundPublic:
     """One found person with photos (the read is audited)."""
     record = get_found(session, ref)
     audit(session, actor=actor, action="read", subject_kind="found", subject_id=record.id)
@@ -171,19 +185,22 @@ def _safe_name(name: str | None) -> Path:
 
 
 UploadFileParam = Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")]
-TakenYear = Annotated[int | None, Form(description="year the photo was taken")]
-AgeAtPhoto = Annotated[int | None, Form(description="age of the person in the photo")]
-FaceNo = Annotated[int | None, Form(description="which face, when the photo has several")]
+TakenYear = Annotated[Year | None, BlankIsNone, Form(description="year the photo was taken")]
+AgeAtPhoto = Annotated[Age | None, BlankIsNone, Form(description="age of the person in the photo")]
+FaceNo = Annotated[
+    FaceNumber | None, BlankIsNone, Form(description="which face, when the photo has several")
+]
 
 
 @router.post(
     "/missing/{ref}/photos",
+    responses=error_responses(404, 409, 413, 503),
     status_code=201,
     response_model=PhotoPublic,
     dependencies=[Depends(require(Right.WRITE_RECORDS))],
 )
 def upload_missing_photo(
-    ref: str,
+    ref: Ref,
     file: UploadFileParam,
     services: ServicesDep,
     actor: ActorDep,
@@ -197,12 +214,13 @@ def upload_missing_photo(
 
 @router.post(
     "/found/{ref}/photos",
+    responses=error_responses(404, 409, 413, 503),
     status_code=201,
     response_model=PhotoPublic,
     dependencies=[Depends(require(Right.WRITE_RECORDS))],
 )
 def upload_found_photo(
-    ref: str,
+    ref: Ref,
     file: UploadFileParam,
     services: ServicesDep,
     actor: ActorDep,
@@ -216,11 +234,15 @@ def upload_found_photo(
 
 @router.get(
     "/photos/{photo_id}",
+    responses={
+        200: {"content": {"image/*": {}}, "description": "the photo file as stored"},
+        **error_responses(404, 409, 410),
+    },
     response_class=FileResponse,
     dependencies=[Depends(require(Right.READ_RECORDS))],
 )
 def read_photo_file(
-    photo_id: int, session: SessionDep, services: ServicesDep, actor: ActorDep
+    photo_id: RowId, session: SessionDep, services: ServicesDep, actor: ActorDep
 ) -> FileResponse:
     """The stored photo file, for a reviewer to look at (the read is audited).
 
@@ -237,10 +259,11 @@ def read_photo_file(
 
 @router.delete(
     "/photos/{photo_id}",
+    responses=error_responses(404),
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(require(Right.DELETE))],
 )
-def delete_photo_file(photo_id: int, services: ServicesDep, actor: ActorDep) -> Response:
+def delete_photo_file(photo_id: RowId, services: ServicesDep, actor: ActorDep) -> Response:
     """Delete a photo, its faces and (when no other record keeps it) its file, audited.
 
     Its faces leave the face search at once.
@@ -252,10 +275,11 @@ def delete_photo_file(photo_id: int, services: ServicesDep, actor: ActorDep) -> 
 
 @router.delete(
     "/missing/{ref}",
+    responses=error_responses(404),
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(require(Right.DELETE))],
 )
-def erase_missing(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
+def erase_missing(ref: Ref, services: ServicesDep, actor: ActorDep) -> Response:
     """Erase a report for good: photos, faces, candidates and decisions go with it (the
     audit line keeps counts). For a case that is over, when nothing need be kept."""
     erase_record(services.database, services.face_indexes, Side.MISSING, ref, actor=actor,
@@ -265,10 +289,11 @@ def erase_missing(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
 
 @router.delete(
     "/found/{ref}",
+    responses=error_responses(404),
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[Depends(require(Right.DELETE))],
 )
-def erase_found(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
+def erase_found(ref: Ref, services: ServicesDep, actor: ActorDep) -> Response:
     """Erase a found person's record for good, as ``DELETE /missing/{ref}`` does."""
     erase_record(services.database, services.face_indexes, Side.FOUND, ref, actor=actor,
                  photo_store=services.photo_store)  # fmt: skip
@@ -277,11 +302,12 @@ def erase_found(ref: str, services: ServicesDep, actor: ActorDep) -> Response:
 
 @router.put(
     "/missing/{ref}/status",
+    responses=error_responses(404),
     response_model=MissingPublic,
     dependencies=[Depends(require(Right.CLOSE_CASES))],
 )
 def update_missing_status(
-    ref: str, body: MissingStatusUpdate, services: ServicesDep, actor: ActorDep
+    ref: Ref, body: MissingStatusUpdate, services: ServicesDep, actor: ActorDep
 ) -> MissingPublic:
     """Close (``reunited``, ``closed``) or reopen a report, audited.
 
@@ -295,11 +321,12 @@ def update_missing_status(
 
 @router.put(
     "/found/{ref}/status",
+    responses=error_responses(404),
     response_model=FoundPublic,
     dependencies=[Depends(require(Right.CLOSE_CASES))],
 )
 def update_found_status(
-    ref: str, body: FoundStatusUpdate, services: ServicesDep, actor: ActorDep
+    ref: Ref, body: FoundStatusUpdate, services: ServicesDep, actor: ActorDep
 ) -> FoundPublic:
     """Close (``identified``, ``closed``), mark as ``left`` or reopen a found person's case,
     audited. A closed case leaves the face search and candidate lists at once."""

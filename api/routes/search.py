@@ -8,19 +8,33 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from api.auth import ActorDep, Right, require
 from api.deps import ServicesDep
-from api.schemas import FaceBoxPublic, NameHitPublic, PhotoHitPublic, PhotoSearchPublic
+from api.errors import COMMON_ERRORS, error_responses
+from api.schemas import (
+    Age,
+    BlankIsNone,
+    FaceBoxPublic,
+    FaceNumber,
+    NameHitPublic,
+    PhotoHitPublic,
+    PhotoSearchPublic,
+    Text,
+    Year,
+)
 from indexes import ImageRejectedError
 from matching.face_indexes import FaceFilter
-from matching.photo_evidence import OLDEST_AGE, PhotoQuery
+from matching.photo_evidence import PhotoQuery
 from matching.search import search_by_photo
 from records import Sex, Side
 from records.repository import audit
 
-router = APIRouter(prefix="/search", tags=["search"])
+router = APIRouter(prefix="/search", tags=["search"], responses=error_responses(*COMMON_ERRORS))
 
 
 @router.post(
-    "/photo", response_model=PhotoSearchPublic, dependencies=[Depends(require(Right.SEARCH))]
+    "/photo",
+    response_model=PhotoSearchPublic,
+    dependencies=[Depends(require(Right.SEARCH))],
+    responses=error_responses(409, 413, 503),
 )
 def search_photo(
     file: Annotated[UploadFile, File(description="a photo of the person")],
@@ -28,33 +42,33 @@ def search_photo(
     actor: ActorDep,
     side: Annotated[Literal["missing", "found"], Form()] = "missing",
     k: Annotated[int, Form(ge=1, le=100)] = 10,
-    face_no: Annotated[int | None, Form(ge=0)] = None,
+    face_no: Annotated[FaceNumber | None, BlankIsNone, Form()] = None,
     sex: Annotated[Literal["M", "F"] | None, Form(description="unknown sex passes")] = None,
     region: Annotated[
-        str | None,
+        Text | None,
         Form(max_length=200, description="where missing (or found): 四川, 南充市, ..."),
     ] = None,
-    hometown: Annotated[str | None, Form(max_length=200, description="e.g. 四川, 南充市")] = None,
-    station: Annotated[str | None, Form(max_length=200, description="found persons only")] = None,
+    hometown: Annotated[Text | None, Form(max_length=200, description="e.g. 四川, 南充市")] = None,
+    station: Annotated[Text | None, Form(max_length=200, description="found persons only")] = None,
     age_min: Annotated[
-        int | None,
-        Form(
-            ge=0, le=OLDEST_AGE, description="estimated age in the photo, lowest (alone: the age)"
-        ),
+        Age | None,
+        BlankIsNone,
+        Form(description="estimated age in the photo, lowest (alone: the age)"),
     ] = None,
     age_max: Annotated[
-        int | None,
-        Form(
-            ge=0, le=OLDEST_AGE, description="estimated age in the photo, highest (alone: the age)"
-        ),
+        Age | None,
+        BlankIsNone,
+        Form(description="estimated age in the photo, highest (alone: the age)"),
     ] = None,
     photo_year: Annotated[
-        int | None,
-        Form(ge=1900, description="when taken; searching reports, this year if left out"),
+        Year | None,
+        BlankIsNone,
+        Form(description="when taken; searching reports, this year if left out"),
     ] = None,
     birth_year: Annotated[
-        int | None,
-        Form(ge=1900, description="searching found persons: the birth year the family knows"),
+        Year | None,
+        BlankIsNone,
+        Form(description="searching found persons: the birth year the family knows"),
     ] = None,
 ) -> PhotoSearchPublic:
     """Search the open reports (or found persons) with the face in an uploaded photo.
@@ -125,9 +139,9 @@ def search_name(
     services: ServicesDep,
     actor: ActorDep,
     name: Annotated[
-        str, Query(min_length=1, max_length=64, pattern=r"\S", description="not blank")
+        Text, Query(min_length=1, max_length=64, pattern=r"\S", description="not blank")
     ],  # fmt: skip
-    accent: Annotated[str | None, Query(max_length=64, description="e.g. 四川口音")] = None,
+    accent: Annotated[Text | None, Query(max_length=64, description="e.g. 四川口音")] = None,
     sex: Annotated[Literal["M", "F"] | None, Query()] = None,
     birth_year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
     k: Annotated[int, Query(ge=1, le=100)] = 10,

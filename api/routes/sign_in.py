@@ -23,13 +23,14 @@ from api.auth import (
     signed_in_caller,
 )
 from api.deps import ServicesDep, SessionDep
+from api.errors import error_responses
 from api.refusals import RefusalsDep
 from api.schemas import SignInCreate, SignInPublic
 from api.settings import Settings
 from records.repository import audit
 from records.users import close_sign_in, open_sign_in
 
-router = APIRouter(prefix="/session", tags=["sign-in"])
+router = APIRouter(prefix="/session", tags=["sign-in"], responses=error_responses(422))
 
 
 @router.get("", response_model=SignInPublic)
@@ -42,7 +43,12 @@ def read_sign_in(services: ServicesDep, secret: SessionCookie = None) -> SignInP
     return SignInPublic(auth=mode, signed_in=True, name=caller.name, role=caller.role)
 
 
-@router.post("", response_model=SignInPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=SignInPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(400, 401, 403, 429),
+)
 def sign_in(
     body: SignInCreate,
     request: Request,
@@ -56,16 +62,18 @@ def sign_in(
     if services.settings.auth_mode != "tokens":
         raise NotAllowedError("this server does not sign users in (XUNQIN_AUTH=header)")
     check_page_header(request, "signing in")
-    if previous:
-        close_sign_in(session, previous)  # another user may be signing in on this browser
     lifetime = timedelta(hours=services.settings.sign_in_hours)
+    # Nothing is written before the token is known good: the refusal's audit line has a
+    # session of its own (the error below rolls the request's back), and a write pending
+    # in the request's session would hold SQLite's lock against it until it timed out.
     opened = open_sign_in(session, body.token, lifetime=lifetime)
     if opened is None:
         refusals.refuse(request.client.host if request.client else "unknown")
-        # Committed on its own: the error below rolls the request's session back.
         with services.database.session() as own:
             audit(own, actor="unknown", action="sign_in_refused", subject_kind="user")
         raise NotSignedInError("the access token is not valid (or its user is disabled)")
+    if previous:
+        close_sign_in(session, previous)  # another user may be signing in on this browser
     audit(session, actor=opened.user.name, action="sign_in", subject_kind="user",
           subject_id=opened.user.id)  # fmt: skip
     response.set_cookie(
@@ -87,7 +95,7 @@ def _secure(settings: Settings, request: Request) -> bool:
     return settings.environment == "production" or request.url.scheme == "https"
 
 
-@router.delete("", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(403))
 def sign_out(request: Request, session: SessionDep, secret: SessionCookie = None) -> Response:
     """End this browser's sign-in (nothing to end is no error)."""
     if secret:

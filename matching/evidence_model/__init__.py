@@ -59,6 +59,7 @@ from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
 from matching.evidence_model.spec import Comparison, LevelSpec, Outcome, StratumSpec
 from matching.evidence_model.vectors import ComparisonVectors
 from matching.evidence_model.waterfall import (
+    WATERFALL_STYLE,
     WaterfallFiles,
     render_waterfall,
     waterfall_html,
@@ -66,6 +67,7 @@ from matching.evidence_model.waterfall import (
 )
 
 __all__ = [
+    "WATERFALL_STYLE",
     "CalibrationCheck",
     "Comparison",
     "ComparisonEvidence",

@@ -20,6 +20,7 @@ import html
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from matching.evidence import Score
 
@@ -98,6 +99,12 @@ def waterfall_png(score: Score) -> bytes:
     return buffer.getvalue()
 
 
+WATERFALL_STYLE: Final = """body{font-family:sans-serif;max-width:56em;margin:1em auto}
+table{border-collapse:collapse}td{border-bottom:1px solid #ddd;padding:.2em .6em}
+td.w{text-align:right;font-variant-numeric:tabular-nums}"""
+"""The page's one style element, whole: a Content-Security-Policy allows it by its hash."""
+
+
 def waterfall_html(score: Score, png: bytes | None = None) -> str:
     """The self-contained HTML page (the PNG inlined), for an API response or a file."""
     png = waterfall_png(score) if png is None else png
@@ -126,9 +133,7 @@ def waterfall_html(score: Score, png: bytes | None = None) -> str:
         calibrated += f", {score.final_weight:+.2f} bits shared ({html.escape(shared)})"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Evidence for a candidate pair</title>
-<style>body{{font-family:sans-serif;max-width:56em;margin:1em auto}}
-table{{border-collapse:collapse}}td{{border-bottom:1px solid #ddd;padding:.2em .6em}}
-td.w{{text-align:right;font-variant-numeric:tabular-nums}}</style></head><body>
+<style>{WATERFALL_STYLE}</style></head><body>
 <h1>{html.escape(score.summary())}</h1>
 <p>Match probability {score.probability:.3g}; total {score.total_weight:+.2f} bits
 (prior {score.prior_weight:+.2f}, evidence {score.evidence_weight:+.2f}){calibrated};

@@ -33,15 +33,30 @@ _CHUNK_CHARS = 1 << 16
 
 
 def check_cells(row: Mapping[str, object]) -> None:
-    """Raise ``InvalidRecordError`` naming the first field name or value that is too long."""
+    """Raise ``InvalidRecordError`` naming the first field name or value that is too long,
+    or that holds a NUL character (PostgreSQL refuses it in text, and no name has one)."""
     for name, value in row.items():
         if len(str(name)) > MAX_FIELD_NAME_CHARS:
             raise InvalidRecordError(f"a field name longer than {MAX_FIELD_NAME_CHARS} characters")
+        if _has_nul(name):
+            raise InvalidRecordError("a field name holds a NUL character")
         if value is None:
             continue
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         if len(text) > MAX_CELL_CHARS:
             raise InvalidRecordError(f"longer than {MAX_CELL_CHARS} characters", field=name)
+        if _has_nul(value):
+            raise InvalidRecordError("holds a NUL character", field=name)
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 def find_long_csv_cell(path: Path) -> tuple[int, int] | None:

@@ -230,3 +230,23 @@ def test_a_long_csv_cell_is_found_with_quotes_commas_and_line_breaks_around_it(
     assert find_long_csv_cell(path) == (4, 3)
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     assert find_long_csv_cell(path) is None
+
+
+def test_a_nul_character_in_any_cell_is_a_bad_row_naming_its_field(tmp_path: Path) -> None:
+    # PostgreSQL refuses NUL in text: it is refused at the sheet, by its line and field.
+    path = _write_jsonl(
+        tmp_path / "missing.jsonl",
+        [{"ref": "M1", "name": "刘\x00建华"}, {"ref": "M2", "features": ["ok", "a\x00"]},
+         {"ref": "M3"}],
+    )  # fmt: skip
+    items = list(read_import_file(path, "missing"))
+    assert [(i.line, i.message) for i in items if isinstance(i, RowError)] == [
+        (1, "name: holds a NUL character"),
+        (2, "features: holds a NUL character"),
+    ]
+    csv_path = tmp_path / "found.csv"
+    csv_path.write_text("ref,name\nF1,阿\x00明\nF2,阿明\n", encoding="utf-8")
+    items = list(read_import_file(csv_path, "found"))
+    assert [(i.line, i.message) for i in items if isinstance(i, RowError)] == [
+        (2, "name: holds a NUL character")
+    ]

@@ -342,7 +342,7 @@ def test_a_decided_candidate_answers_409_naming_its_decision_and_takes_an_audite
     assert (event_.action, event_.subject_id) == ("override", str(candidate_id))
     assert event_.detail == {"status": "rejected", "decision": override.json()["id"],
                              "overrides": first_id}  # fmt: skip
-    page = http.get("/").text
+    page = http.get("/static/review.js").text  # the reviewer page's script
     assert "seen_decision_id" in page and "already_decided" in page and "override" in page, (
         "the reviewer page sends what it saw and offers the override on a 409"
     )

@@ -16,8 +16,8 @@ from api.errors import install_error_handlers
 from api.headers import SecurityHeaders
 from api.refusals import RefusedSignIns
 from api.routes import candidates, records, search, sign_in
-from api.services import Services
-from api.settings import get_settings
+from usecases.services import Services
+from usecases.settings import get_settings
 
 logger = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from api.services import Services
-from api.settings import Settings, get_settings
 from indexes import FaceIntakeError, SeveralFacesFoundError
 from records import CandidateStatus, FoundStatus, MissingStatus, RecordsError, Role, Sex, Side
 from records.errors import ImportRefusedError
+from usecases.services import Services
+from usecases.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -91,28 +91,26 @@ def import_command(
     actor: Annotated[str, typer.Option(help="who is importing, for the audit log")] = "cli",
 ) -> None:
     """Import reports or found persons, all or nothing: a rejected row stores nothing."""
-    services = _services()
-    try:
-        with _progress(f"importing {file.name}") as bar:
-            task = bar.add_task("rows", total=None)
-            report = services.ingestor.import_file(
-                file,
-                kind.value,
-                actor=actor,
-                photos_dir=photos,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    except ImportRefusedError as error:
-        for line, reason in error.rejected:
-            err.print(f"[yellow]line {line}:[/yellow] {escape(reason)}")
-        rejected = [{"line": line, "error": reason} for line, reason in error.rejected]
-        typer.echo(json.dumps({"imported": False, "rows": error.rows, "rejected": rejected},
-                              ensure_ascii=False))  # fmt: skip
-        raise _fail(str(error)) from error
-    except RecordsError as error:
-        raise _fail(str(error)) from error
-    finally:
-        services.close()
+    with _services() as services:
+        try:
+            with _progress(f"importing {file.name}") as bar:
+                task = bar.add_task("rows", total=None)
+                report = services.ingestor.import_file(
+                    file,
+                    kind.value,
+                    actor=actor,
+                    photos_dir=photos,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+        except ImportRefusedError as error:
+            for line, reason in error.rejected:
+                err.print(f"[yellow]line {line}:[/yellow] {escape(reason)}")
+            rejected = [{"line": line, "error": reason} for line, reason in error.rejected]
+            typer.echo(json.dumps({"imported": False, "rows": error.rows, "rejected": rejected},
+                                  ensure_ascii=False))  # fmt: skip
+            raise _fail(str(error)) from error
+        except RecordsError as error:
+            raise _fail(str(error)) from error
     for line, name, problem in report.photo_problems:
         err.print(f"[yellow]line {line}, photo {name}:[/yellow] {problem}")
     summary = {"imported": True, "rows": report.rows, "records": dict(report.changes),
@@ -122,28 +120,19 @@ def import_command(
 
 
 @app.command()
-def rematch() -> None:
+def rematch(
+    actor: Annotated[str, typer.Option(help="who runs it, for the audit log")] = "cli",
+) -> None:
     """Score every report against every found person and store the best candidates."""
-    from matching.rematch import RematchSettings
-    from matching.rematch import rematch as run_rematch
+    from usecases.rematching import rematch_all
 
-    services = _services()
-    try:
-        with _progress("re-matching") as bar:
-            task = bar.add_task("pairs", total=None)
-            report = run_rematch(
-                services.database,
-                face_indexes=services.face_indexes,
-                face_model=services.face_model.name,
-                settings=RematchSettings(
-                    keep_per_record=services.settings.keep_per_record,
-                    weak_name_budget=services.settings.weak_name_budget,
-                ),
-                scorer=services.evidence_model,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
-            )
-    finally:
-        services.close()
+    with _services() as services, _progress("re-matching") as bar:
+        task = bar.add_task("pairs", total=None)
+        report = rematch_all(
+            services,
+            actor=actor,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
     typer.echo(json.dumps(report.__dict__))
 
 
@@ -180,8 +169,7 @@ def candidates(
     """List stored candidates, best first, with their rank for the found person."""
     from records.repository import audit, list_candidates
 
-    services = _services()
-    try:
+    with _services() as services:
         with services.database.session() as session:
             rows = list_candidates(session, status=status, max_rank=max_rank, limit=None)
             audit(session, actor=actor, action="list", subject_kind="candidate",
@@ -192,8 +180,6 @@ def candidates(
                 if evidence:
                     row["evidence"] = ranked.candidate.evidence
                 out.append(row)
-    finally:
-        services.close()
     if format is FormatOption.jsonl:
         for row in out:
             typer.echo(json.dumps(row, ensure_ascii=False))
@@ -241,48 +227,32 @@ def search_photo(
     photo); each hit has its probability, shared with the other hits, and its evidence in
     one sentence. "photo_year" in the answer is the year the photo was taken as.
     """
-    from matching.face_indexes import FaceFilter
     from matching.photo_evidence import PhotoQuery
-    from matching.search import search_by_photo
     from records.importing import parse_sex
+    from usecases.face_registry import FaceFilter
+    from usecases.searching import search_by_photo
 
-    services = _services()
-    try:
-        data = photo.read_bytes()
-        known_sex = parse_sex(sex) if sex else None
-        where = FaceFilter(sex=known_sex, region=region, hometown=hometown,
-                           station=station)  # fmt: skip
-        query = PhotoQuery(sex=known_sex or Sex.UNKNOWN, age_min=age_min, age_max=age_max,
-                           photo_year=photo_year, birth_year=birth_year)  # fmt: skip
-        result = search_by_photo(
-            services.database,
-            services.face_reader,
-            services.face_indexes,
-            data,
-            evidence_model=services.evidence_model,
-            query=query,
-            side=side,
-            k=k,
-            face_no=face_no,
-            where=where,
-            limits=services.image_limits,
-        )
-        _audit_search(services, actor, "search_photo", side.value,
-                      {"hits": len(result.hits), "filters": where.given(),
-                       "described": query.asked()})  # fmt: skip
-    except OSError as error:
-        raise _fail(f"cannot read {photo}: {error.strerror}") from error
-    except (ValueError, RecordsError) as error:
-        raise _fail(str(error)) from error
-    except SeveralFacesFoundError as error:
-        typer.echo(
-            json.dumps({"error": "several_faces", "faces": [f.__dict__ for f in error.faces]})
-        )
-        raise _fail(f"{error}: ask again with --face-no N", 3) from error
-    except FaceIntakeError as error:
-        raise _fail(str(error), 2) from error
-    finally:
-        services.close()
+    with _services() as services:
+        try:
+            data = photo.read_bytes()
+            known_sex = parse_sex(sex) if sex else None
+            where = FaceFilter(sex=known_sex, region=region, hometown=hometown,
+                               station=station)  # fmt: skip
+            query = PhotoQuery(sex=known_sex or Sex.UNKNOWN, age_min=age_min, age_max=age_max,
+                               photo_year=photo_year, birth_year=birth_year)  # fmt: skip
+            result = search_by_photo(services, data, actor=actor, side=side, k=k,
+                                     face_no=face_no, where=where, query=query)  # fmt: skip
+        except OSError as error:
+            raise _fail(f"cannot read {photo}: {error.strerror}") from error
+        except (ValueError, RecordsError) as error:
+            raise _fail(str(error)) from error
+        except SeveralFacesFoundError as error:
+            typer.echo(
+                json.dumps({"error": "several_faces", "faces": [f.__dict__ for f in error.faces]})
+            )
+            raise _fail(f"{error}: ask again with --face-no N", 3) from error
+        except FaceIntakeError as error:
+            raise _fail(str(error), 2) from error
     typer.echo(
         json.dumps(
             {
@@ -325,30 +295,16 @@ def search_name(
 ) -> None:
     """The reports whose names fit NAME best, as JSON, each with the level and why."""
     from records.importing import parse_sex
+    from usecases.searching import search_by_name
 
-    services = _services()
-    try:
-        hits = services.name_searcher().search(
-            name, accent=accent, sex=parse_sex(sex) if sex else Sex.UNKNOWN,
-            birth_year=birth_year, k=k,
-        )  # fmt: skip
-        _audit_search(services, actor, "search_name", "missing", {"hits": len(hits)})
-    except (ValueError, RecordsError) as error:
-        raise _fail(str(error)) from error
-    finally:
-        services.close()
+    with _services() as services:
+        try:
+            hits = search_by_name(services, name, actor=actor, accent=accent,
+                                  sex=parse_sex(sex) if sex else Sex.UNKNOWN,
+                                  birth_year=birth_year, k=k)  # fmt: skip
+        except (ValueError, RecordsError) as error:
+            raise _fail(str(error)) from error
     typer.echo(json.dumps([hit.__dict__ for hit in hits], ensure_ascii=False))
-
-
-def _audit_search(
-    services: Services, actor: str, action: str, kind: str, detail: dict[str, object]
-) -> None:
-    """One audit line for a search, as the API writes it: counts and which fields were
-    given, never the name or the photo searched with."""
-    from records.repository import audit
-
-    with services.database.session() as session:
-        audit(session, actor=actor, action=action, subject_kind=kind, detail=detail)
 
 
 _CLOSED = {Side.MISSING: MissingStatus.CLOSED, Side.FOUND: FoundStatus.CLOSED}
@@ -356,22 +312,20 @@ _OPEN = {Side.MISSING: MissingStatus.OPEN, Side.FOUND: FoundStatus.IN_CARE}
 
 
 def _set_status(side: Side, ref: str, status: str | None, actor: str, default: str) -> None:
-    from matching.face_indexes import set_record_status
+    from usecases.face_registry import set_record_status
 
-    services = _services()
-    try:
-        enum_type = MissingStatus if side is Side.MISSING else FoundStatus
+    with _services() as services:
         try:
-            new = enum_type(status or default)
-        except ValueError as error:
-            choices = ", ".join(s.value for s in enum_type)
-            raise _fail(f"{side.value} status must be one of {choices}") from error
-        record = set_record_status(services.database, services.face_indexes, side, ref, new,
-                                   actor=actor)  # fmt: skip
-    except RecordsError as error:
-        raise _fail(str(error)) from error
-    finally:
-        services.close()
+            enum_type = MissingStatus if side is Side.MISSING else FoundStatus
+            try:
+                new = enum_type(status or default)
+            except ValueError as error:
+                choices = ", ".join(s.value for s in enum_type)
+                raise _fail(f"{side.value} status must be one of {choices}") from error
+            record = set_record_status(services.database, services.face_indexes, side, ref, new,
+                                       actor=actor)  # fmt: skip
+        except RecordsError as error:
+            raise _fail(str(error)) from error
     typer.echo(json.dumps({"side": side.value, "ref": record.ref, "status": record.status.value}))
 
 
@@ -410,8 +364,8 @@ def erase(
     """
     from datetime import UTC, datetime, timedelta
 
-    from matching.erasure import Erasure, erase_records
     from records.repository import closed_refs
+    from usecases.erasure import Erasure, erase_records
 
     side = Side(kind.value)
     chosen = list(dict.fromkeys(refs or []))
@@ -483,12 +437,11 @@ def doctor(
     """
     from datetime import timedelta
 
-    from matching.doctor import run_doctor
-    from matching.face_indexes import FaceIndexes
+    from usecases.doctor import run_doctor
+    from usecases.face_registry import FaceIndexes
 
     grace = timedelta(minutes=grace_minutes)
-    services = _services()
-    try:
+    with _services() as services:
         # Its own indexes, not the services': opening them would repair before checking.
         indexes = FaceIndexes(services.settings.index_dir, model=services.face_model.name)
         with _progress("checking photo files") as bar:
@@ -498,8 +451,6 @@ def doctor(
                 grace=grace, check_content=not quick,
                 progress=lambda n, total: bar.update(task, completed=n, total=total),
             )  # fmt: skip
-    finally:
-        services.close()
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
     else:
@@ -593,17 +544,15 @@ def _hand_over_token(
     """Issue a token in one audited transaction and print it, this once."""
     from records.repository import audit
 
-    services = _services()
-    try:
-        with services.database.session() as session:
-            new = issue(session)
-            audit(session, actor="cli", action=action, subject_kind="user",
-                  subject_id=new.user.id, detail=detail)  # fmt: skip
-            shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
-    except RecordsError as error:
-        raise _fail(str(error)) from error
-    finally:
-        services.close()
+    with _services() as services:
+        try:
+            with services.database.session() as session:
+                new = issue(session)
+                audit(session, actor="cli", action=action, subject_kind="user",
+                      subject_id=new.user.id, detail=detail)  # fmt: skip
+                shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
+        except RecordsError as error:
+            raise _fail(str(error)) from error
     typer.echo(json.dumps(shown, ensure_ascii=False))
     err.print("Hand the token over privately: it is not stored and cannot be shown again.")
 
@@ -613,16 +562,13 @@ def user_list() -> None:
     """Every user: name, role, when added, whether disabled (never tokens)."""
     from records.users import list_users
 
-    services = _services()
-    try:
+    with _services() as services:
         with services.database.session() as session:
             rows = [
                 {"name": u.name, "role": u.role.value, "created_at": u.created_at.isoformat(),
                  "disabled": u.disabled_at is not None}
                 for u in list_users(session)
             ]  # fmt: skip
-    finally:
-        services.close()
     for row in rows:
         typer.echo(json.dumps(row, ensure_ascii=False))
 
@@ -645,16 +591,14 @@ def user_disable(name: Annotated[str, typer.Argument(help="the user's name")]) -
     from records.repository import audit
     from records.users import disable_user
 
-    services = _services()
-    try:
-        with services.database.session() as session:
-            user = disable_user(session, name)
-            audit(session, actor="cli", action="disable_user", subject_kind="user",
-                  subject_id=user.id)  # fmt: skip
-    except RecordsError as error:
-        raise _fail(str(error)) from error
-    finally:
-        services.close()
+    with _services() as services:
+        try:
+            with services.database.session() as session:
+                user = disable_user(session, name)
+                audit(session, actor="cli", action="disable_user", subject_kind="user",
+                      subject_id=user.id)  # fmt: skip
+        except RecordsError as error:
+            raise _fail(str(error)) from error
     typer.echo(json.dumps({"name": name, "disabled": True}, ensure_ascii=False))
 
 
@@ -674,15 +618,12 @@ def model_show() -> None:
     """Print the model in use (version, prior, every comparison's levels) as JSON."""
     from matching.evidence_model import save_params
 
-    services = _services()
-    try:
+    with _services() as services:
         model = services.evidence_model
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "model.json"
             save_params(model.params, path)
             typer.echo(path.read_text(encoding="utf-8"))
-    finally:
-        services.close()
 
 
 @model_app.command("refit")
@@ -696,10 +637,9 @@ def model_refit(
     """Refit u on random pairs, m by EM, then learn reviewers' decisions."""
     from matching.evidence_model import refit_model
     from matching.evidence_model.refit import MIN_EM_PAIRS
-    from matching.evidence_model.store import read_store
+    from usecases.labelled_store import read_store
 
-    services = _services()
-    try:
+    with _services() as services:
         views = read_store(services.database)
         model, report = refit_model(
             services.evidence_model, views.missing, views.found,
@@ -707,8 +647,6 @@ def model_refit(
             n_random_pairs=random_pairs, seed=seed,
         )  # fmt: skip
         target = _save_model(services, model, out)
-    finally:
-        services.close()
     if report.em_pairs == 0:
         err.print(f"m kept as it was: fewer than {MIN_EM_PAIRS} undecided candidates agree on "
                   "a rare name, too few for EM to learn from")  # fmt: skip
@@ -736,8 +674,7 @@ def model_calibrate_faces(
 
     if not folder.is_dir():
         raise _fail(f"{folder} is not a folder")
-    services = _services()
-    try:
+    with _services() as services:
         embeddings = encode_face_folder(folder, services.face_model, sets=LABELLED_SETS)
         calibration = fit_face_bins(embeddings)
         check = compare_with_threshold_rule(embeddings)
@@ -745,8 +682,6 @@ def model_calibrate_faces(
             with_face_calibration(services.evidence_model.params, calibration)
         )
         target = _save_model(services, model, out)
-    finally:
-        services.close()
     err.print(f"model {model.version} written to {target}; run `xunqin rematch` to use it")
     typer.echo(json.dumps(asdict(check), default=str, ensure_ascii=False))
 
@@ -761,18 +696,16 @@ def explain(
     from matching.evidence_model import EvidenceScore, render_waterfall
     from records.repository import audit, get_candidate
 
-    services = _services()
-    try:
-        with services.database.session() as session:
-            candidate = get_candidate(session, candidate_id)
-            audit(session, actor=actor, action="read", subject_kind="candidate",
-                  subject_id=candidate_id)  # fmt: skip
-            evidence = dict(candidate.evidence)
-            title = f"{candidate.missing.ref} / {candidate.found.ref}"
-    except RecordsError as error:
-        raise _fail(str(error)) from error
-    finally:
-        services.close()
+    with _services() as services:
+        try:
+            with services.database.session() as session:
+                candidate = get_candidate(session, candidate_id)
+                audit(session, actor=actor, action="read", subject_kind="candidate",
+                      subject_id=candidate_id)  # fmt: skip
+                evidence = dict(candidate.evidence)
+                title = f"{candidate.missing.ref} / {candidate.found.ref}"
+        except RecordsError as error:
+            raise _fail(str(error)) from error
     score = EvidenceScore.from_json(evidence)
     typer.echo(f"{title}  model {score.model_version}")
     typer.echo(f"  prior {score.prior_weight:+.1f}")
@@ -834,11 +767,8 @@ def eval_command(
     if from_decisions:
         from evaluation.from_decisions import decisions_scorecard
 
-        services = _services()
-        try:
+        with _services() as services:
             result = decisions_scorecard(services.database)
-        finally:
-            services.close()
         counts = result.counts
         if counts["confirmed"] == 0:
             raise _fail("no confirmed candidates in the store yet: nothing to measure")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from api.services import Services
-from api.settings import Settings
 from evaluation.demo_data import build_demo_set
-from matching.rematch import RematchSettings, rematch
 from records.repository import list_candidates
+from usecases.rematching import rematch_all
+from usecases.services import Services
+from usecases.settings import Settings
 
 
 def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) -> None:
@@ -41,16 +41,7 @@ def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) ->
                 f"imported {path.name}: {dict(report.changes)}; photos {dict(report.photos)}"
             )
         imported = time.perf_counter()
-        result = rematch(
-            services.database,
-            face_indexes=services.face_indexes,
-            face_model=services.face_model.name,
-            settings=RematchSettings(
-                keep_per_record=settings.keep_per_record,
-                weak_name_budget=settings.weak_name_budget,
-            ),
-            scorer=services.evidence_model,
-        )
+        result = rematch_all(services, actor="demo")
         matched = time.perf_counter()
         console.print(
             f"import took {imported - started:.1f} s; re-match took {matched - imported:.2f} s "

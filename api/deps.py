@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from api.services import Services
+from usecases.services import Services
 
 
 def get_services(request: Request) -> Services:

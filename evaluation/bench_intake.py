@@ -349,8 +349,8 @@ class ImportRun:
 
 def measure_import(photo_set: str, files: Sequence[Path], *, home: Path) -> ImportRun:
     """Import one report per photo into a fresh store under ``home``."""
-    from api.services import Services
-    from api.settings import Settings
+    from usecases.services import Services
+    from usecases.settings import Settings
 
     rows = home / "reports.jsonl"
     with rows.open("w", encoding="utf-8") as handle:

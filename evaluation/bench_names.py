@@ -30,9 +30,9 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import JaroWinkler
 
 from evaluation.population import Population, generate_population
-from matching.name_search import NameSearcher, ReportEntry, report_regions
 from matching.names import NameIndex, NameLevel, compare_names, regions_from_text
 from records import Sex
+from usecases.name_search import NameSearcher, ReportEntry, report_regions
 
 # Scenarios whose stated name carries nothing of the person's name: no name at all, or a
 # name the station gave. No name matcher can find these; they are shown, not averaged in.

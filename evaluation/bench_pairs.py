@@ -3,7 +3,7 @@
     .venv/bin/python -m evaluation.bench_pairs --out bench/results
 
 A found person whose names cannot find their report (none, or only a 小名) reaches up
-to 2,000 reports of a fitting sex and birth year (:func:`matching.blocking.weak_name_keys`),
+to 2,000 reports of a fitting sex and birth year (:func:`usecases.blocking.weak_name_keys`),
 so the nightly job holds millions of pairs. The pairs of a generated population's
 found persons (names removed, so every one with an age and a found date is served) are
 chosen twice in the same run: as int64 keys, as the re-match holds them, and as the set
@@ -29,9 +29,9 @@ from typing import Any
 
 from evaluation.markdown import table_lines
 from evaluation.population import generate_population
-from matching import blocking
 from matching.evidence_model.population_views import views_from_rows
 from matching.views import FoundView, MissingView
+from usecases import blocking
 
 MIB = 2**20
 

@@ -33,13 +33,13 @@ from matching.evidence_model import (
     refit_model,
 )
 from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
-from matching.evidence_model.store import read_store
-from matching.face_indexes import FaceIndexes
-from matching.ingest import Ingestor
-from matching.rematch import FirstScorer, PairScorer, RematchSettings, rematch
 from records import Candidate, CandidateStatus, Database, FoundPerson, MissingReport
 from records.photo_store import PhotoStore
 from records.repository import all_found, all_missing, record_decision
+from usecases.face_registry import FaceIndexes
+from usecases.intake import Ingestor
+from usecases.labelled_store import read_store
+from usecases.rematch_job import FirstScorer, PairScorer, RematchSettings, rematch
 
 Say = Callable[[str], None]
 

@@ -30,8 +30,8 @@ from evaluation.bench_names import (
     benchmark_population,
     benchmark_queries,
 )
-from matching.name_search import NameSearcher
 from records import Sex
+from usecases.name_search import NameSearcher
 
 _DEPTH = 1000
 """Reports ranked per query: enough to count ties of a common 小名."""

@@ -12,10 +12,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.services import Services
-from api.settings import Settings
 from indexes import DlibFaceModel
 from records import Database
+from usecases.services import Services
+from usecases.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_PHOTOS = Path(

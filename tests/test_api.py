@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from api import access_log
 from api.app import create_app
-from api.services import Services
-from matching.rematch import rematch
 from records import AuditEvent
+from usecases.rematch_job import rematch
+from usecases.services import Services
 
 
 def _report(ref: str, name: str, **extra: object) -> dict[str, object]:

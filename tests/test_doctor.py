@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import delete, select
 
-from matching.doctor import DoctorReport, run_doctor
-from matching.face_indexes import FaceIndexes
 from records import AuditEvent, Database, Face, Photo, PhotoStatus, Side
 from records.inputs import MissingFields
 from records.photo_store import INCOMING_PREFIX, PhotoStore, sha256_hex
 from records.repository import FaceFields, PhotoFields, add_photo, upsert_missing
+from usecases.doctor import DoctorReport, run_doctor
+from usecases.face_registry import FaceIndexes
 
 MODEL = "test-model"
 TWO_HOURS_AGO = time.time() - 2 * 3600

@@ -12,16 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-import matching.erasure as erasure_module
+import usecases.erasure as erasure_module
 from indexes import FaceIndex, IndexModelMismatchError
-from matching.erasure import Erasure, erase_record, erase_records
-from matching.face_indexes import (
-    FACE_ATTRIBUTES,
-    FaceFilter,
-    FaceIndexes,
-    delete_photo,
-    set_record_status,
-)
 from records import (
     AuditEvent,
     Candidate,
@@ -53,6 +45,14 @@ from records.repository import (
     upsert_candidate,
     upsert_found,
     upsert_missing,
+)
+from usecases.erasure import Erasure, erase_record, erase_records
+from usecases.face_registry import (
+    FACE_ATTRIBUTES,
+    FaceFilter,
+    FaceIndexes,
+    delete_photo,
+    set_record_status,
 )
 
 MODEL = "test-model"

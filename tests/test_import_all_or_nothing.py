@@ -14,12 +14,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-import matching.ingest
-from api.services import Services
+import usecases.intake
 from records import AuditEvent, MissingReport, Photo, Side
 from records.errors import ImportRefusedError, PhotoFileRefusedError
 from records.inputs import MissingFields
 from records.repository import upsert_missing
+from usecases.services import Services
 
 
 def _sheet(folder: Path, rows: list[dict[str, Any]]) -> Path:
@@ -155,7 +155,7 @@ def test_a_database_error_half_way_stores_nothing(
             session.execute(text("INSERT INTO no_such_table VALUES (1)"))
         return upsert_missing(session, fields)
 
-    monkeypatch.setattr(matching.ingest, "upsert_missing", failing)
+    monkeypatch.setattr(usecases.intake, "upsert_missing", failing)
     sheet = _sheet(station, [
         {"ref": "M1", "photos": ["photos/obama.jpg"]}, {"ref": "M2"}, {"ref": "M3"},
         {"ref": "M4"},

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from matching.attribute_table import year_weight
-from matching.name_search import NameSearcher, ReportEntry, report_regions
 from records import Sex
+from usecases.name_search import NameSearcher, ReportEntry, report_regions
 
 
 @pytest.fixture

@@ -12,10 +12,7 @@ import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-import matching.rematch as rematch_module
-from api.services import Services
-from matching.face_indexes import FaceIndexes
-from matching.rematch import RematchSettings, rematch
+import usecases.rematch_job as rematch_module
 from records import (
     Candidate,
     CandidateStatus,
@@ -35,6 +32,9 @@ from records.repository import (
     upsert_found,
     upsert_missing,
 )
+from usecases.face_registry import FaceIndexes
+from usecases.rematch_job import RematchSettings, rematch
+from usecases.services import Services
 
 
 def _load(services: Services, sample_photos: Path) -> None:
@@ -234,9 +234,9 @@ def test_index_files_are_rebuilt_from_the_store(
 def test_people_without_a_name_are_reached_by_sex_birth_year_and_province() -> None:
     from datetime import date
 
-    from matching.blocking import attribute_pairs
     from matching.views import FoundView, MissingView
     from records import Sex
+    from usecases.blocking import attribute_pairs
 
     missing = [
         MissingView(id=1, ref="M1", sex=Sex.FEMALE, birth_year=1948, missing_place="四川省南充市"),
@@ -279,9 +279,9 @@ def test_people_without_a_name_are_reached_by_sex_birth_year_and_province() -> N
 def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
     from datetime import date
 
-    from matching.blocking import WEAK_NAME_REACH, weak_name_pairs, weak_name_reach
     from matching.views import FoundView, MissingView
     from records import Sex
+    from usecases.blocking import WEAK_NAME_REACH, weak_name_pairs, weak_name_reach
 
     lost = date(2020, 1, 1)
     missing = [
@@ -327,9 +327,9 @@ def test_a_name_that_cannot_find_its_report_does_not_block_it() -> None:
 
     import numpy as np
 
-    from matching.blocking import names_can_block, weak_name_pairs
     from matching.views import FaceView, FoundView, MissingView
     from records import Sex
+    from usecases.blocking import names_can_block, weak_name_pairs
 
     def person(*names: str, **extra: object) -> FoundView:
         return FoundView(id=1, ref="F", names=names, sex=Sex.FEMALE, age_min=70, age_max=80,
@@ -362,11 +362,11 @@ def test_the_birth_years_blocked_are_those_the_age_comparison_would_not_call_far
 ) -> None:
     from datetime import date
 
-    from matching.blocking import weak_name_pairs
     from matching.evidence_model.comparisons.age import AgeComparison
     from matching.evidence_model.facts import found_facts, missing_facts
     from matching.views import FoundView, MissingView
     from records import Sex
+    from usecases.blocking import weak_name_pairs
 
     found_on = date(2024, 5, 1)
     person = FoundView(id=1, ref="F", sex=Sex.MALE, age_min=low, age_max=high,
@@ -388,8 +388,8 @@ def test_the_birth_years_blocked_are_those_the_age_comparison_would_not_call_far
 def test_a_nameless_person_with_no_found_date_is_reached_by_when_registered() -> None:
     from datetime import date
 
-    from matching.blocking import attribute_pairs, weak_name_pairs
     from matching.views import FoundView, MissingView
+    from usecases.blocking import attribute_pairs, weak_name_pairs
 
     reports = [
         MissingView(id=0, ref="M0", sex=Sex.FEMALE, birth_year=1950,
@@ -566,7 +566,7 @@ def test_rejecting_the_best_brings_the_next_forward(database: Database) -> None:
 def test_pairs_kept_as_keys_come_back_in_order_without_repeats(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import matching.blocking as blocking
+    import usecases.blocking as blocking
 
     keys = blocking.pair_keys([(2, 1), (0, 3), (2, 1), (1, 0), (4, 1)], n_missing=5)
     assert keys.dtype == np.int64 and len(keys) == 4

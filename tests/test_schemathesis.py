@@ -26,12 +26,12 @@ from schemathesis.engine import events, from_schema
 from schemathesis.python import asgi
 
 from api.app import create_app
-from api.services import Services
-from matching.rematch import rematch
 from records import Role, Side
 from records.inputs import FoundFields, MissingFields
 from records.repository import create_found, create_missing
 from records.users import add_user
+from usecases.rematch_job import rematch
+from usecases.services import Services
 
 pytestmark = pytest.mark.slow
 

@@ -29,8 +29,6 @@ from api.schemas import (
     Year,
 )
 from indexes import ImageRejectedError
-from matching.erasure import erase_record
-from matching.face_indexes import delete_photo, set_record_status
 from records import (
     FoundPerson,
     MissingReport,
@@ -49,6 +47,8 @@ from records.repository import (
     list_found,
     list_missing,
 )
+from usecases.erasure import erase_record
+from usecases.face_registry import delete_photo, set_record_status
 
 router = APIRouter(tags=["records"], responses=error_responses(*COMMON_ERRORS))
 

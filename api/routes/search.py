@@ -21,11 +21,10 @@ from api.schemas import (
     Year,
 )
 from indexes import ImageRejectedError
-from matching.face_indexes import FaceFilter
 from matching.photo_evidence import PhotoQuery
-from matching.search import search_by_photo
 from records import Sex, Side
-from records.repository import audit
+from usecases.face_registry import FaceFilter
+from usecases.searching import search_by_name, search_by_photo
 
 router = APIRouter(prefix="/search", tags=["search"], responses=error_responses(*COMMON_ERRORS))
 
@@ -90,23 +89,8 @@ def search_photo(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise ImageRejectedError("too_large", f"the upload is over {limit} bytes")
-    result = search_by_photo(
-        services.database,
-        services.face_reader,
-        services.face_indexes,
-        data,
-        evidence_model=services.evidence_model,
-        query=query,
-        side=Side(side),
-        k=k,
-        face_no=face_no,
-        where=where,
-        limits=services.image_limits,
-    )
-    with services.database.session() as session:
-        audit(session, actor=actor, action="search_photo", subject_kind=side,
-              detail={"hits": len(result.hits), "filters": where.given(),
-                      "described": query.asked()})  # fmt: skip
+    result = search_by_photo(services, data, actor=actor, side=Side(side), k=k,
+                             face_no=face_no, where=where, query=query)  # fmt: skip
     return PhotoSearchPublic(
         side=side,
         face=FaceBoxPublic(
@@ -147,12 +131,9 @@ def search_name(
     k: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[NameHitPublic]:
     """Reports whose names sound like ``name``, with the level and the reason."""
-    hits = services.name_searcher().search(
-        name, accent=accent, sex=Sex(sex) if sex else Sex.UNKNOWN, birth_year=birth_year, k=k
-    )
-    with services.database.session() as session:
-        audit(session, actor=actor, action="search_name", subject_kind="missing",
-              detail={"hits": len(hits)})  # fmt: skip
+    known_sex = Sex(sex) if sex else Sex.UNKNOWN
+    hits = search_by_name(services, name, actor=actor, accent=accent, sex=known_sex,
+                          birth_year=birth_year, k=k)  # fmt: skip
     return [
         NameHitPublic(
             ref=h.ref,

@@ -14,9 +14,7 @@ from evaluation.population import generate_population
 from matching.evidence_model import ComparisonVectors, EvidenceModel, refit_model
 from matching.evidence_model.population_views import views_from_rows
 from matching.evidence_model.refit import MIN_EM_PAIRS, rare_name_pairs
-from matching.evidence_model.store import read_store
 from matching.names import NameLevel
-from matching.rematch import rematch
 from matching.views import FoundView, MissingView
 from records import CandidateStatus, Database, FoundStatus, MissingStatus, Sex, Side
 from records.inputs import FoundFields, MissingFields
@@ -27,6 +25,8 @@ from records.repository import (
     upsert_found,
     upsert_missing,
 )
+from usecases.labelled_store import read_store
+from usecases.rematch_job import rematch
 
 
 def test_refit_without_labels_then_with_decisions(small_population: Any) -> None:

@@ -28,12 +28,12 @@ from matching.evidence_model.comparisons.age import (
     years_outside,
 )
 from matching.evidence_model.comparisons.timing import SLACK_DAYS
-from matching.face_indexes import FaceIndexes
 from matching.names import NameIndex, regions_from_texts
 from matching.names.forms import NameForm, name_forms, usable_names
 from matching.places import resolve_place
 from matching.views import FoundView, MissingView
 from records import Sex, Side
+from usecases.face_registry import FaceIndexes
 
 
 def speaker_regions(person: FoundView) -> frozenset[str]:

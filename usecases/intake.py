@@ -31,7 +31,6 @@ from indexes import (
     ImageRejectedError,
 )
 from indexes.faces import DetectionSettings
-from matching.face_indexes import FaceIndexes
 from records import (
     Database,
     Face,
@@ -60,6 +59,7 @@ from records.repository import (
     upsert_found,
     upsert_missing,
 )
+from usecases.face_registry import FaceIndexes
 
 logger = logging.getLogger(__name__)
 

@@ -28,20 +28,10 @@ import numpy as np
 from sqlalchemy import CursorResult, delete, exists
 from sqlalchemy.exc import IntegrityError
 
-from matching.blocking import (
-    all_pairs,
-    attribute_pairs,
-    blocked_pairs,
-    keyed_pairs,
-    pair_keys,
-    weak_name_keys,
-    weak_name_reach,
-)
 from matching.competition import Sharing, share_between_candidates
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.recalibration import WeightTally, label_free_shift
-from matching.face_indexes import FaceIndexes
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Candidate, CandidateStatus, Database, Decision, Side
@@ -54,6 +44,16 @@ from records.repository import (
     record_ids,
     upsert_candidate,
 )
+from usecases.blocking import (
+    all_pairs,
+    attribute_pairs,
+    blocked_pairs,
+    keyed_pairs,
+    pair_keys,
+    weak_name_keys,
+    weak_name_reach,
+)
+from usecases.face_registry import FaceIndexes
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class RematchSettings:
     ``min_evidence_weight`` is relative to the prior: pairs whose evidence (all signals
     together) is below it are never candidates, whatever the model's prior.
     ``weak_name_budget`` caps the pairs of the found persons whose names cannot find
-    their report (:func:`~matching.blocking.weak_name_keys`): each reaches up to 2,000
+    their report (:func:`~usecases.blocking.weak_name_keys`): each reaches up to 2,000
     reports, fewer when there are more than budget / 2,000 such people.
     """
 

@@ -28,11 +28,11 @@ from indexes import (
 )
 from matching.evidence import SignalEvidence
 from matching.evidence_model import EvidenceModel, EvidenceScore
-from matching.face_indexes import FaceFilter, FaceIndexes
 from matching.photo_evidence import PhotoQuery, weigh_photo_hits
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Database, FoundPerson, MissingReport, Side
 from records.repository import face_index_rows, records_by_ids
+from usecases.face_registry import FaceFilter, FaceIndexes
 
 logger = logging.getLogger(__name__)
 

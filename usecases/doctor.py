@@ -34,7 +34,6 @@ from typing import Any, Final
 
 from sqlalchemy import func, select, update
 
-from matching.face_indexes import FaceIndexes, IndexState
 from records import (
     Database,
     Photo,
@@ -45,6 +44,7 @@ from records import (
 )
 from records.photo_store import PhotoStore, file_sha256
 from records.repository import audit
+from usecases.face_registry import FaceIndexes, IndexState
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from matching.face_indexes import FaceIndexes
 from records import Database, RecordNotFoundError, Side, repository
 from records.photo_store import PhotoStore
 from records.repository import audit
+from usecases.face_registry import FaceIndexes
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from functools import cached_property
 
 from sqlalchemy import func, select
 
-from api.settings import Settings
 from indexes import (
     DlibFaceModel,
     FaceModel,
@@ -20,11 +19,12 @@ from indexes import (
     SerialFaceReader,
 )
 from matching.evidence_model import EvidenceModel
-from matching.face_indexes import FaceIndexes
-from matching.ingest import Ingestor
-from matching.name_search import NameSearcher
 from records import Database, MissingReport
 from records.photo_store import PhotoStore
+from usecases.face_registry import FaceIndexes
+from usecases.intake import Ingestor
+from usecases.name_search import NameSearcher
+from usecases.settings import Settings
 
 
 class Services:
@@ -123,6 +123,12 @@ class Services:
             self._name_searcher = NameSearcher.from_database(self.database)
             self._name_version = tuple(version)
         return self._name_searcher
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Stop the face workers, save what the face indexes have not saved yet, and

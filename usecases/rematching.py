@@ -1,0 +1,38 @@
+"""Re-matching: every open report against every person in care, both directions.
+
+The overnight job and the command line's ``xunqin rematch`` both come here; the settings
+of the job are read from the service's settings in one place.
+"""
+
+from __future__ import annotations
+
+from usecases.auditing import audit_once
+from usecases.rematch_job import Progress, RematchReport, RematchSettings, rematch
+from usecases.services import Services
+from usecases.settings import Settings
+
+
+def rematch_settings(settings: Settings) -> RematchSettings:
+    """What the re-match keeps and how far it reaches, from the service's settings."""
+    return RematchSettings(
+        keep_per_record=settings.keep_per_record, weak_name_budget=settings.weak_name_budget
+    )
+
+
+def rematch_all(
+    services: Services, *, actor: str, progress: Progress | None = None
+) -> RematchReport:
+    """Score, keep each record's best candidates and store them; audited with counts."""
+    report = rematch(
+        services.database,
+        face_indexes=services.face_indexes,
+        face_model=services.face_model.name,
+        settings=rematch_settings(services.settings),
+        scorer=services.evidence_model,
+        progress=progress,
+    )
+    audit_once(services.database, actor=actor, action="rematch", subject_kind="candidate",
+               detail={"reports": report.reports, "found_persons": report.found_persons,
+                       "pairs_scored": report.pairs_scored, "kept": report.kept,
+                       "created": report.created, "removed": report.removed})  # fmt: skip
+    return report

@@ -16,7 +16,6 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from api.services import Services
 from records import (
     AlreadyDecidedError,
     AuditEvent,
@@ -37,6 +36,7 @@ from records.repository import (
     upsert_found,
     upsert_missing,
 )
+from usecases.services import Services
 
 REVIEWERS = ("李审核", "王审核", "赵审核", "陈审核")
 

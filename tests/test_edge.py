@@ -15,8 +15,8 @@ from PIL import Image
 
 from api.app import create_app
 from api.headers import DOCS_POLICY, PAGE_POLICY
-from api.services import Services
 from matching.evidence_model import WATERFALL_STYLE
+from usecases.services import Services
 
 USER = {"X-Xunqin-User": "li"}
 

@@ -15,8 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
 from api.app import create_app
-from api.services import Services
-from api.settings import Settings
 from indexes import DlibFaceModel
 from records import (
     Database,
@@ -30,6 +28,8 @@ from records.inputs import MissingFields
 from records.photo_store import PhotoStore
 from records.repository import PhotoFields, add_photo, upsert_missing
 from tests.conftest import POSTGRES_ADMIN_URL
+from usecases.services import Services
+from usecases.settings import Settings
 
 
 def _upload(http: TestClient, ref: str, photo: Path) -> int:

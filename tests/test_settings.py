@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from api.settings import Settings
+from usecases.settings import Settings
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.refusals import RefusedSignIns, TooManyRefusalsError, get_refusals
-from api.services import Services
 from records import AuditEvent, Role, SignInSession
 from records.models import utcnow
 from records.users import add_user, disable_user, new_token, open_sign_in, user_by_sign_in
+from usecases.services import Services
 
 PAGE = {"X-Xunqin-Request": "1"}
 

@@ -312,7 +312,7 @@ _OPEN = {Side.MISSING: MissingStatus.OPEN, Side.FOUND: FoundStatus.IN_CARE}
 
 
 def _set_status(side: Side, ref: str, status: str | None, actor: str, default: str) -> None:
-    from usecases.face_registry import set_record_status
+    from usecases.cases import set_record_status
 
     with _services() as services:
         try:

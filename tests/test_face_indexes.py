@@ -46,14 +46,10 @@ from records.repository import (
     upsert_found,
     upsert_missing,
 )
+from usecases.cases import set_record_status
 from usecases.erasure import Erasure, erase_record, erase_records
-from usecases.face_registry import (
-    FACE_ATTRIBUTES,
-    FaceFilter,
-    FaceIndexes,
-    delete_photo,
-    set_record_status,
-)
+from usecases.face_registry import FACE_ATTRIBUTES, FaceFilter, FaceIndexes
+from usecases.photos import delete_photo
 
 MODEL = "test-model"
 

@@ -19,10 +19,10 @@ Another process may store faces meanwhile (the nightly import beside a running s
 ``catch_up``, which every person search runs first, adds the faces with ids above the
 highest this process has seen.
 
-``delete_photo`` and ``set_record_status`` change the store and then the index: a
-deleted photo's faces and a closed case's faces leave the search at once, and the
-index file is saved at once (an HNSW index keeps a removed vector's bytes, marked dead,
-until it compacts).
+Deleting a photo (``usecases.photos``) and closing a case (``usecases.cases``) change
+the store and then the index: a deleted photo's faces and a closed case's faces leave
+the search at once, and the index file is saved at once (an HNSW index keeps a removed
+vector's bytes, marked dead, until it compacts).
 
 A lock keeps changes, searches and saves from overlapping (FAISS allows concurrent
 searches but nothing alongside a change). ``search_threads`` caps FAISS's threads in
@@ -59,22 +59,15 @@ from indexes import (
 from matching.places import PlaceLevel, resolve_place
 from records import (
     Database,
-    FoundStatus,
     InvalidRecordError,
-    MissingStatus,
     Sex,
     Side,
-    repository,
 )
-from records.photo_store import PhotoStore
 from records.repository import (
     FaceIndexRow,
-    PersonRecord,
-    audit,
     face_embeddings,
     face_index_rows,
     newest_face_id,
-    set_status,
 )
 
 logger = logging.getLogger(__name__)
@@ -569,51 +562,3 @@ def _file_stamp(path: Path) -> tuple[int, int, int] | None:
 
 def _columns(entries: Sequence[tuple[int, Attributes]]) -> dict[str, list[int]]:
     return {name: [attrs[i] for _, attrs in entries] for i, name in enumerate(FACE_ATTRIBUTES)}
-
-
-# -- changes to the store that take faces out of (or back into) the search -------------
-
-
-def delete_photo(
-    database: Database,
-    face_indexes: FaceIndexes,
-    photo_id: int,
-    *,
-    actor: str,
-    photo_store: PhotoStore | None = None,
-) -> None:
-    """Delete a stored photo and its faces, audited; its faces leave the index at once.
-
-    The file is removed too when no other photo row keeps it (``photo_store`` given).
-    """
-    with database.session() as session:
-        deleted = repository.delete_photo(session, photo_id)
-        detail = {"side": deleted.side.value, "record_id": deleted.owner_id,
-                  "faces": len(deleted.face_ids)}  # fmt: skip
-        audit(session, actor=actor, action="delete_photo", subject_kind="photo",
-              subject_id=photo_id, detail=detail)  # fmt: skip
-    # The store is committed first: if the index fails here, the next opening redoes it.
-    face_indexes.refresh_records(deleted.side, [deleted.owner_id])
-    if photo_store is not None and deleted.file_unused:
-        photo_store.delete(deleted.stored_path)
-
-
-def set_record_status(
-    database: Database,
-    face_indexes: FaceIndexes,
-    side: Side,
-    ref: str,
-    status: MissingStatus | FoundStatus,
-    *,
-    actor: str,
-) -> PersonRecord:
-    """Move a record to a status, audited; a closed case's faces leave the index at once
-    (and a reopened one's come back). Returns the record with its photos."""
-    with database.session() as session:
-        record, previous = set_status(session, side, ref, status)
-        if previous is not status:
-            detail = {"from": previous.value, "to": status.value}
-            audit(session, actor=actor, action="set_status", subject_kind=side.value,
-                  subject_id=record.id, detail=detail)  # fmt: skip
-    face_indexes.refresh_records(side, [record.id])
-    return record

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from api.auth import ActorDep, CallerDep, NotAllowedError, Right, require
-from api.deps import SessionDep
+from api.deps import ServicesDep, SessionDep
 from api.errors import COMMON_ERRORS, error_responses
 from api.schemas import (
     CandidatePublic,
@@ -26,8 +26,8 @@ from records.repository import (
     count_candidates,
     get_candidate,
     list_candidates,
-    record_decision,
 )
+from usecases.reviewing import decide as decide_candidate
 
 router = APIRouter(
     prefix="/candidates", tags=["candidates"], responses=error_responses(*COMMON_ERRORS)
@@ -116,7 +116,7 @@ def read_waterfall_html(candidate_id: RowId, session: SessionDep, actor: ActorDe
     dependencies=[Depends(require(Right.DECIDE))],
 )
 def decide(
-    candidate_id: RowId, body: DecisionCreate, session: SessionDep, caller: CallerDep
+    candidate_id: RowId, body: DecisionCreate, services: ServicesDep, caller: CallerDep
 ) -> DecisionPublic:
     """Record a reviewer's decision. Confirming leads to DNA or document checks, not closure.
 
@@ -130,25 +130,15 @@ def decide(
         raise InvalidRecordError("say who decides (reviewer, or X-Xunqin-User)", field="reviewer")
     if caller.signed_in and reviewer != caller.name:
         raise NotAllowedError(f"decisions are recorded under the signed-in name {caller.name}")
-    decision = record_decision(
-        session,
-        candidate_id,
-        reviewer=reviewer,
-        status=CandidateStatus(body.status),
-        reason=body.reason,
-        seen=(body.missing_ref, body.found_ref)
+    seen_pair = (
+        (body.missing_ref, body.found_ref)
         if body.missing_ref is not None and body.found_ref is not None
-        else None,
-        seen_decision_id=body.seen_decision_id,
+        else None
+    )
+    decision = decide_candidate(
+        services.database, candidate_id, reviewer=reviewer,
+        actor=caller.name if caller.named else reviewer, status=CandidateStatus(body.status),
+        reason=body.reason, seen_pair=seen_pair, seen_decision_id=body.seen_decision_id,
         override=body.override,
-    )
-    overrides = {} if decision.overrides_id is None else {"overrides": decision.overrides_id}
-    audit(
-        session,
-        actor=caller.name if caller.named else reviewer,
-        action="decide" if decision.overrides_id is None else "override",
-        subject_kind="candidate",
-        subject_id=candidate_id,
-        detail={"status": body.status, "decision": decision.id, **overrides},
-    )
+    )  # fmt: skip
     return DecisionPublic.from_row(decision)

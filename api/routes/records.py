@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile, status
@@ -28,7 +27,6 @@ from api.schemas import (
     RowId,
     Year,
 )
-from indexes import ImageRejectedError
 from records import (
     FoundPerson,
     MissingReport,
@@ -37,7 +35,6 @@ from records import (
     Side,
     repository,
 )
-from records.inputs import PhotoRef
 from records.models import MAX_ID
 from records.repository import (
     audit,
@@ -47,8 +44,9 @@ from records.repository import (
     list_found,
     list_missing,
 )
+from usecases.cases import set_record_status
 from usecases.erasure import erase_record
-from usecases.face_registry import delete_photo, set_record_status
+from usecases.photos import add_photo, delete_photo, read_upload
 
 router = APIRouter(tags=["records"], responses=error_responses(*COMMON_ERRORS))
 
@@ -164,24 +162,10 @@ def _upload(
     face_no: int | None,
     actor: str,
 ) -> PhotoPublic:
-    limit = services.settings.max_upload_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise ImageRejectedError("too_large", f"the upload is over {limit} bytes")
-    photo, _ = services.ingestor.add_photo(
-        side,
-        ref,
-        data,
-        photo=PhotoRef(path=_safe_name(file.filename), taken_year=taken_year, age=age),
-        face_no=face_no,
-        actor=actor,
-    )
+    data = read_upload(services, file.file.read)
+    photo, _ = add_photo(services, side, ref, data, actor=actor, file_name=file.filename,
+                         taken_year=taken_year, age=age, face_no=face_no)  # fmt: skip
     return PhotoPublic.from_row(photo)
-
-
-def _safe_name(name: str | None) -> Path:
-    # Only the base name: a client's path says nothing we should keep.
-    return Path(Path(name or "upload").name)
 
 
 UploadFileParam = Annotated[UploadFile, File(description="JPEG, PNG, WebP or HEIC")]

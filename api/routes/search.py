@@ -20,10 +20,10 @@ from api.schemas import (
     Text,
     Year,
 )
-from indexes import ImageRejectedError
 from matching.photo_evidence import PhotoQuery
 from records import Sex, Side
 from usecases.face_registry import FaceFilter
+from usecases.photos import read_upload
 from usecases.searching import search_by_name, search_by_photo
 
 router = APIRouter(prefix="/search", tags=["search"], responses=error_responses(*COMMON_ERRORS))
@@ -85,10 +85,7 @@ def search_photo(
     query = PhotoQuery(sex=Sex(sex) if sex else Sex.UNKNOWN, age_min=age_min,
                        age_max=age_max, photo_year=photo_year,
                        birth_year=birth_year)  # fmt: skip
-    limit = services.settings.max_upload_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise ImageRejectedError("too_large", f"the upload is over {limit} bytes")
+    data = read_upload(services, file.file.read)
     result = search_by_photo(services, data, actor=actor, side=Side(side), k=k,
                              face_no=face_no, where=where, query=query)  # fmt: skip
     return PhotoSearchPublic(

@@ -1,0 +1,120 @@
+"""The house's import rules, read from the code's own imports (ARCHITECTURE.md draws them).
+
+- ``records/`` and ``indexes/`` import nothing of ours;
+- ``matching/`` (pure scoring) imports only ``indexes/`` and the domain types of
+  ``records/``, never the store's functions or sessions;
+- ``usecases/`` imports those three;
+- ``api/`` imports the use cases (and, for now, the types it shows: see ``API_DEBT``);
+- ``evaluation/`` imports anything but ``api/``;
+- nothing imports ``evaluation/`` but the command line's eval, bench and demo commands;
+- no two packages import each other.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+OURS = ("records", "indexes", "matching", "usecases", "api", "evaluation")
+
+MAY_IMPORT: dict[str, set[str]] = {
+    "records": set(),
+    "indexes": set(),
+    "matching": {"records", "indexes"},
+    "usecases": {"records", "indexes", "matching"},
+    "api": {"usecases", "records", "indexes", "matching", "evaluation"},
+    "evaluation": {"records", "indexes", "matching", "usecases"},
+}
+
+# What matching/ may take from records/: the domain model, never the store.
+DOMAIN_MODULES = {"records", "records.models", "records.enums", "records.errors",
+                  "records.inputs"}  # fmt: skip
+
+# Files of api/ that still import below the use cases (records' types and errors,
+# matching's explanations, indexes' errors). The list may only shrink: a new file here is
+# a route or command that skipped the use-case layer.
+API_DEBT = {
+    "api/auth.py", "api/cli.py", "api/demo.py", "api/errors.py", "api/headers.py",
+    "api/routes/candidates.py", "api/routes/records.py", "api/routes/search.py",
+    "api/routes/sign_in.py", "api/schemas.py",
+}  # fmt: skip
+
+# The only product files that may import evaluation/: the CLI (its eval and bench
+# commands import it inside the command) and the demo, which builds its set from it.
+EVALUATION_USERS = {"api/cli.py", "api/demo.py"}
+
+
+def _imports() -> dict[str, set[str]]:
+    """Each of our source files (relative path) and the modules of ours it imports."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for package in OURS:
+        for path in (REPO / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            name = path.relative_to(REPO).as_posix()
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    modules = [node.module]
+                else:
+                    continue
+                found[name].update(m for m in modules if m.split(".")[0] in OURS)
+    return found
+
+
+def _package(name: str) -> str:
+    return name.split("/")[0].split(".")[0]
+
+
+def test_each_package_imports_only_the_packages_below_it() -> None:
+    wrong = sorted(
+        f"{name} imports {module}"
+        for name, modules in _imports().items()
+        for module in modules
+        if _package(module) != _package(name) and _package(module) not in MAY_IMPORT[_package(name)]
+    )
+    assert wrong == []
+
+
+def test_matching_takes_only_domain_types_from_records() -> None:
+    wrong = sorted(
+        f"{name} imports {module}"
+        for name, modules in _imports().items()
+        if name.startswith("matching/")
+        for module in modules
+        if _package(module) == "records" and module not in DOMAIN_MODULES
+    )
+    assert wrong == []
+
+
+def test_only_the_known_api_files_reach_below_the_use_cases() -> None:
+    below = {
+        name
+        for name, modules in _imports().items()
+        if name.startswith("api/")
+        and any(_package(m) in {"records", "indexes", "matching"} for m in modules)
+    }
+    assert below <= API_DEBT, f"new api files skip the use cases: {sorted(below - API_DEBT)}"
+    assert API_DEBT <= below, f"paid off, take them out of API_DEBT: {sorted(API_DEBT - below)}"
+
+
+def test_nothing_in_the_product_imports_evaluation_but_the_cli_and_the_demo() -> None:
+    users = {
+        name
+        for name, modules in _imports().items()
+        if not name.startswith("evaluation/") and any(_package(m) == "evaluation" for m in modules)
+    }
+    assert users <= EVALUATION_USERS
+
+
+def test_no_two_packages_import_each_other() -> None:
+    arrows = {
+        (_package(name), _package(module))
+        for name, modules in _imports().items()
+        for module in modules
+        if _package(module) != _package(name)
+    }
+    assert sorted((a, b) for a, b in arrows if (b, a) in arrows) == []

@@ -22,9 +22,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from indexes import FaceIntakeError, SeveralFacesFoundError
+from indexes import SeveralFacesFoundError
 from records import CandidateStatus, FoundStatus, MissingStatus, RecordsError, Role, Sex, Side
 from records.errors import ImportRefusedError
+from usecases.refusals import FACE_INTAKE, REFUSED, refusal_for
 from usecases.services import Services
 from usecases.settings import Settings, get_settings
 
@@ -58,6 +59,17 @@ class FormatOption(StrEnum):
 
 def _services() -> Services:
     return Services(get_settings())
+
+
+REFUSALS = (*REFUSED, RecordsError)
+"""What a command turns into a message and an exit code (``usecases.refusals``' table)."""
+
+
+def _refused(error: Exception) -> typer.Exit:
+    """The refusal's message, as the API tells it; exit 2 for the photo itself (no face,
+    unreadable, workers busy), 1 otherwise."""
+    told = refusal_for(error)
+    return _fail(told.message if told else str(error), 2 if isinstance(error, FACE_INTAKE) else 1)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -109,8 +121,8 @@ def import_command(
             typer.echo(json.dumps({"imported": False, "rows": error.rows, "rejected": rejected},
                                   ensure_ascii=False))  # fmt: skip
             raise _fail(str(error)) from error
-        except RecordsError as error:
-            raise _fail(str(error)) from error
+        except REFUSALS as error:
+            raise _refused(error) from error
     for line, name, problem in report.photo_problems:
         err.print(f"[yellow]line {line}, photo {name}:[/yellow] {problem}")
     summary = {"imported": True, "rows": report.rows, "records": dict(report.changes),
@@ -244,15 +256,15 @@ def search_photo(
                                      face_no=face_no, where=where, query=query)  # fmt: skip
         except OSError as error:
             raise _fail(f"cannot read {photo}: {error.strerror}") from error
-        except (ValueError, RecordsError) as error:
+        except ValueError as error:
             raise _fail(str(error)) from error
         except SeveralFacesFoundError as error:
             typer.echo(
                 json.dumps({"error": "several_faces", "faces": [f.__dict__ for f in error.faces]})
             )
             raise _fail(f"{error}: ask again with --face-no N", 3) from error
-        except FaceIntakeError as error:
-            raise _fail(str(error), 2) from error
+        except REFUSALS as error:
+            raise _refused(error) from error
     typer.echo(
         json.dumps(
             {
@@ -302,8 +314,10 @@ def search_name(
             hits = search_by_name(services, name, actor=actor, accent=accent,
                                   sex=parse_sex(sex) if sex else Sex.UNKNOWN,
                                   birth_year=birth_year, k=k)  # fmt: skip
-        except (ValueError, RecordsError) as error:
+        except ValueError as error:
             raise _fail(str(error)) from error
+        except REFUSALS as error:
+            raise _refused(error) from error
     typer.echo(json.dumps([hit.__dict__ for hit in hits], ensure_ascii=False))
 
 
@@ -324,8 +338,8 @@ def _set_status(side: Side, ref: str, status: str | None, actor: str, default: s
                 raise _fail(f"{side.value} status must be one of {choices}") from error
             record = set_record_status(services.database, services.face_indexes, side, ref, new,
                                        actor=actor)  # fmt: skip
-        except RecordsError as error:
-            raise _fail(str(error)) from error
+        except REFUSALS as error:
+            raise _refused(error) from error
     typer.echo(json.dumps({"side": side.value, "ref": record.ref, "status": record.status.value}))
 
 
@@ -551,8 +565,8 @@ def _hand_over_token(
                 audit(session, actor="cli", action=action, subject_kind="user",
                       subject_id=new.user.id, detail=detail)  # fmt: skip
                 shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
-        except RecordsError as error:
-            raise _fail(str(error)) from error
+        except REFUSALS as error:
+            raise _refused(error) from error
     typer.echo(json.dumps(shown, ensure_ascii=False))
     err.print("Hand the token over privately: it is not stored and cannot be shown again.")
 
@@ -597,8 +611,8 @@ def user_disable(name: Annotated[str, typer.Argument(help="the user's name")]) -
                 user = disable_user(session, name)
                 audit(session, actor="cli", action="disable_user", subject_kind="user",
                       subject_id=user.id)  # fmt: skip
-        except RecordsError as error:
-            raise _fail(str(error)) from error
+        except REFUSALS as error:
+            raise _refused(error) from error
     typer.echo(json.dumps({"name": name, "disabled": True}, ensure_ascii=False))
 
 
@@ -704,8 +718,8 @@ def explain(
                       subject_id=candidate_id)  # fmt: skip
                 evidence = dict(candidate.evidence)
                 title = f"{candidate.missing.ref} / {candidate.found.ref}"
-        except RecordsError as error:
-            raise _fail(str(error)) from error
+        except REFUSALS as error:
+            raise _refused(error) from error
     score = EvidenceScore.from_json(evidence)
     typer.echo(f"{title}  model {score.model_version}")
     typer.echo(f"  prior {score.prior_weight:+.1f}")

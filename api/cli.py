@@ -178,7 +178,7 @@ def candidates(
     actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """List stored candidates, best first, with their rank for the found person."""
-    from records.repository import audit, list_candidates
+    from records.storage.person_records import audit, list_candidates
 
     services = _services()
     try:
@@ -345,7 +345,7 @@ def _audit_search(
 ) -> None:
     """One audit line for a search, as the API writes it: counts and which fields were
     given, never the name or the photo searched with."""
-    from records.repository import audit
+    from records.storage.person_records import audit
 
     with services.database.session() as session:
         audit(session, actor=actor, action=action, subject_kind=kind, detail=detail)
@@ -411,7 +411,7 @@ def erase(
     from datetime import UTC, datetime, timedelta
 
     from matching.erasure import Erasure, erase_records
-    from records.repository import closed_refs
+    from records.storage.person_records import closed_refs
 
     side = Side(kind.value)
     chosen = list(dict.fromkeys(refs or []))
@@ -591,7 +591,7 @@ def _hand_over_token(
     action: str, detail: dict[str, object], issue: Callable[[Session], NewUser]
 ) -> None:
     """Issue a token in one audited transaction and print it, this once."""
-    from records.repository import audit
+    from records.storage.person_records import audit
 
     services = _services()
     try:
@@ -642,7 +642,7 @@ def user_token(
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="the user's name")]) -> None:
     """Disable a user: their token stops working at once."""
-    from records.repository import audit
+    from records.storage.person_records import audit
     from records.users import disable_user
 
     services = _services()
@@ -759,7 +759,7 @@ def explain(
 ) -> None:
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
     from matching.evidence_model import EvidenceScore, render_waterfall
-    from records.repository import audit, get_candidate
+    from records.storage.person_records import audit, get_candidate
 
     services = _services()
     try:

@@ -39,7 +39,7 @@ from matching.ingest import Ingestor
 from matching.rematch import FirstScorer, PairScorer, RematchSettings, rematch
 from records import Candidate, CandidateStatus, Database, FoundPerson, MissingReport
 from records.photo_store import PhotoStore
-from records.repository import all_found, all_missing, record_decision
+from records.storage.person_records import all_found, all_missing, record_decision
 
 Say = Callable[[str], None]
 

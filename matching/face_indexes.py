@@ -64,10 +64,10 @@ from records import (
     MissingStatus,
     Sex,
     Side,
-    repository,
 )
 from records.photo_store import PhotoStore
-from records.repository import (
+from records.storage import person_records
+from records.storage.person_records import (
     FaceIndexRow,
     PersonRecord,
     audit,
@@ -587,7 +587,7 @@ def delete_photo(
     The file is removed too when no other photo row keeps it (``photo_store`` given).
     """
     with database.session() as session:
-        deleted = repository.delete_photo(session, photo_id)
+        deleted = person_records.delete_photo(session, photo_id)
         detail = {"side": deleted.side.value, "record_id": deleted.owner_id,
                   "faces": len(deleted.face_ids)}  # fmt: skip
         audit(session, actor=actor, action="delete_photo", subject_kind="photo",

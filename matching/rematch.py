@@ -45,7 +45,7 @@ from matching.face_indexes import FaceIndexes
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Candidate, CandidateStatus, Database, Decision, Side
-from records.repository import (
+from records.storage.person_records import (
     Change,
     all_candidates,
     all_found,

@@ -25,11 +25,11 @@ from records import (
     Database,
     DecisionConflictError,
     InvalidRecordError,
-    repository,
 )
 from records.database import MIGRATIONS_DIR
 from records.inputs import FoundFields, MissingFields
-from records.repository import (
+from records.storage import person_records
+from records.storage.person_records import (
     get_candidate,
     list_candidates,
     record_decision,
@@ -70,7 +70,7 @@ def read_together(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     """Make the next ``n`` decisions all read the candidate before any of them writes:
     each waits after its read until all have read (a race every time, not by luck)."""
 
-    original = repository.get_candidate
+    original = person_records.get_candidate
 
     def arm(n: int) -> None:
         barrier = threading.Barrier(n)
@@ -80,7 +80,7 @@ def read_together(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
             barrier.wait(timeout=20)
             return row
 
-        monkeypatch.setattr(repository, "get_candidate", read_then_wait)
+        monkeypatch.setattr(person_records, "get_candidate", read_then_wait)
 
     return arm
 

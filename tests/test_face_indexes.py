@@ -41,7 +41,7 @@ from records import (
 )
 from records.inputs import FoundFields, MissingFields
 from records.photo_store import PhotoStore
-from records.repository import (
+from records.storage.person_records import (
     FaceFields,
     PersonRecord,
     PhotoFields,

@@ -19,7 +19,7 @@ from api.services import Services
 from records import AuditEvent, MissingReport, Photo, Side
 from records.errors import ImportRefusedError, PhotoFileRefusedError
 from records.inputs import MissingFields
-from records.repository import upsert_missing
+from records.storage.person_records import upsert_missing
 
 
 def _sheet(folder: Path, rows: list[dict[str, Any]]) -> Path:

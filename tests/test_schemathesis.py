@@ -30,7 +30,7 @@ from api.services import Services
 from matching.rematch import rematch
 from records import Role, Side
 from records.inputs import FoundFields, MissingFields
-from records.repository import create_found, create_missing
+from records.storage.person_records import create_found, create_missing
 from records.users import add_user
 
 pytestmark = pytest.mark.slow

@@ -20,7 +20,7 @@ from matching.rematch import rematch
 from matching.views import FoundView, MissingView
 from records import CandidateStatus, Database, FoundStatus, MissingStatus, Sex, Side
 from records.inputs import FoundFields, MissingFields
-from records.repository import (
+from records.storage.person_records import (
     list_candidates,
     record_decision,
     set_status,

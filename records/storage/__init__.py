@@ -1,0 +1,1 @@
+"""The store's reading and writing functions, by subject."""

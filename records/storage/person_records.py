@@ -12,7 +12,7 @@ Its rows stay, with their candidates and decisions, for the record.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Final, TypeVar, cast
@@ -49,6 +49,7 @@ from records.models import (
     Photo,
     utcnow,
 )
+from records.storage._queries import MODELS, AnySelect, SelectT, chunks
 
 
 class Change(enum.StrEnum):
@@ -65,15 +66,6 @@ OPEN_MISSING: Final = tuple(status for status in MissingStatus if status.is_open
 """Statuses of the reports still looked for."""
 OPEN_FOUND: Final = tuple(status for status in FoundStatus if status.is_open)
 """Statuses of the found persons still to be identified."""
-AnySelect = Select[*tuple[Any, ...]]
-SelectT = TypeVar("SelectT", bound=AnySelect)
-_IN_CHUNK: Final = 10_000  # ids per IN (...) list: SQLite allows 32,766 parameters
-
-
-def _chunks(values: Iterable[int]) -> Iterator[list[int]]:
-    items = list(dict.fromkeys(values))
-    for start in range(0, len(items), _IN_CHUNK):
-        yield items[start : start + _IN_CHUNK]
 
 
 def _apply(record: PersonRecord, fields: MissingFields | FoundFields) -> None:
@@ -86,10 +78,6 @@ PersonT = TypeVar("PersonT", MissingReport, FoundPerson)
 
 
 _KIND: Final[dict[type[PersonRecord], str]] = {MissingReport: "missing", FoundPerson: "found"}
-_MODEL: Final[dict[Side, type[MissingReport] | type[FoundPerson]]] = {
-    Side.MISSING: MissingReport,
-    Side.FOUND: FoundPerson,
-}
 
 
 def _upsert(
@@ -201,9 +189,9 @@ def get_person(session: Session, side: Side, ref: str) -> PersonRecord:
 
 def records_by_ids(session: Session, side: Side, ids: Iterable[int]) -> dict[int, PersonRecord]:
     """The records of one side with one of ``ids``, photos and faces loaded, by id."""
-    model = _MODEL[side]
+    model = MODELS[side]
     found: dict[int, PersonRecord] = {}
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         query = (
             select(model)
             .where(model.id.in_(chunk))
@@ -443,10 +431,10 @@ def face_index_rows(
     if owners is None and face_ids is None:
         batches: Iterable[AnySelect] = [query]
     elif owners is not None:
-        batches = (query.where(owner_id.in_(chunk)) for chunk in _chunks(owners))
+        batches = (query.where(owner_id.in_(chunk)) for chunk in chunks(owners))
     else:
         assert face_ids is not None
-        batches = (query.where(Face.id.in_(chunk)) for chunk in _chunks(face_ids))
+        batches = (query.where(Face.id.in_(chunk)) for chunk in chunks(face_ids))
     rows = [
         FaceIndexRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6] if len(r) > 6 else None)
         for batch in batches
@@ -464,7 +452,7 @@ def newest_face_id(session: Session) -> int:
 def face_embeddings(session: Session, face_ids: Iterable[int]) -> dict[int, tuple[bytes, str]]:
     """``(embedding, model)`` of each of ``face_ids`` that exists."""
     found: dict[int, tuple[bytes, str]] = {}
-    for chunk in _chunks(face_ids):
+    for chunk in chunks(face_ids):
         query = select(Face.id, Face.embedding, Face.model).where(Face.id.in_(chunk))
         found.update((row[0], (row[1], row[2])) for row in session.execute(query))
     return found
@@ -528,9 +516,9 @@ def erase_record(session: Session, side: Side, ref: str) -> ErasedRecord:
             select(func.count()).select_from(Decision).where(Decision.candidate_id.in_(chunk))
         )
         or 0
-        for chunk in _chunks(candidate_ids)
+        for chunk in chunks(candidate_ids)
     )
-    for chunk in _chunks(candidate_ids):
+    for chunk in chunks(candidate_ids):
         # Decisions go with their candidates (ON DELETE CASCADE).
         session.execute(delete(Candidate).where(Candidate.id.in_(chunk)))
     record_id = record.id
@@ -551,7 +539,7 @@ def record_ids(session: Session) -> dict[Side, set[int]]:
 def closed_refs(session: Session, side: Side, *, unchanged_since: datetime) -> list[str]:
     """The refs of one side's closed cases last changed before ``unchanged_since``: what a
     retention sweep erases."""
-    model = _MODEL[side]
+    model = MODELS[side]
     open_statuses = OPEN_MISSING if side is Side.MISSING else OPEN_FOUND
     query = (
         select(model.ref)

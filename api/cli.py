@@ -178,7 +178,8 @@ def candidates(
     actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """List stored candidates, best first, with their rank for the found person."""
-    from records.storage.person_records import audit, list_candidates
+    from records.storage.audit_log import audit
+    from records.storage.person_records import list_candidates
 
     services = _services()
     try:
@@ -345,7 +346,7 @@ def _audit_search(
 ) -> None:
     """One audit line for a search, as the API writes it: counts and which fields were
     given, never the name or the photo searched with."""
-    from records.storage.person_records import audit
+    from records.storage.audit_log import audit
 
     with services.database.session() as session:
         audit(session, actor=actor, action=action, subject_kind=kind, detail=detail)
@@ -591,7 +592,7 @@ def _hand_over_token(
     action: str, detail: dict[str, object], issue: Callable[[Session], NewUser]
 ) -> None:
     """Issue a token in one audited transaction and print it, this once."""
-    from records.storage.person_records import audit
+    from records.storage.audit_log import audit
 
     services = _services()
     try:
@@ -642,7 +643,7 @@ def user_token(
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="the user's name")]) -> None:
     """Disable a user: their token stops working at once."""
-    from records.storage.person_records import audit
+    from records.storage.audit_log import audit
     from records.users import disable_user
 
     services = _services()
@@ -759,7 +760,8 @@ def explain(
 ) -> None:
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
     from matching.evidence_model import EvidenceScore, render_waterfall
-    from records.storage.person_records import audit, get_candidate
+    from records.storage.audit_log import audit
+    from records.storage.person_records import get_candidate
 
     services = _services()
     try:

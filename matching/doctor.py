@@ -44,7 +44,7 @@ from records import (
     Side,
 )
 from records.photo_store import PhotoStore, file_sha256
-from records.storage.person_records import audit
+from records.storage.audit_log import audit
 
 logger = logging.getLogger(__name__)
 

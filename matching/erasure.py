@@ -17,7 +17,7 @@ from matching.face_indexes import FaceIndexes
 from records import Database, RecordNotFoundError, Side
 from records.photo_store import PhotoStore
 from records.storage import person_records
-from records.storage.person_records import audit
+from records.storage.audit_log import audit
 
 logger = logging.getLogger(__name__)
 

@@ -67,10 +67,10 @@ from records import (
 )
 from records.photo_store import PhotoStore
 from records.storage import person_records
+from records.storage.audit_log import audit
 from records.storage.person_records import (
     FaceIndexRow,
     PersonRecord,
-    audit,
     face_embeddings,
     face_index_rows,
     newest_face_id,

@@ -30,6 +30,7 @@ from records import (
 )
 from records.inputs import FoundFields, MissingFields
 from records.storage import person_records
+from records.storage.audit_log import audit
 from records.storage.person_records import (
     Change,
     FaceFields,
@@ -37,7 +38,6 @@ from records.storage.person_records import (
     add_photo,
     all_found,
     all_missing,
-    audit,
     count_candidates,
     create_missing,
     delete_photo,

@@ -41,8 +41,8 @@ from records import (
 from records.inputs import PhotoRef
 from records.models import MAX_ID
 from records.storage import person_records
+from records.storage.audit_log import audit
 from records.storage.person_records import (
-    audit,
     count,
     get_found,
     get_missing,

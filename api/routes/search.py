@@ -25,7 +25,7 @@ from matching.face_indexes import FaceFilter
 from matching.photo_evidence import PhotoQuery
 from matching.search import search_by_photo
 from records import Sex, Side
-from records.storage.person_records import audit
+from records.storage.audit_log import audit
 
 router = APIRouter(prefix="/search", tags=["search"], responses=error_responses(*COMMON_ERRORS))
 

@@ -27,7 +27,7 @@ from api.errors import error_responses
 from api.refusals import RefusalsDep
 from api.schemas import SignInCreate, SignInPublic
 from api.settings import Settings
-from records.storage.person_records import audit
+from records.storage.audit_log import audit
 from records.users import close_sign_in, open_sign_in
 
 router = APIRouter(prefix="/session", tags=["sign-in"], responses=error_responses(422))

@@ -40,7 +40,6 @@ from records.errors import (
 )
 from records.inputs import FoundFields, MissingFields
 from records.models import (
-    AuditEvent,
     Candidate,
     Decision,
     Face,
@@ -828,24 +827,3 @@ def labelled_pairs(session: Session) -> list[tuple[Candidate, bool]]:
         Candidate.status.in_([CandidateStatus.CONFIRMED, CandidateStatus.REJECTED])
     )
     return [(c, c.status is CandidateStatus.CONFIRMED) for c in session.scalars(query)]
-
-
-def audit(
-    session: Session,
-    *,
-    actor: str,
-    action: str,
-    subject_kind: str,
-    subject_id: str | int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Append a line to the audit log. ``detail`` must hold no personal data."""
-    session.add(
-        AuditEvent(
-            actor=actor,
-            action=action,
-            subject_kind=subject_kind,
-            subject_id=None if subject_id is None else str(subject_id),
-            detail=detail or {},
-        )
-    )

@@ -39,7 +39,8 @@ from matching.ingest import Ingestor
 from matching.rematch import FirstScorer, PairScorer, RematchSettings, rematch
 from records import Candidate, CandidateStatus, Database, FoundPerson, MissingReport
 from records.photo_store import PhotoStore
-from records.storage.person_records import all_found, all_missing, record_decision
+from records.storage.person_records import all_found, all_missing
+from records.storage.reviewer_decisions import record_decision
 
 Say = Callable[[str], None]
 

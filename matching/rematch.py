@@ -50,10 +50,10 @@ from records.storage.person_records import (
     all_candidates,
     all_found,
     all_missing,
-    decided_pairs,
     record_ids,
     upsert_candidate,
 )
+from records.storage.reviewer_decisions import decided_pairs
 
 logger = logging.getLogger(__name__)
 

@@ -28,15 +28,15 @@ from records import (
 )
 from records.database import MIGRATIONS_DIR
 from records.inputs import FoundFields, MissingFields
-from records.storage import person_records
+from records.storage import reviewer_decisions
 from records.storage.person_records import (
     get_candidate,
     list_candidates,
-    record_decision,
     upsert_candidate,
     upsert_found,
     upsert_missing,
 )
+from records.storage.reviewer_decisions import record_decision
 
 REVIEWERS = ("李审核", "王审核", "赵审核", "陈审核")
 
@@ -70,7 +70,7 @@ def read_together(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     """Make the next ``n`` decisions all read the candidate before any of them writes:
     each waits after its read until all have read (a race every time, not by luck)."""
 
-    original = person_records.get_candidate
+    original = reviewer_decisions.get_candidate
 
     def arm(n: int) -> None:
         barrier = threading.Barrier(n)
@@ -80,7 +80,7 @@ def read_together(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
             barrier.wait(timeout=20)
             return row
 
-        monkeypatch.setattr(person_records, "get_candidate", read_then_wait)
+        monkeypatch.setattr(reviewer_decisions, "get_candidate", read_then_wait)
 
     return arm
 

@@ -48,12 +48,12 @@ from records.storage.person_records import (
     add_photo,
     closed_refs,
     get_person,
-    record_decision,
     set_status,
     upsert_candidate,
     upsert_found,
     upsert_missing,
 )
+from records.storage.reviewer_decisions import record_decision
 
 MODEL = "test-model"
 

@@ -30,11 +30,11 @@ from records.storage import person_records
 from records.storage.person_records import (
     get_candidate,
     list_candidates,
-    record_decision,
     set_status,
     upsert_found,
     upsert_missing,
 )
+from records.storage.reviewer_decisions import record_decision
 
 
 def _load(services: Services, sample_photos: Path) -> None:

@@ -47,13 +47,13 @@ from records.storage.person_records import (
     get_found,
     get_missing,
     list_candidates,
-    record_decision,
     searchable_faces,
     set_status,
     upsert_candidate,
     upsert_found,
     upsert_missing,
 )
+from records.storage.reviewer_decisions import record_decision
 
 
 def _report(ref: str = "M1", **changes: object) -> MissingFields:

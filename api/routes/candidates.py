@@ -26,8 +26,8 @@ from records.storage.person_records import (
     count_candidates,
     get_candidate,
     list_candidates,
-    record_decision,
 )
+from records.storage.reviewer_decisions import record_decision
 
 router = APIRouter(
     prefix="/candidates", tags=["candidates"], responses=error_responses(*COMMON_ERRORS)

@@ -16,11 +16,11 @@ from evaluation.scorecard import REVIEWED_TOP, Scorecard
 from records import CandidateStatus, Database
 from records.inputs import FoundFields, MissingFields
 from records.storage.person_records import (
-    record_decision,
     upsert_candidate,
     upsert_found,
     upsert_missing,
 )
+from records.storage.reviewer_decisions import record_decision
 
 
 class NoFaces:

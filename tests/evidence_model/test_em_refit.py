@@ -22,11 +22,11 @@ from records import CandidateStatus, Database, FoundStatus, MissingStatus, Sex, 
 from records.inputs import FoundFields, MissingFields
 from records.storage.person_records import (
     list_candidates,
-    record_decision,
     set_status,
     upsert_found,
     upsert_missing,
 )
+from records.storage.reviewer_decisions import record_decision
 
 
 def test_refit_without_labels_then_with_decisions(small_population: Any) -> None:

@@ -179,7 +179,7 @@ def candidates(
 ) -> None:
     """List stored candidates, best first, with their rank for the found person."""
     from records.storage.audit_log import audit
-    from records.storage.person_records import list_candidates
+    from records.storage.candidate_pairs import list_candidates
 
     services = _services()
     try:
@@ -761,7 +761,7 @@ def explain(
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
     from matching.evidence_model import EvidenceScore, render_waterfall
     from records.storage.audit_log import audit
-    from records.storage.person_records import get_candidate
+    from records.storage.candidate_pairs import get_candidate
 
     services = _services()
     try:

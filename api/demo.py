@@ -11,7 +11,7 @@ from api.services import Services
 from api.settings import Settings
 from evaluation.demo_data import build_demo_set
 from matching.rematch import RematchSettings, rematch
-from records.storage.person_records import list_candidates
+from records.storage.candidate_pairs import list_candidates
 
 
 def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) -> None:

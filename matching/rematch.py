@@ -45,13 +45,15 @@ from matching.face_indexes import FaceIndexes
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Candidate, CandidateStatus, Database, Decision, Side
+from records.storage.candidate_pairs import (
+    all_candidates,
+    upsert_candidate,
+)
 from records.storage.person_records import (
     Change,
-    all_candidates,
     all_found,
     all_missing,
     record_ids,
-    upsert_candidate,
 )
 from records.storage.reviewer_decisions import decided_pairs
 

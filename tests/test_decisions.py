@@ -29,10 +29,12 @@ from records import (
 from records.database import MIGRATIONS_DIR
 from records.inputs import FoundFields, MissingFields
 from records.storage import reviewer_decisions
-from records.storage.person_records import (
+from records.storage.candidate_pairs import (
     get_candidate,
     list_candidates,
     upsert_candidate,
+)
+from records.storage.person_records import (
     upsert_found,
     upsert_missing,
 )

@@ -41,6 +41,7 @@ from records import (
 )
 from records.inputs import FoundFields, MissingFields
 from records.photo_store import PhotoStore
+from records.storage.candidate_pairs import upsert_candidate
 from records.storage.person_records import (
     FaceFields,
     PersonRecord,
@@ -49,7 +50,6 @@ from records.storage.person_records import (
     closed_refs,
     get_person,
     set_status,
-    upsert_candidate,
     upsert_found,
     upsert_missing,
 )

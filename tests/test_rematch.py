@@ -26,10 +26,12 @@ from records import (
     Side,
 )
 from records.inputs import FoundFields, MissingFields
-from records.storage import person_records
-from records.storage.person_records import (
+from records.storage import candidate_pairs
+from records.storage.candidate_pairs import (
     get_candidate,
     list_candidates,
+)
+from records.storage.person_records import (
     set_status,
     upsert_found,
     upsert_missing,
@@ -154,7 +156,7 @@ def test_a_decision_made_while_the_job_scores_is_kept(
         # The job read the candidate as pending; a reviewer confirms it before the
         # job's delete runs (written past the job's loaded objects, as another
         # process's write would be).
-        rows = person_records.all_candidates(session)
+        rows = candidate_pairs.all_candidates(session)
         session.execute(
             update(Candidate).where(Candidate.id == weakest)
             .values(status=CandidateStatus.CONFIRMED)
@@ -185,7 +187,7 @@ def test_a_record_erased_while_the_job_scores_does_not_undo_the_rest(
 
     def loaded_then_erased(session: Session) -> dict[tuple[int, int], Candidate]:
         # Another process erases M1 after the job loaded it, before the job stores.
-        rows = person_records.all_candidates(session)
+        rows = candidate_pairs.all_candidates(session)
         session.execute(
             delete(MissingReport).where(MissingReport.ref == "M1")
             .execution_options(synchronize_session=False)

@@ -31,6 +31,12 @@ from records import (
 from records.inputs import FoundFields, MissingFields
 from records.storage import person_records
 from records.storage.audit_log import audit
+from records.storage.candidate_pairs import (
+    count_candidates,
+    get_candidate,
+    list_candidates,
+    upsert_candidate,
+)
 from records.storage.person_records import (
     Change,
     FaceFields,
@@ -38,18 +44,14 @@ from records.storage.person_records import (
     add_photo,
     all_found,
     all_missing,
-    count_candidates,
     create_missing,
     delete_photo,
     face_index_rows,
     face_owners,
-    get_candidate,
     get_found,
     get_missing,
-    list_candidates,
     searchable_faces,
     set_status,
-    upsert_candidate,
     upsert_found,
     upsert_missing,
 )

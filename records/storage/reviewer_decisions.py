@@ -20,7 +20,7 @@ from records.errors import (
     LatestDecision,
 )
 from records.models import Candidate, Decision, utcnow
-from records.storage.person_records import get_candidate
+from records.storage.candidate_pairs import get_candidate
 
 
 def _already_decided(

@@ -15,8 +15,8 @@ from evaluation.report import write_report
 from evaluation.scorecard import REVIEWED_TOP, Scorecard
 from records import CandidateStatus, Database
 from records.inputs import FoundFields, MissingFields
+from records.storage.candidate_pairs import upsert_candidate
 from records.storage.person_records import (
-    upsert_candidate,
     upsert_found,
     upsert_missing,
 )

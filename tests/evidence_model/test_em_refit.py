@@ -20,8 +20,8 @@ from matching.rematch import rematch
 from matching.views import FoundView, MissingView
 from records import CandidateStatus, Database, FoundStatus, MissingStatus, Sex, Side
 from records.inputs import FoundFields, MissingFields
+from records.storage.candidate_pairs import list_candidates
 from records.storage.person_records import (
-    list_candidates,
     set_status,
     upsert_found,
     upsert_missing,

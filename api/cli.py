@@ -412,7 +412,7 @@ def erase(
     from datetime import UTC, datetime, timedelta
 
     from matching.erasure import Erasure, erase_records
-    from records.storage.person_records import closed_refs
+    from records.storage.record_erasure import closed_refs
 
     side = Side(kind.value)
     chosen = list(dict.fromkeys(refs or []))

@@ -16,7 +16,7 @@ from typing import Final
 from matching.face_indexes import FaceIndexes
 from records import Database, RecordNotFoundError, Side
 from records.photo_store import PhotoStore
-from records.storage import person_records
+from records.storage import record_erasure
 from records.storage.audit_log import audit
 
 logger = logging.getLogger(__name__)
@@ -28,9 +28,9 @@ seconds), and a crash leaves at most a chunk's faces for the next opening to dro
 
 
 def _erase_in_store(database: Database, side: Side, ref: str, *, actor: str
-                    ) -> person_records.ErasedRecord:  # fmt: skip
+                    ) -> record_erasure.ErasedRecord:  # fmt: skip
     with database.session() as session:
-        erased = person_records.erase_record(session, side, ref)
+        erased = record_erasure.erase_record(session, side, ref)
         detail = {"photos": len(erased.photos), "candidates": erased.candidates,
                   "decisions": erased.decisions}  # fmt: skip
         audit(session, actor=actor, action="erase", subject_kind=side.value,
@@ -39,7 +39,7 @@ def _erase_in_store(database: Database, side: Side, ref: str, *, actor: str
 
 
 def _delete_unused_files(
-    erased: person_records.ErasedRecord, photo_store: PhotoStore | None
+    erased: record_erasure.ErasedRecord, photo_store: PhotoStore | None
 ) -> None:
     if photo_store is not None:
         for photo in erased.photos:
@@ -55,7 +55,7 @@ def erase_record(
     *,
     actor: str,
     photo_store: PhotoStore | None = None,
-) -> person_records.ErasedRecord:
+) -> record_erasure.ErasedRecord:
     """Erase a record for good: the record, its photos and faces, its candidates and
     their decisions; its faces leave the index (and its file) at once, and photo files
     no other record keeps are removed (``photo_store`` given). The audit line keeps
@@ -71,7 +71,7 @@ class Erasure:
     """What a batch erasure has done so far: each erased record by ref, and the refs
     not found. It holds the truth even when the batch stopped midway."""
 
-    erased: dict[str, person_records.ErasedRecord] = field(default_factory=dict)
+    erased: dict[str, record_erasure.ErasedRecord] = field(default_factory=dict)
     not_found: list[str] = field(default_factory=list)
 
 

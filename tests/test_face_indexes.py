@@ -47,12 +47,12 @@ from records.storage.person_records import (
     PersonRecord,
     PhotoFields,
     add_photo,
-    closed_refs,
     get_person,
     set_status,
     upsert_found,
     upsert_missing,
 )
+from records.storage.record_erasure import closed_refs
 from records.storage.reviewer_decisions import record_decision
 
 MODEL = "test-model"

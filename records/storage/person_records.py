@@ -14,10 +14,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -36,8 +35,6 @@ from records.errors import (
 )
 from records.inputs import FoundFields, MissingFields
 from records.models import (
-    Candidate,
-    Decision,
     Face,
     FoundPerson,
     MissingReport,
@@ -487,61 +484,12 @@ def delete_photo(session: Session, photo_id: int) -> DeletedPhoto:
     return DeletedPhoto(**{**asdict(deleted), "file_unused": not others})
 
 
-@dataclass(frozen=True)
-class ErasedRecord:
-    """What erasing a record took with it."""
-
-    side: Side
-    record_id: int
-    photos: tuple[DeletedPhoto, ...]
-    candidates: int
-    decisions: int
-
-
-def erase_record(session: Session, side: Side, ref: str) -> ErasedRecord:
-    """Delete a record with its photos, faces, candidates and their decisions (the audit
-    log, which holds no personal data, stays). Photo files stay: the caller removes the
-    unused ones after the commit."""
-    record = get_person(session, side, ref)
-    photos = tuple(delete_photo(session, photo.id) for photo in list(record.photos))
-    column = Candidate.missing_id if side is Side.MISSING else Candidate.found_id
-    candidate_ids = list(session.scalars(select(Candidate.id).where(column == record.id)))
-    decisions = sum(
-        session.scalar(
-            select(func.count()).select_from(Decision).where(Decision.candidate_id.in_(chunk))
-        )
-        or 0
-        for chunk in chunks(candidate_ids)
-    )
-    for chunk in chunks(candidate_ids):
-        # Decisions go with their candidates (ON DELETE CASCADE).
-        session.execute(delete(Candidate).where(Candidate.id.in_(chunk)))
-    record_id = record.id
-    session.expire(record)
-    session.delete(record)
-    session.flush()
-    return ErasedRecord(side, record_id, photos, len(candidate_ids), decisions)
-
-
 def record_ids(session: Session) -> dict[Side, set[int]]:
     """The ids of every record on each side, open or closed."""
     return {
         Side.MISSING: set(session.scalars(select(MissingReport.id))),
         Side.FOUND: set(session.scalars(select(FoundPerson.id))),
     }
-
-
-def closed_refs(session: Session, side: Side, *, unchanged_since: datetime) -> list[str]:
-    """The refs of one side's closed cases last changed before ``unchanged_since``: what a
-    retention sweep erases."""
-    model = MODELS[side]
-    open_statuses = OPEN_MISSING if side is Side.MISSING else OPEN_FOUND
-    query = (
-        select(model.ref)
-        .where(model.status.not_in(open_statuses), model.updated_at < unchanged_since)
-        .order_by(model.id)
-    )
-    return list(session.scalars(query))
 
 
 def face_owners(session: Session, face_ids: Iterable[int]) -> dict[int, tuple[Side, int]]:

@@ -66,15 +66,17 @@ from records import (
     Side,
 )
 from records.photo_store import PhotoStore
-from records.storage import person_records
+from records.storage import photos
 from records.storage.audit_log import audit
 from records.storage.person_records import (
-    FaceIndexRow,
     PersonRecord,
+    set_status,
+)
+from records.storage.photos import (
+    FaceIndexRow,
     face_embeddings,
     face_index_rows,
     newest_face_id,
-    set_status,
 )
 
 logger = logging.getLogger(__name__)
@@ -587,7 +589,7 @@ def delete_photo(
     The file is removed too when no other photo row keeps it (``photo_store`` given).
     """
     with database.session() as session:
-        deleted = person_records.delete_photo(session, photo_id)
+        deleted = photos.delete_photo(session, photo_id)
         detail = {"side": deleted.side.value, "record_id": deleted.owner_id,
                   "faces": len(deleted.face_ids)}  # fmt: skip
         audit(session, actor=actor, action="delete_photo", subject_kind="photo",

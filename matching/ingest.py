@@ -51,14 +51,16 @@ from records.photo_store import PhotoStore, sha256_hex
 from records.storage.audit_log import audit
 from records.storage.person_records import (
     Change,
+    get_person,
+    upsert_found,
+    upsert_missing,
+)
+from records.storage.photos import (
     FaceFields,
     PhotoFields,
     add_photo,
     find_photo,
-    get_person,
     photo_digests,
-    upsert_found,
-    upsert_missing,
 )
 
 logger = logging.getLogger(__name__)

@@ -32,7 +32,8 @@ from matching.face_indexes import FaceFilter, FaceIndexes
 from matching.photo_evidence import PhotoQuery, weigh_photo_hits
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Database, FoundPerson, MissingReport, Side
-from records.storage.person_records import face_index_rows, records_by_ids
+from records.storage.person_records import records_by_ids
+from records.storage.photos import face_index_rows
 
 logger = logging.getLogger(__name__)
 

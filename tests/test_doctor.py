@@ -18,7 +18,8 @@ from matching.face_indexes import FaceIndexes
 from records import AuditEvent, Database, Face, Photo, PhotoStatus, Side
 from records.inputs import MissingFields
 from records.photo_store import INCOMING_PREFIX, PhotoStore, sha256_hex
-from records.storage.person_records import FaceFields, PhotoFields, add_photo, upsert_missing
+from records.storage.person_records import upsert_missing
+from records.storage.photos import FaceFields, PhotoFields, add_photo
 
 MODEL = "test-model"
 TWO_HOURS_AGO = time.time() - 2 * 3600

@@ -43,14 +43,16 @@ from records.inputs import FoundFields, MissingFields
 from records.photo_store import PhotoStore
 from records.storage.candidate_pairs import upsert_candidate
 from records.storage.person_records import (
-    FaceFields,
     PersonRecord,
-    PhotoFields,
-    add_photo,
     get_person,
     set_status,
     upsert_found,
     upsert_missing,
+)
+from records.storage.photos import (
+    FaceFields,
+    PhotoFields,
+    add_photo,
 )
 from records.storage.record_erasure import closed_refs
 from records.storage.reviewer_decisions import record_decision

@@ -28,7 +28,8 @@ from records import (
 )
 from records.inputs import MissingFields
 from records.photo_store import PhotoStore
-from records.storage.person_records import PhotoFields, add_photo, upsert_missing
+from records.storage.person_records import upsert_missing
+from records.storage.photos import PhotoFields, add_photo
 from tests.conftest import POSTGRES_ADMIN_URL
 
 

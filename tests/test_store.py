@@ -39,21 +39,23 @@ from records.storage.candidate_pairs import (
 )
 from records.storage.person_records import (
     Change,
-    FaceFields,
-    PhotoFields,
-    add_photo,
     all_found,
     all_missing,
     create_missing,
-    delete_photo,
-    face_index_rows,
-    face_owners,
     get_found,
     get_missing,
-    searchable_faces,
     set_status,
     upsert_found,
     upsert_missing,
+)
+from records.storage.photos import (
+    FaceFields,
+    PhotoFields,
+    add_photo,
+    delete_photo,
+    face_index_rows,
+    face_owners,
+    searchable_faces,
 )
 from records.storage.reviewer_decisions import record_decision
 

@@ -17,13 +17,8 @@ from sqlalchemy.orm import Session
 from records.enums import Side
 from records.models import Candidate, Decision
 from records.storage._queries import MODELS, chunks
-from records.storage.person_records import (
-    OPEN_FOUND,
-    OPEN_MISSING,
-    DeletedPhoto,
-    delete_photo,
-    get_person,
-)
+from records.storage.person_records import OPEN_FOUND, OPEN_MISSING, get_person
+from records.storage.photos import DeletedPhoto, delete_photo
 
 
 @dataclass(frozen=True)

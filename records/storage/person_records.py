@@ -1,12 +1,8 @@
-"""Reading and writing records: one function per thing the service does to the store.
+"""Reports and found persons: creating and updating them from their fields, reading them
+one, a page or all at a time, counting them, and moving them from status to status.
 
-Functions take an open ``Session``; the caller owns the transaction. Writes that a
-person makes are audited by the caller through ``audit``.
-
-A closed case (a report no longer ``OPEN``, a found person ``IDENTIFIED`` or ``CLOSED``:
-see ``is_open`` on the status enums) drops out of everything that looks for people:
-re-matching (``all_missing``, ``all_found``), the faces to search and candidate lists.
-Its rows stay, with their candidates and decisions, for the record.
+``OPEN_MISSING`` and ``OPEN_FOUND`` say which statuses are still looked for; the other
+modules of the store leave closed cases out by them.
 """
 
 from __future__ import annotations
@@ -20,24 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from records.enums import (
-    DatePrecision,
-    FoundStatus,
-    MissingStatus,
-    Side,
-)
-from records.errors import (
-    DuplicateRecordError,
-    InvalidRecordError,
-    RecordNotFoundError,
-)
+from records.enums import DatePrecision, FoundStatus, MissingStatus, Side
+from records.errors import DuplicateRecordError, InvalidRecordError, RecordNotFoundError
 from records.inputs import FoundFields, MissingFields
-from records.models import (
-    FoundPerson,
-    MissingReport,
-    Photo,
-    utcnow,
-)
+from records.models import FoundPerson, MissingReport, Photo, utcnow
 from records.storage._queries import MODELS, chunks
 
 

@@ -179,7 +179,8 @@ def candidates(
     actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """List stored candidates, best first, with their rank for the found person."""
-    from records.repository import audit, list_candidates
+    from records.storage.audit_log import audit
+    from records.storage.candidate_pairs import list_candidates
 
     with _services() as services:
         with services.database.session() as session:
@@ -378,7 +379,7 @@ def erase(
     """
     from datetime import UTC, datetime, timedelta
 
-    from records.repository import closed_refs
+    from records.storage.record_erasure import closed_refs
     from usecases.erasure import Erasure, erase_records
 
     side = Side(kind.value)
@@ -556,7 +557,7 @@ def _hand_over_token(
     action: str, detail: dict[str, object], issue: Callable[[Session], NewUser]
 ) -> None:
     """Issue a token in one audited transaction and print it, this once."""
-    from records.repository import audit
+    from records.storage.audit_log import audit
 
     with _services() as services:
         try:
@@ -602,7 +603,7 @@ def user_token(
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="the user's name")]) -> None:
     """Disable a user: their token stops working at once."""
-    from records.repository import audit
+    from records.storage.audit_log import audit
     from records.users import disable_user
 
     with _services() as services:
@@ -708,7 +709,8 @@ def explain(
 ) -> None:
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
     from matching.evidence_model import EvidenceScore, render_waterfall
-    from records.repository import audit, get_candidate
+    from records.storage.audit_log import audit
+    from records.storage.candidate_pairs import get_candidate
 
     with _services() as services:
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from evaluation.demo_data import build_demo_set
-from records.repository import list_candidates
+from records.storage.candidate_pairs import list_candidates
 from usecases.rematching import rematch_all
 from usecases.services import Services
 from usecases.settings import Settings

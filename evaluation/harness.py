@@ -35,7 +35,8 @@ from matching.evidence_model import (
 from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
 from records import Candidate, CandidateStatus, Database, FoundPerson, MissingReport
 from records.photo_store import PhotoStore
-from records.repository import all_found, all_missing, record_decision
+from records.storage.person_records import all_found, all_missing
+from records.storage.reviewer_decisions import record_decision
 from usecases.face_registry import FaceIndexes
 from usecases.intake import Ingestor
 from usecases.labelled_store import read_store

@@ -250,7 +250,7 @@ def test_photo_search_per_person_with_filters_deletes_and_closed_cases(
     client: tuple[TestClient, Services], sample_photos: Path
 ) -> None:
     from records import MissingStatus, Side
-    from records.repository import set_status
+    from records.storage.person_records import set_status
 
     http, services = client
     assert services.face_indexes.search_threads == 1

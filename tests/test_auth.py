@@ -11,7 +11,8 @@ from sqlalchemy import select
 from api.app import create_app
 from api.auth import RIGHTS, Right
 from records import AuditEvent, InvalidRecordError, Role
-from records.repository import get_found, get_missing, upsert_candidate
+from records.storage.candidate_pairs import upsert_candidate
+from records.storage.person_records import get_found, get_missing
 from records.users import add_user, disable_user, new_token
 from usecases.services import Services
 

@@ -24,18 +24,20 @@ from records import (
     Database,
     DecisionConflictError,
     InvalidRecordError,
-    repository,
 )
 from records.database import MIGRATIONS_DIR
 from records.inputs import FoundFields, MissingFields
-from records.repository import (
+from records.storage import reviewer_decisions
+from records.storage.candidate_pairs import (
     get_candidate,
     list_candidates,
-    record_decision,
     upsert_candidate,
+)
+from records.storage.person_records import (
     upsert_found,
     upsert_missing,
 )
+from records.storage.reviewer_decisions import record_decision
 from usecases.services import Services
 
 REVIEWERS = ("李审核", "王审核", "赵审核", "陈审核")
@@ -70,7 +72,7 @@ def read_together(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     """Make the next ``n`` decisions all read the candidate before any of them writes:
     each waits after its read until all have read (a race every time, not by luck)."""
 
-    original = repository.get_candidate
+    original = reviewer_decisions.get_candidate
 
     def arm(n: int) -> None:
         barrier = threading.Barrier(n)
@@ -80,7 +82,7 @@ def read_together(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
             barrier.wait(timeout=20)
             return row
 
-        monkeypatch.setattr(repository, "get_candidate", read_then_wait)
+        monkeypatch.setattr(reviewer_decisions, "get_candidate", read_then_wait)
 
     return arm
 

@@ -16,7 +16,8 @@ from sqlalchemy import delete, select
 from records import AuditEvent, Database, Face, Photo, PhotoStatus, Side
 from records.inputs import MissingFields
 from records.photo_store import INCOMING_PREFIX, PhotoStore, sha256_hex
-from records.repository import FaceFields, PhotoFields, add_photo, upsert_missing
+from records.storage.person_records import upsert_missing
+from records.storage.photos import FaceFields, PhotoFields, add_photo
 from usecases.doctor import DoctorReport, run_doctor
 from usecases.face_registry import FaceIndexes
 

@@ -33,19 +33,17 @@ from records import (
 )
 from records.inputs import FoundFields, MissingFields
 from records.photo_store import PhotoStore
-from records.repository import (
-    FaceFields,
+from records.storage.candidate_pairs import upsert_candidate
+from records.storage.person_records import (
     PersonRecord,
-    PhotoFields,
-    add_photo,
-    closed_refs,
     get_person,
-    record_decision,
     set_status,
-    upsert_candidate,
     upsert_found,
     upsert_missing,
 )
+from records.storage.photos import FaceFields, PhotoFields, add_photo
+from records.storage.record_erasure import closed_refs
+from records.storage.reviewer_decisions import record_decision
 from usecases.cases import set_record_status
 from usecases.erasure import Erasure, erase_record, erase_records
 from usecases.face_registry import FACE_ATTRIBUTES, FaceFilter, FaceIndexes

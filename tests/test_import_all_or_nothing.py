@@ -18,7 +18,7 @@ import usecases.intake
 from records import AuditEvent, MissingReport, Photo, Side
 from records.errors import ImportRefusedError, PhotoFileRefusedError
 from records.inputs import MissingFields
-from records.repository import upsert_missing
+from records.storage.person_records import upsert_missing
 from usecases.services import Services
 
 

@@ -26,7 +26,8 @@ from records import (
 )
 from records.inputs import MissingFields
 from records.photo_store import PhotoStore
-from records.repository import PhotoFields, add_photo, upsert_missing
+from records.storage.person_records import upsert_missing
+from records.storage.photos import PhotoFields, add_photo
 from tests.conftest import POSTGRES_ADMIN_URL
 from usecases.services import Services
 from usecases.settings import Settings

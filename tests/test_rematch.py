@@ -21,17 +21,19 @@ from records import (
     MissingStatus,
     Sex,
     Side,
-    repository,
 )
 from records.inputs import FoundFields, MissingFields
-from records.repository import (
+from records.storage import candidate_pairs
+from records.storage.candidate_pairs import (
     get_candidate,
     list_candidates,
-    record_decision,
+)
+from records.storage.person_records import (
     set_status,
     upsert_found,
     upsert_missing,
 )
+from records.storage.reviewer_decisions import record_decision
 from usecases.face_registry import FaceIndexes
 from usecases.rematch_job import RematchSettings, rematch
 from usecases.services import Services
@@ -154,7 +156,7 @@ def test_a_decision_made_while_the_job_scores_is_kept(
         # The job read the candidate as pending; a reviewer confirms it before the
         # job's delete runs (written past the job's loaded objects, as another
         # process's write would be).
-        rows = repository.all_candidates(session)
+        rows = candidate_pairs.all_candidates(session)
         session.execute(
             update(Candidate).where(Candidate.id == weakest)
             .values(status=CandidateStatus.CONFIRMED)
@@ -185,7 +187,7 @@ def test_a_record_erased_while_the_job_scores_does_not_undo_the_rest(
 
     def loaded_then_erased(session: Session) -> dict[tuple[int, int], Candidate]:
         # Another process erases M1 after the job loaded it, before the job stores.
-        rows = repository.all_candidates(session)
+        rows = candidate_pairs.all_candidates(session)
         session.execute(
             delete(MissingReport).where(MissingReport.ref == "M1")
             .execution_options(synchronize_session=False)
@@ -417,7 +419,7 @@ def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
     from matching.evidence_model import EvidenceModel, EvidenceScore, Recalibration
     from matching.evidence_model.recalibration import SHIFT_STEP
     from matching.views import found_view, missing_view
-    from records.repository import all_found, all_missing
+    from records.storage.person_records import all_found, all_missing
 
     services = make_services()
     surnames, given = "王李张刘陈杨黄赵吴周", "伟芳娜敏静丽强磊军洋"

@@ -28,7 +28,7 @@ from schemathesis.python import asgi
 from api.app import create_app
 from records import Role, Side
 from records.inputs import FoundFields, MissingFields
-from records.repository import create_found, create_missing
+from records.storage.person_records import create_found, create_missing
 from records.users import add_user
 from usecases.rematch_job import rematch
 from usecases.services import Services

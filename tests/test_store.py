@@ -27,33 +27,37 @@ from records import (
     RecordNotFoundError,
     Sex,
     Side,
-    repository,
 )
 from records.inputs import FoundFields, MissingFields
-from records.repository import (
+from records.storage import person_records
+from records.storage.audit_log import audit
+from records.storage.candidate_pairs import (
+    count_candidates,
+    get_candidate,
+    list_candidates,
+    upsert_candidate,
+)
+from records.storage.person_records import (
     Change,
-    FaceFields,
-    PhotoFields,
-    add_photo,
     all_found,
     all_missing,
-    audit,
-    count_candidates,
     create_missing,
-    delete_photo,
-    face_index_rows,
-    face_owners,
-    get_candidate,
     get_found,
     get_missing,
-    list_candidates,
-    record_decision,
-    searchable_faces,
     set_status,
-    upsert_candidate,
     upsert_found,
     upsert_missing,
 )
+from records.storage.photos import (
+    FaceFields,
+    PhotoFields,
+    add_photo,
+    delete_photo,
+    face_index_rows,
+    face_owners,
+    searchable_faces,
+)
+from records.storage.reviewer_decisions import record_decision
 
 
 def _report(ref: str = "M1", **changes: object) -> MissingFields:
@@ -138,21 +142,21 @@ def test_a_ref_another_writer_stores_after_the_check_is_a_duplicate(
                 create_missing(other, MissingFields(ref="M1", name="王芳"))
 
     if when == "before_the_lookup":
-        upsert = repository.upsert_missing
+        upsert = person_records.upsert_missing
 
         def upsert_after_other(session: Session, fields: MissingFields, **kw: Any) -> Any:
             other_writer()
             return upsert(session, fields, **kw)
 
-        monkeypatch.setattr(repository, "upsert_missing", upsert_after_other)
+        monkeypatch.setattr(person_records, "upsert_missing", upsert_after_other)
     else:
-        applied = repository._apply
+        applied = person_records._apply
 
         def apply_then_other(record: Any, fields: Any) -> None:
             applied(record, fields)
             other_writer()
 
-        monkeypatch.setattr(repository, "_apply", apply_then_other)
+        monkeypatch.setattr(person_records, "_apply", apply_then_other)
     with pytest.raises(DuplicateRecordError), database.session() as session:
         create_missing(session, MissingFields(ref="M1", name="刘建华"))
     with database.session() as session:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from records import Database
-from records.repository import audit
+from records.storage.audit_log import audit
 
 
 def audit_once(

@@ -7,7 +7,8 @@ queue; a reopened one's come back. Erasing a case for good is ``usecases.erasure
 from __future__ import annotations
 
 from records import Database, FoundStatus, MissingStatus, Side
-from records.repository import PersonRecord, audit, set_status
+from records.storage.audit_log import audit
+from records.storage.person_records import PersonRecord, set_status
 from usecases.face_registry import FaceIndexes
 
 

@@ -43,7 +43,7 @@ from records import (
     Side,
 )
 from records.photo_store import PhotoStore, file_sha256
-from records.repository import audit
+from records.storage.audit_log import audit
 from usecases.face_registry import FaceIndexes, IndexState
 
 logger = logging.getLogger(__name__)

@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
-from records import Database, RecordNotFoundError, Side, repository
+from records import Database, RecordNotFoundError, Side
 from records.photo_store import PhotoStore
-from records.repository import audit
+from records.storage import record_erasure
+from records.storage.audit_log import audit
 from usecases.face_registry import FaceIndexes
 
 logger = logging.getLogger(__name__)
@@ -27,9 +28,9 @@ seconds), and a crash leaves at most a chunk's faces for the next opening to dro
 
 
 def _erase_in_store(database: Database, side: Side, ref: str, *, actor: str
-                    ) -> repository.ErasedRecord:  # fmt: skip
+                    ) -> record_erasure.ErasedRecord:  # fmt: skip
     with database.session() as session:
-        erased = repository.erase_record(session, side, ref)
+        erased = record_erasure.erase_record(session, side, ref)
         detail = {"photos": len(erased.photos), "candidates": erased.candidates,
                   "decisions": erased.decisions}  # fmt: skip
         audit(session, actor=actor, action="erase", subject_kind=side.value,
@@ -37,7 +38,9 @@ def _erase_in_store(database: Database, side: Side, ref: str, *, actor: str
     return erased
 
 
-def _delete_unused_files(erased: repository.ErasedRecord, photo_store: PhotoStore | None) -> None:
+def _delete_unused_files(
+    erased: record_erasure.ErasedRecord, photo_store: PhotoStore | None
+) -> None:
     if photo_store is not None:
         for photo in erased.photos:
             if photo.file_unused:
@@ -52,7 +55,7 @@ def erase_record(
     *,
     actor: str,
     photo_store: PhotoStore | None = None,
-) -> repository.ErasedRecord:
+) -> record_erasure.ErasedRecord:
     """Erase a record for good: the record, its photos and faces, its candidates and
     their decisions; its faces leave the index (and its file) at once, and photo files
     no other record keeps are removed (``photo_store`` given). The audit line keeps
@@ -68,7 +71,7 @@ class Erasure:
     """What a batch erasure has done so far: each erased record by ref, and the refs
     not found. It holds the truth even when the batch stopped midway."""
 
-    erased: dict[str, repository.ErasedRecord] = field(default_factory=dict)
+    erased: dict[str, record_erasure.ErasedRecord] = field(default_factory=dict)
     not_found: list[str] = field(default_factory=list)
 
 

@@ -63,12 +63,7 @@ from records import (
     Sex,
     Side,
 )
-from records.repository import (
-    FaceIndexRow,
-    face_embeddings,
-    face_index_rows,
-    newest_face_id,
-)
+from records.storage.photos import FaceIndexRow, face_embeddings, face_index_rows, newest_face_id
 
 logger = logging.getLogger(__name__)
 

@@ -47,17 +47,19 @@ from records.importing import Kind, ParsedRow, RowError, read_import_file
 from records.inputs import FoundFields, MissingFields, PhotoRef
 from records.photo_files import check_photo_file, photos_root, read_photo_file
 from records.photo_store import PhotoStore, sha256_hex
-from records.repository import (
+from records.storage.audit_log import audit
+from records.storage.person_records import (
     Change,
+    get_person,
+    upsert_found,
+    upsert_missing,
+)
+from records.storage.photos import (
     FaceFields,
     PhotoFields,
     add_photo,
-    audit,
     find_photo,
-    get_person,
     photo_digests,
-    upsert_found,
-    upsert_missing,
 )
 from usecases.face_registry import FaceIndexes
 

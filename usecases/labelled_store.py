@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from matching.evidence_model.decisions import LabelledPair
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Database
-from records.repository import all_candidates, all_found, all_missing, labelled_pairs
+from records.storage.candidate_pairs import all_candidates
+from records.storage.person_records import all_found, all_missing
+from records.storage.reviewer_decisions import labelled_pairs
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,7 @@ from matching.names.readings import is_known_surname
 from matching.names.surnames import known_surnames
 from matching.names.syllables import is_syllable
 from records import Database, MissingReport, Sex
-from records.repository import OPEN_MISSING
+from records.storage.person_records import OPEN_MISSING
 
 # log2-like weights of each level for ranking search hits; the evidence model owns the
 # calibrated ones, these only order a list.

@@ -31,7 +31,8 @@ from matching.evidence_model import EvidenceModel, EvidenceScore
 from matching.photo_evidence import PhotoQuery, weigh_photo_hits
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Database, FoundPerson, MissingReport, Side
-from records.repository import face_index_rows, records_by_ids
+from records.storage.person_records import records_by_ids
+from records.storage.photos import face_index_rows
 from usecases.face_registry import FaceFilter, FaceIndexes
 
 logger = logging.getLogger(__name__)

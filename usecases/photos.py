@@ -12,10 +12,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexes import ImageRejectedError
-from records import Database, Photo, Side, repository
+from records import Database, Photo, Side
 from records.inputs import PhotoRef
 from records.photo_store import PhotoStore
-from records.repository import audit
+from records.storage import photos
+from records.storage.audit_log import audit
 from usecases.face_registry import FaceIndexes
 from usecases.intake import PhotoOutcome
 from usecases.services import Services
@@ -68,7 +69,7 @@ def delete_photo(
     The file is removed too when no other photo row keeps it (``photo_store`` given).
     """
     with database.session() as session:
-        deleted = repository.delete_photo(session, photo_id)
+        deleted = photos.delete_photo(session, photo_id)
         detail = {"side": deleted.side.value, "record_id": deleted.owner_id,
                   "faces": len(deleted.face_ids)}  # fmt: skip
         audit(session, actor=actor, action="delete_photo", subject_kind="photo",

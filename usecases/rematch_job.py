@@ -35,15 +35,12 @@ from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Candidate, CandidateStatus, Database, Decision, Side
-from records.repository import (
-    Change,
+from records.storage.candidate_pairs import (
     all_candidates,
-    all_found,
-    all_missing,
-    decided_pairs,
-    record_ids,
     upsert_candidate,
 )
+from records.storage.person_records import Change, all_found, all_missing, record_ids
+from records.storage.reviewer_decisions import decided_pairs
 from usecases.blocking import (
     all_pairs,
     attribute_pairs,

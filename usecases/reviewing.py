@@ -9,7 +9,8 @@ is refused (``AlreadyDecidedError``) naming its latest decision.
 from __future__ import annotations
 
 from records import CandidateStatus, Database, Decision
-from records.repository import audit, record_decision
+from records.storage.audit_log import audit
+from records.storage.reviewer_decisions import record_decision
 
 
 def decide(

@@ -21,8 +21,8 @@ from api.schemas import (
 from matching.evidence_model import EvidenceScore, waterfall_html, waterfall_png
 from records import CandidateStatus, InvalidRecordError
 from records.models import MAX_ID
-from records.repository import (
-    audit,
+from records.storage.audit_log import audit
+from records.storage.candidate_pairs import (
     count_candidates,
     get_candidate,
     list_candidates,

@@ -33,11 +33,11 @@ from records import (
     Photo,
     RecordNotFoundError,
     Side,
-    repository,
 )
 from records.models import MAX_ID
-from records.repository import (
-    audit,
+from records.storage import person_records
+from records.storage.audit_log import audit
+from records.storage.person_records import (
     count,
     get_found,
     get_missing,
@@ -63,7 +63,7 @@ PageLimit = Annotated[int, Query(ge=1, le=500)]
 )
 def create_missing(body: MissingCreate, session: SessionDep, actor: ActorDep) -> MissingPublic:
     """File a missing-person report."""
-    record = repository.create_missing(session, body.to_fields())
+    record = person_records.create_missing(session, body.to_fields())
     audit(session, actor=actor, action="create", subject_kind="missing", subject_id=record.id)
     return MissingPublic.from_row(record, with_photos=False)
 
@@ -118,7 +118,7 @@ def read_missing(
 )
 def create_found(body: FoundCreate, session: SessionDep, actor: ActorDep) -> FoundPublic:
     """Record a person in a station's care."""
-    record = repository.create_found(session, body.to_fields())
+    record = person_records.create_found(session, body.to_fields())
     audit(session, actor=actor, action="create", subject_kind="found", subject_id=record.id)
     return FoundPublic.from_row(record, with_photos=False)
 

@@ -26,7 +26,7 @@ from api.deps import ServicesDep, SessionDep
 from api.errors import error_responses
 from api.refusals import RefusalsDep
 from api.schemas import SignInCreate, SignInPublic
-from records.repository import audit
+from records.storage.audit_log import audit
 from records.users import close_sign_in, open_sign_in
 from usecases.settings import Settings
 

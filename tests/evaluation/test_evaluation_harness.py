@@ -15,7 +15,12 @@ from evaluation.report import write_report
 from evaluation.scorecard import REVIEWED_TOP, Scorecard
 from records import CandidateStatus, Database
 from records.inputs import FoundFields, MissingFields
-from records.repository import record_decision, upsert_candidate, upsert_found, upsert_missing
+from records.storage.candidate_pairs import upsert_candidate
+from records.storage.person_records import (
+    upsert_found,
+    upsert_missing,
+)
+from records.storage.reviewer_decisions import record_decision
 
 
 class NoFaces:

@@ -18,13 +18,13 @@ from matching.names import NameLevel
 from matching.views import FoundView, MissingView
 from records import CandidateStatus, Database, FoundStatus, MissingStatus, Sex, Side
 from records.inputs import FoundFields, MissingFields
-from records.repository import (
-    list_candidates,
-    record_decision,
+from records.storage.candidate_pairs import list_candidates
+from records.storage.person_records import (
     set_status,
     upsert_found,
     upsert_missing,
 )
+from records.storage.reviewer_decisions import record_decision
 from usecases.labelled_store import read_store
 from usecases.rematch_job import rematch
 

@@ -1,0 +1,173 @@
+"""Candidate pairs: a report and a found person the matcher put side by side, with the
+score and evidence it stored.
+
+A re-match upserts them; reviewers list them best first, each ranked among the
+candidates of the same found person. Candidates of a closed case drop out of the
+listings unless asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from records.enums import CandidateStatus
+from records.errors import RecordNotFoundError
+from records.models import Candidate, FoundPerson, MissingReport
+from records.storage._queries import SelectT
+from records.storage.person_records import OPEN_FOUND, OPEN_MISSING, Change
+
+
+def upsert_candidate(
+    session: Session,
+    *,
+    missing_id: int,
+    found_id: int,
+    score: float,
+    probability: float | None,
+    evidence: dict[str, Any],
+    model_version: str,
+    existing: dict[tuple[int, int], Candidate] | None = None,
+) -> tuple[Candidate, Change]:
+    """Store a candidate's score and evidence; a reviewer's status is never touched.
+
+    ``existing`` lets a batch job pass the candidates it loaded once instead of one
+    query per pair.
+    """
+    key = (missing_id, found_id)
+    if existing is not None:
+        row = existing.get(key)
+    else:
+        row = session.scalar(
+            select(Candidate).where(
+                Candidate.missing_id == missing_id, Candidate.found_id == found_id
+            )
+        )
+    if row is None:
+        row = Candidate(
+            missing_id=missing_id,
+            found_id=found_id,
+            score=score,
+            probability=probability,
+            evidence=evidence,
+            model_version=model_version,
+            status=CandidateStatus.PENDING,
+        )
+        session.add(row)
+        if existing is not None:
+            existing[key] = row  # a batch: the caller's commit flushes all at once
+        else:
+            session.flush()
+        return row, Change.CREATED
+    if (
+        row.model_version == model_version
+        and row.score == score
+        and row.probability == probability
+        and row.evidence == evidence
+    ):
+        return row, Change.UNCHANGED
+    row.score = score
+    row.probability = probability
+    row.evidence = evidence
+    row.model_version = model_version
+    return row, Change.UPDATED
+
+
+def all_candidates(session: Session) -> dict[tuple[int, int], Candidate]:
+    """Every stored candidate by (report id, found person id)."""
+    return {(c.missing_id, c.found_id): c for c in session.scalars(select(Candidate))}
+
+
+@dataclass(frozen=True)
+class RankedCandidate:
+    """A candidate with its rank among the candidates of the same found person."""
+
+    candidate: Candidate
+    rank: int
+
+
+def _open_candidates(query: SelectT) -> SelectT:
+    """Restrict a query of candidates to those whose report and found person are both open."""
+    return (
+        query.join(MissingReport, Candidate.missing_id == MissingReport.id)
+        .join(FoundPerson, Candidate.found_id == FoundPerson.id)
+        .where(MissingReport.status.in_(OPEN_MISSING), FoundPerson.status.in_(OPEN_FOUND))
+    )
+
+
+def _ranked_query(
+    status: CandidateStatus | None, max_rank: int | None, include_closed: bool
+) -> Select[Any]:
+    rank = (
+        func.rank()
+        .over(partition_by=Candidate.found_id, order_by=(Candidate.score.desc(), Candidate.id))
+        .label("rank")
+    )
+    ranked = select(Candidate.id.label("cid"), rank)
+    inner = (ranked if include_closed else _open_candidates(ranked)).subquery()
+    query = (
+        select(Candidate, inner.c.rank)
+        .join(inner, inner.c.cid == Candidate.id)
+        .options(
+            selectinload(Candidate.missing),
+            selectinload(Candidate.found),
+            selectinload(Candidate.latest_decision),
+        )
+    )
+    if status is not None:
+        query = query.where(Candidate.status == status)
+    if max_rank is not None:
+        query = query.where(inner.c.rank <= max_rank)
+    return query
+
+
+def list_candidates(
+    session: Session,
+    *,
+    status: CandidateStatus | None = None,
+    max_rank: int | None = None,
+    offset: int = 0,
+    limit: int | None = 100,
+    include_closed: bool = False,
+) -> list[RankedCandidate]:
+    """Candidates, best first, each with its rank for its found person.
+
+    Candidates of a closed case are left out (and not ranked) unless ``include_closed``.
+    """
+    query = _ranked_query(status, max_rank, include_closed)
+    query = query.order_by(Candidate.score.desc(), Candidate.id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return [RankedCandidate(row[0], int(row[1])) for row in session.execute(query)]
+
+
+def count_candidates(
+    session: Session, *, status: CandidateStatus | None = None, include_closed: bool = False
+) -> int:
+    """How many candidates there are, in one status or in all (of open cases, by default)."""
+    query = select(func.count()).select_from(Candidate)
+    if not include_closed:
+        query = _open_candidates(query)
+    if status is not None:
+        query = query.where(Candidate.status == status)
+    return int(session.scalar(query) or 0)
+
+
+def get_candidate(session: Session, candidate_id: int) -> Candidate:
+    """One candidate with both records and its decisions."""
+    row = session.scalar(
+        select(Candidate)
+        .where(Candidate.id == candidate_id)
+        .options(
+            selectinload(Candidate.missing),
+            selectinload(Candidate.found),
+            selectinload(Candidate.decisions),
+            selectinload(Candidate.latest_decision),
+        )
+    )
+    if row is None:
+        raise RecordNotFoundError("candidate", candidate_id)
+    return row

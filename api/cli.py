@@ -621,13 +621,6 @@ model_app = typer.Typer(help="The evidence model: show, refit from the store, ca
 app.add_typer(model_app, name="model")
 
 
-def _save_model(services: Services, model: Any, out: Path | None) -> Path:
-    target = out or services.settings.home / "model.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    model.save(target)
-    return target
-
-
 @model_app.command("show")
 def model_show() -> None:
     """Print the model in use (version, prior, every comparison's levels) as JSON."""
@@ -648,20 +641,15 @@ def model_refit(
     ] = None,
     random_pairs: Annotated[int, typer.Option(help="random pairs for u")] = 200_000,
     seed: Annotated[int, typer.Option()] = 0,
+    actor: Annotated[str, typer.Option(help="who refits, for the audit log")] = "cli",
 ) -> None:
     """Refit u on random pairs, m by EM, then learn reviewers' decisions."""
-    from matching.evidence_model import refit_model
     from matching.evidence_model.refit import MIN_EM_PAIRS
-    from usecases.labelled_store import read_store
+    from usecases.refitting import refit
 
     with _services() as services:
-        views = read_store(services.database)
-        model, report = refit_model(
-            services.evidence_model, views.missing, views.found,
-            candidate_pairs=views.candidates, decided=views.decided,
-            n_random_pairs=random_pairs, seed=seed,
-        )  # fmt: skip
-        target = _save_model(services, model, out)
+        model, report, target = refit(services, actor=actor, out=out,
+                                      random_pairs=random_pairs, seed=seed)  # fmt: skip
     if report.em_pairs == 0:
         err.print(f"m kept as it was: fewer than {MIN_EM_PAIRS} undecided candidates agree on "
                   "a rare name, too few for EM to learn from")  # fmt: skip
@@ -675,28 +663,17 @@ def model_calibrate_faces(
     out: Annotated[
         Path | None, typer.Option(help="where to write (default home/model.json)")
     ] = None,
+    actor: Annotated[str, typer.Option(help="who calibrates, for the audit log")] = "cli",
 ) -> None:
     """Fit the face levels on labelled photos and compare them with the 0.6 rule."""
     from dataclasses import asdict
 
-    from matching.evidence_model import (
-        compare_with_threshold_rule,
-        encode_face_folder,
-        fit_face_bins,
-        with_face_calibration,
-    )
-    from matching.evidence_model.face_calibration import LABELLED_SETS
+    from usecases.refitting import calibrate_faces
 
     if not folder.is_dir():
         raise _fail(f"{folder} is not a folder")
     with _services() as services:
-        embeddings = encode_face_folder(folder, services.face_model, sets=LABELLED_SETS)
-        calibration = fit_face_bins(embeddings)
-        check = compare_with_threshold_rule(embeddings)
-        model = services.evidence_model.with_params(
-            with_face_calibration(services.evidence_model.params, calibration)
-        )
-        target = _save_model(services, model, out)
+        model, check, target = calibrate_faces(services, folder, actor=actor, out=out)
     err.print(f"model {model.version} written to {target}; run `xunqin rematch` to use it")
     typer.echo(json.dumps(asdict(check), default=str, ensure_ascii=False))
 

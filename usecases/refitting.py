@@ -1,0 +1,69 @@
+"""Refitting the evidence model on the store: u on random pairs, m by EM, then what
+reviewers decided. The new model is written beside the store and used by the next
+re-match; the refit is audited with its counts (never a record)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matching.evidence_model import (
+    EvidenceModel,
+    compare_with_threshold_rule,
+    encode_face_folder,
+    fit_face_bins,
+    refit_model,
+    with_face_calibration,
+)
+from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
+from matching.evidence_model.refit import RefitReport
+from usecases.auditing import audit_once
+from usecases.labelled_store import read_store
+from usecases.services import Services
+
+
+def refit(
+    services: Services,
+    *,
+    actor: str,
+    out: Path | None = None,
+    random_pairs: int = 200_000,
+    seed: int = 0,
+) -> tuple[EvidenceModel, RefitReport, Path]:
+    """Refit the model in use and write it to ``out`` (default ``home/model.json``)."""
+    views = read_store(services.database)
+    model, report = refit_model(
+        services.evidence_model, views.missing, views.found,
+        candidate_pairs=views.candidates, decided=views.decided,
+        n_random_pairs=random_pairs, seed=seed,
+    )  # fmt: skip
+    target = save_model(services, model, out)
+    audit_once(services.database, actor=actor, action="refit", subject_kind="model",
+               detail={"version": model.version, "random_pairs": report.random_pairs,
+                       "em_pairs": report.em_pairs, "confirmed": report.confirmed,
+                       "rejected": report.rejected})  # fmt: skip
+    return model, report, target
+
+
+def calibrate_faces(
+    services: Services, folder: Path, *, actor: str, out: Path | None = None
+) -> tuple[EvidenceModel, CalibrationCheck, Path]:
+    """Refit the face levels on a folder of labelled photos (``../shared/faces``'s layout)
+    and write the model; also how the stock distance rule does on the same pairs."""
+    embeddings = encode_face_folder(folder, services.face_model, sets=LABELLED_SETS)
+    calibration = fit_face_bins(embeddings)
+    check = compare_with_threshold_rule(embeddings)
+    model = services.evidence_model.with_params(
+        with_face_calibration(services.evidence_model.params, calibration)
+    )
+    target = save_model(services, model, out)
+    audit_once(services.database, actor=actor, action="calibrate_faces", subject_kind="model",
+               detail={"version": model.version})  # fmt: skip
+    return model, check, target
+
+
+def save_model(services: Services, model: EvidenceModel, out: Path | None) -> Path:
+    """Write the model where the next re-match reads it (default ``home/model.json``)."""
+    target = out or services.settings.home / "model.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    model.save(target)
+    return target

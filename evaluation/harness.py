@@ -22,6 +22,7 @@ from sqlalchemy import Select, select
 
 from evaluation.baselines import BASELINES, Pair, SideRecords
 from evaluation.face_cache import CachingFaceModel
+from evaluation.first_scorer import FirstScorer
 from evaluation.metrics import split_by_hash
 from evaluation.population import Population, TruePair, generate_population, write_population
 from evaluation.scorecard import REVIEWED_SHARE, REVIEWED_TOP, SPLIT_SEED, LearningFigures
@@ -36,7 +37,7 @@ from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationC
 from matching.evidence_model.store import read_store
 from matching.face_indexes import FaceIndexes
 from matching.ingest import Ingestor
-from matching.rematch import FirstScorer, PairScorer, RematchSettings, rematch
+from matching.rematch import PairScorer, RematchSettings, rematch
 from records import Candidate, CandidateStatus, Database, FoundPerson, MissingReport
 from records.photo_store import PhotoStore
 from records.repository import all_found, all_missing, record_decision

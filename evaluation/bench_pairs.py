@@ -29,8 +29,8 @@ from typing import Any
 
 from evaluation.markdown import table_lines
 from evaluation.population import generate_population
+from evaluation.population_views import views_from_rows
 from matching import blocking
-from matching.evidence_model.population_views import views_from_rows
 from matching.views import FoundView, MissingView
 
 MIB = 2**20

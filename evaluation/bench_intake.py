@@ -348,21 +348,37 @@ class ImportRun:
 
 
 def measure_import(photo_set: str, files: Sequence[Path], *, home: Path) -> ImportRun:
-    """Import one report per photo into a fresh store under ``home``."""
-    from api.services import Services
-    from api.settings import Settings
+    """Import one report per photo into a fresh store under ``home``.
 
+    The import is wired as the service wires it with its default settings (a SQLite file,
+    photos and index files under ``home``, one face worker a core, the default image
+    limits), from records, indexes and matching: the benchmark does not import the API.
+    """
+    from indexes import DlibFaceModel, FaceWorkerPool, ImageLimits
+    from matching.face_indexes import FaceIndexes
+    from matching.ingest import Ingestor
+    from records import Database
+    from records.photo_store import PhotoStore
+
+    home = home.expanduser().resolve()
     rows = home / "reports.jsonl"
     with rows.open("w", encoding="utf-8") as handle:
         for number, path in enumerate(files):
             row = {"ref": f"I{number:05d}", "photos": [{"path": str(path)}]}
             handle.write(json.dumps(row) + "\n")
-    services = Services(Settings(home=home))
+    database = Database(f"sqlite:///{home / 'xunqin.db'}")
+    database.upgrade(photos_dir=home / "photos")
+    model = DlibFaceModel()
+    reader = FaceWorkerPool(model)
+    face_indexes = FaceIndexes(home / "index", model=model.name, search_threads=1)
     try:
-        _ = services.face_indexes  # open the store and the indexes before the clock
-        services.face_model.locate(np.zeros((32, 32, 3), dtype=np.uint8), upsample=0)
+        face_indexes.open(database)  # open the store and the indexes before the clock
+        model.locate(np.zeros((32, 32, 3), dtype=np.uint8), upsample=0)
+        ingestor = Ingestor(
+            database, PhotoStore(home / "photos"), reader, face_indexes, image_limits=ImageLimits()
+        )
         started = time.perf_counter()
-        report = services.ingestor.import_file(
+        report = ingestor.import_file(
             rows,
             "missing",
             actor="bench",
@@ -370,7 +386,9 @@ def measure_import(photo_set: str, files: Sequence[Path], *, home: Path) -> Impo
         )
         seconds = time.perf_counter() - started
     finally:
-        services.close()
+        reader.close()
+        face_indexes.flush()
+        database.dispose()
     counted = {key: value for key, value in report.photos.items() if value}
     return ImportRun(
         photo_set, len(files), round(seconds, 2), round(len(files) / seconds, 2), counted

@@ -1,6 +1,6 @@
 """Face intake and photo search speed, each against a baseline in the same run.
 
-    .venv/bin/python -m evaluation.bench_intake --out bench/results
+    .venv/bin/python -m evaluation.bench.intake --out bench/results
 
 - Intake: photos per second from file bytes to embeddings and quality records (decode,
   detect on a bounded copy, embed: what the store keeps of a photo), with one worker
@@ -16,7 +16,7 @@
   the repository and deleted afterwards.
 - Upload to candidates: ``POST /search/photo`` over HTTP to the service running in its
   own process (uvicorn with ``api.app:create_app``, as ``xunqin serve`` runs it) on a
-  store of 100,000 faces drawn like dlib embeddings (``bench_face_vectors``), plus, for
+  store of 100,000 faces drawn like dlib embeddings (``evaluation.bench.face_vectors``), plus, for
   each query person, one report holding another real photo of them. Latency p50, p90 and
   p99 for original and 12-megapixel uploads, and how often that report comes first.
 
@@ -55,12 +55,12 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
-from evaluation.bench_face_vectors import BUILTIN_STATISTICS, FaceStatistics, draw_faces
+from evaluation.bench.face_vectors import BUILTIN_STATISTICS, FaceStatistics, draw_faces
 from evaluation.markdown import table_lines
 
 logger = logging.getLogger(__name__)
 
-REPO: Final = Path(__file__).resolve().parents[1]
+REPO: Final = Path(__file__).resolve().parents[2]
 SETS: Final = ("asian_faces", "lfw_krasserm", "deepface", "five_celebrity", "face_recognition")
 SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png"})
 PHONE_SIZE: Final = (4000, 3000)  # a 12-megapixel phone photo, as the sensor stores it

@@ -24,18 +24,18 @@ check: lint typecheck test
 # Benchmarks: results as JSON and Markdown under bench/results/, each against a baseline
 # run in the same process.
 bench: install test-assets
-	$(VENV)/bin/python -m evaluation.bench_names --out bench/results
-	$(VENV)/bin/python -m evaluation.bench_intake --out bench/results
-	$(VENV)/bin/python -m evaluation.bench_pairs --out bench/results
+	$(VENV)/bin/python -m evaluation.bench.name_queries --out bench/results
+	$(VENV)/bin/python -m evaluation.bench.intake --out bench/results
+	$(VENV)/bin/python -m evaluation.bench.pairs --out bench/results
 
 # A bounded load test of `xunqin serve` on loopback (10 minutes): officers searching by
 # photo and uploading, reviewers deciding, readers listing; figures in bench/results/load.md.
 load: install test-assets
-	$(VENV)/bin/python -m evaluation.load --seconds 600 --out bench/results
+	$(VENV)/bin/python -m evaluation.bench.load --seconds 600 --out bench/results
 
 # The FAISS index at 100k and 1M face-like vectors (about 12 minutes, 3 GB).
 bench-face-index: install
-	$(VENV)/bin/python -m evaluation.bench_face_index --sizes 100000 1000000 --out bench/results
+	$(VENV)/bin/python -m evaluation.bench.face_index_scale --sizes 100000 1000000 --out bench/results
 
 # The evaluation report: a dated folder under reports/ (uses ../shared/faces when present).
 eval: install

@@ -22,6 +22,7 @@ from sqlalchemy import Select, select
 
 from evaluation.baselines import BASELINES, Pair, SideRecords
 from evaluation.face_cache import CachingFaceModel
+from evaluation.first_scorer import FirstScorer
 from evaluation.metrics import split_by_hash
 from evaluation.population import Population, TruePair, generate_population, write_population
 from evaluation.scorecard import REVIEWED_SHARE, REVIEWED_TOP, SPLIT_SEED, LearningFigures
@@ -40,7 +41,7 @@ from records.storage.reviewer_decisions import record_decision
 from usecases.face_registry import FaceIndexes
 from usecases.intake import Ingestor
 from usecases.labelled_store import read_store
-from usecases.rematch_job import FirstScorer, PairScorer, RematchSettings, rematch
+from usecases.rematch_job import PairScorer, RematchSettings, rematch
 
 Say = Callable[[str], None]
 

@@ -1,10 +1,11 @@
 """How much of the names benchmark's misses are ties the names cannot break.
 
-For every query of the names benchmark (:mod:`evaluation.bench_names`, same population
-and seed), xunqin's name search ranks a thousand reports; the true report's weight is
-compared with the others'. A query is a *hit* when fewer than ten reports weigh at least
-as much; a *tie* when fewer than ten weigh more but, with its equals, more than ten do;
-*outranked* when ten or more weigh more; *absent* when the search does not return it.
+For every query of the names benchmark (:mod:`evaluation.bench.name_queries`, same
+population and seed), xunqin's name search ranks a thousand reports; the true report's
+weight is compared with the others'. A query is a *hit* when fewer than ten reports
+weigh at least as much; a *tie* when fewer than ten weigh more but, with its equals,
+more than ten do; *outranked* when ten or more weigh more; *absent* when the search does
+not return it.
 
 Two figures bound what better ranking could do on the same information: recall@10 if
 ties were broken at random (what an honest ranking can expect; it should match the
@@ -23,7 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from typing import Any
 
-from evaluation.bench_names import (
+from evaluation.bench.name_queries import (
     NAMELESS,
     Query,
     benchmark_entries,
@@ -36,7 +37,7 @@ from usecases.name_search import NameSearcher
 _DEPTH = 1000
 """Reports ranked per query: enough to count ties of a common 小名."""
 BENCH_SEEDS = {10_000: 4, 100_000: 6}
-"""The names benchmark's population seed at each size (``bench_names --seed 4``)."""
+"""The names benchmark's population seed at each size (``name_queries --seed 4``)."""
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ Two kinds of index, chosen by size unless the caller forces one (``IndexKind``):
   whose candidates are re-ranked by their exact float distances (``IndexRefineFlat``).
   The compact codes make each step of the graph walk cheaper (a quarter of the memory
   traffic), and re-ranking gives back exact distances and order. Approximate; its
-  recall against exact search is measured by ``evaluation/bench_face_index.py``.
+  recall against exact search is measured by ``evaluation/bench/face_index_scale.py``.
 
 Both are held the same way: FAISS numbers the vectors 0, 1, 2, ... (their *slots*) and
 this module keeps, in numpy, the external id, the owner (the person a face belongs to),
@@ -87,7 +87,7 @@ class HnswParams:
     search. On a million face-like vectors the defaults answer a query in about 1 ms
     (1.4 ms at p99) at recall@10 of 0.982 against exact search, where exact search takes
     25 to 50 ms; building the graph takes 4 to 8 minutes on 2 cores
-    (``evaluation/bench_face_index.py``).
+    (``evaluation/bench/face_index_scale.py``).
 
     A filter keeping a share ``s`` of the stored vectors makes the graph search look at
     ``ef_search / s ** (1/3)`` candidates, since fewer of those it meets may be returned;

@@ -1,6 +1,6 @@
 """The approximate index against exact search on vectors drawn like real faces.
 
-The vectors come from ``evaluation.bench_face_vectors``: people with 1-5 photos, with
+The vectors come from ``evaluation.bench.face_vectors``: people with 1-5 photos, with
 the between- and within-person covariance of real dlib embeddings (the built-in
 statistics, so no photo is needed). Recall thresholds are for these small sizes; the
 benchmark measures 100k and 1M.
@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evaluation.bench_face_index import main as bench_main
-from evaluation.bench_face_index import recall_at_k
-from evaluation.bench_face_index import row_ids as ids
-from evaluation.bench_face_vectors import (
+from evaluation.bench.face_index_scale import main as bench_main
+from evaluation.bench.face_index_scale import recall_at_k
+from evaluation.bench.face_index_scale import row_ids as ids
+from evaluation.bench.face_vectors import (
     BUILTIN_STATISTICS,
     DistanceCheck,
     FaceEmbeddings,
@@ -70,7 +70,7 @@ def test_fitting_recovers_the_statistics_it_was_drawn_from(stats: FaceStatistics
     reason="needs ../shared/faces and its cached embeddings (run the benchmark once)",
 )
 def test_built_in_statistics_are_the_photos_statistics(stats: FaceStatistics) -> None:
-    from evaluation.bench_face_vectors import embed_face_photos
+    from evaluation.bench.face_vectors import embed_face_photos
 
     fitted = FaceStatistics.fit(embed_face_photos(SHARED_FACES, cache=EMBEDDINGS_CACHE))
     assert fitted.source == stats.source

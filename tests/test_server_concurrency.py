@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation.load import LoadConfig, run_load
+from evaluation.bench.load import LoadConfig, run_load
 
 
 @pytest.mark.slow

@@ -21,7 +21,6 @@ import time
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Final, Protocol, cast
 
 import numpy as np
@@ -32,7 +31,6 @@ from matching.competition import Sharing, share_between_candidates
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.recalibration import WeightTally, label_free_shift
-from matching.first_scorer import MODEL_VERSION, PRIOR_WEIGHT, score_pair
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Candidate, CandidateStatus, Database, Decision, Side
 from records.storage.candidate_pairs import (
@@ -81,27 +79,6 @@ class PairScorer(Protocol):
     def clear_cache(self) -> None:
         """Forget what was cached about records during a run."""
         ...
-
-
-class FirstScorer:
-    """The first, hand-set scorer, kept as a baseline (see ``first_scorer``)."""
-
-    version = MODEL_VERSION
-    prior_weight = PRIOR_WEIGHT
-
-    def __init__(self, *, today: date | None = None) -> None:
-        self.today = today
-
-    def total_weight(self, missing: MissingView, found: FoundView) -> float:
-        """The first scorer's total."""
-        return score_pair(missing, found, today=self.today).total_weight
-
-    def score(self, missing: MissingView, found: FoundView) -> Score:
-        """The first scorer's breakdown."""
-        return score_pair(missing, found, today=self.today)
-
-    def clear_cache(self) -> None:
-        """Nothing is cached."""
 
 
 _DELETE_CHUNK = 5000

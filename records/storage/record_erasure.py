@@ -3,7 +3,7 @@ sweep erases.
 
 A record goes with its photos, faces, candidates and their decisions; the audit log,
 which holds no personal data, stays. Photo files and the face index are the caller's
-(``matching.erasure``), after the commit.
+(``usecases.erasure``), after the commit.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evaluation import bench_pairs
+from evaluation.bench import pairs as bench_pairs
 
 
 def test_both_ways_hold_the_same_pairs_and_the_page_says_so(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from evaluation.population import Population, generate_population
+from evaluation.population_views import views_from_rows
 from matching.evidence_model import EvidenceModel, LabelledPair
 from matching.evidence_model.facts import FoundFacts, MissingFacts, found_facts, missing_facts
-from matching.evidence_model.population_views import views_from_rows
 from matching.views import FaceView, FoundView, MissingView
 
 _ids = iter(range(1, 10**9))

@@ -144,11 +144,11 @@ def test_encode_folder_uses_the_layout_and_caches_by_mtime(tmp_path: Path) -> No
 
 @pytest.mark.faces
 def test_shipped_figures_on_asian_faces() -> None:
-    """The development photos, from the embedding cache build_default leaves behind."""
+    """The development photos, from the embedding cache build_default_model leaves behind."""
     if not SHARED_FACES.is_dir():
         pytest.skip(f"no development photos at {SHARED_FACES}")
     if not REPO_CACHE.is_file():
-        pytest.skip("no cached embeddings: run python -m matching.evidence_model.build_default")
+        pytest.skip("no cached embeddings: run python -m evaluation.build_default_model")
     with np.load(REPO_CACHE, allow_pickle=False) as data:
         keep = data["face_counts"] == 1
         ids = np.array(["/".join(str(p).split("/")[:2]) for p in data["paths"]])

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from evaluation.population import generate_population
+from evaluation.population_views import views_from_rows
 from matching.evidence_model import ComparisonVectors, EvidenceModel, refit_model
-from matching.evidence_model.population_views import views_from_rows
 from matching.evidence_model.refit import MIN_EM_PAIRS, rare_name_pairs
 from matching.names import NameLevel
 from matching.views import FoundView, MissingView

@@ -1,6 +1,6 @@
 """Memory of the re-match's weak-name pairs: int64 keys against a set of tuples.
 
-    .venv/bin/python -m evaluation.bench_pairs --out bench/results
+    .venv/bin/python -m evaluation.bench.pairs --out bench/results
 
 A found person whose names cannot find their report (none, or only a 小名) reaches up
 to 2,000 reports of a fitting sex and birth year (:func:`usecases.blocking.weak_name_keys`),
@@ -29,7 +29,7 @@ from typing import Any
 
 from evaluation.markdown import table_lines
 from evaluation.population import generate_population
-from matching.evidence_model.population_views import views_from_rows
+from evaluation.population_views import views_from_rows
 from matching.views import FoundView, MissingView
 from usecases import blocking
 

@@ -4,16 +4,20 @@ Weights are Bayes factors read from what is known before any fitting (see the
 constants' comments); the calibrated, learned model replaces them. The face weights
 are deliberately modest: dlib distances between different East Asian people often fall
 under the stock 0.6 threshold, so a close face is evidence, not a verdict.
+
+It is a baseline of the evaluation, not part of the service: :class:`FirstScorer` gives
+it the re-match's scorer protocol (:class:`usecases.rematch_job.PairScorer`), so the
+evaluation re-matches its store with it beside the evidence model.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from matching.attributes import AgeLevel, SexLevel, compare_age, compare_sex
+from evaluation.first_attributes import AgeLevel, SexLevel, compare_age, compare_sex
+from evaluation.first_faces import min_face_distance
+from evaluation.simple_names import SimpleNameLevel, compare_simple
 from matching.evidence import Score, SignalEvidence
-from matching.faces import min_face_distance
-from matching.simple_names import SimpleNameLevel, compare_simple
 from matching.views import FoundView, MissingView
 
 MODEL_VERSION = "first-scorer-1"
@@ -94,3 +98,24 @@ def score_pair(missing: MissingView, found: FoundView, *, today: date | None = N
                        None if age.gap_years is None else float(age.gap_years)),
     )  # fmt: skip
     return Score(MODEL_VERSION, PRIOR_WEIGHT, signals)
+
+
+class FirstScorer:
+    """The first scorer as the re-match's scorer (:class:`usecases.rematch_job.PairScorer`)."""
+
+    version = MODEL_VERSION
+    prior_weight = PRIOR_WEIGHT
+
+    def __init__(self, *, today: date | None = None) -> None:
+        self.today = today
+
+    def total_weight(self, missing: MissingView, found: FoundView) -> float:
+        """The first scorer's total."""
+        return score_pair(missing, found, today=self.today).total_weight
+
+    def score(self, missing: MissingView, found: FoundView) -> Score:
+        """The first scorer's breakdown."""
+        return score_pair(missing, found, today=self.today)
+
+    def clear_cache(self) -> None:
+        """Nothing is cached."""

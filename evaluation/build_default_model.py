@@ -1,19 +1,23 @@
-"""How ``default_model.json`` is made, so it can be made again.
+"""How the shipped ``matching/evidence_model/default_model.json`` is made, so it can be
+made again.
 
-``python -m matching.evidence_model.build_default [--faces ../shared/faces] [--out PATH]``
+``python -m evaluation.build_default_model [--faces ../shared/faces] [--out PATH]``
 
 1. face bins calibrated on the development photos (``../shared/faces``: same-person pairs
    of asian_faces, lfw_krasserm, deepface and five_celebrity; different-person pairs of
-   asian_faces), strata derived as :mod:`~.priors` documents; the held-out comparison
-   with the 0.6 rule goes into the notes;
-2. the documented priors (:mod:`~.priors`) for everything else;
+   asian_faces), strata derived as :mod:`matching.evidence_model.priors` documents; the
+   held-out comparison with the 0.6 rule goes into the notes;
+2. the documented priors (:mod:`matching.evidence_model.priors`) for everything else;
 3. u of every other comparison counted on random pairs of a seeded synthetic population
    drawn from the census tables (``evaluation.population``, a seed the evaluation does
    not use); no labels are read;
 
 EM is not part of the shipped model: on a synthetic population it would learn the
 generator's assumptions. :func:`em_variant` fits one for comparison; a deployment
-refits on its own store (:func:`~.refit.refit_model`).
+refits on its own store (:func:`matching.evidence_model.refit.refit_model`).
+
+It reads the synthetic population, so it lives with the evaluation: the service only
+reads the file it writes.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from evaluation.population import generate_population
+from evaluation.population_views import views_from_rows
 from matching.evidence_model.em import estimate_u
 from matching.evidence_model.face_calibration import (
     DEFAULT_CACHE,
@@ -40,17 +46,17 @@ from matching.evidence_model.face_calibration import (
     encode_face_folder,
     fit_face_bins,
 )
-from matching.evidence_model.model import EvidenceModel
+from matching.evidence_model.model import DEFAULT_MODEL_FILE, EvidenceModel
 from matching.evidence_model.params import ModelParams
-from matching.evidence_model.population_views import views_from_rows
 from matching.evidence_model.priors import SHIPPED_VERSION, prior_params
 from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
 from matching.views import FoundView, MissingView
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_FACES: Final = Path(__file__).resolve().parents[3] / "shared" / "faces"
-DEFAULT_OUT: Final = Path(__file__).resolve().parent / "default_model.json"
+REPO: Final = Path(__file__).resolve().parents[1]
+DEFAULT_FACES: Final = REPO.parent / "shared" / "faces"
+DEFAULT_OUT: Final = REPO / "matching" / "evidence_model" / DEFAULT_MODEL_FILE
 BUILD_SEED: Final = 7
 """Seed of the synthetic population u is counted on (the evaluation uses others)."""
 BUILD_SIZE: Final = (3000, 1500, 600)
@@ -70,8 +76,6 @@ def population_views(
     seed: int = BUILD_SEED, size: tuple[int, int, int] = BUILD_SIZE
 ) -> tuple[list[MissingView], list[FoundView], Any]:
     """Views of a generated population (no photos) and the population itself."""
-    from evaluation.population import generate_population
-
     pop = generate_population(seed=seed, n_missing=size[0], n_found=size[1], n_true_pairs=size[2])
     missing, found = views_from_rows(pop.missing, pop.found)
     return missing, found, pop
@@ -163,8 +167,9 @@ def em_variant(
     """A model refitted without labels on a population, for comparison with the priors.
 
     Candidates are each record's best ``keep`` pairs under ``params`` in both directions,
-    as re-matching keeps them; then :func:`~.refit.refit_model` (u from random pairs, m
-    by EM over the candidates agreeing on a rare name, the prior held).
+    as re-matching keeps them; then :func:`matching.evidence_model.refit.refit_model` (u
+    from random pairs, m by EM over the candidates agreeing on a rare name, the prior
+    held).
     """
     model = EvidenceModel(params)
     chosen: set[tuple[int, int]] = set()

@@ -35,9 +35,9 @@ logger = logging.getLogger(__name__)
 
 FACE_SETS: Final = ("asian_faces", "lfw_krasserm", "deepface", "orl_att", "five_celebrity")
 IMAGE_SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm"})
-DEFAULT_FACES_DIR: Final = Path(__file__).resolve().parents[2] / "shared" / "faces"
-DEFAULT_CACHE: Final = Path(__file__).resolve().parents[1] / ".cache" / "face_embeddings.npz"
-BUILTIN_STATISTICS: Final = Path(__file__).resolve().parent / "data" / "face_statistics.npz"
+DEFAULT_FACES_DIR: Final = Path(__file__).resolve().parents[3] / "shared" / "faces"
+DEFAULT_CACHE: Final = Path(__file__).resolve().parents[2] / ".cache" / "face_embeddings.npz"
+BUILTIN_STATISTICS: Final = Path(__file__).resolve().parents[1] / "data" / "face_statistics.npz"
 
 
 @dataclass(frozen=True)

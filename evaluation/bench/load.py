@@ -14,7 +14,7 @@ correct server gives to that request; a server that dies ends the run at once. T
 result goes to ``load.json`` and ``load.md``; the exit status is 1 when there was any
 error. Only 127.0.0.1 is ever contacted, and the run stops by itself.
 
-    python -m evaluation.load --seconds 600 --out bench/results
+    python -m evaluation.bench.load --seconds 600 --out bench/results
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SAMPLE_PHOTOS = REPO / ".cache/face_recognition-1.3.0/tests/test_images"
 PHOTO_NAMES = ("obama.jpg", "biden.jpg", "obama2.jpg", "obama3.jpg")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"

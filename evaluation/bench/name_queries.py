@@ -7,7 +7,7 @@ on the characters, exact toneless pinyin, Jaro-Winkler on the pinyin. Then the s
 a larger size with sex and birth year given; the name index against brute force; and
 query latency of the index, and of an officer's search, at a million reports.
 
-Run: ``python -m evaluation.bench_names --out bench/results`` (``make bench`` runs it).
+Run: ``python -m evaluation.bench.name_queries --out bench/results`` (``make bench`` runs it).
 """
 
 from __future__ import annotations

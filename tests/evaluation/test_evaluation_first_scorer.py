@@ -7,11 +7,11 @@ from datetime import date
 import numpy as np
 import pytest
 
-from matching.attributes import AgeLevel, SexLevel, compare_age, compare_sex
+from evaluation.first_attributes import AgeLevel, SexLevel, compare_age, compare_sex
+from evaluation.first_faces import min_face_distance
+from evaluation.first_scorer import face_evidence, score_pair
+from evaluation.simple_names import SimpleNameLevel, compare_simple
 from matching.evidence import likelihood_sentence
-from matching.faces import min_face_distance
-from matching.first_scorer import face_evidence, score_pair
-from matching.simple_names import SimpleNameLevel, compare_simple
 from matching.views import FaceView, FoundView, MissingView
 from records import Sex
 

@@ -1,10 +1,10 @@
 """Benchmark of the face index: exact against HNSW at national sizes, in one run.
 
-    .venv/bin/python -m evaluation.bench_face_index --sizes 100000 1000000 --out bench/results
+    .venv/bin/python -m evaluation.bench.face_index_scale --sizes 100000 1000000 --out bench/results
 
 For each size, vectors are drawn like real dlib face embeddings (people with 1-5 photos,
 between- and within-person covariance fitted on the development photos, see
-``bench_face_vectors``), and queries are new photos of people in the index (half) or of
+``evaluation.bench.face_vectors``), and queries are new photos of people in the index (half) or of
 strangers (half). The exact index (brute force) answers every query first and is the
 baseline; the HNSW index is then measured against it:
 
@@ -38,7 +38,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from evaluation.bench_face_vectors import (
+from evaluation.bench.face_vectors import (
     DEFAULT_FACES_DIR,
     DistanceCheck,
     FaceStatistics,

@@ -1,6 +1,6 @@
 """Face intake and photo search speed, each against a baseline in the same run.
 
-    .venv/bin/python -m evaluation.bench_intake --out bench/results
+    .venv/bin/python -m evaluation.bench.intake --out bench/results
 
 - Intake: photos per second from file bytes to embeddings and quality records (decode,
   detect on a bounded copy, embed: what the store keeps of a photo), with one worker
@@ -16,7 +16,7 @@
   the repository and deleted afterwards.
 - Upload to candidates: ``POST /search/photo`` over HTTP to the service running in its
   own process (uvicorn with ``api.app:create_app``, as ``xunqin serve`` runs it) on a
-  store of 100,000 faces drawn like dlib embeddings (``bench_face_vectors``), plus, for
+  store of 100,000 faces drawn like dlib embeddings (``evaluation.bench.face_vectors``), plus, for
   each query person, one report holding another real photo of them. Latency p50, p90 and
   p99 for original and 12-megapixel uploads, and how often that report comes first.
 
@@ -55,12 +55,12 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
-from evaluation.bench_face_vectors import BUILTIN_STATISTICS, FaceStatistics, draw_faces
+from evaluation.bench.face_vectors import BUILTIN_STATISTICS, FaceStatistics, draw_faces
 from evaluation.markdown import table_lines
 
 logger = logging.getLogger(__name__)
 
-REPO: Final = Path(__file__).resolve().parents[1]
+REPO: Final = Path(__file__).resolve().parents[2]
 SETS: Final = ("asian_faces", "lfw_krasserm", "deepface", "five_celebrity", "face_recognition")
 SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png"})
 PHONE_SIZE: Final = (4000, 3000)  # a 12-megapixel phone photo, as the sensor stores it
@@ -348,21 +348,37 @@ class ImportRun:
 
 
 def measure_import(photo_set: str, files: Sequence[Path], *, home: Path) -> ImportRun:
-    """Import one report per photo into a fresh store under ``home``."""
-    from usecases.services import Services
-    from usecases.settings import Settings
+    """Import one report per photo into a fresh store under ``home``.
 
+    The import is wired as the service wires it with its default settings (a SQLite file,
+    photos and index files under ``home``, one face worker a core, the default image
+    limits), from records, indexes and matching: the benchmark does not import the API.
+    """
+    from indexes import DlibFaceModel, FaceWorkerPool, ImageLimits
+    from records import Database
+    from records.photo_store import PhotoStore
+    from usecases.face_registry import FaceIndexes
+    from usecases.intake import Ingestor
+
+    home = home.expanduser().resolve()
     rows = home / "reports.jsonl"
     with rows.open("w", encoding="utf-8") as handle:
         for number, path in enumerate(files):
             row = {"ref": f"I{number:05d}", "photos": [{"path": str(path)}]}
             handle.write(json.dumps(row) + "\n")
-    services = Services(Settings(home=home))
+    database = Database(f"sqlite:///{home / 'xunqin.db'}")
+    database.upgrade(photos_dir=home / "photos")
+    model = DlibFaceModel()
+    reader = FaceWorkerPool(model)
+    face_indexes = FaceIndexes(home / "index", model=model.name, search_threads=1)
     try:
-        _ = services.face_indexes  # open the store and the indexes before the clock
-        services.face_model.locate(np.zeros((32, 32, 3), dtype=np.uint8), upsample=0)
+        face_indexes.open(database)  # open the store and the indexes before the clock
+        model.locate(np.zeros((32, 32, 3), dtype=np.uint8), upsample=0)
+        ingestor = Ingestor(
+            database, PhotoStore(home / "photos"), reader, face_indexes, image_limits=ImageLimits()
+        )
         started = time.perf_counter()
-        report = services.ingestor.import_file(
+        report = ingestor.import_file(
             rows,
             "missing",
             actor="bench",
@@ -370,7 +386,9 @@ def measure_import(photo_set: str, files: Sequence[Path], *, home: Path) -> Impo
         )
         seconds = time.perf_counter() - started
     finally:
-        services.close()
+        reader.close()
+        face_indexes.flush()
+        database.dispose()
     counted = {key: value for key, value in report.photos.items() if value}
     return ImportRun(
         photo_set, len(files), round(seconds, 2), round(len(files) / seconds, 2), counted

@@ -61,7 +61,7 @@ def _services() -> Services:
     return Services(get_settings())
 
 
-REFUSALS = (*REFUSED, RecordsError)
+REFUSALS: tuple[type[Exception], ...] = (*REFUSED, RecordsError)
 """What a command turns into a message and an exit code (``usecases.refusals``' table)."""
 
 

@@ -66,9 +66,9 @@ def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) ->
                         f"    {signal['signal']:<5} {signal['weight']:+5.1f}  {signal['detail']}"
                     )
                 console.print(f"    [dim]{c.evidence['summary']}[/dim]")
-                shared = (c.evidence.get("competition") or {}).get("reason")
-                if shared:
-                    console.print(f"    [dim]shared: {shared}[/dim]")
+                sharing = (c.evidence.get("competition") or {}).get("reason")
+                if sharing:
+                    console.print(f"    [dim]shared: {sharing}[/dim]")
         console.print(f"{hits} of {len(truth)} true pairs ranked first for their found person")
     finally:
         services.close()

@@ -67,7 +67,9 @@ Ref = Annotated[Text, Path(min_length=1, max_length=MAX_REF_LENGTH)]
 
 
 def _sex(value: str | None) -> Sex:
-    return {"男": Sex.MALE, "女": Sex.FEMALE, None: Sex.UNKNOWN}.get(value) or Sex(value)
+    if value is None:
+        return Sex.UNKNOWN
+    return {"男": Sex.MALE, "女": Sex.FEMALE}.get(value) or Sex(value)
 
 
 class MissingCreate(BaseModel):

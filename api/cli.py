@@ -103,11 +103,14 @@ def import_command(
     actor: Annotated[str, typer.Option(help="who is importing, for the audit log")] = "cli",
 ) -> None:
     """Import reports or found persons, all or nothing: a rejected row stores nothing."""
+    from usecases.sheets import import_sheet
+
     with _services() as services:
         try:
             with _progress(f"importing {file.name}") as bar:
                 task = bar.add_task("rows", total=None)
-                report = services.ingestor.import_file(
+                report = import_sheet(
+                    services,
                     file,
                     kind.value,
                     actor=actor,

@@ -12,6 +12,7 @@ from records.storage.candidate_pairs import list_candidates
 from usecases.rematching import rematch_all
 from usecases.services import Services
 from usecases.settings import Settings
+from usecases.sheets import import_sheet
 
 
 def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) -> None:
@@ -36,7 +37,7 @@ def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) ->
     try:
         started = time.perf_counter()
         for path, kind in ((demo.missing_file, "missing"), (demo.found_file, "found")):
-            report = services.ingestor.import_file(path, kind, actor="demo")  # type: ignore[arg-type]
+            report = import_sheet(services, path, kind, actor="demo")  # type: ignore[arg-type]
             console.print(
                 f"imported {path.name}: {dict(report.changes)}; photos {dict(report.photos)}"
             )

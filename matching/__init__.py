@@ -1,4 +1,7 @@
-"""Matching: names, attribute comparisons, evidence scoring, candidates, re-matching.
+"""Matching: names, attribute comparisons, evidence scoring, explanations, sharing chance
+between rivals.
 
-Uses ``records`` (the store) and ``indexes`` (faces); never the API.
+Pure scoring: given views of records (``views``) and face embeddings, it computes. It
+opens no session and keeps no file of its own; the re-match job, the searches and the
+intake that do are the use cases' (``usecases/``).
 """

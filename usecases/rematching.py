@@ -31,7 +31,7 @@ def rematch_all(
         scorer=services.evidence_model,
         progress=progress,
     )
-    audit_once(services.database, actor=actor, action="rematch", subject_kind="candidate",
+    audit_once(services.database, actor=actor, action="rematch", subject_kind="job",
                detail={"reports": report.reports, "found_persons": report.found_persons,
                        "pairs_scored": report.pairs_scored, "kept": report.kept,
                        "created": report.created, "removed": report.removed})  # fmt: skip

@@ -25,7 +25,7 @@ check: lint typecheck test
 # run in the same process.
 bench: install test-assets
 	$(VENV)/bin/python -m evaluation.bench.name_queries --out bench/results
-	$(VENV)/bin/python -m evaluation.bench.intake --out bench/results
+	$(VENV)/bin/python -m evaluation.bench.intake_speed --out bench/results
 	$(VENV)/bin/python -m evaluation.bench.pairs --out bench/results
 
 # A bounded load test of `xunqin serve` on loopback (10 minutes): officers searching by

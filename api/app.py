@@ -12,10 +12,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api import access_log
-from api.errors import install_error_handlers
+from api.error_responses import install_error_handlers
 from api.headers import SecurityHeaders
-from api.refusals import RefusedSignIns
 from api.routes import candidates, records, search, sign_in
+from api.sign_in_refusals import RefusedSignIns
 from usecases.services import Services
 from usecases.settings import get_settings
 

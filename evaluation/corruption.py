@@ -36,7 +36,7 @@ import opencc
 
 from evaluation import census
 from evaluation.chars import sound_index, surname_syllables
-from evaluation.dialects import DIALECT_RULES, SoundRule, variant_weight, variants
+from evaluation.mishearings import DIALECT_RULES, SoundRule, variant_weight, variants
 
 
 class Scenario(StrEnum):

@@ -68,7 +68,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
-from evaluation import census, traits
+from evaluation import census, written_traits
 from evaluation.categories import (
     CATEGORIES,
     Category,
@@ -76,7 +76,7 @@ from evaluation.categories import (
     documented_mix,
 )
 from evaluation.corruption import RecordedName, Scenario, TrueName, make_nickname, record_name
-from evaluation.faces import FaceIdentity, load_face_identities
+from evaluation.face_supply import FaceIdentity, load_face_identities
 
 # ---------------------------------------------------------------------------------------
 # Parameters of the recording process (documented with the module).
@@ -338,7 +338,7 @@ def _draw_person(rng: random.Random, t: _Tables, pid: int, today: date) -> _Pers
         found_date=found,
         found_city=_found_city(rng, t, spec, lost),
         adult_height=_ADULT_MEAN[sex] + _ADULT_SD * _clip(rng.gauss(0, 1), -3, 3),
-        features=traits.draw_features(rng),
+        features=written_traits.draw_features(rng),
         health=health,
     )
 
@@ -407,14 +407,17 @@ def _report_row(rng: random.Random, p: _Person, today: date) -> dict[str, Any]:
         "hometown": p.home.place if rng.random() < REPORT_HOMETOWN_SHARE else None,
         "dialect": p.home.dialect if rng.random() < REPORT_DIALECT_SHARE else None,
         "height_cm": height,
-        "features": list(traits.reported(p.features, rng, keep=REPORT_FEATURE_KEEP)),
-        "health": list(traits.reported(p.health, rng, keep=REPORT_HEALTH_KEEP)),
+        "features": list(written_traits.reported(p.features, rng, keep=REPORT_FEATURE_KEEP)),
+        "health": list(written_traits.reported(p.health, rng, keep=REPORT_HEALTH_KEEP)),
         "photos": [],
     }
 
 
 def _accent(rng: random.Random, t: _Tables, p: _Person) -> str | None:
-    if traits.SPEECHLESS.intersection(p.health) or rng.random() >= p.spec.accent_recorded_share:
+    if (
+        written_traits.SPEECHLESS.intersection(p.health)
+        or rng.random() >= p.spec.accent_recorded_share
+    ):
         return None
     city = p.home
     if p.spec.category is Category.CHILD_GROWN and rng.random() < 0.8:
@@ -494,8 +497,8 @@ def _found_row(
         "accent": _accent(rng, t, p),
         "hometown": _stated_hometown(rng, t, p),
         "height_cm": height,
-        "features": list(traits.observed_features(p.features, rng)),
-        "health": list(traits.observed_health(p.health, rng)),
+        "features": list(written_traits.observed_features(p.features, rng)),
+        "health": list(written_traits.observed_health(p.health, rng)),
         "station": _station(p.found_city),
         # A station knows the names it gives and says so on the record.
         "name_assigned": recorded.scenario is Scenario.ASSIGNED,

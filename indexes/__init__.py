@@ -3,7 +3,7 @@
 This package imports nothing else of the project. Models load lazily, on first use.
 """
 
-from indexes.errors import (
+from indexes.face_errors import (
     FaceIntakeError,
     FaceTooPoorError,
     FaceWorkerError,

@@ -48,7 +48,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from indexes.errors import IndexCorruptError, IndexModelMismatchError
+from indexes.face_errors import IndexCorruptError, IndexModelMismatchError
 from indexes.face_index_files import read_container, read_sidecar, write_container
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from indexes.errors import IndexCorruptError
+from indexes.face_errors import IndexCorruptError
 
 SIDECAR_MEMBER: Final = "sidecar.json"
 INDEX_MEMBER: Final = "index.faiss"

@@ -33,7 +33,7 @@ from typing import Protocol
 
 import numpy as np
 
-from indexes.errors import FaceWorkerError, FaceWorkersBusyError
+from indexes.face_errors import FaceWorkerError, FaceWorkersBusyError
 from indexes.faces import DetectedFace, DetectionSettings, FaceModel, detect_faces
 from indexes.images import ImageLimits, decode_image
 

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, UnidentifiedImageError
 
-from indexes.errors import ImageRejectedError
+from indexes.face_errors import ImageRejectedError
 
 # GIF: families send what they have, and web photos are sometimes GIFs named .jpg.
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "HEIF", "MPO", "BMP", "TIFF", "GIF"})

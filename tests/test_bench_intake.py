@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evaluation.bench.intake import (
+from evaluation.bench.intake_speed import (
     DEV,
     PHONE,
     STOCK,

@@ -47,7 +47,7 @@ from records.storage.reviewer_decisions import record_decision
 from usecases.cases import set_record_status
 from usecases.erasure import Erasure, erase_record, erase_records
 from usecases.face_registry import FACE_ATTRIBUTES, FaceFilter, FaceIndexes
-from usecases.photos import delete_photo
+from usecases.record_photos import delete_photo
 
 MODEL = "test-model"
 

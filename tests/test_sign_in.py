@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from api.refusals import RefusedSignIns, TooManyRefusalsError, get_refusals
+from api.sign_in_refusals import RefusedSignIns, TooManyRefusalsError, get_refusals
 from records import AuditEvent, Role, SignInSession
 from records.models import utcnow
 from records.users import add_user, disable_user, new_token, open_sign_in, user_by_sign_in
@@ -190,7 +190,7 @@ def test_the_cookie_is_secure_when_asked(
 def test_refusals_are_counted_by_address_and_forgotten_in_time(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from api import refusals as module
+    from api import sign_in_refusals as module
 
     clock = [1000.0]
     monkeypatch.setattr(module.time, "monotonic", lambda: clock[0])

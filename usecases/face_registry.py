@@ -19,7 +19,7 @@ Another process may store faces meanwhile (the nightly import beside a running s
 ``catch_up``, which every person search runs first, adds the faces with ids above the
 highest this process has seen.
 
-Deleting a photo (``usecases.photos``) and closing a case (``usecases.cases``) change
+Deleting a photo (``usecases.record_photos``) and closing a case (``usecases.cases``) change
 the store and then the index: a deleted photo's faces and a closed case's faces leave
 the search at once, and the index file is saved at once (an HNSW index keeps a removed
 vector's bytes, marked dead, until it compacts).

@@ -1,7 +1,7 @@
 """What a refused request is told: one table from the domain's errors to a short code, a
 kind of refusal and a message, shared by the HTTP API and the command line.
 
-The API answers each kind with its status code (``api.errors``); the command line prints
+The API answers each kind with its status code (``api.error_responses``); the command line prints
 the message and exits with a code for the kind. A new domain error is added here once.
 """
 

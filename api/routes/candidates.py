@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import ActorDep, CallerDep, NotAllowedError, Right, require
 from api.deps import ServicesDep, SessionDep
-from api.errors import COMMON_ERRORS, error_responses
+from api.error_responses import COMMON_ERRORS, error_responses
 from api.schemas import (
     CandidatePublic,
     CandidatesPublic,

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 
 from api.auth import ActorDep, CallerDep, Right, require
 from api.deps import ServicesDep, SessionDep
-from api.errors import COMMON_ERRORS, error_responses
+from api.error_responses import COMMON_ERRORS, error_responses
 from api.schemas import (
     Age,
     BlankIsNone,
@@ -46,7 +46,7 @@ from records.storage.person_records import (
 )
 from usecases.cases import set_record_status
 from usecases.erasure import erase_record
-from usecases.photos import add_photo, delete_photo, read_upload
+from usecases.record_photos import add_photo, delete_photo, read_upload
 
 router = APIRouter(tags=["records"], responses=error_responses(*COMMON_ERRORS))
 

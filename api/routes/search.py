@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from api.auth import ActorDep, Right, require
 from api.deps import ServicesDep
-from api.errors import COMMON_ERRORS, error_responses
+from api.error_responses import COMMON_ERRORS, error_responses
 from api.schemas import (
     Age,
     BlankIsNone,
@@ -23,7 +23,7 @@ from api.schemas import (
 from matching.photo_evidence import PhotoQuery
 from records import Sex, Side
 from usecases.face_registry import FaceFilter
-from usecases.photos import read_upload
+from usecases.record_photos import read_upload
 from usecases.searching import search_by_name, search_by_photo
 
 router = APIRouter(prefix="/search", tags=["search"], responses=error_responses(*COMMON_ERRORS))

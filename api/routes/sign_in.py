@@ -5,7 +5,7 @@ reads it), SameSite=Strict (no other site's page sends it) and Secure in product
 ends at sign-out, after ``XUNQIN_SIGN_IN_IDLE_MINUTES`` unused, ``XUNQIN_SIGN_IN_HOURS``
 after it began, or when its user is disabled or given a new token. Signing in again
 ends the browser's previous sign-in. Signing in and out are audited; a refused token is
-audited too, without the token, within the limits of :mod:`api.refusals`.
+audited too, without the token, within the limits of :mod:`api.sign_in_refusals`.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from api.auth import (
     signed_in_caller,
 )
 from api.deps import ServicesDep, SessionDep
-from api.errors import error_responses
-from api.refusals import RefusalsDep
+from api.error_responses import error_responses
 from api.schemas import SignInCreate, SignInPublic
+from api.sign_in_refusals import RefusalsDep
 from records.storage.audit_log import audit
 from records.users import close_sign_in, open_sign_in
 from usecases.settings import Settings

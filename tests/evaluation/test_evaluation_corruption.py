@@ -18,7 +18,7 @@ from evaluation.corruption import (
     record_name,
     to_pinyin,
 )
-from evaluation.dialects import DIALECT_RULES, SoundRule, variant_weight, variants
+from evaluation.mishearings import DIALECT_RULES, SoundRule, variant_weight, variants
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from evaluation.faces import SAME_PERSON, load_face_identities, looks_like_image
+from evaluation.face_supply import SAME_PERSON, load_face_identities, looks_like_image
 from evaluation.population import Population, generate_population
 
 SHARED_FACES = Path(

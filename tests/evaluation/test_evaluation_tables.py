@@ -8,7 +8,7 @@ from evaluation import census
 from evaluation.categories import CATEGORIES, Category, category_mix, expected_scenario_mix
 from evaluation.chars import sound_index, surname_syllables
 from evaluation.corruption import Scenario
-from evaluation.traits import FEATURES, HEALTH
+from evaluation.written_traits import FEATURES, HEALTH
 
 
 def _share(surname: str) -> float:

@@ -1,6 +1,6 @@
 """Face intake and photo search speed, each against a baseline in the same run.
 
-    .venv/bin/python -m evaluation.bench.intake --out bench/results
+    .venv/bin/python -m evaluation.bench.intake_speed --out bench/results
 
 - Intake: photos per second from file bytes to embeddings and quality records (decode,
   detect on a bounded copy, embed: what the store keeps of a photo), with one worker

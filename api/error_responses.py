@@ -21,8 +21,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
 from api.auth import NotAllowedError, NotSignedInError
-from api.refusals import TooManyRefusalsError
 from api.schemas import ErrorPublic, ProblemPublic
+from api.sign_in_refusals import TooManyRefusalsError
 from records import RecordsError
 from usecases.refusals import REFUSED, RefusalKind, refusal_for
 

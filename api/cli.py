@@ -182,14 +182,12 @@ def candidates(
     actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """List stored candidates, best first, with their rank for the found person."""
-    from records.storage.audit_log import audit
-    from records.storage.candidate_pairs import list_candidates
+    from usecases.reading import candidates_page
 
     with _services() as services:
         with services.database.session() as session:
-            rows = list_candidates(session, status=status, max_rank=max_rank, limit=None)
-            audit(session, actor=actor, action="list", subject_kind="candidate",
-                  detail={"shown": len(rows), "evidence": evidence})  # fmt: skip
+            rows, _ = candidates_page(session, actor=actor, status=status, max_rank=max_rank,
+                                      limit=None, with_evidence=evidence)  # fmt: skip
             out = []
             for ranked in rows:
                 row = _candidate_row(ranked)
@@ -689,17 +687,14 @@ def explain(
 ) -> None:
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
     from matching.evidence_model import EvidenceScore, render_waterfall
-    from records.storage.audit_log import audit
-    from records.storage.candidate_pairs import get_candidate
+    from usecases.reading import candidate
 
     with _services() as services:
         try:
             with services.database.session() as session:
-                candidate = get_candidate(session, candidate_id)
-                audit(session, actor=actor, action="read", subject_kind="candidate",
-                      subject_id=candidate_id)  # fmt: skip
-                evidence = dict(candidate.evidence)
-                title = f"{candidate.missing.ref} / {candidate.found.ref}"
+                row = candidate(session, candidate_id, actor=actor)
+                evidence = dict(row.evidence)
+                title = f"{row.missing.ref} / {row.found.ref}"
         except REFUSALS as error:
             raise _refused(error) from error
     score = EvidenceScore.from_json(evidence)

@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from evaluation.demo_data import build_demo_set
-from records.storage.candidate_pairs import list_candidates
+from usecases.reading import candidates_page
 from usecases.rematching import rematch_all
 from usecases.services import Services
 from usecases.settings import Settings
@@ -50,7 +50,7 @@ def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) ->
         )
         truth = set(demo.true_pairs)
         with services.database.session() as session:
-            rows = list_candidates(session, max_rank=1, limit=None)
+            rows, _ = candidates_page(session, actor="demo", max_rank=1, limit=None)
             console.rule("Top candidate of each found person")
             hits = 0
             for ranked in rows:

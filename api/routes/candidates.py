@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from api.auth import ActorDep, CallerDep, NotAllowedError, Right, require
 from api.deps import ServicesDep, SessionDep
@@ -18,32 +17,15 @@ from api.schemas import (
     DecisionPublic,
     RowId,
 )
-from matching.evidence_model import EvidenceScore, waterfall_html, waterfall_png
+from matching.evidence_model import waterfall_html, waterfall_png
 from records import CandidateStatus, InvalidRecordError
 from records.models import MAX_ID
-from records.storage.audit_log import audit
-from records.storage.candidate_pairs import (
-    count_candidates,
-    get_candidate,
-    list_candidates,
-)
+from usecases.reading import candidate, candidate_score, candidates_page
 from usecases.reviewing import decide as decide_candidate
 
 router = APIRouter(
     prefix="/candidates", tags=["candidates"], responses=error_responses(*COMMON_ERRORS)
 )
-
-
-def _audit_read(session: Session, actor: str, candidate_id: int) -> None:
-    # A candidate's evidence names both people and says why they may be one.
-    audit(session, actor=actor, action="read", subject_kind="candidate", subject_id=candidate_id)
-
-
-def _audited_score(session: Session, actor: str, candidate_id: int) -> EvidenceScore:
-    """A candidate's explained score, its read audited (for the waterfall charts)."""
-    score = EvidenceScore.from_json(get_candidate(session, candidate_id).evidence)
-    _audit_read(session, actor, candidate_id)
-    return score
 
 
 @router.get(
@@ -58,14 +40,10 @@ def read_candidates(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> CandidatesPublic:
     """Candidates, best first, optionally of one status and up to a rank."""
-    rows = list_candidates(
-        session, status=status_filter, max_rank=max_rank, offset=offset, limit=limit
-    )
-    audit(session, actor=actor, action="list", subject_kind="candidate",
-          detail={"shown": len(rows), "offset": offset})  # fmt: skip
+    rows, total = candidates_page(session, actor=actor, status=status_filter,
+                                  max_rank=max_rank, offset=offset, limit=limit)  # fmt: skip
     return CandidatesPublic(
-        data=[CandidatePublic.from_row(r.candidate, rank=r.rank) for r in rows],
-        count=count_candidates(session, status=status_filter),
+        data=[CandidatePublic.from_row(r.candidate, rank=r.rank) for r in rows], count=total
     )
 
 
@@ -77,8 +55,7 @@ def read_candidates(
 )
 def read_candidate(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> CandidatePublic:
     """One candidate with its evidence and every decision on it (the read is audited)."""
-    row = get_candidate(session, candidate_id)
-    _audit_read(session, actor, candidate_id)
+    row = candidate(session, candidate_id, actor=actor)
     return CandidatePublic.from_row(row, rank=None, with_decisions=True)
 
 
@@ -93,7 +70,7 @@ def read_candidate(candidate_id: RowId, session: SessionDep, actor: ActorDep) ->
 )
 def read_waterfall_png(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> Response:
     """The candidate's evidence as a waterfall chart: prior, each comparison, total."""
-    return Response(waterfall_png(_audited_score(session, actor, candidate_id)),
+    return Response(waterfall_png(candidate_score(session, candidate_id, actor=actor)),
                     media_type="image/png")  # fmt: skip
 
 
@@ -105,7 +82,7 @@ def read_waterfall_png(candidate_id: RowId, session: SessionDep, actor: ActorDep
 )
 def read_waterfall_html(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> str:
     """The waterfall chart in a self-contained page with the evidence table."""
-    return waterfall_html(_audited_score(session, actor, candidate_id))
+    return waterfall_html(candidate_score(session, candidate_id, actor=actor))
 
 
 @router.post(

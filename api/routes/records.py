@@ -27,25 +27,19 @@ from api.schemas import (
     RowId,
     Year,
 )
-from records import (
-    FoundPerson,
-    MissingReport,
-    Photo,
-    RecordNotFoundError,
-    Side,
-)
+from records import FoundPerson, MissingReport, Side
 from records.models import MAX_ID
-from records.storage import person_records
-from records.storage.audit_log import audit
-from records.storage.person_records import (
-    count,
-    get_found,
-    get_missing,
-    list_found,
-    list_missing,
-)
 from usecases.cases import set_record_status
 from usecases.erasure import erase_record
+from usecases.reading import (
+    found_page,
+    found_person,
+    missing_page,
+    missing_report,
+    photo_file,
+    register_found,
+    register_missing,
+)
 from usecases.record_photos import add_photo, delete_photo, read_upload
 
 router = APIRouter(tags=["records"], responses=error_responses(*COMMON_ERRORS))
@@ -63,8 +57,7 @@ PageLimit = Annotated[int, Query(ge=1, le=500)]
 )
 def create_missing(body: MissingCreate, session: SessionDep, actor: ActorDep) -> MissingPublic:
     """File a missing-person report."""
-    record = person_records.create_missing(session, body.to_fields())
-    audit(session, actor=actor, action="create", subject_kind="missing", subject_id=record.id)
+    record = register_missing(session, body.to_fields(), actor=actor)
     return MissingPublic.from_row(record, with_photos=False)
 
 
@@ -75,12 +68,9 @@ def read_missing_list(
     session: SessionDep, actor: ActorDep, offset: PageOffset = 0, limit: PageLimit = 100
 ) -> MissingsPublic:
     """A page of reports, without contacts or photos (the listing is audited)."""
-    rows = list_missing(session, offset=offset, limit=limit)
-    audit(session, actor=actor, action="list", subject_kind="missing",
-          detail={"shown": len(rows), "offset": offset})  # fmt: skip
+    rows, total = missing_page(session, actor=actor, offset=offset, limit=limit)
     return MissingsPublic(
-        data=[MissingPublic.from_row(r, with_photos=False) for r in rows],
-        count=count(session, MissingReport),
+        data=[MissingPublic.from_row(r, with_photos=False) for r in rows], count=total
     )
 
 
@@ -100,9 +90,7 @@ def read_missing(
     is audited, and says whether the contact was given)."""
     if contact:
         caller.check(Right.READ_CONTACT)
-    record = get_missing(session, ref)
-    audit(session, actor=caller.name, action="read", subject_kind="missing", subject_id=record.id,
-          detail={"contact": contact})  # fmt: skip
+    record = missing_report(session, ref, actor=caller.name, contact=contact)
     public = MissingPublic.from_row(record)
     if contact:
         public.reporter_contact = record.reporter_contact
@@ -118,8 +106,7 @@ def read_missing(
 )
 def create_found(body: FoundCreate, session: SessionDep, actor: ActorDep) -> FoundPublic:
     """Record a person in a station's care."""
-    record = person_records.create_found(session, body.to_fields())
-    audit(session, actor=actor, action="create", subject_kind="found", subject_id=record.id)
+    record = register_found(session, body.to_fields(), actor=actor)
     return FoundPublic.from_row(record, with_photos=False)
 
 
@@ -130,13 +117,9 @@ def read_found_list(
     session: SessionDep, actor: ActorDep, offset: PageOffset = 0, limit: PageLimit = 100
 ) -> FoundsPublic:
     """A page of found persons, without photos (the listing is audited)."""
-    rows = list_found(session, offset=offset, limit=limit)
-    audit(session, actor=actor, action="list", subject_kind="found",
-          detail={"shown": len(rows), "offset": offset})  # fmt: skip
-    return FoundsPublic(
-        data=[FoundPublic.from_row(r, with_photos=False) for r in rows],
-        count=count(session, FoundPerson),
-    )
+    rows, total = found_page(session, actor=actor, offset=offset, limit=limit)
+    return FoundsPublic(data=[FoundPublic.from_row(r, with_photos=False) for r in rows],
+                        count=total)  # fmt: skip
 
 
 @router.get(
@@ -147,9 +130,7 @@ def read_found_list(
 )
 def read_found(ref: Ref, session: SessionDep, actor: ActorDep) -> FoundPublic:
     """One found person with photos (the read is audited)."""
-    record = get_found(session, ref)
-    audit(session, actor=actor, action="read", subject_kind="found", subject_id=record.id)
-    return FoundPublic.from_row(record)
+    return FoundPublic.from_row(found_person(session, ref, actor=actor))
 
 
 def _upload(
@@ -233,11 +214,7 @@ def read_photo_file(
     A photo whose file is gone or no longer holds the photo answers 410, one whose file
     lies outside the store's photo folder 409: never someone else's picture.
     """
-    photo = session.get(Photo, photo_id)
-    if photo is None:
-        raise RecordNotFoundError("photo", photo_id)
-    path = services.photo_store.verified(photo.stored_path, photo.sha256)
-    audit(session, actor=actor, action="read_photo", subject_kind="photo", subject_id=photo_id)
+    path = photo_file(session, services.photo_store, photo_id, actor=actor)
     return FileResponse(path, headers={"Cache-Control": "no-store"})
 
 

@@ -434,7 +434,7 @@ def test_a_store_error_is_answered_and_logged_without_the_row(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    import api.routes.records as record_routes
+    import usecases.reading as reading
 
     def refused(*args: object, **kwargs: object) -> None:
         raise IntegrityError(
@@ -442,7 +442,7 @@ def test_a_store_error_is_answered_and_logged_without_the_row(
             Exception('new row violates a constraint\nDETAIL: Failing row contains (刘建华, 138)'),
         )  # fmt: skip
 
-    monkeypatch.setattr(record_routes, "audit", refused)
+    monkeypatch.setattr(reading, "audit", refused)
     with TestClient(create_app(make_services()), raise_server_exceptions=False) as http:
         answer = http.post("/missing", json=_report("M1", "刘建华", reporter_contact="138"))
     assert answer.status_code == 500 and answer.json()["error"] == "store_error"

@@ -36,14 +36,12 @@ from evaluation.population import generate_population
 from evaluation.population_views import views_from_rows
 from matching.evidence_model.em import estimate_u
 from matching.evidence_model.face_calibration import (
-    DEFAULT_CACHE,
     DIFFERENT_SETS,
     LABELLED_SETS,
     SAME_SETS,
     CalibrationCheck,
     FaceBinCalibration,
     compare_with_threshold_rule,
-    encode_face_folder,
     fit_face_bins,
 )
 from matching.evidence_model.model import DEFAULT_MODEL_FILE, EvidenceModel
@@ -51,6 +49,7 @@ from matching.evidence_model.params import ModelParams
 from matching.evidence_model.priors import SHIPPED_VERSION, prior_params
 from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
 from matching.views import FoundView, MissingView
+from usecases.face_folders import DEFAULT_CACHE, encode_face_folder
 
 logger = logging.getLogger(__name__)
 

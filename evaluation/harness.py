@@ -30,7 +30,6 @@ from indexes import DlibFaceModel, FaceModel, SerialFaceReader
 from matching.evidence_model import (
     EvidenceModel,
     compare_with_threshold_rule,
-    encode_face_folder,
     refit_model,
 )
 from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
@@ -38,6 +37,7 @@ from records import Candidate, CandidateStatus, Database, FoundPerson, MissingRe
 from records.photo_store import PhotoStore
 from records.storage.person_records import all_found, all_missing
 from records.storage.reviewer_decisions import record_decision
+from usecases.face_folders import encode_face_folder
 from usecases.face_registry import FaceIndexes
 from usecases.intake import Ingestor
 from usecases.labelled_store import read_store

@@ -9,7 +9,6 @@ from pathlib import Path
 from matching.evidence_model import (
     EvidenceModel,
     compare_with_threshold_rule,
-    encode_face_folder,
     fit_face_bins,
     refit_model,
     with_face_calibration,
@@ -17,6 +16,7 @@ from matching.evidence_model import (
 from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
 from matching.evidence_model.refit import RefitReport
 from usecases.auditing import audit_once
+from usecases.face_folders import encode_face_folder
 from usecases.labelled_store import read_store
 from usecases.services import Services
 

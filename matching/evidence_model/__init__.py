@@ -19,7 +19,7 @@ Public surface::
     EvidenceModel.default() / .from_file(path) / .score(missing, found) -> EvidenceScore
     render_waterfall(score, path)
     fit_em, estimate_u, refit_model, learn_from_decisions, fit_recalibration
-    fit_face_bins, fit_face_calibration_from_folder, refit_face_calibration,
+    fit_face_bins, refit_face_calibration,
     compare_with_threshold_rule, with_face_calibration
 """
 
@@ -40,9 +40,7 @@ from matching.evidence_model.face_calibration import (
     FaceBinCalibration,
     LabelledEmbeddings,
     compare_with_threshold_rule,
-    encode_face_folder,
     fit_face_bins,
-    fit_face_calibration_from_folder,
     refit_face_calibration,
 )
 from matching.evidence_model.model import EvidenceModel
@@ -90,11 +88,9 @@ __all__ = [
     "WaterfallFiles",
     "compare_with_threshold_rule",
     "confirmation_steps",
-    "encode_face_folder",
     "estimate_u",
     "fit_em",
     "fit_face_bins",
-    "fit_face_calibration_from_folder",
     "fit_recalibration",
     "learn_from_decisions",
     "load_params",

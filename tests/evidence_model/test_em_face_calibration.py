@@ -14,12 +14,12 @@ from matching.evidence_model import (
     EvidenceModel,
     LabelledEmbeddings,
     compare_with_threshold_rule,
-    encode_face_folder,
     fit_face_bins,
     refit_face_calibration,
     with_face_calibration,
 )
 from matching.evidence_model.face_calibration import FACE_EDGES
+from usecases.face_folders import encode_face_folder
 
 SHARED_FACES = Path(
     os.environ.get("XUNQIN_FACES_DIR", Path(__file__).resolve().parents[3] / "shared" / "faces")

@@ -30,9 +30,7 @@ from usecases.services import Services
 from usecases.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from records.users import NewUser
+    from usecases.accounts import NewUser
 
 app = typer.Typer(
     name="xunqin",
@@ -548,27 +546,19 @@ def user_add(
     role: Annotated[Role, typer.Option(help="officer, reviewer or admin")],
 ) -> None:
     """Add a user and print their access token: it is shown this once, never kept."""
-    from records.users import add_user
+    from usecases.accounts import add_user
 
-    _hand_over_token("add_user", {"role": role.value},
-                     lambda session: add_user(session, name, role))  # fmt: skip
+    _hand_over_token(lambda services: add_user(services.database, name, role, actor="cli"))
 
 
-def _hand_over_token(
-    action: str, detail: dict[str, object], issue: Callable[[Session], NewUser]
-) -> None:
-    """Issue a token in one audited transaction and print it, this once."""
-    from records.storage.audit_log import audit
-
+def _hand_over_token(issue: Callable[[Services], NewUser]) -> None:
+    """Issue a token (one audited use case) and print it, this once."""
     with _services() as services:
         try:
-            with services.database.session() as session:
-                new = issue(session)
-                audit(session, actor="cli", action=action, subject_kind="user",
-                      subject_id=new.user.id, detail=detail)  # fmt: skip
-                shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
+            new = issue(services)
         except REFUSALS as error:
             raise _refused(error) from error
+    shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
     typer.echo(json.dumps(shown, ensure_ascii=False))
     err.print("Hand the token over privately: it is not stored and cannot be shown again.")
 
@@ -576,15 +566,14 @@ def _hand_over_token(
 @user_app.command("list")
 def user_list() -> None:
     """Every user: name, role, when added, whether disabled (never tokens)."""
-    from records.users import list_users
+    from usecases.accounts import list_users
 
     with _services() as services:
-        with services.database.session() as session:
-            rows = [
-                {"name": u.name, "role": u.role.value, "created_at": u.created_at.isoformat(),
-                 "disabled": u.disabled_at is not None}
-                for u in list_users(session)
-            ]  # fmt: skip
+        rows = [
+            {"name": u.name, "role": u.role.value, "created_at": u.created_at.isoformat(),
+             "disabled": u.disabled_at is not None}
+            for u in list_users(services.database)
+        ]  # fmt: skip
     for row in rows:
         typer.echo(json.dumps(row, ensure_ascii=False))
 
@@ -595,24 +584,21 @@ def user_token(
     enable: Annotated[bool, typer.Option("--enable", help="also enable a disabled user")] = False,
 ) -> None:
     """Give a user a new access token, shown once; the old one stops working at once."""
-    from records.users import new_token
+    from usecases.accounts import issue_token
 
-    _hand_over_token("new_token", {"enable": enable},
-                     lambda session: new_token(session, name, enable=enable))  # fmt: skip
+    _hand_over_token(
+        lambda services: issue_token(services.database, name, actor="cli", enable=enable)
+    )
 
 
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="the user's name")]) -> None:
     """Disable a user: their token stops working at once."""
-    from records.storage.audit_log import audit
-    from records.users import disable_user
+    from usecases.accounts import disable_user
 
     with _services() as services:
         try:
-            with services.database.session() as session:
-                user = disable_user(session, name)
-                audit(session, actor="cli", action="disable_user", subject_kind="user",
-                      subject_id=user.id)  # fmt: skip
+            disable_user(services.database, name, actor="cli")
         except REFUSALS as error:
             raise _refused(error) from error
     typer.echo(json.dumps({"name": name, "disabled": True}, ensure_ascii=False))

@@ -376,10 +376,7 @@ def erase(
     Lists what would go unless --yes is given. --closed-days N also takes every closed
     case unchanged for N days: a retention sweep.
     """
-    from datetime import UTC, datetime, timedelta
-
-    from records.storage.record_erasure import closed_refs
-    from usecases.erasure import Erasure, erase_records
+    from usecases.erasure import Erasure, closed_unchanged_for, erase_records
 
     side = Side(kind.value)
     chosen = list(dict.fromkeys(refs or []))
@@ -390,10 +387,8 @@ def erase(
     services = _services()
     try:
         if closed_days is not None:
-            since = datetime.now(UTC) - timedelta(days=closed_days)
-            with services.database.session() as session:
-                chosen += [r for r in closed_refs(session, side, unchanged_since=since)
-                           if r not in chosen]  # fmt: skip
+            closed = closed_unchanged_for(services.database, side, days=closed_days)
+            chosen += [ref for ref in closed if ref not in chosen]
         if yes:
             with _progress("erasing") as bar:
                 task = bar.add_task("records", total=len(chosen))

@@ -667,7 +667,8 @@ def explain(
     actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
-    from matching.evidence_model import EvidenceScore, render_waterfall
+    from matching.evidence_model import EvidenceScore
+    from usecases.charts import render_waterfall
     from usecases.reading import candidate
 
     with _services() as services:

@@ -11,7 +11,6 @@ import csv
 import json
 import logging
 import sys
-import tempfile
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -606,14 +605,10 @@ app.add_typer(model_app, name="model")
 @model_app.command("show")
 def model_show() -> None:
     """Print the model in use (version, prior, every comparison's levels) as JSON."""
-    from matching.evidence_model import save_params
+    from usecases.refitting import model_in_use
 
     with _services() as services:
-        model = services.evidence_model
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.json"
-            save_params(model.params, path)
-            typer.echo(path.read_text(encoding="utf-8"))
+        typer.echo(model_in_use(services))
 
 
 @model_app.command("refit")
@@ -626,8 +621,7 @@ def model_refit(
     actor: Annotated[str, typer.Option(help="who refits, for the audit log")] = "cli",
 ) -> None:
     """Refit u on random pairs, m by EM, then learn reviewers' decisions."""
-    from matching.evidence_model.refit import MIN_EM_PAIRS
-    from usecases.refitting import refit
+    from usecases.refitting import MIN_EM_PAIRS, refit
 
     with _services() as services:
         model, report, target = refit(services, actor=actor, out=out,
@@ -757,7 +751,6 @@ def eval_command(
 
     from evaluation.harness import EvalConfig, run_evaluation
     from evaluation.scorecard import Scorecard
-    from matching.evidence_model import EvidenceModel
 
     shared = faces_dir or settings.faces_dir
     use_faces = None if no_faces or not shared.is_dir() else shared
@@ -782,7 +775,7 @@ def eval_command(
         "size": f"{size.value}: {n_missing} reports, {n_found} found persons, {n_true} true pairs",
         "seed": seed,
         "photos": str(use_faces) if use_faces else "none",
-        "scorer": EvidenceModel.default().version + " (against first-scorer-1)",
+        "scorer": run.scorer_version + " (against first-scorer-1)",
         "candidates kept per record": config.keep,
         **{f"seconds {k}": round(v, 1) for k, v in run.timings.items()},
         **run.counts,

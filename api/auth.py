@@ -24,8 +24,8 @@ from fastapi import Cookie, Depends, Header, Request
 
 from api.deps import ServicesDep
 from api.schemas import Text
-from records import Role
 from usecases.signing_in import holder_of_sign_in, holder_of_token
+from usecases.vocabulary import Role
 
 SIGN_IN_COOKIE: Final = "xunqin_session"
 SessionCookie = Annotated[str | None, Cookie(alias=SIGN_IN_COOKIE)]

@@ -21,12 +21,23 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from indexes import SeveralFacesFoundError
-from records import CandidateStatus, FoundStatus, MissingStatus, RecordsError, Role, Sex, Side
-from records.errors import ImportRefusedError
 from usecases.refusals import FACE_INTAKE, REFUSED, refusal_for
 from usecases.services import Services
 from usecases.settings import Settings, get_settings
+from usecases.vocabulary import (
+    CandidateStatus,
+    EvidenceScore,
+    FoundStatus,
+    ImportRefusedError,
+    MissingStatus,
+    PhotoQuery,
+    RecordsError,
+    Role,
+    SeveralFacesFoundError,
+    Sex,
+    Side,
+    parse_sex,
+)
 
 if TYPE_CHECKING:
     from usecases.accounts import NewUser
@@ -238,8 +249,6 @@ def search_photo(
     photo); each hit has its probability, shared with the other hits, and its evidence in
     one sentence. "photo_year" in the answer is the year the photo was taken as.
     """
-    from matching.photo_evidence import PhotoQuery
-    from records.importing import parse_sex
     from usecases.face_registry import FaceFilter
     from usecases.searching import search_by_photo
 
@@ -305,7 +314,6 @@ def search_name(
     actor: Annotated[str, typer.Option(help="who is searching, for the audit log")] = "cli",
 ) -> None:
     """The reports whose names fit NAME best, as JSON, each with the level and why."""
-    from records.importing import parse_sex
     from usecases.searching import search_by_name
 
     with _services() as services:
@@ -661,7 +669,6 @@ def explain(
     actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
-    from matching.evidence_model import EvidenceScore
     from usecases.charts import render_waterfall
     from usecases.reading import candidate
 

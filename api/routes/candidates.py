@@ -17,11 +17,10 @@ from api.schemas import (
     DecisionPublic,
     RowId,
 )
-from records import CandidateStatus, InvalidRecordError
-from records.models import MAX_ID
 from usecases.charts import candidate_chart_html, candidate_chart_png
 from usecases.reading import candidate, candidates_page
 from usecases.reviewing import decide as decide_candidate
+from usecases.vocabulary import MAX_ID, CandidateStatus, InvalidRecordError
 
 router = APIRouter(
     prefix="/candidates", tags=["candidates"], responses=error_responses(*COMMON_ERRORS)

@@ -24,8 +24,8 @@ from fastapi import Cookie, Depends, Header, Request
 
 from api.deps import ServicesDep
 from api.schemas import Text
-from records import Role
-from records.users import user_by_sign_in, user_by_token
+from usecases.signing_in import holder_of_sign_in, holder_of_token
+from usecases.vocabulary import Role
 
 SIGN_IN_COOKIE: Final = "xunqin_session"
 SessionCookie = Annotated[str | None, Cookie(alias=SIGN_IN_COOKIE)]
@@ -100,9 +100,8 @@ def signed_in_caller(services: ServicesDep, secret: str | None) -> Caller | None
     if not secret:
         return None
     idle = timedelta(minutes=services.settings.sign_in_idle_minutes)
-    with services.database.session() as session:
-        user = user_by_sign_in(session, secret, idle=idle)
-        return None if user is None else Caller(user.name, user.role, signed_in=True)
+    holder = holder_of_sign_in(services.database, secret, idle=idle)
+    return None if holder is None else Caller(holder.name, holder.role, signed_in=True)
 
 
 def get_caller(
@@ -127,11 +126,10 @@ def get_caller(
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotSignedInError("an access token is required: Authorization: Bearer <token>")
-    with services.database.session() as session:
-        user = user_by_token(session, token.strip())
-        if user is None:
-            raise NotSignedInError("the access token is not valid (or its user is disabled)")
-        return Caller(user.name, user.role, signed_in=True)
+    holder = holder_of_token(services.database, token.strip())
+    if holder is None:
+        raise NotSignedInError("the access token is not valid (or its user is disabled)")
+    return Caller(holder.name, holder.role, signed_in=True)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -11,7 +11,6 @@ import csv
 import json
 import logging
 import sys
-import tempfile
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -22,17 +21,26 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from indexes import SeveralFacesFoundError
-from records import CandidateStatus, FoundStatus, MissingStatus, RecordsError, Role, Sex, Side
-from records.errors import ImportRefusedError
 from usecases.refusals import FACE_INTAKE, REFUSED, refusal_for
 from usecases.services import Services
 from usecases.settings import Settings, get_settings
+from usecases.vocabulary import (
+    CandidateStatus,
+    EvidenceScore,
+    FoundStatus,
+    ImportRefusedError,
+    MissingStatus,
+    PhotoQuery,
+    RecordsError,
+    Role,
+    SeveralFacesFoundError,
+    Sex,
+    Side,
+    parse_sex,
+)
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from records.users import NewUser
+    from usecases.accounts import NewUser
 
 app = typer.Typer(
     name="xunqin",
@@ -241,8 +249,6 @@ def search_photo(
     photo); each hit has its probability, shared with the other hits, and its evidence in
     one sentence. "photo_year" in the answer is the year the photo was taken as.
     """
-    from matching.photo_evidence import PhotoQuery
-    from records.importing import parse_sex
     from usecases.face_registry import FaceFilter
     from usecases.searching import search_by_photo
 
@@ -308,7 +314,6 @@ def search_name(
     actor: Annotated[str, typer.Option(help="who is searching, for the audit log")] = "cli",
 ) -> None:
     """The reports whose names fit NAME best, as JSON, each with the level and why."""
-    from records.importing import parse_sex
     from usecases.searching import search_by_name
 
     with _services() as services:
@@ -378,10 +383,7 @@ def erase(
     Lists what would go unless --yes is given. --closed-days N also takes every closed
     case unchanged for N days: a retention sweep.
     """
-    from datetime import UTC, datetime, timedelta
-
-    from records.storage.record_erasure import closed_refs
-    from usecases.erasure import Erasure, erase_records
+    from usecases.erasure import Erasure, closed_unchanged_for, erase_records
 
     side = Side(kind.value)
     chosen = list(dict.fromkeys(refs or []))
@@ -392,10 +394,8 @@ def erase(
     services = _services()
     try:
         if closed_days is not None:
-            since = datetime.now(UTC) - timedelta(days=closed_days)
-            with services.database.session() as session:
-                chosen += [r for r in closed_refs(session, side, unchanged_since=since)
-                           if r not in chosen]  # fmt: skip
+            closed = closed_unchanged_for(services.database, side, days=closed_days)
+            chosen += [ref for ref in closed if ref not in chosen]
         if yes:
             with _progress("erasing") as bar:
                 task = bar.add_task("records", total=len(chosen))
@@ -548,27 +548,19 @@ def user_add(
     role: Annotated[Role, typer.Option(help="officer, reviewer or admin")],
 ) -> None:
     """Add a user and print their access token: it is shown this once, never kept."""
-    from records.users import add_user
+    from usecases.accounts import add_user
 
-    _hand_over_token("add_user", {"role": role.value},
-                     lambda session: add_user(session, name, role))  # fmt: skip
+    _hand_over_token(lambda services: add_user(services.database, name, role, actor="cli"))
 
 
-def _hand_over_token(
-    action: str, detail: dict[str, object], issue: Callable[[Session], NewUser]
-) -> None:
-    """Issue a token in one audited transaction and print it, this once."""
-    from records.storage.audit_log import audit
-
+def _hand_over_token(issue: Callable[[Services], NewUser]) -> None:
+    """Issue a token (one audited use case) and print it, this once."""
     with _services() as services:
         try:
-            with services.database.session() as session:
-                new = issue(session)
-                audit(session, actor="cli", action=action, subject_kind="user",
-                      subject_id=new.user.id, detail=detail)  # fmt: skip
-                shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
+            new = issue(services)
         except REFUSALS as error:
             raise _refused(error) from error
+    shown = {"name": new.user.name, "role": new.user.role.value, "token": new.token}
     typer.echo(json.dumps(shown, ensure_ascii=False))
     err.print("Hand the token over privately: it is not stored and cannot be shown again.")
 
@@ -576,15 +568,14 @@ def _hand_over_token(
 @user_app.command("list")
 def user_list() -> None:
     """Every user: name, role, when added, whether disabled (never tokens)."""
-    from records.users import list_users
+    from usecases.accounts import list_users
 
     with _services() as services:
-        with services.database.session() as session:
-            rows = [
-                {"name": u.name, "role": u.role.value, "created_at": u.created_at.isoformat(),
-                 "disabled": u.disabled_at is not None}
-                for u in list_users(session)
-            ]  # fmt: skip
+        rows = [
+            {"name": u.name, "role": u.role.value, "created_at": u.created_at.isoformat(),
+             "disabled": u.disabled_at is not None}
+            for u in list_users(services.database)
+        ]  # fmt: skip
     for row in rows:
         typer.echo(json.dumps(row, ensure_ascii=False))
 
@@ -595,24 +586,21 @@ def user_token(
     enable: Annotated[bool, typer.Option("--enable", help="also enable a disabled user")] = False,
 ) -> None:
     """Give a user a new access token, shown once; the old one stops working at once."""
-    from records.users import new_token
+    from usecases.accounts import issue_token
 
-    _hand_over_token("new_token", {"enable": enable},
-                     lambda session: new_token(session, name, enable=enable))  # fmt: skip
+    _hand_over_token(
+        lambda services: issue_token(services.database, name, actor="cli", enable=enable)
+    )
 
 
 @user_app.command("disable")
 def user_disable(name: Annotated[str, typer.Argument(help="the user's name")]) -> None:
     """Disable a user: their token stops working at once."""
-    from records.storage.audit_log import audit
-    from records.users import disable_user
+    from usecases.accounts import disable_user
 
     with _services() as services:
         try:
-            with services.database.session() as session:
-                user = disable_user(session, name)
-                audit(session, actor="cli", action="disable_user", subject_kind="user",
-                      subject_id=user.id)  # fmt: skip
+            disable_user(services.database, name, actor="cli")
         except REFUSALS as error:
             raise _refused(error) from error
     typer.echo(json.dumps({"name": name, "disabled": True}, ensure_ascii=False))
@@ -625,14 +613,10 @@ app.add_typer(model_app, name="model")
 @model_app.command("show")
 def model_show() -> None:
     """Print the model in use (version, prior, every comparison's levels) as JSON."""
-    from matching.evidence_model import save_params
+    from usecases.refitting import model_in_use
 
     with _services() as services:
-        model = services.evidence_model
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.json"
-            save_params(model.params, path)
-            typer.echo(path.read_text(encoding="utf-8"))
+        typer.echo(model_in_use(services))
 
 
 @model_app.command("refit")
@@ -645,8 +629,7 @@ def model_refit(
     actor: Annotated[str, typer.Option(help="who refits, for the audit log")] = "cli",
 ) -> None:
     """Refit u on random pairs, m by EM, then learn reviewers' decisions."""
-    from matching.evidence_model.refit import MIN_EM_PAIRS
-    from usecases.refitting import refit
+    from usecases.refitting import MIN_EM_PAIRS, refit
 
     with _services() as services:
         model, report, target = refit(services, actor=actor, out=out,
@@ -686,7 +669,7 @@ def explain(
     actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
-    from matching.evidence_model import EvidenceScore, render_waterfall
+    from usecases.charts import render_waterfall
     from usecases.reading import candidate
 
     with _services() as services:
@@ -775,7 +758,6 @@ def eval_command(
 
     from evaluation.harness import EvalConfig, run_evaluation
     from evaluation.scorecard import Scorecard
-    from matching.evidence_model import EvidenceModel
 
     shared = faces_dir or settings.faces_dir
     use_faces = None if no_faces or not shared.is_dir() else shared
@@ -800,7 +782,7 @@ def eval_command(
         "size": f"{size.value}: {n_missing} reports, {n_found} found persons, {n_true} true pairs",
         "seed": seed,
         "photos": str(use_faces) if use_faces else "none",
-        "scorer": EvidenceModel.default().version + " (against first-scorer-1)",
+        "scorer": run.scorer_version + " (against first-scorer-1)",
         "candidates kept per record": config.keep,
         **{f"seconds {k}": round(v, 1) for k, v in run.timings.items()},
         **run.counts,

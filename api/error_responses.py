@@ -23,8 +23,8 @@ from starlette.routing import Match, Mount
 from api.auth import NotAllowedError, NotSignedInError
 from api.schemas import ErrorPublic, ProblemPublic
 from api.sign_in_refusals import TooManyRefusalsError
-from records import RecordsError
 from usecases.refusals import REFUSED, RefusalKind, refusal_for
+from usecases.vocabulary import RecordsError
 
 logger = logging.getLogger(__name__)
 

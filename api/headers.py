@@ -20,7 +20,7 @@ from typing import Final
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from matching.evidence_model import WATERFALL_STYLE
+from usecases.charts import CHART_STYLE
 
 
 def _hash_source(text: str) -> str:
@@ -32,7 +32,7 @@ PAGE_POLICY: Final = "; ".join(
     [
         "default-src 'none'",
         "script-src 'self'",
-        f"style-src 'self' {_hash_source(WATERFALL_STYLE)}",
+        f"style-src 'self' {_hash_source(CHART_STYLE)}",
         "img-src 'self' blob: data:",
         "connect-src 'self'",
         "form-action 'self'",

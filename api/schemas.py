@@ -16,13 +16,17 @@ from pydantic import (
     model_validator,
 )
 
-from matching.photo_evidence import OLDEST_AGE
-from records import (
+from usecases.vocabulary import (
+    MAX_ID,
+    MAX_REF_LENGTH,
+    OLDEST_AGE,
     Candidate,
     CandidateStatus,
     Decision,
+    FoundFields,
     FoundPerson,
     FoundStatus,
+    MissingFields,
     MissingReport,
     MissingStatus,
     Photo,
@@ -30,8 +34,6 @@ from records import (
     Role,
     Sex,
 )
-from records.inputs import MAX_REF_LENGTH, FoundFields, MissingFields
-from records.models import MAX_ID
 
 SexIn = Literal["M", "F", "U", "男", "女"]
 

@@ -117,6 +117,8 @@ class EvalRun:
     face_check: CalibrationCheck | None = None
     """The calibrated face levels against the 0.6 rule on held-out labelled identities."""
     learning: LearningRun | None = None
+    scorer_version: str = ""
+    """The version of the evidence model the run started from (xunqin's scorer)."""
 
 
 def _decide(
@@ -324,4 +326,4 @@ def run_evaluation(
         tell(f"face evidence against the 0.6 rule: {face_check.source}")
     timings["total"] = time.perf_counter() - started
     return EvalRun(config, pop.truth, dict(pop.mix), methods, timings, counts, face_check,
-                   learning)  # fmt: skip
+                   learning, scorer_version=evidence.version)  # fmt: skip

@@ -4,7 +4,8 @@
 - ``matching/`` (pure scoring) imports only ``indexes/`` and the domain types of
   ``records/``, never the store's functions or sessions;
 - ``usecases/`` imports those three;
-- ``api/`` imports the use cases (and, for now, the types it shows: see ``API_DEBT``);
+- ``api/`` imports only the use cases (the domain's words it shows come through
+  ``usecases.vocabulary``, which only re-exports them);
 - ``evaluation/`` imports anything but ``api/``;
 - nothing imports ``evaluation/`` but the command line's eval, bench and demo commands;
 - no two packages import each other.
@@ -24,7 +25,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "indexes": set(),
     "matching": {"records", "indexes"},
     "usecases": {"records", "indexes", "matching"},
-    "api": {"usecases", "records", "indexes", "matching", "evaluation"},
+    "api": {"usecases", "evaluation"},
     "evaluation": {"records", "indexes", "matching", "usecases"},
 }
 
@@ -32,14 +33,9 @@ MAY_IMPORT: dict[str, set[str]] = {
 DOMAIN_MODULES = {"records", "records.models", "records.enums", "records.errors",
                   "records.inputs"}  # fmt: skip
 
-# Files of api/ that still import below the use cases (records' types and errors,
-# matching's explanations, indexes' errors). The list may only shrink: a new file here is
-# a route or command that skipped the use-case layer.
-API_DEBT = {
-    "api/auth.py", "api/cli.py", "api/error_responses.py", "api/headers.py",
-    "api/routes/candidates.py", "api/routes/records.py", "api/routes/search.py",
-    "api/routes/sign_in.py", "api/schemas.py",
-}  # fmt: skip
+# Files of api/ that still import below the use cases. Paid off (issue 18): it stays
+# empty; a file here would be a route or command that skipped the use-case layer.
+API_DEBT: set[str] = set()
 
 # The only product files that may import evaluation/: the CLI (its eval and bench
 # commands import it inside the command) and the demo, which builds its set from it.
@@ -99,6 +95,18 @@ def test_only_the_known_api_files_reach_below_the_use_cases() -> None:
     }
     assert below <= API_DEBT, f"new api files skip the use cases: {sorted(below - API_DEBT)}"
     assert API_DEBT <= below, f"paid off, take them out of API_DEBT: {sorted(API_DEBT - below)}"
+
+
+def test_the_vocabulary_only_re_exports_the_domains_words() -> None:
+    tree = ast.parse((REPO / "usecases" / "vocabulary.py").read_text(encoding="utf-8"))
+    body = tree.body[1:] if isinstance(tree.body[0], ast.Expr) else tree.body  # docstring
+    kept = [
+        ast.unparse(node)
+        for node in body
+        if not isinstance(node, ast.ImportFrom)
+        and not (isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "__all__")
+    ]
+    assert kept == [], "usecases/vocabulary.py re-exports; anything that does goes in a use case"
 
 
 def test_nothing_in_the_product_imports_evaluation_but_the_cli_and_the_demo() -> None:

@@ -2,8 +2,9 @@
 its faces (out of the index and its file), its candidates and their decisions.
 
 One record at a time (``erase_record``, the API's ``DELETE``) or many
-(``erase_records``: ``xunqin erase``, a retention sweep), each in its own transaction
-with an audit line that keeps counts, not what was erased.
+(``erase_records``: ``xunqin erase``, a retention sweep of the cases
+``closed_unchanged_for`` finds), each in its own transaction with an audit line that
+keeps counts, not what was erased.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from records import Database, RecordNotFoundError, Side
@@ -121,3 +123,13 @@ def erase_records(
         if progress is not None:
             progress(min(start + ERASE_CHUNK, len(refs)), len(refs))
     return erasure
+
+
+def closed_unchanged_for(
+    database: Database, side: Side, *, days: int, now: datetime | None = None
+) -> list[str]:
+    """The refs of one side's closed cases unchanged for ``days`` days (before ``now``):
+    what a retention sweep erases. Only refs are read, and nothing is written."""
+    since = (now or datetime.now(UTC)) - timedelta(days=days)
+    with database.session() as session:
+        return record_erasure.closed_refs(session, side, unchanged_since=since)

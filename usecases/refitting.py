@@ -1,9 +1,11 @@
 """Refitting the evidence model on the store: u on random pairs, m by EM, then what
 reviewers decided. The new model is written beside the store and used by the next
-re-match; the refit is audited with its counts (never a record)."""
+re-match; the refit is audited with its counts (never a record). Also: the model in use,
+as JSON (``xunqin model show``)."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 from matching.evidence_model import (
@@ -11,14 +13,26 @@ from matching.evidence_model import (
     compare_with_threshold_rule,
     fit_face_bins,
     refit_model,
+    save_params,
     with_face_calibration,
 )
 from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
-from matching.evidence_model.refit import RefitReport
+from matching.evidence_model.refit import MIN_EM_PAIRS, RefitReport
 from usecases.auditing import audit_once
 from usecases.face_folders import encode_face_folder
 from usecases.labelled_store import read_store
 from usecases.services import Services
+
+__all__ = ["MIN_EM_PAIRS", "calibrate_faces", "model_in_use", "refit", "save_model"]
+
+
+def model_in_use(services: Services) -> str:
+    """The model in use, as its JSON file holds it (version, prior, every comparison's
+    levels); not audited: it holds no personal data."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.json"
+        save_params(services.evidence_model.params, path)
+        return path.read_text(encoding="utf-8")
 
 
 def refit(

@@ -17,11 +17,10 @@ from api.schemas import (
     DecisionPublic,
     RowId,
 )
-from matching.evidence_model import waterfall_html, waterfall_png
-from records import CandidateStatus, InvalidRecordError
-from records.models import MAX_ID
-from usecases.reading import candidate, candidate_score, candidates_page
+from usecases.charts import candidate_chart_html, candidate_chart_png
+from usecases.reading import candidate, candidates_page
 from usecases.reviewing import decide as decide_candidate
+from usecases.vocabulary import MAX_ID, CandidateStatus, InvalidRecordError
 
 router = APIRouter(
     prefix="/candidates", tags=["candidates"], responses=error_responses(*COMMON_ERRORS)
@@ -70,7 +69,7 @@ def read_candidate(candidate_id: RowId, session: SessionDep, actor: ActorDep) ->
 )
 def read_waterfall_png(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> Response:
     """The candidate's evidence as a waterfall chart: prior, each comparison, total."""
-    return Response(waterfall_png(candidate_score(session, candidate_id, actor=actor)),
+    return Response(candidate_chart_png(session, candidate_id, actor=actor),
                     media_type="image/png")  # fmt: skip
 
 
@@ -82,7 +81,7 @@ def read_waterfall_png(candidate_id: RowId, session: SessionDep, actor: ActorDep
 )
 def read_waterfall_html(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> str:
     """The waterfall chart in a self-contained page with the evidence table."""
-    return waterfall_html(candidate_score(session, candidate_id, actor=actor))
+    return candidate_chart_html(session, candidate_id, actor=actor)
 
 
 @router.post(

@@ -27,8 +27,6 @@ from api.schemas import (
     RowId,
     Year,
 )
-from records import FoundPerson, MissingReport, Side
-from records.models import MAX_ID
 from usecases.cases import set_record_status
 from usecases.erasure import erase_record
 from usecases.reading import (
@@ -41,6 +39,7 @@ from usecases.reading import (
     register_missing,
 )
 from usecases.record_photos import add_photo, delete_photo, read_upload
+from usecases.vocabulary import MAX_ID, FoundPerson, MissingReport, Side
 
 router = APIRouter(tags=["records"], responses=error_responses(*COMMON_ERRORS))
 

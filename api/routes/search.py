@@ -20,11 +20,10 @@ from api.schemas import (
     Text,
     Year,
 )
-from matching.photo_evidence import PhotoQuery
-from records import Sex, Side
 from usecases.face_registry import FaceFilter
 from usecases.record_photos import read_upload
 from usecases.searching import search_by_name, search_by_photo
+from usecases.vocabulary import PhotoQuery, Sex, Side
 
 router = APIRouter(prefix="/search", tags=["search"], responses=error_responses(*COMMON_ERRORS))
 

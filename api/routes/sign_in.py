@@ -26,9 +26,8 @@ from api.deps import ServicesDep, SessionDep
 from api.error_responses import error_responses
 from api.schemas import SignInCreate, SignInPublic
 from api.sign_in_refusals import RefusalsDep
-from records.storage.audit_log import audit
-from records.users import close_sign_in, open_sign_in
 from usecases.settings import Settings
+from usecases.signing_in import end_sign_in, note_refused_sign_in, start_sign_in
 
 router = APIRouter(prefix="/session", tags=["sign-in"], responses=error_responses(422))
 
@@ -63,19 +62,13 @@ def sign_in(
         raise NotAllowedError("this server does not sign users in (XUNQIN_AUTH=header)")
     check_page_header(request, "signing in")
     lifetime = timedelta(hours=services.settings.sign_in_hours)
-    # Nothing is written before the token is known good: the refusal's audit line has a
-    # session of its own (the error below rolls the request's back), and a write pending
-    # in the request's session would hold SQLite's lock against it until it timed out.
-    opened = open_sign_in(session, body.token, lifetime=lifetime)
+    # A refused token writes nothing in the request's session (the error below rolls it
+    # back); its audit line, within the refusals' limits, has a session of its own.
+    opened = start_sign_in(session, body.token, lifetime=lifetime, previous=previous)
     if opened is None:
         refusals.refuse(request.client.host if request.client else "unknown")
-        with services.database.session() as own:
-            audit(own, actor="unknown", action="sign_in_refused", subject_kind="user")
+        note_refused_sign_in(services.database)
         raise NotSignedInError("the access token is not valid (or its user is disabled)")
-    if previous:
-        close_sign_in(session, previous)  # another user may be signing in on this browser
-    audit(session, actor=opened.user.name, action="sign_in", subject_kind="user",
-          subject_id=opened.user.id)  # fmt: skip
     response.set_cookie(
         SIGN_IN_COOKIE,
         opened.secret,
@@ -100,10 +93,7 @@ def sign_out(request: Request, session: SessionDep, secret: SessionCookie = None
     """End this browser's sign-in (nothing to end is no error)."""
     if secret:
         check_page_header(request, "signing out")
-    user = close_sign_in(session, secret or "")
-    if user is not None:
-        audit(session, actor=user.name, action="sign_out", subject_kind="user",
-              subject_id=user.id)  # fmt: skip
+    end_sign_in(session, secret or "")
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(SIGN_IN_COOKIE, path="/", httponly=True, samesite="strict")
     return response

@@ -17,7 +17,7 @@ over-confident among shortlisted pairs). The fitted model is a versioned JSON fi
 Public surface::
 
     EvidenceModel.default() / .from_file(path) / .score(missing, found) -> EvidenceScore
-    render_waterfall(score, path)
+    waterfall_png(score) -> bytes, waterfall_html(score) -> str
     fit_em, estimate_u, refit_model, learn_from_decisions, fit_recalibration
     fit_face_bins, refit_face_calibration,
     compare_with_threshold_rule, with_face_calibration
@@ -58,8 +58,6 @@ from matching.evidence_model.spec import Comparison, LevelSpec, Outcome, Stratum
 from matching.evidence_model.vectors import ComparisonVectors
 from matching.evidence_model.waterfall import (
     WATERFALL_STYLE,
-    WaterfallFiles,
-    render_waterfall,
     waterfall_html,
     waterfall_png,
 )
@@ -85,7 +83,6 @@ __all__ = [
     "RefitReport",
     "StratumParams",
     "StratumSpec",
-    "WaterfallFiles",
     "compare_with_threshold_rule",
     "confirmation_steps",
     "estimate_u",
@@ -101,7 +98,6 @@ __all__ = [
     "recalibrate_from_vectors",
     "refit_face_calibration",
     "refit_model",
-    "render_waterfall",
     "save_params",
     "update_from_vectors",
     "waterfall_html",

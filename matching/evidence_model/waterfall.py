@@ -9,8 +9,9 @@ that fit the same person, other people that fit the same report), the raise ever
 got first and the share the rivals took are two more bars, and the total is the one the
 probability comes from.
 
-Two files: a PNG drawn with matplotlib (Agg backend, imported only when drawing) and a
-self-contained HTML page with the PNG inlined and the terms as a table.
+Two forms: a PNG drawn with matplotlib (Agg backend, imported only when drawing) and a
+self-contained HTML page with the PNG inlined and the terms as a table. Writing them to
+files is the use cases' (``usecases.charts``): this module only draws.
 """
 
 from __future__ import annotations
@@ -18,20 +19,9 @@ from __future__ import annotations
 import base64
 import html
 import io
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 from matching.evidence import Score
-
-
-@dataclass(frozen=True)
-class WaterfallFiles:
-    """The files written."""
-
-    png: Path
-    html: Path
-
 
 CALIBRATION_LABEL = "calibration"
 SHARING_LABEL = "shared with other candidates"
@@ -146,14 +136,3 @@ model {html.escape(score.model_version)}. A score is never a decision.</p>
 {steps}
 </body></html>
 """
-
-
-def render_waterfall(score: Score, path: Path) -> WaterfallFiles:
-    """Write ``<path stem>.png`` and ``<path stem>.html`` beside ``path``; return both."""
-    png = waterfall_png(score)
-    png_path = path.with_suffix(".png")
-    html_path = path.with_suffix(".html")
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    png_path.write_bytes(png)
-    html_path.write_text(waterfall_html(score, png), encoding="utf-8")
-    return WaterfallFiles(png_path, html_path)

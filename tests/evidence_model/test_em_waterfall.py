@@ -11,11 +11,11 @@ import pytest
 from matching.evidence_model import (
     EvidenceModel,
     EvidenceScore,
-    render_waterfall,
     waterfall_html,
     waterfall_png,
 )
 from records import Sex
+from usecases.charts import render_waterfall
 
 
 def test_render_waterfall_writes_both_files(

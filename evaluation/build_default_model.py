@@ -50,6 +50,7 @@ from matching.evidence_model.priors import SHIPPED_VERSION, prior_params
 from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
 from matching.views import FoundView, MissingView
 from usecases.face_folders import DEFAULT_CACHE, encode_face_folder
+from usecases.model_files import save_model
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     result = build_default(faces_dir=args.faces, version=args.version)
-    EvidenceModel(result.params).save(args.out)
+    save_model(EvidenceModel(result.params), args.out)
     if result.check is not None:
         logger.info("face check: %s", asdict(result.check.rule))
     logger.info("wrote %s (%s)", args.out, result.params.version)

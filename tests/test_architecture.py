@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -126,3 +127,24 @@ def test_no_two_packages_import_each_other() -> None:
         if _package(module) != _package(name)
     }
     assert sorted((a, b) for a, b in arrows if (b, a) in arrows) == []
+
+
+def test_matching_touches_no_file_but_its_own_package_data() -> None:
+    # Reading the store's files (photos, models, caches) and writing any file is the use
+    # cases'; matching reads only the tables that ship with it or with a package it uses
+    # (names, places, the default model).
+    writes = re.compile(r"\b(write_text|write_bytes|os\.replace|np\.save|savez|mkdir|unlink|"
+                        r"open\(|read_bytes|np\.load)\b")  # fmt: skip
+    reads = re.compile(r"\.read_text\(")
+    wrong = []
+    for path in sorted((REPO / "matching").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for number, line in enumerate(text.splitlines(), start=1):
+            code = line.split("#", 1)[0]
+            if writes.search(code):
+                wrong.append(f"{path.relative_to(REPO)}:{number}")
+        # Package data: its own (resources.files) or a dependency's (find_spec: the
+        # gazetteer that ships in cpca).
+        if reads.search(text) and "resources.files(" not in text and "find_spec(" not in text:
+            wrong.append(f"{path.relative_to(REPO)} reads a file that is not package data")
+    assert wrong == []

@@ -5,7 +5,6 @@ as JSON (``xunqin model show``)."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from matching.evidence_model import (
@@ -13,7 +12,6 @@ from matching.evidence_model import (
     compare_with_threshold_rule,
     fit_face_bins,
     refit_model,
-    save_params,
     with_face_calibration,
 )
 from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
@@ -21,6 +19,7 @@ from matching.evidence_model.refit import MIN_EM_PAIRS, RefitReport
 from usecases.auditing import audit_once
 from usecases.face_folders import encode_face_folder
 from usecases.labelled_store import read_store
+from usecases.model_files import save_model as save_model_file
 from usecases.services import Services
 
 __all__ = ["MIN_EM_PAIRS", "calibrate_faces", "model_in_use", "refit", "save_model"]
@@ -29,10 +28,7 @@ __all__ = ["MIN_EM_PAIRS", "calibrate_faces", "model_in_use", "refit", "save_mod
 def model_in_use(services: Services) -> str:
     """The model in use, as its JSON file holds it (version, prior, every comparison's
     levels); not audited: it holds no personal data."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "model.json"
-        save_params(services.evidence_model.params, path)
-        return path.read_text(encoding="utf-8")
+    return services.evidence_model.to_text()
 
 
 def refit(
@@ -79,5 +75,5 @@ def save_model(services: Services, model: EvidenceModel, out: Path | None) -> Pa
     """Write the model where the next re-match reads it (default ``home/model.json``)."""
     target = out or services.settings.home / "model.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    model.save(target)
+    save_model_file(model, target)
     return target

@@ -23,6 +23,7 @@ from records import Database, MissingReport
 from records.photo_store import PhotoStore
 from usecases.face_registry import FaceIndexes
 from usecases.intake import Ingestor
+from usecases.model_files import load_model
 from usecases.name_search import NameSearcher
 from usecases.settings import Settings
 
@@ -110,7 +111,7 @@ class Services:
         """The scoring model: the configured file, a refit in home, or the shipped one."""
         path = self.settings.model_file or self.settings.home / "model.json"
         if self.settings.model_file is not None or path.is_file():
-            return EvidenceModel.from_file(path)
+            return load_model(path)
         return EvidenceModel.default()
 
     def name_searcher(self) -> NameSearcher:

@@ -16,7 +16,7 @@ over-confident among shortlisted pairs). The fitted model is a versioned JSON fi
 
 Public surface::
 
-    EvidenceModel.default() / .from_file(path) / .score(missing, found) -> EvidenceScore
+    EvidenceModel.default() / .from_text(text, source=...) / .score(missing, found)
     waterfall_png(score) -> bytes, waterfall_html(score) -> str
     fit_em, estimate_u, refit_model, learn_from_decisions, fit_recalibration
     fit_face_bins, refit_face_calibration,
@@ -44,7 +44,7 @@ from matching.evidence_model.face_calibration import (
     refit_face_calibration,
 )
 from matching.evidence_model.model import EvidenceModel
-from matching.evidence_model.model_file import ModelFileError, load_params, save_params
+from matching.evidence_model.model_file import ModelFileError, params_as_text, params_from_text
 from matching.evidence_model.params import (
     ComparisonParams,
     ModelParams,
@@ -77,6 +77,8 @@ __all__ = [
     "LabelledPair",
     "LevelSpec",
     "ModelFileError",
+    "params_as_text",
+    "params_from_text",
     "ModelParams",
     "Outcome",
     "Recalibration",
@@ -90,7 +92,6 @@ __all__ = [
     "fit_face_bins",
     "fit_recalibration",
     "learn_from_decisions",
-    "load_params",
     "match_probabilities",
     "next_version",
     "prior_params",
@@ -98,7 +99,6 @@ __all__ = [
     "recalibrate_from_vectors",
     "refit_face_calibration",
     "refit_model",
-    "save_params",
     "update_from_vectors",
     "waterfall_html",
     "waterfall_png",

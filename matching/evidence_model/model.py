@@ -27,7 +27,6 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
@@ -40,9 +39,9 @@ from matching.evidence_model.explanation import (
 from matching.evidence_model.facts import FactsCache, FoundFacts, MissingFacts
 from matching.evidence_model.model_file import (
     ModelFileError,
-    load_params,
+    params_as_text,
     params_from_json,
-    save_params,
+    params_from_text,
 )
 from matching.evidence_model.params import ModelParams
 from matching.evidence_model.recalibration import Recalibration
@@ -120,10 +119,11 @@ class EvidenceModel:
     # --- construction ------------------------------------------------------------------
 
     @classmethod
-    def from_file(cls, path: Path) -> EvidenceModel:
-        """Load a model file (ModelFileError says everything wrong with it)."""
+    def from_text(cls, text: str, *, source: str) -> EvidenceModel:
+        """A model from a model file's text (ModelFileError says everything wrong with
+        it); reading the file is the caller's (``usecases.model_files``)."""
         comparisons = standard_comparisons()
-        return cls(load_params(path, comparisons), comparisons=comparisons)
+        return cls(params_from_text(text, comparisons, source=source), comparisons=comparisons)
 
     @classmethod
     def default(cls) -> EvidenceModel:
@@ -145,9 +145,9 @@ class EvidenceModel:
         every score records the recalibration it used)."""
         return self.with_params(replace(self._params, recalibration=recalibration))
 
-    def save(self, path: Path) -> None:
-        """Write the parameters as a model file."""
-        save_params(self._params, path)
+    def to_text(self) -> str:
+        """The parameters as a model file's text."""
+        return params_as_text(self._params)
 
     # --- what it is ----------------------------------------------------------------------
 

@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -326,24 +324,15 @@ def _recalibration(check: _Checker, raw: object) -> tuple[Recalibration, str]:
     return Recalibration(slope, intercept, decisions), note
 
 
-def load_params(path: Path, comparisons: Sequence[Comparison]) -> ModelParams:
-    """Read and validate a model file."""
+def params_from_text(text: str, comparisons: Sequence[Comparison], *, source: str) -> ModelParams:
+    """Parse and validate a model file's text (``source`` names it in the errors)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ModelFileError(str(path), [f"cannot read the file: {err}"]) from err
-    except UnicodeDecodeError as err:
-        raise ModelFileError(str(path), [f"not UTF-8 text: {err}"]) from err
+        data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ModelFileError(str(path), [f"not JSON: {err}"]) from err
-    return params_from_json(data, comparisons, source=str(path))
+        raise ModelFileError(source, [f"not JSON: {err}"]) from err
+    return params_from_json(data, comparisons, source=source)
 
 
-def save_params(params: ModelParams, path: Path) -> None:
-    """Write a model file atomically (a reader never sees half a file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(
-        json.dumps(params_to_json(params), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    os.replace(tmp, path)
+def params_as_text(params: ModelParams) -> str:
+    """A model file's text: JSON, indented, UTF-8 ready."""
+    return json.dumps(params_to_json(params), ensure_ascii=False, indent=2) + "\n"

@@ -15,11 +15,11 @@ from matching.evidence_model import (
     ModelFileError,
     Recalibration,
     next_version,
-    save_params,
 )
 from matching.evidence_model.comparisons import standard_comparisons
 from matching.evidence_model.model_file import params_from_json, params_to_json
 from matching.evidence_model.recalibration import IDENTITY
+from usecases.model_files import load_model, save_model
 
 
 def _data(model: EvidenceModel) -> dict[str, Any]:
@@ -37,8 +37,8 @@ def test_default_model_loads_with_a_version_and_notes(default_model: EvidenceMod
 
 def test_round_trip(default_model: EvidenceModel, tmp_path: Path) -> None:
     path = tmp_path / "model.json"
-    default_model.save(path)
-    again = EvidenceModel.from_file(path)
+    save_model(default_model, path)
+    again = load_model(path)
     assert again.version == default_model.version
     assert again.params.prior == pytest.approx(default_model.params.prior)
     for a, b in zip(again.params.comparisons, default_model.params.comparisons, strict=True):
@@ -157,12 +157,12 @@ def test_all_problems_are_listed(default_model: EvidenceModel) -> None:
 def test_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelFileError, match="not JSON"):
-        EvidenceModel.from_file(tmp_path / "bad.json")
+        load_model(tmp_path / "bad.json")
     with pytest.raises(ModelFileError, match="cannot read"):
-        EvidenceModel.from_file(tmp_path / "missing.json")
+        load_model(tmp_path / "missing.json")
     (tmp_path / "utf16.json").write_text('{"format": 1}', encoding="utf-16")
     with pytest.raises(ModelFileError, match="not UTF-8 text"):
-        EvidenceModel.from_file(tmp_path / "utf16.json")
+        load_model(tmp_path / "utf16.json")
 
 
 def test_next_version() -> None:
@@ -182,12 +182,12 @@ def test_a_recalibration_round_trips_and_is_optional(
         notes={**default_model.params.notes, "recalibration": "from reviewers"},
     )
     path = tmp_path / "model.json"
-    save_params(recalibrated, path)
+    save_model(default_model.with_params(recalibrated), path)
     stored = json.loads(path.read_text(encoding="utf-8"))
     assert stored["recalibration"] == {
         "slope": 0.87, "intercept": -2.95, "decisions": 1234, "note": "from reviewers"
     }  # fmt: skip
-    again = EvidenceModel.from_file(path).params
+    again = load_model(path).params
     assert again.recalibration == Recalibration(0.87, -2.95, 1234)
     assert again.notes["recalibration"] == "from reviewers"
     del stored["recalibration"]

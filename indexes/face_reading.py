@@ -206,7 +206,7 @@ class FaceWorkerPool:
         self.model = model
         self.workers = workers or available_cores()
         self.queue = queue
-        self._slots = threading.BoundedSemaphore(self.workers + queue)
+        self._slots = threading.BoundedSemaphore(self.capacity)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self._closed = False
@@ -252,8 +252,7 @@ class FaceWorkerPool:
 
     def retry_after(self) -> int:
         """Seconds after which a refused caller may well find a place."""
-        waiting = self.workers + self.queue
-        return max(1, math.ceil(self._seconds_per_photo * waiting / self.workers))
+        return max(1, math.ceil(self._seconds_per_photo * self.capacity / self.workers))
 
     def submit(
         self, data: bytes, *, limits: ImageLimits, detection: DetectionSettings

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -58,6 +57,7 @@ from records.storage.photos import (
     FaceFields,
     PhotoFields,
     add_photo,
+    files_in_use,
     find_photo,
     photo_digests,
 )
@@ -376,11 +376,9 @@ class Ingestor:
             for start in range(0, len(written), 500):
                 chunk = written[start : start + 500]
                 with self.database.session() as session:
-                    used = set(session.scalars(
-                        select(Photo.sha256).where(Photo.sha256.in_([d for d, _ in chunk]))
-                    ))  # fmt: skip
-                for digest, stored in chunk:
-                    if digest not in used:
+                    used = files_in_use(session, [stored for _, stored in chunk])
+                for _, stored in chunk:
+                    if stored not in used:
                         self.photo_store.delete(stored)
         except (OSError, SQLAlchemyError) as err:  # the import's own error is the one to raise
             logger.warning("a refused import's photo files were not all deleted (%s)",

@@ -34,8 +34,6 @@ import logging
 import multiprocessing
 import os
 import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -56,6 +54,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
 from evaluation.bench.face_vectors import BUILTIN_STATISTICS, FaceStatistics, draw_faces
+from evaluation.bench.load import Server
 from evaluation.markdown import table_lines
 
 logger = logging.getLogger(__name__)
@@ -554,46 +553,16 @@ def fill_store(database_url: str, n_faces: int, queries: Sequence[Query], *, see
     return len(refs)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_service(home: Path, *, timeout: float = 900) -> Iterator[tuple[str, float]]:
     """The API in its own process on ``home``; yields its URL and the start-up seconds."""
-    port = _free_port()
-    env = {**os.environ, "XUNQIN_HOME": str(home), "XUNQIN_ENVIRONMENT": "local"}
-    env.pop("XUNQIN_DATABASE_URL", None)
-    command = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
-    log_path = home / "service.log"
-    with log_path.open("wb") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=log)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            while True:
-                if process.poll() is not None:
-                    tail = log_path.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"the service stopped while starting:\n{tail}")
-                if time.perf_counter() - started > timeout:
-                    raise RuntimeError(f"the service did not start in {timeout:.0f} s")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-            yield url, time.perf_counter() - started
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    server = Server(home)
+    started = time.perf_counter()
+    server.start(timeout=timeout)
+    try:
+        yield server.base, time.perf_counter() - started
+    finally:
+        server.stop()
 
 
 def _rank(answer: httpx.Response, ref: str) -> int | None:

@@ -117,7 +117,9 @@ def _percentile(values: list[float], q: float) -> float:
 class Server:
     """``xunqin serve`` in its own process on a fresh home, on a free loopback port."""
 
-    def __init__(self, home: Path, config: LoadConfig) -> None:
+    def __init__(
+        self, home: Path, *, database_url: str | None = None, face_workers: int | None = None
+    ) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -127,10 +129,10 @@ class Server:
             "XUNQIN_ENVIRONMENT": "local",
         }
         self.env.pop("XUNQIN_DATABASE_URL", None)
-        if config.database_url:
-            self.env["XUNQIN_DATABASE_URL"] = config.database_url
-        if config.face_workers is not None:
-            self.env["XUNQIN_FACE_WORKERS"] = str(config.face_workers)
+        if database_url:
+            self.env["XUNQIN_DATABASE_URL"] = database_url
+        if face_workers is not None:
+            self.env["XUNQIN_FACE_WORKERS"] = str(face_workers)
         self.log = home / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -347,7 +349,7 @@ def run_load(
     """Seed, run the clients for ``config.seconds``, and return the figures."""
     photos = {name: (SAMPLE_PHOTOS / name).read_bytes() for name in PHOTO_NAMES}
     work = home or Path(tempfile.mkdtemp(prefix="xunqin-load-"))
-    server = Server(work, config)
+    server = Server(work, database_url=config.database_url, face_workers=config.face_workers)
     tally = Tally()
     try:
         server.start()

@@ -258,7 +258,13 @@ def delete_photo(session: Session, photo_id: int) -> DeletedPhoto:
     )
     session.delete(photo)
     session.flush()
-    others = session.scalar(
-        select(func.count()).select_from(Photo).where(Photo.stored_path == deleted.stored_path)
-    )
-    return DeletedPhoto(**{**asdict(deleted), "file_unused": not others})
+    unused = not files_in_use(session, [deleted.stored_path])
+    return DeletedPhoto(**{**asdict(deleted), "file_unused": unused})
+
+
+def files_in_use(session: Session, stored_paths: Sequence[str]) -> set[str]:
+    """Which of these stored paths some photo row still names (a file no row names may
+    go: another record may hold the same photo, stored once)."""
+    return set(session.scalars(
+        select(Photo.stored_path).where(Photo.stored_path.in_(stored_paths)).distinct()
+    ))  # fmt: skip

@@ -46,6 +46,7 @@ class Right(StrEnum):
     READ_CANDIDATES = "read candidates"
     DECIDE = "decide on candidates"
     DELETE = "delete photos and erase records"
+    READ_JOBS = "see the re-match's runs"
 
 
 RIGHTS: Final[dict[Role, frozenset[Right]]] = {

@@ -145,18 +145,61 @@ def import_command(
 @app.command()
 def rematch(
     actor: Annotated[str, typer.Option(help="who runs it, for the audit log")] = "cli",
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="score every pair again, not only those of new or changed records"
+        ),
+    ] = False,
 ) -> None:
-    """Score every report against every found person and store the best candidates."""
+    """重新比对：为新增或变更的记录打分并保存最佳候选 / Score the pairs of new and
+    changed records (every pair with --full) and store the best candidates."""
+    from usecases.rematch_job import RematchAlreadyRunningError
     from usecases.rematching import rematch_all
 
-    with _services() as services, _progress("re-matching") as bar:
-        task = bar.add_task("pairs", total=None)
-        report = rematch_all(
-            services,
-            actor=actor,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+    if not sys.stderr.isatty():
+        # No bar to draw: progress goes to the log, a line every few seconds.
+        logging.getLogger("usecases.rematch_job").setLevel(logging.INFO)
+    try:
+        with _services() as services, _progress("重新比对 re-matching") as bar:
+            task = bar.add_task("blocks", total=None)
+            report = rematch_all(
+                services,
+                actor=actor,
+                full=full,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except RematchAlreadyRunningError as error:
+        raise _fail(str(error), 3) from error
+    typer.echo(json.dumps(report.__dict__, ensure_ascii=False))
+    kind = "全量" if report.kind == "full" else "增量"
+    err.print(
+        f"{kind}比对完成：评分 {report.pairs_scored} 对，保留候选 {report.kept} 个"
+        f"（新增 {report.created}，更新 {report.updated}，删除 {report.removed}）"
+    )
+
+
+@app.command()
+def jobs(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="how many runs, newest first")] = 20,
+    actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
+) -> None:
+    """比对任务：最近的重新比对及其进度 / The latest re-match runs and how far they got."""
+    from usecases.jobs import KIND_WORDS, STATE_WORDS, rematch_jobs
+
+    with _services() as services, services.database.session() as session:
+        states = rematch_jobs(session, actor=actor, limit=limit)
+    for state in states:
+        typer.echo(json.dumps(state.to_json(), ensure_ascii=False))
+        rate = f"，每秒 {state.pairs_per_second:,.0f} 对" if state.pairs_per_second else ""
+        left = f"，约剩 {state.seconds_left:,.0f} 秒" if state.seconds_left is not None else ""
+        err.print(
+            f"#{state.id} {KIND_WORDS.get(state.kind, state.kind)} "
+            f"{STATE_WORDS.get(state.state, state.state)}：块 {state.blocks_done}/"
+            f"{state.blocks_total}，已评分 {state.pairs_scored:,} 对{rate}{left}"
         )
-    typer.echo(json.dumps(report.__dict__))
+    if not states:
+        err.print("还没有比对任务 / no re-match has run yet")
 
 
 _CSV_HEADER = (

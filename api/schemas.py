@@ -479,3 +479,27 @@ class SignInPublic(BaseModel):
     name: str | None = None
     role: Role | None = None
     expires_at: datetime | None = None
+
+
+class JobPublic(BaseModel):
+    """One run of the re-match: what it covers, how far it got, how it ended."""
+
+    id: int
+    kind: str = Field(description="full: every pair scored; incremental: new or changed records")
+    state: str = Field(description="running, done, or abandoned (another run took over)")
+    actor: str
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    blocks_done: int
+    blocks_total: int
+    pairs_scored: int
+    pairs_per_second: float | None
+    seconds_left: float | None
+    detail: dict[str, Any]
+
+
+class JobsPublic(BaseModel):
+    """The latest runs, newest first."""
+
+    data: list[JobPublic]

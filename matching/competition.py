@@ -31,6 +31,10 @@ may lower them: :data:`~matching.evidence_model.recalibration.MAX_SHIFT`)."""
 RAISE_STEP: Final = 1.0 / 8.0
 """The raise is whole eighths of a bit, rounded down, so that a store that barely changed
 keeps its raise and its stored candidates."""
+SHARING_STEP: Final = 1.0 / 64.0
+"""What sharing takes is rounded to this many bits (odds within 1.1%): rivals that take
+less than half a step take nothing, so a pair's stored chance changes only when its
+competition really does."""
 NEARLY_AS_LIKELY: Final = 2.0
 """Competitors within this many bits of a pair (a quarter as likely, or more) are counted
 in its explanation."""
@@ -63,8 +67,10 @@ class Competition:
 
     @property
     def sharing_weight(self) -> float:
-        """What sharing takes, in log2 odds (zero or less)."""
-        return -math.log2(1.0 + self.others_odds)
+        """What sharing takes, in log2 odds (zero or less), in whole steps of
+        :data:`SHARING_STEP`: a rival far weaker than a pair does not move it, so a new
+        record changes only the candidates it really competes with."""
+        return -round(math.log2(1.0 + self.others_odds) / SHARING_STEP) * SHARING_STEP
 
     def log_odds(self, calibrated_weight: float) -> float:
         """The shared log2 odds of a pair whose calibrated total is ``calibrated_weight``."""

@@ -358,3 +358,71 @@ class SignInSession(Base):
     expires_at: Mapped[datetime]
 
     user: Mapped[User] = relationship()
+
+
+class ScoredPair(Base):
+    """A report and a found person the re-match scored at or above its cut-off, with the
+    total weight (log2 odds): the competitors every candidate's chance is shared with,
+    kept between runs so that a run scores only the pairs of new or changed records."""
+
+    __tablename__ = "scored_pairs"
+
+    missing_id: Mapped[int] = mapped_column(
+        ForeignKey("missing_reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    found_id: Mapped[int] = mapped_column(
+        ForeignKey("found_persons.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    weight: Mapped[float]
+
+
+class ScoredRecord(Base):
+    """What a record was when the re-match last scored its pairs: a digest of everything
+    the matcher reads of it (fields and faces), to tell a changed record from one that
+    is not. No foreign key: it names a record of either side."""
+
+    __tablename__ = "scored_records"
+
+    side: Mapped[Side] = mapped_column(_enum(Side, 8), primary_key=True)
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(32))
+
+
+class RematchRun(Base):
+    """One run of the re-match: what it covers, how far it got, how it ended.
+
+    ``basis`` names the scorer version and the settings its weights depend on; stored
+    pairs of another basis are scored again (a full run). A run that did not finish
+    (``state`` running) is taken up again by the next start on the same basis.
+    """
+
+    __tablename__ = "rematch_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    basis: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(100))
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int]
+    blocks_total: Mapped[int] = mapped_column(default=0)
+    blocks_done: Mapped[int] = mapped_column(default=0)
+    pairs_scored: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RematchBlock(Base):
+    """A block of a run's work that is done: its scored pairs are stored with it, in
+    the same transaction, so a run stopped at any point loses at most the blocks in hand."""
+
+    __tablename__ = "rematch_blocks"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("rematch_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    block: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pairs_scored: Mapped[int]
+    pairs_kept: Mapped[int]

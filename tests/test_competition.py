@@ -13,6 +13,7 @@ from matching.competition import (
     MAX_RAISE,
     NEARLY_AS_LIKELY,
     RAISE_STEP,
+    SHARING_STEP,
     Competition,
     share_between_candidates,
 )
@@ -76,7 +77,8 @@ def test_shared_probabilities(
     pairs: list[tuple[int, int, float]], expected: list[float], counts: list[tuple[int, int]]
 ) -> None:
     _, shared, got_counts = _share(pairs)
-    assert shared == pytest.approx(expected, rel=1e-9)
+    # What sharing takes is rounded to SHARING_STEP bits: odds within 2**(1/128).
+    assert shared == pytest.approx(expected, rel=2 ** (SHARING_STEP / 2) - 1)
     assert got_counts == counts
     assert all(s <= _alone(w) + 1e-12 for s, (_, _, w) in zip(shared, pairs, strict=True))
 
@@ -234,3 +236,14 @@ def test_reviewers_decisions_do_not_move_the_raise_of_the_other_pairs() -> None:
     # Nothing left open: nothing to fit, no raise.
     decided = share_between_candidates(held, held, np.full(n, math.inf))
     assert decided.shift == 0.0
+
+
+def test_what_sharing_takes_moves_in_steps_so_a_far_weaker_rival_changes_nothing() -> None:
+    alone = Competition(0.0, 0.0, 0, 0)
+    assert alone.sharing_weight == 0.0
+    for others in (0.001, 0.5, 3.0, 1e6):
+        taken = Competition(0.0, others, 0, 0).sharing_weight
+        assert taken / SHARING_STEP == round(taken / SHARING_STEP)
+        assert abs(taken + math.log2(1 + others)) <= SHARING_STEP / 2
+    # A rival a thousandth as likely takes less than half a step: nothing at all.
+    assert Competition(0.0, 0.001, 0, 0).log_odds(3.0) == 3.0

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
-import usecases.rematch_job as rematch_module
+import usecases.rematch_settle as settle_module
 from records import (
     Candidate,
     CandidateStatus,
@@ -152,11 +152,11 @@ def test_a_decision_made_while_the_job_scores_is_kept(
     services, run = _loaded(make_services, sample_photos)
     weakest = _dropped_by_a_narrow_rematch(services, run)
 
-    def loaded_then_decided(session: Session) -> dict[tuple[int, int], Candidate]:
+    def loaded_then_decided(session: Session) -> dict[tuple[int, int], Any]:
         # The job read the candidate as pending; a reviewer confirms it before the
         # job's delete runs (written past the job's loaded objects, as another
         # process's write would be).
-        rows = candidate_pairs.all_candidates(session)
+        rows = candidate_pairs.stored_scores(session)
         session.execute(
             update(Candidate).where(Candidate.id == weakest)
             .values(status=CandidateStatus.CONFIRMED)
@@ -164,7 +164,7 @@ def test_a_decision_made_while_the_job_scores_is_kept(
         )  # fmt: skip
         return rows
 
-    monkeypatch.setattr(rematch_module, "all_candidates", loaded_then_decided)
+    monkeypatch.setattr(settle_module, "stored_scores", loaded_then_decided)
     rematch(services.database, settings=RematchSettings(keep_per_record=1), **run)  # type: ignore[arg-type]
     with services.database.session() as session:
         kept = session.get(Candidate, weakest)
@@ -185,16 +185,16 @@ def test_a_record_erased_while_the_job_scores_does_not_undo_the_rest(
 ) -> None:
     services, run = _loaded(make_services, sample_photos)
 
-    def loaded_then_erased(session: Session) -> dict[tuple[int, int], Candidate]:
+    def loaded_then_erased(session: Session) -> dict[tuple[int, int], Any]:
         # Another process erases M1 after the job loaded it, before the job stores.
-        rows = candidate_pairs.all_candidates(session)
+        rows = candidate_pairs.stored_scores(session)
         session.execute(
             delete(MissingReport).where(MissingReport.ref == "M1")
             .execution_options(synchronize_session=False)
         )  # fmt: skip
         return rows
 
-    monkeypatch.setattr(rematch_module, "all_candidates", loaded_then_erased)
+    monkeypatch.setattr(settle_module, "stored_scores", loaded_then_erased)
     _rematched_without_m1(services, run)
 
 
@@ -202,7 +202,7 @@ def test_a_record_erased_while_the_job_stores_is_stored_around(
     make_services: Callable[..., Services], sample_photos: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services, run = _loaded(make_services, sample_photos)
-    upsert = rematch_module.upsert_candidate
+    upsert = settle_module.upsert_candidate
     race = {"armed": True}
 
     def erased_then_upsert(session: Session, **fields: Any) -> Any:
@@ -212,7 +212,7 @@ def test_a_record_erased_while_the_job_stores_is_stored_around(
                 other.execute(delete(MissingReport).where(MissingReport.ref == "M1"))
         return upsert(session, **fields)
 
-    monkeypatch.setattr(rematch_module, "upsert_candidate", erased_then_upsert)
+    monkeypatch.setattr(settle_module, "upsert_candidate", erased_then_upsert)
     _rematched_without_m1(services, run)
 
 

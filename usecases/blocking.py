@@ -61,11 +61,16 @@ def _birth_estimate(person: FoundView) -> int | None:
     return day.year - round(sum(ages) / len(ages))
 
 
+BIRTH_SLACK = 12
+"""Years a report's birth year may be from a found person's estimate for the sex,
+year and province pairs."""
+
+
 def attribute_pairs(
     missing: Sequence[MissingView],
     found: Sequence[FoundView],
     *,
-    birth_slack: int = 12,
+    birth_slack: int = BIRTH_SLACK,
 ) -> set[tuple[int, int]]:
     """Pairs of the same sex, a compatible birth year and a shared province.
 
@@ -73,24 +78,44 @@ def attribute_pairs(
     the person was found or what their speech points to. It reaches the people with no
     usable name and no photo, who are mostly found near home within days.
     """
-    by_key: dict[tuple[str, Sex], list[int]] = {}
-    for i, report in enumerate(missing):
-        provinces = {_province(report.missing_place), _province(report.hometown)} - {None}
-        for province in provinces:
-            by_key.setdefault((str(province), report.sex), []).append(i)
-    pairs: set[tuple[int, int]] = set()
-    for j, person in enumerate(found):
+    reports = _AttributeKeys(missing, np.arange(len(missing), dtype=np.int64))
+    return {(int(i), j) for j, person in enumerate(found)
+            for i in reports.reports_of(person, birth_slack=birth_slack)}  # fmt: skip
+
+
+class _AttributeKeys:
+    """Reports by (province, sex), with their birth years, for :func:`attribute_pairs`."""
+
+    def __init__(self, missing: Sequence[MissingView], rows: NDArray[np.int64]) -> None:
+        by_key: dict[tuple[str, Sex], list[tuple[int, int]]] = {}
+        for i in rows.tolist():
+            report = missing[i]
+            if report.birth_year is None:
+                continue  # no year is compatible with an estimate here
+            provinces = {_province(report.missing_place), _province(report.hometown)} - {None}
+            for province in provinces:
+                by_key.setdefault((str(province), report.sex), []).append((i, report.birth_year))
+        self._by_key = {
+            key: np.array(rows_of, dtype=np.int64).reshape(-1, 2) for key, rows_of in by_key.items()
+        }
+
+    def reports_of(self, person: FoundView, *, birth_slack: int = BIRTH_SLACK) -> NDArray[np.int64]:
+        """The reports of the person's sex, a birth year within ``birth_slack`` of the
+        estimate and a province the person's place or speech points to."""
         born = _birth_estimate(person)
         if born is None or person.sex is Sex.UNKNOWN:
-            continue
+            return _NONE
         provinces = ({_province(person.found_place), _province(person.hometown)}
                      | set(speaker_regions(person))) - {None}  # fmt: skip
+        chunks = []
         for province in provinces:
-            for i in by_key.get((str(province), person.sex), ()):
-                year = missing[i].birth_year
-                if year is not None and abs(year - born) <= birth_slack:
-                    pairs.add((i, j))
-    return pairs
+            table = self._by_key.get((str(province), person.sex))
+            if table is not None:
+                chunks.append(table[np.abs(table[:, 1] - born) <= birth_slack, 0])
+        return np.unique(np.concatenate(chunks)) if chunks else _NONE
+
+
+_NONE: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
 
 def names_can_block(person: FoundView) -> bool:
@@ -117,11 +142,15 @@ WEAK_NAME_REACH = 2000
 def weak_name_reach(found: Sequence[FoundView], *, budget: int) -> int:
     """How many reports each found person :func:`weak_name_pairs` serves may reach so that
     all of them together stay within ``budget`` pairs: :data:`WEAK_NAME_REACH`, fewer in
-    a store with many such people (at least one each)."""
+    a store with many such people (a power of two, at least one each)."""
     if budget < 1:
         raise ValueError(f"the weak-name pair budget must be at least 1, got {budget}")
     served = sum(1 for person in found if _served_without_names(person))
-    return min(WEAK_NAME_REACH, max(1, budget // served)) if served else WEAK_NAME_REACH
+    if not served or budget // served >= WEAK_NAME_REACH:
+        return WEAK_NAME_REACH
+    # A power of two: the reach changes only when the people served double or halve, so
+    # that a run after a few new records chooses each person's reports as the last did.
+    return 1 << (max(1, budget // served).bit_length() - 1)
 
 
 def _served_without_names(person: FoundView) -> bool:
@@ -179,20 +208,38 @@ def weak_name_keys(
     not a disagreement), at most ``per_person``, so the weak evidence left (age, time,
     height, marks, health) can rank them.
     """
-    by_sex: dict[Sex, list[tuple[int, int]]] = {}
-    yearless: dict[Sex, list[int]] = {}
-    for i, report in enumerate(missing):
-        if report.birth_year is not None:
-            by_sex.setdefault(report.sex, []).append((report.birth_year, i))
-        else:
-            yearless.setdefault(report.sex, []).append(i)
-    for rows in by_sex.values():
-        rows.sort()
-    chunks: list[NDArray[np.int64]] = []
-    for j, person in enumerate(found):
+    reports = _WeakNameReports(missing)
+    chunks = [j * len(missing) + reports.reports_of(person, per_person=per_person)
+              for j, person in enumerate(found)]  # fmt: skip
+    return np.unique(np.concatenate(chunks)) if chunks else _NONE
+
+
+class _WeakNameReports:
+    """Every report by sex and birth year, for :func:`weak_name_keys`.
+
+    Always built over every report, never a part of them: a person reaches the
+    ``per_person`` best-fitting reports of all, so that a run scoring only new reports
+    pairs each with the people a run over everything would.
+    """
+
+    def __init__(self, missing: Sequence[MissingView]) -> None:
+        self._missing = missing
+        by_sex: dict[Sex, list[tuple[int, int]]] = {}
+        self._yearless: dict[Sex, list[int]] = {}
+        for i, report in enumerate(missing):
+            if report.birth_year is not None:
+                by_sex.setdefault(report.sex, []).append((report.birth_year, i))
+            else:
+                self._yearless.setdefault(report.sex, []).append(i)
+        for rows in by_sex.values():
+            rows.sort()
+        self._by_sex = by_sex
+
+    def reports_of(self, person: FoundView, *, per_person: int) -> NDArray[np.int64]:
+        """The reports the person reaches (none unless their names cannot block)."""
         day = _estimated_on(person)
         if day is None or not _served_without_names(person):
-            continue
+            return _NONE
         ages = [a for a in (person.age_min, person.age_max) if a is not None]
         low, high = min(ages), max(ages)
         youngest, oldest = not_far_ages(low, high)
@@ -202,11 +249,11 @@ def weak_name_keys(
         middle = (low + high) / 2
         fits: list[tuple[float, float, int]] = []
         for sex in sexes:
-            rows = by_sex.get(sex, [])
+            rows = self._by_sex.get(sex, [])
             lo = bisect_left(rows, (year_found - oldest, -1))
-            hi = bisect_right(rows, (year_found - youngest, len(missing)))
+            hi = bisect_right(rows, (year_found - youngest, len(self._missing)))
             for year, i in rows[lo:hi]:
-                if _lost_in_time(missing[i], latest):
+                if _lost_in_time(self._missing[i], latest):
                     # How far outside the estimate, in the tolerances the comparison
                     # allows at that age (0 inside it), then how far from its middle.
                     implied = year_found - year
@@ -217,15 +264,13 @@ def weak_name_keys(
         # Reports without a birth year only fill what the fitting years leave free.
         room = per_person - len(kept)
         for sex in sexes:
-            for i in yearless.get(sex, ()):
+            for i in self._yearless.get(sex, ()):
                 if room <= 0:
                     break
-                if _lost_in_time(missing[i], latest):
+                if _lost_in_time(self._missing[i], latest):
                     kept.append((OFF_FACTOR, 0.0, i))
                     room -= 1
-        reports = np.fromiter((i for *_fit, i in kept), dtype=np.int64, count=len(kept))
-        chunks.append(j * len(missing) + reports)
-    return np.unique(np.concatenate(chunks)) if chunks else np.zeros(0, dtype=np.int64)
+        return np.fromiter((i for *_fit, i in kept), dtype=np.int64, count=len(kept))
 
 
 def _lost_in_time(report: MissingView, latest: date | None) -> bool:
@@ -249,27 +294,97 @@ def blocked_pairs(
     model: str | None,
 ) -> set[tuple[int, int]]:
     """Pairs whose names match or whose faces are near, as positions in the sequences."""
-    index: NameIndex[int] = NameIndex()
-    for i, report in enumerate(missing):
-        if report.names:
-            index.add(i, report.names)
-    pairs: set[tuple[int, int]] = set()
-    for j, person in enumerate(found):
-        if person.names:
-            hits = index.query(person.names, regions=speaker_regions(person), limit=1_000_000)
-            pairs.update((hit.record_id, j) for hit in hits)
-    if face_indexes is None or model is None:
-        return pairs
-    position = {report.id: i for i, report in enumerate(missing)}
-    owner_of_face = {face.face_id: report.id for report in missing for face in report.faces}
-    for j, person in enumerate(found):
-        if not person.faces:
-            continue
-        for row in face_indexes.search(
-            Side.MISSING, person.embeddings, face_neighbours, model=model
-        ):
-            for neighbour in row:
-                report_id = owner_of_face.get(neighbour.id)
-                if report_id is not None:
-                    pairs.add((position[report_id], j))
-    return pairs
+    blocking = ReportBlocking(missing, face_indexes=face_indexes, face_model=model,
+                              face_neighbours=face_neighbours)  # fmt: skip
+    rows = np.arange(len(found), dtype=np.int64)
+    keys = np.unique(np.concatenate([blocking.name_keys(found, rows),
+                                     blocking.face_keys(found, rows)]))  # fmt: skip
+    return set(keyed_pairs(keys, len(missing)))
+
+
+class ReportBlocking:
+    """The reports' side of blocking, built once per run and asked block by block.
+
+    ``only`` (positions in ``missing``; None: all) are the reports whose pairs are
+    wanted: a run after new reports arrived asks for theirs alone. The name index and the
+    sex, year and province keys hold only those (whether a pair matches does not depend
+    on other reports); the weak-name reach and the face neighbours are ranked among every
+    report, then kept to ``only``, so that each pair is chosen as a run over everything
+    would choose it. ``all_pairs`` asks for every pair (a small store).
+    Keys are :func:`pair_keys` (found position times the number of reports, plus the
+    report's position).
+    """
+
+    def __init__(
+        self,
+        missing: Sequence[MissingView],
+        *,
+        only: NDArray[np.int64] | None = None,
+        face_indexes: FaceIndexes | None = None,
+        face_model: str | None = None,
+        face_neighbours: int = 50,
+        weak_reach: int = WEAK_NAME_REACH,
+        all_pairs: bool = False,
+    ) -> None:
+        self._n = len(missing)
+        self._rows = np.arange(self._n, dtype=np.int64) if only is None else np.unique(only)
+        self._wanted = np.zeros(self._n, dtype=np.bool_)
+        self._wanted[self._rows] = True
+        self._all_pairs = all_pairs
+        self._face_indexes, self._face_model = face_indexes, face_model
+        self._face_neighbours, self._weak_reach = face_neighbours, weak_reach
+        self._owner_of_face = {face.face_id: i for i, report in enumerate(missing)
+                               for face in report.faces}  # fmt: skip
+        if all_pairs:
+            return
+        self._names: NameIndex[int] = NameIndex()
+        for i in self._rows.tolist():
+            if missing[i].names:
+                self._names.add(i, missing[i].names)
+        self._attributes = _AttributeKeys(missing, self._rows)
+        self._weak = _WeakNameReports(missing)
+
+    def keys(self, found: Sequence[FoundView], rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Every wanted pair of the found persons ``found``, at positions ``rows`` of the
+        run's found persons, as sorted keys without repeats."""
+        if self._all_pairs:
+            return np.unique((rows[:, None] * self._n + self._rows[None, :]).ravel())
+        chunks = [self.name_keys(found, rows), self.face_keys(found, rows)]
+        for person, j in zip(found, rows.tolist(), strict=True):
+            chunks.append(j * self._n + self._attributes.reports_of(person))
+            weak = self._weak.reports_of(person, per_person=self._weak_reach)
+            chunks.append(j * self._n + weak[self._wanted[weak]])
+        return np.unique(np.concatenate(chunks))
+
+    def name_keys(self, found: Sequence[FoundView], rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The pairs whose names match, through the name index."""
+        chunks = [_NONE]
+        for person, j in zip(found, rows.tolist(), strict=True):
+            if person.names:
+                hits = self._names.query(person.names, regions=speaker_regions(person),
+                                         limit=1_000_000)  # fmt: skip
+                reports = np.fromiter((hit.record_id for hit in hits), dtype=np.int64)
+                chunks.append(j * self._n + reports)
+        return np.unique(np.concatenate(chunks))
+
+    def face_keys(self, found: Sequence[FoundView], rows: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The pairs whose faces are neighbours in the reports' face index."""
+        if self._face_indexes is None or self._face_model is None:
+            return _NONE
+        with_faces = [(person, j) for person, j in zip(found, rows.tolist(), strict=True)
+                      if person.faces]  # fmt: skip
+        if not with_faces:
+            return _NONE
+        vectors = np.concatenate([person.embeddings for person, _ in with_faces])
+        owners = np.concatenate([np.full(len(person.faces), j, dtype=np.int64)
+                                 for person, j in with_faces])  # fmt: skip
+        neighbours = self._face_indexes.search(
+            Side.MISSING, vectors, self._face_neighbours, model=self._face_model
+        )
+        keys = [
+            int(j) * self._n + i
+            for j, row in zip(owners.tolist(), neighbours, strict=True)
+            for neighbour in row
+            if (i := self._owner_of_face.get(neighbour.id)) is not None and self._wanted[i]
+        ]
+        return np.unique(np.array(keys, dtype=np.int64))

@@ -1,58 +1,83 @@
 """The re-match job: score reports against found persons and store the best candidates.
 
-For every found person the best ``keep_per_record`` undecided reports are kept, and for
-every report the best undecided found persons, so both directions of the search are
-served. A reviewer's decision is never overwritten and takes no place in those lists;
-pending candidates that no longer make them are removed so the review queue stays
-current (never one that has decisions).
+A run goes in three steps, each its own transaction or series of them:
 
-The evidence model's probabilities are calibrated on all pairs scored, then shared with
-every plausible candidate competing for the same found person or report
-(:mod:`matching.competition`); a candidate's stored score is the log2 odds of its
-stored probability, which orders the review queue.
+1. **Plan.** Load the open records and tell the new or changed ones from those scored
+   before (:mod:`usecases.rematch_plan`): a digest of each record is kept with the pairs
+   it was scored in. Pairs of records gone or closed are forgotten, pairs of changed
+   records are scored again. A run after a model or settings change (another *basis*),
+   or asked to (``full``), scores everything.
+2. **Score, block by block.** Blocks of found persons are scored against the reports
+   blocking chooses (:mod:`usecases.rematch_blocks`), on every core; each block's pairs
+   at or above the cut-off are stored with the block's checkpoint in one transaction.
+   Memory holds a block's pairs, never all of them. A run stopped at any point is taken
+   up by the next start on the same basis, at the first block not done.
+3. **Settle.** From every stored scored pair, the candidates are chosen, their chances
+   shared and calibrated, and only those that change are written
+   (:mod:`usecases.rematch_settle`).
+
+The run, its progress and how it ended are stored (``rematch_runs``): ``xunqin jobs``
+and the API's jobs list read them.
 """
 
 from __future__ import annotations
 
-import heapq
+import hashlib
 import logging
-import math
+import os
+import socket
 import time
-from array import array
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Final, Protocol, cast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 import numpy as np
-from sqlalchemy import CursorResult, delete, exists
 from sqlalchemy.exc import IntegrityError
 
-from matching.competition import Sharing, share_between_candidates
 from matching.evidence import Score
-from matching.evidence_model import EvidenceModel
-from matching.evidence_model.recalibration import WeightTally, label_free_shift
+from matching.evidence_model import EvidenceModel, params_as_text
+from matching.evidence_model.recalibration import IDENTITY
 from matching.views import FoundView, MissingView, found_view, missing_view
-from records import Candidate, CandidateStatus, Database, Decision, Side
-from records.storage.candidate_pairs import (
-    all_candidates,
-    upsert_candidate,
+from records import Database, Side
+from records.models import RematchRun
+from records.storage.person_records import Change, all_found, all_missing
+from records.storage.rematch_state import (
+    ABANDONED,
+    DONE,
+    clear_scored,
+    delete_scored_pairs_of,
+    done_blocks,
+    end_run,
+    finish_block,
+    forget_records,
+    last_done_run,
+    save_digests,
+    scored_digests,
+    set_run_plan,
+    start_run,
+    take_up_run,
+    unfinished_runs,
 )
-from records.storage.person_records import Change, all_found, all_missing, record_ids
-from records.storage.reviewer_decisions import decided_pairs
-from usecases.blocking import (
-    all_pairs,
-    attribute_pairs,
-    blocked_pairs,
-    keyed_pairs,
-    pair_keys,
-    weak_name_keys,
-    weak_name_reach,
+from records.storage.rematch_state import (
+    add_scored_pairs as store_scored_pairs,
 )
+from usecases.blocking import WEAK_NAME_REACH, ReportBlocking, weak_name_reach
 from usecases.face_registry import FaceIndexes
+from usecases.rematch_blocks import (
+    BlockResult,
+    BlockWeights,
+    BlockWork,
+    default_workers,
+    pair_by_pair,
+    run_blocks,
+)
+from usecases.rematch_plan import CHANGED_FOUND, CHANGED_REPORTS, changed_positions, plan_blocks
+from usecases.rematch_settle import Settled, settle
 
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+"""Told (blocks done, blocks in all) as the run goes."""
 
 
 class PairScorer(Protocol):
@@ -81,19 +106,28 @@ class PairScorer(Protocol):
         ...
 
 
-_DELETE_CHUNK = 5000
-"""Stale candidates deleted per statement."""
+class RematchAlreadyRunningError(Exception):
+    """Another re-match is running on this store."""
+
+    def __init__(self, run_id: int, host: str, pid: int) -> None:
+        super().__init__(
+            f"另一个重新比对任务（第 {run_id} 号，{host} 上的进程 {pid}）正在运行 / "
+            f"re-match run {run_id} is running (process {pid} on {host})"
+        )
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
 class RematchSettings:
-    """How many candidates to keep and how pairs are chosen.
+    """How many candidates to keep, how pairs are chosen, how the work is cut.
 
     ``min_evidence_weight`` is relative to the prior: pairs whose evidence (all signals
     together) is below it are never candidates, whatever the model's prior.
     ``weak_name_budget`` caps the pairs of the found persons whose names cannot find
     their report (:func:`~usecases.blocking.weak_name_keys`): each reaches up to 2,000
     reports, fewer when there are more than budget / 2,000 such people.
+    ``block_size`` is found persons per block (a checkpoint each); ``workers`` the
+    processes that score blocks (0: one per core).
     """
 
     keep_per_record: int = 20
@@ -101,6 +135,8 @@ class RematchSettings:
     face_neighbours: int = 50
     all_pairs_limit: int = 4_000_000
     weak_name_budget: int = 5_000_000
+    block_size: int = 200
+    workers: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,133 +155,109 @@ class RematchReport:
     seconds_scoring: float
     seconds_storing: float
     calibration: str = "no recalibration"
-    """How the stored probabilities were calibrated (see ``_calibrated``)."""
+    """How the stored probabilities were calibrated."""
     sharing: str = "not shared"
     """Among how many plausible pairs the chances were shared, and the raise first."""
     weak_name_reach: int = 0
     """Reports each found person whose names cannot find their report reached at most
     (0: every pair was scored, no blocking)."""
+    kind: str = "full"
+    """"full" (every pair scored) or "incremental" (the pairs of changed records)."""
+    run_id: int = 0
+    blocks: int = 0
+    blocks_taken_up: int = 0
+    """Blocks a run stopped before had already done."""
+    changed_reports: int = 0
+    changed_found: int = 0
+    plausible: int = 0
+    """Scored pairs at or above the cut-off, stored: every candidate's competitors."""
+    workers: int = 1
 
 
-_Kept = tuple[float, int, int, int]
-"""A candidate being chosen: total weight, report, found person, place among the
-plausible pairs."""
+def _basis(
+    model: PairScorer, cutoff: float, face_model: str | None, settings: RematchSettings,
+    *, all_pairs: bool, reach: int,
+) -> str:  # fmt: skip
+    """What the stored weights and the choice of pairs depend on: stored pairs of
+    another basis are scored again."""
+    if isinstance(model, EvidenceModel):
+        # The weights, not how they are calibrated: a recalibration changes no weight.
+        text = params_as_text(replace(model.params, recalibration=IDENTITY))
+        fingerprint = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+    else:
+        fingerprint = f"{model.prior_weight:.9g}"
+    choice = "all" if all_pairs else (
+        f"blocked,faces={face_model},k={settings.face_neighbours},reach={reach}"
+    )  # fmt: skip
+    return f"{model.version}|{fingerprint}|cut={cutoff:.9g}|{choice}"[:200]
 
 
-_DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJECTED: -math.inf}
-"""A confirmed pair outweighs every rival of its two people; a rejected one is no rival."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
-class _PlausiblePairs:
-    """Every pair at or above the cut-off, in columns: the competitors of the kept ones,
-    with the log2 odds reviewers' decisions fix for some (by place)."""
+class _Progress:
+    """Tells the caller and the log how far the run is: on a terminal the caller draws a
+    bar; the log gets a line (done, rate, time left) every ``every`` seconds."""
 
-    def __init__(self) -> None:
-        self.missing = array("q")
-        self.found = array("q")
-        self.weights = array("d")
-        self.decided: dict[int, float] = {}
+    def __init__(self, total: int, done: int, callback: Progress | None, every: float = 10.0):
+        self._total, self._done, self._callback, self._every = total, done, callback, every
+        self._started = self._last = time.monotonic()
+        self._first_done = done
+        self._pairs = 0
 
-    def __len__(self) -> int:
-        return len(self.weights)
-
-    def add(self, i: int, j: int, weight: float, status: CandidateStatus | None) -> int:
-        """Record report ``i`` against found person ``j`` and any reviewer's status of the
-        pair; return its place."""
-        place = len(self.weights)
-        self.missing.append(i)
-        self.found.append(j)
-        self.weights.append(weight)
-        if status in _DECIDED_ODDS:
-            self.decided[place] = _DECIDED_ODDS[status]
-        return place
-
-
-def _add_confirmed_unscored(
-    plausible: _PlausiblePairs,
-    decisions: Mapping[tuple[int, int], CandidateStatus],
-    decided_kept: set[tuple[int, int, int]],
-    missing: Sequence[MissingView],
-    found: Sequence[FoundView],
-) -> None:
-    """Add the confirmed pairs the loop did not score (not among ``decided_kept``) as
-    rivals of their open side.
-
-    A report reunited (or a person identified) leaves the store's open records, but its
-    confirmed pair still says who the other side is: the person in care whose family came
-    must not be offered to other families as if nothing were known. Nor must a confirmed
-    pair the model now weighs below the cut-off. The closed side takes a place of its own
-    past the open records; its odds are the decision's, not a weight.
-    """
-    scored = {(missing[i].id, found[j].id) for i, j, _ in decided_kept}
-    missing_at = {view.id: i for i, view in enumerate(missing)}
-    found_at = {view.id: j for j, view in enumerate(found)}
-    beyond_missing, beyond_found = len(missing), len(found)
-    for (missing_id, found_id), status in sorted(decisions.items()):
-        if status is not CandidateStatus.CONFIRMED or (missing_id, found_id) in scored:
-            continue
-        i, j = missing_at.get(missing_id), found_at.get(found_id)
-        if i is None and j is None:
-            continue  # both closed: a rival of nobody still matched
-        if i is None:
-            i, beyond_missing = beyond_missing, beyond_missing + 1
-        if j is None:
-            j, beyond_found = beyond_found, beyond_found + 1
-        plausible.add(i, j, 0.0, status)
+    def block(self, result: BlockResult) -> None:
+        self._done += 1
+        self._pairs += result.scored
+        if self._callback is not None:
+            self._callback(self._done, self._total)
+        now = time.monotonic()
+        if now - self._last >= self._every or self._done == self._total:
+            self._last = now
+            elapsed = max(now - self._started, 1e-9)
+            rate = (self._done - self._first_done) / elapsed
+            left = (self._total - self._done) / rate if rate > 0 else float("nan")
+            logger.info(
+                "re-match progress: %d/%d blocks, %d pairs scored, %.0f pairs/s, "
+                "about %.0f s left", self._done, self._total, self._pairs,
+                self._pairs / elapsed, left,
+            )  # fmt: skip
 
 
-def _sharing(scorer: PairScorer, plausible: _PlausiblePairs) -> Sharing | None:
-    """How the evidence model's plausible pairs share their chances (None for other
-    scorers, whose scores are not probabilities to share).
-
-    The raise that keeps the sum of the probabilities is fitted when the calibration is:
-    from reviewers' decisions, or label-free on a store large enough.
-    """
-    if not isinstance(scorer, EvidenceModel):
-        return None
-    recalibration = scorer.params.recalibration
-    missing = np.frombuffer(plausible.missing, dtype=np.int64)
-    found = np.frombuffer(plausible.found, dtype=np.int64)
-    weights = np.frombuffer(plausible.weights, dtype=np.float64)
-    log_odds = recalibration.slope * weights + recalibration.intercept
-    for place, odds in plausible.decided.items():
-        log_odds[place] = odds
-    return share_between_candidates(
-        found,
-        missing,
-        log_odds,
-        fit_shift=recalibration.decisions > 0 or recalibration.expected_matches is not None,
-    )
+def _block_weights(
+    model: PairScorer, missing: Sequence[MissingView], found: Sequence[FoundView]
+) -> BlockWeights:
+    """How a block's pairs are weighed."""
+    return pair_by_pair(model, missing, found)
 
 
-def _sharing_text(sharing: Sharing | None, pairs: int) -> str:
-    if sharing is None:
-        return "not shared"
-    return f"shared among {pairs} plausible pairs, raised {sharing.shift:g} bits first"
-
-
-def _keep(heap: list[_Kept], item: _Kept, size: int) -> None:
-    if len(heap) < size:
-        heapq.heappush(heap, item)
-    elif item > heap[0]:
-        heapq.heapreplace(heap, item)
-
-
-def _calibrated(model: PairScorer, tally: WeightTally, reports: int, found: int) -> PairScorer:
-    """The evidence model with the probabilities of all pairs adding up to the matches
-    its prior expects, unless it has learned a recalibration from reviewers' decisions
-    (``refit_model`` starts that from this shift) or the store is too small for the sum
-    to mean much; ranks never change."""
-    if not isinstance(model, EvidenceModel) or model.params.recalibration.decisions > 0:
-        return model
-    shift = label_free_shift(tally, model.params.prior, reports, found)
-    return model if shift is None else model.with_recalibration(shift)
-
-
-def _calibration_text(scorer: PairScorer) -> str:
-    if isinstance(scorer, EvidenceModel):
-        return scorer.params.recalibration.describe()
-    return "no recalibration"
+def _take_or_start(
+    database: Database, *, basis: str, full: bool, actor: str
+) -> tuple[int, str, bool]:
+    """The run to carry on (one stopped before, on this basis) or a new one: its id,
+    kind and whether it was taken up. A new run forgets what it will score again."""
+    host, pid = socket.gethostname(), os.getpid()
+    with database.session() as session:
+        for run in unfinished_runs(session):
+            if run.host == host and run.pid != pid and _alive(run.pid):
+                raise RematchAlreadyRunningError(run.id, host, run.pid)
+            if run.basis == basis and not full:
+                take_up_run(session, run.id, host=host, pid=pid)
+                logger.info("re-match: taking up run %d where it stopped", run.id)
+                return run.id, run.kind, True
+            end_run(session, run.id, state=ABANDONED, detail=dict(run.detail))
+        previous = last_done_run(session)
+        kind = "full" if full or previous is None or previous.basis != basis else "incremental"
+        if kind == "full":
+            clear_scored(session)
+        run = start_run(session, kind=kind, basis=basis, actor=actor, host=host, pid=pid)
+        return run.id, kind, False
 
 
 def rematch(
@@ -256,10 +268,14 @@ def rematch(
     settings: RematchSettings | None = None,
     scorer: PairScorer | None = None,
     progress: Progress | None = None,
+    full: bool = False,
+    actor: str = "job",
 ) -> RematchReport:
-    """Score, keep the best candidates in both directions, and store them.
+    """Score the pairs of new and changed records (every pair when ``full``, or after a
+    model change), keep the best candidates in both directions, and store them.
 
-    ``scorer`` defaults to the shipped evidence model.
+    ``scorer`` defaults to the shipped evidence model. A run stopped before on the same
+    basis is carried on; RematchAlreadyRunningError when one is running now.
     """
     settings = settings or RematchSettings()
     model = scorer or EvidenceModel.default()
@@ -268,140 +284,127 @@ def rematch(
     with database.session() as session:
         missing = [missing_view(r) for r in all_missing(session)]
         found = [found_view(p) for p in all_found(session)]
-        decisions = decided_pairs(session)
+    all_pairs = len(missing) * len(found) <= settings.all_pairs_limit
+    reach = (
+        WEAK_NAME_REACH if all_pairs else weak_name_reach(found, budget=settings.weak_name_budget)
+    )
+    basis = _basis(model, cutoff, face_model, settings, all_pairs=all_pairs, reach=reach)
+    run_id, kind, taken_up = _take_or_start(database, basis=basis, full=full, actor=actor)
+
+    with database.session() as session:
+        stored = {side: scored_digests(session, side) for side in Side}
+        changed_m, missing_digests = changed_positions(missing, stored[Side.MISSING])
+        changed_f, found_digests = changed_positions(found, stored[Side.FOUND])
+        open_ids = {Side.MISSING: {v.id for v in missing}, Side.FOUND: {v.id for v in found}}
+        for side in Side:
+            # Records closed or erased since they were scored: their pairs go.
+            gone = set(stored[side]) - open_ids[side]
+            delete_scored_pairs_of(session, side, gone)
+            forget_records(session, side, gone)
+        if not taken_up and kind == "incremental":
+            delete_scored_pairs_of(
+                session, Side.MISSING, [missing[i].id for i in changed_m.tolist()]
+            )
+            delete_scored_pairs_of(session, Side.FOUND, [found[j].id for j in changed_f.tolist()])
+        blocks = plan_blocks(len(found), changed_f, changed_m, block_size=settings.block_size)
+        set_run_plan(session, run_id, blocks_total=len(blocks), detail={
+            "kind": kind, "reports": len(missing), "found_persons": len(found),
+            "changed_reports": len(changed_m), "changed_found": len(changed_f),
+        })  # fmt: skip
+        done = done_blocks(session, run_id)
     loaded = time.perf_counter()
 
-    pairs: Iterable[tuple[int, int]]
-    reach = 0
-    if len(missing) * len(found) <= settings.all_pairs_limit:
-        pairs, total = all_pairs(len(missing), len(found)), len(missing) * len(found)
-    else:
-        n = len(missing)
-        named = blocked_pairs(
-            missing, found, face_indexes, face_neighbours=settings.face_neighbours,
-            model=face_model,
-        )  # fmt: skip
-        reach = weak_name_reach(found, budget=settings.weak_name_budget)
-        # As int64 keys: the weak-name pairs alone may be millions (155 MB a million as
-        # a set of tuples; 8 MB as keys).
-        chosen = np.unique(np.concatenate([
-            pair_keys(named, n),
-            pair_keys(attribute_pairs(missing, found), n),
-            weak_name_keys(missing, found, per_person=reach),
-        ]))  # fmt: skip
-        del named
-        pairs, total = keyed_pairs(chosen, n), len(chosen)
-    best_for_found: dict[int, list[_Kept]] = {}
-    best_for_missing: dict[int, list[_Kept]] = {}
-    plausible = _PlausiblePairs()
-    tally = WeightTally()
-    decided_kept: set[tuple[int, int, int]] = set()
-    for done, (i, j) in enumerate(pairs, start=1):
-        weight = model.total_weight(missing[i], found[j])
-        tally.add(weight)
-        if weight >= cutoff:
-            status = decisions.get((missing[i].id, found[j].id))
-            item = (weight, i, j, plausible.add(i, j, weight, status))
-            if status is not None:
-                # A decided pair is kept up to date but takes no place among the best
-                # per record: rejecting the best few must bring the next ones forward.
-                decided_kept.add(item[1:])
-            else:
-                _keep(best_for_found.setdefault(j, []), item, settings.keep_per_record)
-                _keep(best_for_missing.setdefault(i, []), item, settings.keep_per_record)
-        if progress is not None and (done % 5000 == 0 or done == total):
-            progress(done, total)
-    kept = {item[1:] for heap in best_for_found.values() for item in heap}
-    kept |= {item[1:] for heap in best_for_missing.values() for item in heap}
-    kept |= decided_kept
-    _add_confirmed_unscored(plausible, decisions, decided_kept, missing, found)
-    scorer_of_kept = _calibrated(model, tally, len(missing), len(found))
-    sharing = _sharing(scorer_of_kept, plausible)
+    pending = [block.number for block in blocks if block.number not in done]
+    workers = settings.workers or default_workers()
+    parts = {block.part for block in blocks if block.number in set(pending)}
+    face_args: dict[str, Any] = {"face_indexes": face_indexes, "face_model": face_model,
+                                 "face_neighbours": settings.face_neighbours}  # fmt: skip
+    everything = None
+    if CHANGED_FOUND in parts:
+        everything = ReportBlocking(missing, weak_reach=reach, all_pairs=all_pairs)
+    face_keys = np.zeros(0, dtype=np.int64)
+    if pending and not all_pairs:
+        # The face index is searched here, once: blocks run where it is not.
+        face_keys = ReportBlocking(missing, all_pairs=True, **face_args).face_keys(
+            found, np.arange(len(found), dtype=np.int64)
+        )
+    changed_rows = np.zeros(len(missing), dtype=np.bool_)
+    changed_rows[changed_m] = True
+    changed_blocking = None
+    if CHANGED_REPORTS in parts:
+        changed_blocking = ReportBlocking(missing, only=changed_m, weak_reach=reach,
+                                          all_pairs=all_pairs)  # fmt: skip
+    work = BlockWork(
+        n_missing=len(missing), found=found, blocks=blocks, everything=everything,
+        changed=changed_blocking, changed_rows=changed_rows, face_keys=face_keys,
+        weights=_block_weights(model, missing, found), cutoff=cutoff,
+    )  # fmt: skip
+    missing_ids = np.fromiter((v.id for v in missing), dtype=np.int64, count=len(missing))
+    found_ids = np.fromiter((v.id for v in found), dtype=np.int64, count=len(found))
+    tracker = _Progress(len(blocks), len(done), progress)
+    if progress is not None:
+        progress(len(done), len(blocks))
+    for result in run_blocks(work, pending, workers=workers):
+        with database.session() as session:
+            store_scored_pairs(session, missing_ids[result.missing], found_ids[result.found],
+                               result.weights)  # fmt: skip
+            finish_block(session, run_id, result.number, pairs_scored=result.scored,
+                         pairs_kept=len(result.weights))  # fmt: skip
+        tracker.block(result)
     scored = time.perf_counter()
 
-    def store() -> tuple[dict[Change, int], int]:
-        counts = dict.fromkeys(Change, 0)
+    changed = {Side.MISSING: {missing[i].id for i in changed_m.tolist()},
+               Side.FOUND: {found[j].id for j in changed_f.tolist()}}  # fmt: skip
+
+    def store() -> tuple[Settled, int]:
         with database.session() as session:
-            existing = all_candidates(session)
-            # A record erased while this job scored is not stored against: its candidate
-            # would break the store's foreign key and roll back every other one.
-            alive = record_ids(session)
-            wanted = set()
-            for i, j, position in sorted(kept):
-                if missing[i].id not in alive[Side.MISSING] or found[j].id not in alive[Side.FOUND]:
-                    continue
-                result = scorer_of_kept.score(missing[i], found[j])
-                if sharing is not None:
-                    result = result.shared(sharing.of(position))
-                key = (missing[i].id, found[j].id)
-                wanted.add(key)
-                _, change = upsert_candidate(
-                    session,
-                    missing_id=key[0],
-                    found_id=key[1],
-                    score=round(result.final_weight, 6),
-                    probability=result.probability,
-                    evidence=result.to_json(),
-                    model_version=model.version,
-                    existing=existing,
-                )
-                counts[change] += 1
-            stale = [
-                row.id
-                for key, row in existing.items()
-                if key not in wanted
-                and row.status is CandidateStatus.PENDING
-                and row.id is not None
-            ]
-            removed = 0
-            # In chunks (SQLite caps bound parameters) and without matching the session's
-            # objects against the list in Python, which is quadratic: the evaluation replaces
-            # a hundred thousand candidates at once. The statement checks again that a row is
-            # pending and undecided: a reviewer may have decided it while this job scored,
-            # and a decision (even one set back to pending) is history never to delete.
-            # latest_decision_id is on the row itself, which PostgreSQL checks again once
-            # a deciding transaction that held it commits.
-            for start in range(0, len(stale), _DELETE_CHUNK):
-                deleted = cast(
-                    "CursorResult[Any]",
-                    session.execute(
-                        delete(Candidate)
-                        .where(
-                            Candidate.id.in_(stale[start : start + _DELETE_CHUNK]),
-                            Candidate.status == CandidateStatus.PENDING,
-                            Candidate.latest_decision_id.is_(None),
-                            ~exists().where(Decision.candidate_id == Candidate.id),
-                        )
-                        .execution_options(synchronize_session=False)
-                    ),
-                )
-                removed += deleted.rowcount
-        return counts, removed
+            settled = settle(session, scorer=model, missing=missing, found=found,
+                             keep_per_record=settings.keep_per_record, changed=changed)  # fmt: skip
+            save_digests(session, Side.MISSING, missing_digests)
+            save_digests(session, Side.FOUND, found_digests)
+            run = session.get(RematchRun, run_id)
+            pairs_scored = run.pairs_scored if run is not None else 0
+            end_run(session, run_id, state=DONE, detail={
+                "kind": kind, "reports": len(missing), "found_persons": len(found),
+                "changed_reports": len(changed_m), "changed_found": len(changed_f),
+                "kept": settled.kept, "plausible": settled.plausible,
+                "created": settled.counts[Change.CREATED],
+                "updated": settled.counts[Change.UPDATED], "removed": settled.removed,
+            })  # fmt: skip
+            return settled, pairs_scored
 
     # A record erased after the ids were read breaks the foreign key and rolls back the
     # whole store: then once more, reading the ids again.
     try:
-        counts, removed = store()
+        settled, pairs_scored = store()
     except IntegrityError:
         logger.warning("re-match: a record went while storing; storing again")
-        counts, removed = store()
+        settled, pairs_scored = store()
     model.clear_cache()
-    stored = time.perf_counter()
+    stored_at = time.perf_counter()
     report = RematchReport(
         reports=len(missing),
         found_persons=len(found),
-        pairs_scored=total,
-        kept=len(kept),
-        created=counts[Change.CREATED],
-        updated=counts[Change.UPDATED],
-        unchanged=counts[Change.UNCHANGED],
-        removed=removed,
+        pairs_scored=pairs_scored,
+        kept=settled.kept,
+        created=settled.counts[Change.CREATED],
+        updated=settled.counts[Change.UPDATED],
+        unchanged=settled.counts[Change.UNCHANGED],
+        removed=settled.removed,
         seconds_loading=loaded - started,
         seconds_scoring=scored - loaded,
-        seconds_storing=stored - scored,
-        calibration=_calibration_text(scorer_of_kept),
-        sharing=_sharing_text(sharing, len(plausible)),
-        weak_name_reach=reach,
+        seconds_storing=stored_at - scored,
+        calibration=settled.calibration,
+        sharing=settled.sharing,
+        weak_name_reach=0 if all_pairs else reach,
+        kind=kind,
+        run_id=run_id,
+        blocks=len(blocks),
+        blocks_taken_up=len(done),
+        changed_reports=len(changed_m),
+        changed_found=len(changed_f),
+        plausible=settled.plausible,
+        workers=min(workers, max(1, len(pending))),
     )
     logger.info("re-match: %s", report)
     return report

@@ -15,14 +15,18 @@ from usecases.settings import Settings
 def rematch_settings(settings: Settings) -> RematchSettings:
     """What the re-match keeps and how far it reaches, from the service's settings."""
     return RematchSettings(
-        keep_per_record=settings.keep_per_record, weak_name_budget=settings.weak_name_budget
+        keep_per_record=settings.keep_per_record,
+        weak_name_budget=settings.weak_name_budget,
+        block_size=settings.rematch_block_size,
+        workers=settings.rematch_workers,
     )
 
 
 def rematch_all(
-    services: Services, *, actor: str, progress: Progress | None = None
+    services: Services, *, actor: str, progress: Progress | None = None, full: bool = False
 ) -> RematchReport:
-    """Score, keep each record's best candidates and store them; audited with counts."""
+    """Score the pairs of new and changed records (every pair when ``full``), keep each
+    record's best candidates and store them; audited with counts."""
     report = rematch(
         services.database,
         face_indexes=services.face_indexes,
@@ -30,9 +34,12 @@ def rematch_all(
         settings=rematch_settings(services.settings),
         scorer=services.evidence_model,
         progress=progress,
+        full=full,
+        actor=actor,
     )
     audit_once(services.database, actor=actor, action="rematch", subject_kind="job",
-               detail={"reports": report.reports, "found_persons": report.found_persons,
+               detail={"run": report.run_id, "kind": report.kind,
+                       "reports": report.reports, "found_persons": report.found_persons,
                        "pairs_scored": report.pairs_scored, "kept": report.kept,
                        "created": report.created, "removed": report.removed})  # fmt: skip
     return report

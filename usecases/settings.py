@@ -63,6 +63,19 @@ class Settings(BaseSettings):
         description="Most pairs the re-match scores for people whose names cannot find "
         "their report (each reaches up to 2,000 reports, fewer when there are many)",
     )
+    rematch_block_size: int = Field(
+        default=200,
+        ge=1,
+        le=1_000_000,
+        description="Found persons per block of the re-match: each block's pairs are "
+        "stored with a checkpoint, so a stopped run loses at most the blocks in hand",
+    )
+    rematch_workers: int = Field(
+        default=0,
+        ge=0,
+        le=256,
+        description="Processes that score the re-match's blocks. 0: one per core",
+    )
     model_file: Path | None = Field(
         default=None,
         description="The evidence model's JSON; home/model.json if present, else the shipped one",

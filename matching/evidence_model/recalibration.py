@@ -209,6 +209,13 @@ class WeightTally:
         index = int((weight - self.LOW) / self.STEP)
         self._counts[min(max(index, 0), self.BINS - 1)] += pairs
 
+    def add_weights(self, weights: NDArray[np.float64]) -> None:
+        """Count many pairs' total weights at once (as :meth:`add` one by one)."""
+        index = np.trunc((np.asarray(weights, dtype=np.float64) - self.LOW) / self.STEP)
+        index = np.clip(index, 0, self.BINS - 1).astype(np.int64)
+        counts = np.bincount(index, minlength=self.BINS)
+        self._counts = [c + float(n) for c, n in zip(self._counts, counts.tolist(), strict=True)]
+
     def bins(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Each non-empty bin's centre and count."""
         counts = np.asarray(self._counts, dtype=np.float64)
@@ -241,7 +248,9 @@ def label_free_shift(
     """The shift a re-match applies before any decision (:func:`coherent_with_prior`
     toward :func:`expected_matches`), or None when the store is too small for the sum of
     probabilities to mean much (fewer than :data:`MIN_EXPECTED_MATCHES` expected)."""
-    expected = expected_matches(prior, reports, found_persons)
+    # Two significant figures: a few more records barely move the matches expected, and
+    # must not move every stored probability with them.
+    expected = float(f"{expected_matches(prior, reports, found_persons):.2g}")
     if expected < MIN_EXPECTED_MATCHES:
         return None
     return coherent_with_prior(tally, expected)

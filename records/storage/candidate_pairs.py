@@ -81,6 +81,37 @@ def all_candidates(session: Session) -> dict[tuple[int, int], Candidate]:
     return {(c.missing_id, c.found_id): c for c in session.scalars(select(Candidate))}
 
 
+@dataclass(frozen=True, slots=True)
+class StoredScore:
+    """What a re-match compares of a stored candidate before building its explanation."""
+
+    id: int
+    score: float
+    probability: float | None
+    model_version: str
+    status: CandidateStatus
+
+
+def stored_scores(session: Session) -> dict[tuple[int, int], StoredScore]:
+    """Every stored candidate's score by (report id, found person id), as plain values:
+    a re-match reads them all, and objects with their evidence would be many times larger."""
+    query = select(Candidate.missing_id, Candidate.found_id, Candidate.id, Candidate.score,
+                   Candidate.probability, Candidate.model_version, Candidate.status)  # fmt: skip
+    return {(m, f): StoredScore(i, s, p, v, st) for m, f, i, s, p, v, st in session.execute(query)}
+
+
+def candidates_by_pair(
+    session: Session, pairs: list[tuple[int, int]], ids: list[int]
+) -> dict[tuple[int, int], Candidate]:
+    """The stored candidates of the given ids, by (report id, found person id)."""
+    found: dict[tuple[int, int], Candidate] = {}
+    for start in range(0, len(ids), 5000):
+        rows = session.scalars(select(Candidate).where(Candidate.id.in_(ids[start : start + 5000])))
+        found.update({(c.missing_id, c.found_id): c for c in rows})
+    wanted = set(pairs)
+    return {key: row for key, row in found.items() if key in wanted}
+
+
 @dataclass(frozen=True)
 class RankedCandidate:
     """A candidate with its rank among the candidates of the same found person."""

@@ -1,0 +1,213 @@
+"""The re-match's own state: the plausible pairs it scored, the digest of each record it
+scored, and its runs with their done blocks.
+
+A run scores only the pairs of records that are new or changed since the digests were
+stored; the pairs of unchanged records stay as stored. Every block of work is stored
+with its pairs in one transaction, so a run stopped at any point (even ``kill -9``) is
+taken up at the first block not done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from records.enums import Side
+from records.models import RematchBlock, RematchRun, ScoredPair, ScoredRecord, utcnow
+
+RUNNING = "running"
+DONE = "done"
+ABANDONED = "abandoned"
+"""A run left unfinished that the next start did not take up (its basis changed)."""
+
+_CHUNK = 5000
+"""Ids per ``IN`` list (SQLite caps bound parameters)."""
+_READ_BATCH = 100_000
+
+
+# --- records' digests --------------------------------------------------------------------
+
+
+def scored_digests(session: Session, side: Side) -> dict[int, str]:
+    """The digest of every record of ``side`` the re-match has scored, by id."""
+    query = select(ScoredRecord.record_id, ScoredRecord.digest).where(ScoredRecord.side == side)
+    return {int(record_id): str(digest) for record_id, digest in session.execute(query)}
+
+
+def save_digests(session: Session, side: Side, digests: Sequence[tuple[int, str]]) -> None:
+    """Store (or replace) the digests of records of ``side`` now scored."""
+    forget_records(session, side, [record_id for record_id, _ in digests])
+    for start in range(0, len(digests), _CHUNK):
+        rows = [{"side": side, "record_id": record_id, "digest": digest}
+                for record_id, digest in digests[start : start + _CHUNK]]  # fmt: skip
+        session.execute(insert(ScoredRecord), rows)
+
+
+def forget_records(session: Session, side: Side, ids: Iterable[int]) -> None:
+    """Forget the digests of records of ``side`` (gone, closed, or about to be replaced)."""
+    wanted = list(ids)
+    for start in range(0, len(wanted), _CHUNK):
+        session.execute(
+            delete(ScoredRecord).where(
+                ScoredRecord.side == side,
+                ScoredRecord.record_id.in_(wanted[start : start + _CHUNK]),
+            )
+        )
+
+
+# --- scored pairs ------------------------------------------------------------------------
+
+
+def clear_scored(session: Session) -> None:
+    """Forget every scored pair and digest: the next scoring starts from nothing."""
+    session.execute(delete(ScoredPair))
+    session.execute(delete(ScoredRecord))
+
+
+def delete_scored_pairs_of(session: Session, side: Side, ids: Iterable[int]) -> None:
+    """Delete the scored pairs of records of ``side`` (to be scored again, or gone)."""
+    column = ScoredPair.missing_id if side is Side.MISSING else ScoredPair.found_id
+    wanted = list(ids)
+    for start in range(0, len(wanted), _CHUNK):
+        session.execute(delete(ScoredPair).where(column.in_(wanted[start : start + _CHUNK])))
+
+
+def add_scored_pairs(
+    session: Session,
+    missing_ids: NDArray[np.int64],
+    found_ids: NDArray[np.int64],
+    weights: NDArray[np.float64],
+) -> None:
+    """Store scored pairs (none of them may be stored already)."""
+    for start in range(0, len(weights), _CHUNK):
+        end = start + _CHUNK
+        rows = [
+            {"missing_id": m, "found_id": f, "weight": w}
+            for m, f, w in zip(
+                missing_ids[start:end].tolist(),
+                found_ids[start:end].tolist(),
+                weights[start:end].tolist(),
+                strict=True,
+            )
+        ]
+        session.execute(insert(ScoredPair), rows)
+
+
+def read_scored_pairs(
+    session: Session,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Every scored pair as three columns (report id, found person id, weight), in
+    (report, found person) order, read in batches rather than as objects."""
+    query = select(ScoredPair.missing_id, ScoredPair.found_id, ScoredPair.weight).order_by(
+        ScoredPair.missing_id, ScoredPair.found_id
+    )
+    missing: list[NDArray[np.int64]] = []
+    found: list[NDArray[np.int64]] = []
+    weights: list[NDArray[np.float64]] = []
+    result = session.execute(query.execution_options(yield_per=_READ_BATCH))
+    for batch in result.partitions(_READ_BATCH):
+        columns = list(zip(*batch, strict=True))
+        missing.append(np.asarray(columns[0], dtype=np.int64))
+        found.append(np.asarray(columns[1], dtype=np.int64))
+        weights.append(np.asarray(columns[2], dtype=np.float64))
+    if not weights:
+        return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64),
+                np.zeros(0, dtype=np.float64))  # fmt: skip
+    return np.concatenate(missing), np.concatenate(found), np.concatenate(weights)
+
+
+def count_scored_pairs(session: Session) -> int:
+    """How many scored pairs are stored."""
+    return int(session.scalar(select(func.count()).select_from(ScoredPair)) or 0)
+
+
+# --- runs and blocks ---------------------------------------------------------------------
+
+
+def unfinished_runs(session: Session) -> list[RematchRun]:
+    """Runs that started and neither finished nor were abandoned, oldest first."""
+    query = select(RematchRun).where(RematchRun.state == RUNNING).order_by(RematchRun.id)
+    return list(session.scalars(query))
+
+
+def last_done_run(session: Session) -> RematchRun | None:
+    """The latest run that finished, if any."""
+    query = select(RematchRun).where(RematchRun.state == DONE).order_by(RematchRun.id.desc())
+    return session.scalars(query.limit(1)).first()
+
+
+def start_run(
+    session: Session, *, kind: str, basis: str, actor: str, host: str, pid: int
+) -> RematchRun:
+    """Record a run that starts now."""
+    run = RematchRun(kind=kind, state=RUNNING, basis=basis, actor=actor, host=host, pid=pid,
+                     detail={})  # fmt: skip
+    session.add(run)
+    session.flush()
+    return run
+
+
+def take_up_run(session: Session, run_id: int, *, host: str, pid: int) -> None:
+    """Mark an unfinished run as now carried on by this process."""
+    session.execute(update(RematchRun).where(RematchRun.id == run_id).values(host=host, pid=pid))
+
+
+def set_run_plan(
+    session: Session, run_id: int, *, blocks_total: int, detail: dict[str, Any]
+) -> None:
+    """Record how many blocks the run has, and what it covers."""
+    session.execute(
+        update(RematchRun)
+        .where(RematchRun.id == run_id)
+        .values(blocks_total=blocks_total, detail=detail)
+    )
+
+
+def done_blocks(session: Session, run_id: int) -> set[int]:
+    """The blocks of a run already done."""
+    query = select(RematchBlock.block).where(RematchBlock.run_id == run_id)
+    return set(session.scalars(query))
+
+
+def finish_block(
+    session: Session, run_id: int, block: int, *, pairs_scored: int, pairs_kept: int
+) -> None:
+    """Record a block done (in the transaction that stores its pairs)."""
+    session.add(RematchBlock(run_id=run_id, block=block, pairs_scored=pairs_scored,
+                             pairs_kept=pairs_kept))  # fmt: skip
+    session.execute(
+        update(RematchRun)
+        .where(RematchRun.id == run_id)
+        .values(
+            blocks_done=RematchRun.blocks_done + 1,
+            pairs_scored=RematchRun.pairs_scored + pairs_scored,
+            updated_at=utcnow(),
+        )
+    )
+
+
+def end_run(session: Session, run_id: int, *, state: str, detail: dict[str, Any]) -> None:
+    """Record how a run ended; its blocks are no longer needed."""
+    session.execute(
+        update(RematchRun)
+        .where(RematchRun.id == run_id)
+        .values(state=state, detail=detail, finished_at=utcnow())
+    )
+    session.execute(delete(RematchBlock).where(RematchBlock.run_id == run_id))
+
+
+def list_runs(session: Session, *, limit: int = 20) -> list[RematchRun]:
+    """The latest runs, newest first."""
+    query = select(RematchRun).order_by(RematchRun.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def run_age(run: RematchRun, now: datetime | None = None) -> float:
+    """Seconds since the run last reported progress."""
+    return ((now or utcnow()) - run.updated_at).total_seconds()

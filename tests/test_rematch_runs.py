@@ -1,0 +1,212 @@
+"""The re-match as a resumable, incremental job: a run scores only the pairs of new or
+changed records and ends where a full run ends; a run killed part-way is taken up."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from evaluation.population import generate_population, write_population
+from records import CandidateStatus, Database, MissingStatus, Sex, Side
+from records.inputs import FoundFields, MissingFields
+from records.models import RematchRun
+from records.storage.candidate_pairs import list_candidates
+from records.storage.person_records import set_status, upsert_found, upsert_missing
+from records.storage.reviewer_decisions import record_decision
+from usecases.jobs import rematch_jobs
+from usecases.rematch_job import (
+    RematchAlreadyRunningError,
+    RematchReport,
+    RematchSettings,
+    rematch,
+)
+from usecases.services import Services
+
+Snapshot = dict[tuple[str, str], tuple[float, float | None, CandidateStatus, str]]
+
+
+def _populated(make_services: Callable[..., Services], tmp_path: Path, **settings: Any) -> Services:
+    """A store of a generated population (no photos): 160 reports, 80 found persons."""
+    services = make_services(**settings)
+    pop = generate_population(seed=11, n_missing=160, n_found=80, n_true_pairs=40)
+    folder = tmp_path / "population"
+    write_population(pop, folder)
+    for kind in ("missing", "found"):
+        services.ingestor.import_file(folder / f"{kind}.jsonl", kind, actor="test")  # type: ignore[arg-type]
+    return services
+
+
+def _snapshot(database: Database) -> Snapshot:
+    with database.session() as session:
+        return {
+            (r.candidate.missing.ref, r.candidate.found.ref): (
+                r.candidate.score,
+                r.candidate.probability,
+                r.candidate.status,
+                r.candidate.evidence["summary"],
+            )
+            for r in list_candidates(session, limit=None, include_closed=True)
+        }
+
+
+def _same(a: Snapshot, b: Snapshot) -> None:
+    assert a.keys() == b.keys()
+    for key, (score, probability, status, summary) in a.items():
+        other_score, other_probability, other_status, other_summary = b[key]
+        assert abs(score - other_score) <= 1e-6, key
+        assert (status, summary) == (other_status, other_summary), key
+        assert probability == pytest.approx(other_probability, rel=1e-9, abs=1e-12), key
+
+
+def _run(services: Services, settings: RematchSettings, **kw: Any) -> RematchReport:
+    return rematch(services.database, face_indexes=None, face_model=None, settings=settings, **kw)
+
+
+def _change_the_store(database: Database) -> None:
+    """New reports and found persons, an edited record, a closed one, a decision."""
+    with database.session() as session:
+        upsert_missing(session, MissingFields(ref="NEW-M1", name="覃振宇", sex=Sex.MALE,
+                                              birth_year=1971,
+                                              missing_place="四川省绵阳市"))  # fmt: skip
+        upsert_missing(session, MissingFields(ref="NEW-M2", name="欧阳明轩", birth_year=2001))
+        upsert_found(session, FoundFields(ref="NEW-F1", name="覃振宇", sex=Sex.MALE,
+                                          age_min=50, age_max=60, accent="四川口音"))  # fmt: skip
+        rows = list_candidates(session, limit=None)
+        first = rows[0].candidate
+        record_decision(session, first.id, reviewer="r", status=CandidateStatus.REJECTED,
+                        reason=None)  # fmt: skip
+        edited = rows[-1].candidate.found
+        upsert_found(session, FoundFields(ref=edited.ref, name="王建国", sex=edited.sex,
+                                          age_min=edited.age_min, age_max=edited.age_max,
+                                          found_date=edited.found_date))  # fmt: skip
+        closed = rows[len(rows) // 2].candidate.missing.ref
+        set_status(session, Side.MISSING, closed, MissingStatus.REUNITED)
+
+
+@pytest.mark.parametrize("blocked", [False, True], ids=["all pairs", "blocked"])
+def test_an_incremental_run_ends_where_a_full_run_ends(
+    make_services: Callable[..., Services], tmp_path: Path, blocked: bool
+) -> None:
+    services = _populated(make_services, tmp_path)
+    settings = RematchSettings(block_size=7, workers=1, all_pairs_limit=0 if blocked else 4_000_000)
+    first = _run(services, settings)
+    assert first.kind == "full" and first.created == first.kept > 0
+    steady = _run(services, settings)
+    assert steady.kind == "incremental" and steady.pairs_scored == 0 and steady.blocks == 0
+    assert steady.unchanged == first.kept and steady.created == steady.updated == 0
+
+    _change_the_store(services.database)
+    incremental = _run(services, settings)
+    assert incremental.kind == "incremental"
+    assert incremental.changed_found == 2 and incremental.changed_reports == 2
+    assert 0 < incremental.pairs_scored < first.pairs_scored / 4
+    # Only the candidates the change touches are written again.
+    assert incremental.updated + incremental.created < first.kept / 2
+    after_incremental = _snapshot(services.database)
+
+    full = _run(services, settings, full=True)
+    assert full.kind == "full" and full.pairs_scored > incremental.pairs_scored
+    assert full.created == 0 and full.removed == 0
+    _same(after_incremental, _snapshot(services.database))
+
+
+def test_a_run_uses_both_cores_and_gives_what_one_gives(
+    make_services: Callable[..., Services], tmp_path: Path
+) -> None:
+    services = _populated(make_services, tmp_path)
+    one = _run(services, RematchSettings(block_size=9, workers=1), full=True)
+    alone = _snapshot(services.database)
+    two = _run(services, RematchSettings(block_size=9, workers=2), full=True)
+    assert two.workers == 2 and two.pairs_scored == one.pairs_scored
+    assert two.created == two.updated == two.removed == 0
+    _same(alone, _snapshot(services.database))
+
+
+def test_progress_is_told_and_logged(
+    make_services: Callable[..., Services], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    services = _populated(make_services, tmp_path)
+    told: list[tuple[int, int]] = []
+    with caplog.at_level(logging.INFO, logger="usecases.rematch_job"):
+        report = _run(services, RematchSettings(block_size=20, workers=1),
+                      progress=lambda done, total: told.append((done, total)))  # fmt: skip
+    assert told[0] == (0, report.blocks) and told[-1] == (report.blocks, report.blocks)
+    lines = [r.getMessage() for r in caplog.records if "progress" in r.getMessage()]
+    assert lines and f"{report.blocks}/{report.blocks} blocks" in lines[-1]
+    assert "pairs/s" in lines[-1]
+    with services.database.session() as session:
+        (job,) = rematch_jobs(session, actor="test")
+    assert job.state == "done" and job.blocks_done == job.blocks_total == report.blocks
+    assert job.pairs_scored == report.pairs_scored and job.detail["kept"] == report.kept
+
+
+def test_a_second_run_while_one_runs_is_refused(
+    make_services: Callable[..., Services], tmp_path: Path
+) -> None:
+    import socket
+
+    services = _populated(make_services, tmp_path)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with services.database.session() as session:
+            other = RematchRun(kind="full", state="running", basis="x", actor="other",
+                               host=socket.gethostname(), pid=sleeper.pid, detail={})  # fmt: skip
+            session.add(other)
+        with pytest.raises(RematchAlreadyRunningError, match="正在运行"):
+            _run(services, RematchSettings())
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # Once that process is gone, its run is taken over (another basis: abandoned).
+    report = _run(services, RematchSettings(workers=1))
+    assert report.kind == "full"
+    with services.database.session() as session:
+        states = {job.actor: job.state for job in rematch_jobs(session, actor="test")}
+    assert states == {"other": "abandoned", "job": "done"}
+
+
+@pytest.mark.slow
+def test_a_run_killed_part_way_is_taken_up_and_ends_as_an_uninterrupted_one(
+    make_services: Callable[..., Services], tmp_path: Path
+) -> None:
+    services = _populated(make_services, tmp_path)
+    home = services.settings.home
+    env = {**os.environ, "XUNQIN_HOME": str(home), "XUNQIN_ENVIRONMENT": "test",
+           "XUNQIN_REMATCH_BLOCK_SIZE": "2", "XUNQIN_REMATCH_WORKERS": "1"}  # fmt: skip
+    xunqin = Path(sys.executable).with_name("xunqin")
+    job = subprocess.Popen([str(xunqin), "rematch"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)  # fmt: skip
+    done = 0
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and job.poll() is None:
+            with services.database.session() as session:
+                run = session.scalars(select(RematchRun)).first()
+                done = run.blocks_done if run is not None else 0
+            if done >= 3:
+                os.kill(job.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+    finally:
+        if job.poll() is None:
+            os.kill(job.pid, signal.SIGKILL)
+        job.wait()
+    assert job.returncode == -signal.SIGKILL and done >= 3, "killed after some blocks, not before"
+    settings = RematchSettings(block_size=2, workers=1)
+    taken_up = _run(services, settings)
+    assert taken_up.blocks_taken_up >= 3 and taken_up.kind == "full"
+    assert taken_up.blocks == 40  # 80 found persons, 2 a block
+    resumed = _snapshot(services.database)
+    again = _run(services, settings, full=True)
+    assert again.pairs_scored == taken_up.pairs_scored
+    _same(resumed, _snapshot(services.database))

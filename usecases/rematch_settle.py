@@ -1,0 +1,327 @@
+"""Settling a re-match: from the stored scored pairs to the stored candidates.
+
+For every found person the best ``keep_per_record`` undecided reports are kept, and for
+every report the best undecided found persons, so both directions of the search are
+served. A reviewer's decision is never overwritten and takes no place in those lists;
+pending candidates that no longer make them are removed so the review queue stays
+current (never one that has decisions).
+
+The evidence model's probabilities are calibrated on the plausible pairs, then shared
+with every plausible candidate competing for the same found person or report
+(:mod:`matching.competition`); a candidate's stored score is the log2 odds of its
+stored probability, which orders the review queue.
+
+Everything here is a function of the scored pairs, the decisions and the records, so a
+run that scored only the pairs of changed records settles to what a run over everything
+settles to. Only candidates whose stored values change are written: an unchanged pair
+whose score and probability come out as stored keeps its row untouched, and only the
+candidates written have their explanations built.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, cast
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import CursorResult, delete, exists
+from sqlalchemy.orm import Session
+
+from matching.competition import Sharing, share_between_candidates
+from matching.evidence_model import EvidenceModel
+from matching.evidence_model.recalibration import WeightTally, label_free_shift
+from matching.views import FoundView, MissingView
+from records import Candidate, CandidateStatus, Decision, Side
+from records.storage.candidate_pairs import candidates_by_pair, stored_scores, upsert_candidate
+from records.storage.person_records import Change, record_ids
+from records.storage.rematch_state import read_scored_pairs
+from records.storage.reviewer_decisions import decided_pairs
+
+_DELETE_CHUNK: Final = 5000
+"""Stale candidates deleted per statement."""
+_DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJECTED: -math.inf}
+"""A confirmed pair outweighs every rival of its two people; a rejected one is no rival."""
+_SAME_SCORE: Final = 1e-6
+_SAME_PROBABILITY: Final = 1e-9
+"""How near a stored score and probability must be to what the stored weight gives to
+count as unchanged (the explanation sums its terms in another order)."""
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What settling did."""
+
+    plausible: int
+    kept: int
+    counts: dict[Change, int]
+    removed: int
+    calibration: str
+    sharing: str
+
+
+def _positions(ids: NDArray[np.int64], wanted: NDArray[np.int64]) -> NDArray[np.int64]:
+    at = np.searchsorted(ids, wanted)
+    if len(wanted) and (at.max(initial=0) >= len(ids) or not np.array_equal(ids[at], wanted)):
+        raise ValueError("a scored pair names a record that is not open")
+    return at.astype(np.int64)
+
+
+def top_per_group(
+    groups: NDArray[np.int64],
+    others: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    eligible: NDArray[np.bool_],
+    keep: int,
+) -> NDArray[np.bool_]:
+    """Which eligible pairs are among the ``keep`` heaviest of their group (ties: the
+    other side's higher id first, the newer record, so every run chooses the same)."""
+    chosen = np.zeros(len(groups), dtype=np.bool_)
+    candidates = np.flatnonzero(eligible)
+    if not len(candidates) or keep < 1:
+        return chosen
+    order = candidates[np.lexsort((-others[candidates], -weights[candidates], groups[candidates]))]
+    ordered = groups[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    chosen[order[np.arange(len(order)) - first < keep]] = True
+    return chosen
+
+
+def _calibrated(model: Any, weights: NDArray[np.float64], reports: int, found: int) -> Any:
+    """The evidence model with the probabilities of the plausible pairs adding up to the
+    matches its prior expects, unless it has learned a recalibration from reviewers'
+    decisions or the store is too small for the sum to mean much; ranks never change."""
+    if not isinstance(model, EvidenceModel) or model.params.recalibration.decisions > 0:
+        return model
+    tally = WeightTally()
+    tally.add_weights(weights)
+    shift = label_free_shift(tally, model.params.prior, reports, found)
+    return model if shift is None else model.with_recalibration(shift)
+
+
+def _calibration_text(scorer: Any) -> str:
+    if isinstance(scorer, EvidenceModel):
+        return scorer.params.recalibration.describe()
+    return "no recalibration"
+
+
+def _sharing_text(sharing: Sharing | None, pairs: int) -> str:
+    if sharing is None:
+        return "not shared"
+    return f"shared among {pairs} plausible pairs, raised {sharing.shift:g} bits first"
+
+
+def _confirmed_unscored(
+    decisions: Mapping[tuple[int, int], CandidateStatus],
+    scored: set[tuple[int, int]],
+    missing_ids: NDArray[np.int64],
+    found_ids: NDArray[np.int64],
+) -> tuple[list[int], list[int]]:
+    """Positions of the confirmed pairs no scored pair carries, as rivals of their open
+    side.
+
+    A report reunited (or a person identified) leaves the store's open records, but its
+    confirmed pair still says who the other side is: the person in care whose family came
+    must not be offered to other families as if nothing were known. Nor must a confirmed
+    pair the model now weighs below the cut-off. The closed side takes a place of its own
+    past the open records; its odds are the decision's, not a weight.
+    """
+    missing_at = {int(v): i for i, v in enumerate(missing_ids.tolist())}
+    found_at = {int(v): j for j, v in enumerate(found_ids.tolist())}
+    beyond_missing, beyond_found = len(missing_ids), len(found_ids)
+    rows: tuple[list[int], list[int]] = ([], [])
+    for (missing_id, found_id), status in sorted(decisions.items()):
+        if status is not CandidateStatus.CONFIRMED or (missing_id, found_id) in scored:
+            continue
+        i, j = missing_at.get(missing_id), found_at.get(found_id)
+        if i is None and j is None:
+            continue  # both closed: a rival of nobody still matched
+        if i is None:
+            i, beyond_missing = beyond_missing, beyond_missing + 1
+        if j is None:
+            j, beyond_found = beyond_found, beyond_found + 1
+        rows[0].append(i)
+        rows[1].append(j)
+    return rows
+
+
+def settle(
+    session: Session,
+    *,
+    scorer: Any,
+    missing: Sequence[MissingView],
+    found: Sequence[FoundView],
+    keep_per_record: int,
+    changed: Mapping[Side, set[int]],
+) -> Settled:
+    """Choose, share and store the candidates from the stored scored pairs, in the
+    caller's transaction. ``changed`` are the ids of the records this run scored anew:
+    their candidates are always written again (their explanations may have changed)."""
+    missing_ids = np.fromiter((v.id for v in missing), dtype=np.int64, count=len(missing))
+    found_ids = np.fromiter((v.id for v in found), dtype=np.int64, count=len(found))
+    pair_missing, pair_found, weights = read_scored_pairs(session)
+    i = _positions(missing_ids, pair_missing)
+    j = _positions(found_ids, pair_found)
+    decisions = decided_pairs(session)
+    status = [decisions.get(key) for key in zip(pair_missing.tolist(), pair_found.tolist(),
+                                                strict=True)]  # fmt: skip
+    decided = np.fromiter((s is not None for s in status), dtype=np.bool_, count=len(status))
+
+    scorer_of_kept = _calibrated(scorer, weights, len(missing), len(found))
+    sharing: Sharing | None = None
+    plausible = len(weights)
+    if isinstance(scorer_of_kept, EvidenceModel):
+        recalibration = scorer_of_kept.params.recalibration
+        log_odds = recalibration.slope * weights + recalibration.intercept
+        for place in np.flatnonzero(decided).tolist():
+            log_odds[place] = _DECIDED_ODDS.get(cast(CandidateStatus, status[place]), 0.0)
+        scored_keys = set(zip(pair_missing.tolist(), pair_found.tolist(), strict=True))
+        extra_i, extra_j = _confirmed_unscored(decisions, scored_keys, missing_ids, found_ids)
+        plausible += len(extra_i)
+        sharing = share_between_candidates(
+            np.concatenate([j, np.asarray(extra_j, dtype=np.int64)]),
+            np.concatenate([i, np.asarray(extra_i, dtype=np.int64)]),
+            np.concatenate([log_odds, np.full(len(extra_i), math.inf)]),
+            fit_shift=recalibration.decisions > 0 or recalibration.expected_matches is not None,
+        )
+
+    undecided = ~decided
+    kept = (
+        top_per_group(j, pair_missing, weights, undecided, keep_per_record)
+        | top_per_group(i, pair_found, weights, undecided, keep_per_record)
+        | decided
+    )
+    places = np.flatnonzero(kept)
+    counts, removed = _store(
+        session,
+        scorer_of_kept=scorer_of_kept,
+        version=scorer.version,
+        missing=missing,
+        found=found,
+        places=places,
+        i=i,
+        j=j,
+        weights=weights,
+        sharing=sharing,
+        changed=changed,
+    )
+    return Settled(plausible, len(places), counts, removed, _calibration_text(scorer_of_kept),
+                   _sharing_text(sharing, plausible))  # fmt: skip
+
+
+def _expected(
+    scorer: Any, weight: float, sharing: Sharing | None, place: int
+) -> tuple[float, float]:
+    """The stored score and probability a pair of this weight gets (what its explained
+    score gives, up to the order its terms are summed in)."""
+    if isinstance(scorer, EvidenceModel):
+        calibrated = scorer.params.recalibration.log_odds(weight)
+    else:
+        calibrated = weight
+    final = calibrated
+    if sharing is not None:
+        final = sharing.of(place).log_odds(calibrated)
+    return round(final, 6), float(1.0 / (1.0 + 2.0 ** (-final)))
+
+
+def _store(
+    session: Session,
+    *,
+    scorer_of_kept: Any,
+    version: str,
+    missing: Sequence[MissingView],
+    found: Sequence[FoundView],
+    places: NDArray[np.int64],
+    i: NDArray[np.int64],
+    j: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    sharing: Sharing | None,
+    changed: Mapping[Side, set[int]],
+) -> tuple[dict[Change, int], int]:
+    counts = dict.fromkeys(Change, 0)
+    existing = stored_scores(session)
+    # A record erased while this job scored is not stored against: its candidate would
+    # break the store's foreign key and roll back every other one.
+    alive = record_ids(session)
+    wanted: set[tuple[int, int]] = set()
+    to_write: list[tuple[int, tuple[int, int]]] = []
+    for place in places.tolist():
+        report, person = missing[int(i[place])], found[int(j[place])]
+        if report.id not in alive[Side.MISSING] or person.id not in alive[Side.FOUND]:
+            continue
+        key = (report.id, person.id)
+        wanted.add(key)
+        stored = existing.get(key)
+        if (
+            stored is not None
+            and stored.model_version == version
+            and report.id not in changed[Side.MISSING]
+            and person.id not in changed[Side.FOUND]
+            and stored.probability is not None
+        ):
+            score, probability = _expected(scorer_of_kept, float(weights[place]), sharing, place)
+            if (
+                abs(stored.score - score) <= _SAME_SCORE
+                and abs(stored.probability - probability) <= _SAME_PROBABILITY
+            ):
+                counts[Change.UNCHANGED] += 1
+                continue
+        to_write.append((place, key))
+    rows = candidates_by_pair(
+        session,
+        [key for _, key in to_write],
+        [existing[key].id for _, key in to_write if key in existing],
+    )
+    for place, key in to_write:
+        report, person = missing[int(i[place])], found[int(j[place])]
+        result = scorer_of_kept.score(report, person)
+        if sharing is not None:
+            result = result.shared(sharing.of(place))
+        _, change = upsert_candidate(
+            session,
+            missing_id=key[0],
+            found_id=key[1],
+            score=round(result.final_weight, 6),
+            probability=result.probability,
+            evidence=result.to_json(),
+            model_version=version,
+            existing=rows,
+        )
+        counts[change] += 1
+    stale = [
+        row.id
+        for key, row in existing.items()
+        if key not in wanted and row.status is CandidateStatus.PENDING
+    ]
+    return counts, _delete_stale(session, stale)
+
+
+def _delete_stale(session: Session, stale: list[int]) -> int:
+    """Delete pending candidates no longer kept; never one with a decision.
+
+    In chunks (SQLite caps bound parameters). The statement checks again that a row is
+    pending and undecided: a reviewer may have decided it while this job scored, and a
+    decision (even one set back to pending) is history never to delete.
+    latest_decision_id is on the row itself, which PostgreSQL checks again once a
+    deciding transaction that held it commits.
+    """
+    removed = 0
+    for start in range(0, len(stale), _DELETE_CHUNK):
+        deleted = cast(
+            "CursorResult[Any]",
+            session.execute(
+                delete(Candidate)
+                .where(
+                    Candidate.id.in_(stale[start : start + _DELETE_CHUNK]),
+                    Candidate.status == CandidateStatus.PENDING,
+                    Candidate.latest_decision_id.is_(None),
+                    ~exists().where(Decision.candidate_id == Candidate.id),
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        removed += deleted.rowcount
+    return removed

@@ -86,13 +86,35 @@ def test_each_role_does_what_it_is_for_and_no_more(
     assert {("officer", "create"), ("reviewer", "decide"), ("admin", "erase")} <= actors
 
 
+def test_only_an_admin_sees_the_rematch_runs(
+    signed: tuple[TestClient, Services, dict[str, dict[str, str]]],
+) -> None:
+    from usecases.rematch_job import RematchSettings, rematch
+
+    http, services, tokens = signed
+    assert http.post("/missing", json={"ref": "M1", "name": "刘建华"},
+                     headers=tokens["officer"]).status_code == 201  # fmt: skip
+    assert http.post("/found", json={"ref": "F1", "name": "牛建华"},
+                     headers=tokens["officer"]).status_code == 201  # fmt: skip
+    rematch(services.database, face_indexes=None, face_model=None,
+            settings=RematchSettings(workers=1))  # fmt: skip
+    for role in ("officer", "reviewer"):
+        assert http.get("/jobs", headers=tokens[role]).status_code == 403
+    answer = http.get("/jobs", headers=tokens["admin"])
+    assert answer.status_code == 200
+    (job,) = answer.json()["data"]
+    assert (job["kind"], job["state"], job["blocks_done"]) == ("full", "done", 1)
+    assert job["detail"]["reports"] == 1 and job["seconds_left"] is None
+    assert http.get("/jobs", params={"limit": 0}, headers=tokens["admin"]).status_code == 422
+
+
 def test_rights_are_least_access() -> None:
     assert Right.DECIDE not in RIGHTS[Role.OFFICER]
     assert Right.READ_CONTACT not in RIGHTS[Role.REVIEWER]
     assert Right.WRITE_RECORDS not in RIGHTS[Role.REVIEWER]
     only_admin = {r for r in Right if all(r not in RIGHTS[x] for x in (Role.OFFICER,
                                                                        Role.REVIEWER))}  # fmt: skip
-    assert only_admin == {Right.DELETE}
+    assert only_admin == {Right.DELETE, Right.READ_JOBS}
 
 
 def test_a_new_token_replaces_the_old_at_once(

@@ -115,6 +115,15 @@ def test_import_rematch_list_and_search(tmp_path: Path, import_files: tuple[Path
     }
     report = json.loads(_run(home, "rematch").stdout)
     assert report["reports"] == 2 and report["found_persons"] == 2
+    assert report["kind"] == "full"
+    # Nothing changed since: the next run scores nothing, and says so in Chinese first.
+    again = _run(home, "rematch")
+    assert json.loads(again.stdout)["kind"] == "incremental"
+    assert "增量比对完成：评分 0 对" in again.stderr
+    jobs = _run(home, "jobs", "--limit", "5")
+    runs = [json.loads(line) for line in jobs.stdout.splitlines()]
+    assert [(r["kind"], r["state"]) for r in runs] == [("incremental", "done"), ("full", "done")]
+    assert "增量 已完成" in jobs.stderr
 
     rows = [json.loads(line) for line in _run(home, "candidates").stdout.splitlines()]
     assert rows, "candidates were stored"

@@ -88,6 +88,10 @@ class _Token(Generic[T]):
         token.value, token.example, token._hash = self.value, example, self._hash
         return token
 
+    def __reduce__(self) -> tuple[type[_Token[T]], tuple[Hashable, T]]:
+        # Hashed again where unpickled: string hashes differ from process to process.
+        return _Token, (self.value, self.example)
+
     def __hash__(self) -> int:
         return self._hash
 
@@ -192,7 +196,8 @@ class NameColumns:
 
     Built once per side of a run with :meth:`of`; each distinct name is read once. Keys
     are made the first time the columns are used as one side or the other (a report's
-    names look keys up, a found person's are filed under them).
+    names look keys up, a found person's are filed under them). Columns can be pickled
+    to another process.
     """
 
     __slots__ = (
@@ -534,7 +539,10 @@ def _numbered_rules(
         surname_rules = _surname_rules(rules)
         if surname_rules not in surname_numbers:
             surname_numbers[surname_rules] = len(surname_tokens)
-            surname_tokens.append(_Token(surname_rules, union))
+            # Rules that cannot change whether surnames agree are left out of the example:
+            # the outcome is the same, and explaining a match by many rules is slow.
+            example = union if surname_rules is not None else frozenset()
+            surname_tokens.append(_Token(surname_rules, example))
         surname_rule_of.append(surname_numbers[surname_rules])
     where = where.reshape(-1)
     return (
@@ -555,8 +563,10 @@ def name_outcomes(
     (NaN where None), identical to NamesComparison().compare on those records' facts
     (names = view.names, speaker regions = facts.speaker_regions of each side, unioned).
 
-    Raises ValueError when ``i`` and ``j`` are not 1-d integer arrays of one length,
-    IndexError for a row outside its columns.
+    Memory grows with the block (some 100 bytes a pair of names, for the time of the
+    call): score millions of pairs in blocks of some hundred thousand. Raises ValueError
+    when ``i`` and ``j`` are not 1-d integer arrays of one length, IndexError for a row
+    outside its columns.
     """
     i = _indices(i, len(missing), "i")
     j = _indices(j, len(found), "j")

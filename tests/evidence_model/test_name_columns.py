@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import random
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
@@ -152,6 +153,11 @@ def test_outcomes_do_not_depend_on_how_the_block_is_ordered_or_repeated(
     halves = [name_outcomes(*columns, part_i, part_j) for part_i, part_j in blocks]
     np.testing.assert_array_equal(np.concatenate([h[0] for h in halves]), levels)
     np.testing.assert_array_equal(np.concatenate([h[1] for h in halves]), frequencies)
+    # Columns sent to another process (pickled) give the same outcomes.
+    sent: tuple[NameColumns, NameColumns] = pickle.loads(pickle.dumps(columns))
+    again = name_outcomes(*sent, i, j)
+    np.testing.assert_array_equal(again[0], levels)
+    np.testing.assert_array_equal(again[1], frequencies)
     for k in random.Random(5).sample(range(len(i)), 50):
         one_level, one_frequency = name_outcomes(*columns, i[k : k + 1], j[k : k + 1])
         assert one_level[0] == levels[k]

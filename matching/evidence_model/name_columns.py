@@ -20,10 +20,10 @@ takes one of three roads, chosen by blocking keys (:mod:`matching.names.keys`):
   evidence is then each reading's shape (script, letters or syllables, a 小名's kind,
   surname only...), its surname and the 小名 core that may address one, and the
   speaker's rules where they are no single region's. The outcome is memoised by those,
-  from one real comparison of the first two names seen with them.
+  from one real comparison of the first pair of names on this road that has them.
 * **Silent.** No key at all: nothing can agree, and the outcome, DIFFERENT or no
   evidence, is decided by the readings' shapes alone. It is memoised by the two names'
-  sets of shapes, again from one real comparison.
+  sets of shapes, again from one real comparison of a pair on this road.
 
 Keys are 64-bit hashes, stable across processes. A collision can only send a pair of
 names down a road meant for more pairs (a comparison rather than a memo; the surname

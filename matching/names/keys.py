@@ -22,7 +22,9 @@ Kinds of key (prefix):
 * ``ll:`` / ``lh:`` metaphone codes of a Latin name / of a name in characters or pinyin;
 * ``t:`` the metaphone code of one word of a Latin name;
 * ``w:`` / ``f:`` the surname as written / its loosest sound classes (filed for every
-  surname and every 小名 that may address one; looked up through :func:`surname_keys`).
+  surname and every 小名 that may address one; looked up through :func:`surname_keys`);
+* ``fe<i>:`` a two-syllable surname with syllable i off by a letter (only in
+  :func:`surname_agreement_keys`, which pairs every two names whose surnames may agree).
 """
 
 from __future__ import annotations
@@ -208,6 +210,27 @@ def surname_keys(names: Iterable[str | None]) -> set[str]:
     if not forms or not all(_only_a_surname(form) for form in forms):
         return set()
     return {key for form in forms for key in _surname_keys(_surname_addressed(form))}
+
+
+def surname_agreement_keys(names: Iterable[str | None]) -> set[str]:
+    """Keys two records share whenever :func:`~matching.names.compare.compare_names`
+    could place a pair of their names at SURNAME_ONLY: each reading's surname, or the
+    surname a 小名 or lone character may address, as written (``w:``) and as heard
+    (``f:``), and for a surname of two syllables also with one syllable off by a letter
+    (``fe<i>:``, as ``e<i>:`` for whole names: 长孙 / 仲孙).
+
+    Filed and looked up alike, for every query (unlike :func:`surname_keys`): for a
+    caller that must tell pairs whose surnames may agree from pairs whose names say
+    nothing alike at all, not for finding candidates.
+    """
+    keys: set[str] = set()
+    for form in _forms(names):
+        surname = _surname_addressed(form)
+        keys.update(_surname_keys(surname))
+        if len(surname) >= 2:
+            for combo in _combos(surname):
+                keys.update("f" + key for key in _edit_keys(surname, combo))
+    return keys
 
 
 def _only_a_surname(form: NameForm) -> bool:

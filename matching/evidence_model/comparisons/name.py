@@ -52,6 +52,12 @@ def name_frequency(result: NameComparison) -> float | None:
     return share
 
 
+def name_term_frequency(result: NameComparison) -> float | None:
+    """The frequency the model adjusts u by: the agreeing name's at the levels that are
+    agreements, None at NULL and DIFFERENT."""
+    return name_frequency(result) if result.level in _TF_LEVELS else None
+
+
 class NamesComparison:
     """Names compared with dialect awareness; levels are NameLevel's."""
 
@@ -72,5 +78,5 @@ class NamesComparison:
             int(result.level),
             result.reason,
             value=frequency,
-            term_frequency=frequency if result.level in _TF_LEVELS else None,
+            term_frequency=name_term_frequency(result),
         )

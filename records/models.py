@@ -356,6 +356,16 @@ class FoundLink(Base):
         viewonly=True,
     )
 
+    EARLIER_KEY: Final = "earlier_found_id"
+    """The key of ``evidence`` naming the stay the evidence weighed as the earlier."""
+
+    @property
+    def stays(self) -> tuple[FoundPerson, FoundPerson]:
+        """The two people as (earlier stay, later stay), as the evidence weighed them
+        (both loaded)."""
+        a, b = self.found_a, self.found_b
+        return (b, a) if self.evidence.get(self.EARLIER_KEY) == b.id else (a, b)
+
     __table_args__ = (
         UniqueConstraint("found_a_id", "found_b_id", name="uq_found_links_pair"),
         CheckConstraint("found_a_id < found_b_id", name="ordered_pair"),

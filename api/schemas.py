@@ -453,6 +453,7 @@ class FoundLinkPublic(BaseModel):
     model_version: str
     evidence: dict[str, Any] = Field(description="every comparison's term, as candidates have")
     summary: str | None = Field(default=None, description="the evidence in one sentence")
+    confirm_by: list[str] = Field(default_factory=list, description="what would confirm it")
     updated_at: datetime
     latest_decision: FoundLinkDecisionPublic | None = Field(
         default=None, description="whose status the link has; a new decision names its id "
@@ -469,7 +470,8 @@ class FoundLinkPublic(BaseModel):
             later=LinkedPersonPublic.from_row(later), score=row.score,
             probability=row.probability, status=row.status, verdict=row.status.words,
             model_version=row.model_version, evidence=row.evidence,
-            summary=row.evidence.get("summary"), updated_at=row.updated_at,
+            summary=row.evidence.get("summary"), confirm_by=row.evidence.get("confirm_by", []),
+            updated_at=row.updated_at,
             latest_decision=None if row.latest_decision is None
             else FoundLinkDecisionPublic.from_row(row.latest_decision),
             decisions=[FoundLinkDecisionPublic.from_row(d) for d in row.decisions]

@@ -28,7 +28,8 @@ How the earlier stay becomes a report (:func:`as_earlier_stay`):
 
 The pair is put in order (found date, then id; undated last) before it is weighed, so
 ``score(a, b)`` and ``score(b, a)`` are the same score. Sentences that speak of "the
-report" and "the station" are reworded for two stays (:data:`REWORDING`).
+report" and "the station" are reworded for two stays (:data:`REWORDING`), and what would
+confirm a likely link is said for two stays (:func:`confirmation_steps`).
 
 What is not adapted: the m and u are those learned on reports against found persons,
 and the prior is theirs. Until reviewers' decisions on found pairs are enough to refit
@@ -39,8 +40,10 @@ is the total weight.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
+from matching.evidence import SignalEvidence
 from matching.evidence_model import EvidenceModel, EvidenceScore
 from matching.evidence_model.comparisons.age_estimates import (
     EstimatedAgeComparison,
@@ -48,6 +51,7 @@ from matching.evidence_model.comparisons.age_estimates import (
     birth_years,
     estimate_range,
 )
+from matching.evidence_model.explanation import HIGH_PROBABILITY, STRONG_TERM
 from matching.evidence_model.facts import FactsCache, FoundFacts, MissingFacts
 from matching.evidence_model.spec import Comparison, LevelSpec, Outcome, StratumSpec
 from matching.views import FoundView
@@ -71,6 +75,35 @@ REWORDING: Final[dict[str, tuple[tuple[str, str], ...]]] = {
     ),
 }
 """Per comparison, the phrases of its sentences said otherwise for two stays, in order."""
+
+
+def confirmation_steps(signals: Sequence[SignalEvidence], probability: float) -> tuple[str, ...]:
+    """What would settle a likely link between two stays, cheapest first (Chinese first);
+    empty below the probability from which candidates list theirs."""
+    if probability < HIGH_PROBABILITY:
+        return ()
+    by_name = {s.signal: s for s in signals}
+    steps: list[str] = []
+    face = by_name.get("face")
+    if face is None or face.level == "null":
+        steps.append("请两站工作人员互相比对照片 (ask both stations for a photo and compare them)")
+    else:
+        steps.append(
+            "请较早一站的工作人员看较晚一站的照片，确认是否记得此人 (show the later photo to "
+            "the staff of the earlier station: do they remember the person?)"
+        )
+    marks = by_name.get("marks")
+    if marks is not None and marks.weight >= STRONG_TERM:
+        steps.append(f"当面核对特征 (check the mark in person: {marks.detail})")
+    steps.append(
+        "比对两次入站时送检的 DNA 样本（公安数据库）(compare the DNA samples both stations "
+        "sent to the police database)"
+    )
+    steps.append(
+        "通过公安比对两次登记的指纹或人像 (compare the fingerprints or ID photos taken at "
+        "both stays, through the police)"
+    )
+    return tuple(steps)
 
 
 def stay_order(view: FoundView) -> tuple[bool, int, int]:
@@ -206,8 +239,10 @@ class FoundPairScorer:
         return self._as_earlier(first), second
 
     def score(self, a: FoundView, b: FoundView) -> EvidenceScore:
-        """The explained score of two found persons, the same whichever comes first."""
-        return self._model.score(*self.views(a, b))
+        """The explained score of two found persons, the same whichever comes first, with
+        what would confirm a link rather than a report's match."""
+        score = self._model.score(*self.views(a, b))
+        return replace(score, confirm_by=confirmation_steps(score.signals, score.probability))
 
     def total_weight(self, a: FoundView, b: FoundView) -> float:
         """Prior plus evidence in log2 odds, without the explanation (for ranking)."""

@@ -74,6 +74,8 @@ def test_the_same_person_at_two_stations_ranks_above_everyone_else(
     assert by_level["name"] == "dialect_speaker"
     assert by_level["age"] == "within"
     assert by_level["face"] != "null" and same.signal("face").weight > 3
+    assert any("DNA" in step and "两次" in step for step in same.confirm_by), same.confirm_by
+    assert not any("family" in step or "report" in step for step in same.confirm_by)
     assert all(scorer.score(first, other).total_weight < same.total_weight - 5
                for other in others)  # fmt: skip
 

@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from api import access_log
 from api.error_responses import install_error_handlers
 from api.headers import SecurityHeaders
-from api.routes import candidates, jobs, records, search, sign_in
+from api.routes import candidates, found_links, jobs, records, search, sign_in
 from api.sign_in_refusals import RefusedSignIns
 from usecases.services import Services
 from usecases.settings import get_settings
@@ -57,6 +57,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app.include_router(records.router)
     app.include_router(search.router)
     app.include_router(candidates.router)
+    app.include_router(found_links.router)
     app.include_router(jobs.router)
     app.include_router(sign_in.router)
 

@@ -29,6 +29,7 @@ from usecases.vocabulary import (
     EvidenceScore,
     FoundStatus,
     ImportRefusedError,
+    LinkStatus,
     MissingStatus,
     PhotoQuery,
     RecordsError,
@@ -251,6 +252,72 @@ def candidates(
         return
     fieldnames = list(out[0]) if out else list(_CSV_HEADER)
     writer = csv.DictWriter(sys.stdout, fieldnames=fieldnames)
+    writer.writeheader()
+    for row in out:
+        writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v
+                         for k, v in row.items()})  # fmt: skip
+
+
+@app.command("rematch-found")
+def rematch_found(
+    actor: Annotated[str, typer.Option(help="who runs it, for the audit log")] = "cli",
+) -> None:
+    """Weigh found persons against each other (the same person at two stations, or at one
+    years apart) and store each one's best links for review."""
+    from usecases.found_links import rematch_found_links
+
+    with _services() as services, _progress("found against found") as bar:
+        task = bar.add_task("pairs", total=None)
+        report = rematch_found_links(
+            services,
+            actor=actor,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    typer.echo(json.dumps(report.__dict__))
+
+
+_LINK_CSV_HEADER = (
+    "id", "earlier_ref", "later_ref", "score", "probability", "status", "verdict",
+    "model_version", "summary",
+)  # fmt: skip
+
+
+@app.command("found-links")
+def found_links(
+    format: Annotated[FormatOption, typer.Option("--format")] = FormatOption.jsonl,
+    found: Annotated[str | None, typer.Option(help="only this found person's links (ref)")] = None,
+    status: Annotated[LinkStatus | None, typer.Option(help="only this status")] = None,
+    evidence: Annotated[bool, typer.Option(help="include the per-signal breakdown")] = False,
+    actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
+) -> None:
+    """List links between found persons who may be one person, best first."""
+    from usecases.found_link_review import links_page
+
+    with _services() as services:
+        try:
+            with services.database.session() as session:
+                rows, _ = links_page(session, actor=actor, found_ref=found, status=status,
+                                     limit=None, with_evidence=evidence)  # fmt: skip
+                out = []
+                for link in rows:
+                    earlier, later = link.stays
+                    row: dict[str, Any] = {
+                        "id": link.id, "earlier_ref": earlier.ref, "later_ref": later.ref,
+                        "score": round(link.score, 4), "probability": link.probability,
+                        "status": link.status.value, "verdict": link.status.words,
+                        "model_version": link.model_version,
+                        "summary": link.evidence.get("summary"),
+                    }  # fmt: skip
+                    if evidence:
+                        row["evidence"] = link.evidence
+                    out.append(row)
+        except REFUSALS as error:
+            raise _refused(error) from error
+    if format is FormatOption.jsonl:
+        for row in out:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(out[0]) if out else list(_LINK_CSV_HEADER))
     writer.writeheader()
     for row in out:
         writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v

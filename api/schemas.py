@@ -24,8 +24,11 @@ from usecases.vocabulary import (
     CandidateStatus,
     Decision,
     FoundFields,
+    FoundLink,
+    FoundLinkDecision,
     FoundPerson,
     FoundStatus,
+    LinkStatus,
     MissingFields,
     MissingReport,
     MissingStatus,
@@ -392,6 +395,125 @@ class DecisionCreate(BaseModel):
         if (self.missing_ref is None) != (self.found_ref is None):
             raise ValueError("give both missing_ref and found_ref (the pair seen), or neither")
         return self
+
+
+class FoundLinkDecisionPublic(BaseModel):
+    """A reviewer's verdict on a found link."""
+
+    id: int
+    reviewer: str
+    status: LinkStatus = Field(description="confirmed: 同一人 the same person; rejected: "
+                               "不是同一人 different people; pending: 待定")  # fmt: skip
+    verdict: str = Field(description="the status in words, Chinese first")
+    reason: str | None
+    decided_at: datetime
+    overrides: int | None = Field(default=None, description="the decision this one overrode")
+
+    @classmethod
+    def from_row(cls, row: FoundLinkDecision) -> FoundLinkDecisionPublic:
+        """Build from a stored decision."""
+        return cls(id=row.id, reviewer=row.reviewer, status=row.status,
+                   verdict=row.status.words, reason=row.reason, decided_at=row.decided_at,
+                   overrides=row.overrides_id)  # fmt: skip
+
+
+class LinkedPersonPublic(BaseModel):
+    """One of a link's two found persons, as the queue shows them."""
+
+    ref: str
+    name: str | None
+    name_assigned: bool = Field(description="the name is one the station gave: never compared")
+    station: str | None
+    found_date: date | None
+    status: FoundStatus
+
+    @classmethod
+    def from_row(cls, row: FoundPerson) -> LinkedPersonPublic:
+        """Build from a stored found person."""
+        return cls(ref=row.ref, name=row.name, name_assigned=row.name_assigned,
+                   station=row.station, found_date=row.found_date, status=row.status)  # fmt: skip
+
+
+class FoundLinkPublic(BaseModel):
+    """Two found persons who may be one person, with the score, evidence and verdicts."""
+
+    id: int
+    earlier: LinkedPersonPublic = Field(description="the stay weighed as the earlier one")
+    later: LinkedPersonPublic
+    score: float = Field(
+        description="log2 odds: the evidence model's total (after its calibration, if it "
+        "has one); higher is more likely the same person"
+    )
+    probability: float | None = Field(
+        description="the evidence model's reading of the evidence (its prior and m and u "
+        "are those of reports against found persons)"
+    )
+    status: LinkStatus
+    verdict: str = Field(description="the status in words, Chinese first")
+    model_version: str
+    evidence: dict[str, Any] = Field(description="every comparison's term, as candidates have")
+    summary: str | None = Field(default=None, description="the evidence in one sentence")
+    confirm_by: list[str] = Field(default_factory=list, description="what would confirm it")
+    updated_at: datetime
+    latest_decision: FoundLinkDecisionPublic | None = Field(
+        default=None, description="whose status the link has; a new decision names its id "
+        "as seen_decision_id (None: undecided)",
+    )  # fmt: skip
+    decisions: list[FoundLinkDecisionPublic] = Field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: FoundLink, *, with_decisions: bool = False) -> FoundLinkPublic:
+        """Build from a stored link (both people loaded)."""
+        earlier, later = row.stays
+        return cls(
+            id=row.id, earlier=LinkedPersonPublic.from_row(earlier),
+            later=LinkedPersonPublic.from_row(later), score=row.score,
+            probability=row.probability, status=row.status, verdict=row.status.words,
+            model_version=row.model_version, evidence=row.evidence,
+            summary=row.evidence.get("summary"), confirm_by=row.evidence.get("confirm_by", []),
+            updated_at=row.updated_at,
+            latest_decision=None if row.latest_decision is None
+            else FoundLinkDecisionPublic.from_row(row.latest_decision),
+            decisions=[FoundLinkDecisionPublic.from_row(d) for d in row.decisions]
+            if with_decisions else [],
+        )  # fmt: skip
+
+
+class FoundLinksPublic(BaseModel):
+    """A page of found links and how many there are in all."""
+
+    data: list[FoundLinkPublic]
+    count: int
+
+
+class FoundLinkDecisionCreate(BaseModel):
+    """A reviewer's verdict on a found link: confirmed (同一人, the same person), rejected
+    (不是同一人, different people) or pending (待定, to look again)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["confirmed", "rejected", "pending"]
+    reviewer: Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=100)] | None = Field(
+        default=None, description="who decides; a signed-in caller's own name when left out",
+    )  # fmt: skip
+    reason: Text | None = Field(default=None, max_length=2000, description="a note: why")
+    found_refs: (
+        Annotated[list[Annotated[Text, StringConstraints(min_length=1, max_length=64)]],
+                  Field(min_length=2, max_length=2)] | None
+    ) = Field(
+        default=None, description="the two found persons seen, in either order; a decision "
+        "on a link that has since become another pair answers 409",
+    )  # fmt: skip
+    seen_decision_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="the link's latest decision seen "
+        "(latest_decision.id); None: seen undecided. A link decided otherwise since answers "
+        "409 naming its latest decision",
+    )  # fmt: skip
+    override: bool = Field(
+        default=False, description="replace the decision seen (seen_decision_id), with a "
+        "reason; audited as an override. A decided link takes no other decision",
+    )  # fmt: skip
 
 
 class FaceBoxPublic(BaseModel):

@@ -1,9 +1,10 @@
 """The domain model of xunqin and its storage.
 
 Missing-person reports filed by families, found persons in the care of rescue stations,
-their photos and faces, the candidate pairs between them, reviewers' decisions and the
-audit log. SQLAlchemy 2 models, Alembic migrations, a SQLite file by default and
-PostgreSQL when asked. This package imports nothing else of the project.
+their photos and faces, the candidate pairs between them, the links between found
+persons who may be one person, reviewers' decisions and the audit log. SQLAlchemy 2
+models, Alembic migrations, a SQLite file by default and PostgreSQL when asked. This
+package imports nothing else of the project.
 """
 
 from records.database import Database
@@ -11,6 +12,7 @@ from records.enums import (
     CandidateStatus,
     DatePrecision,
     FoundStatus,
+    LinkStatus,
     MissingStatus,
     PhotoStatus,
     Role,
@@ -23,6 +25,7 @@ from records.errors import (
     DuplicateRecordError,
     InvalidRecordError,
     LatestDecision,
+    LinkAlreadyDecidedError,
     PhotoFileChangedError,
     PhotoFileError,
     PhotoFileMissingError,
@@ -36,6 +39,8 @@ from records.models import (
     Candidate,
     Decision,
     Face,
+    FoundLink,
+    FoundLinkDecision,
     FoundPerson,
     MissingReport,
     Photo,
@@ -55,10 +60,14 @@ __all__ = [
     "DecisionConflictError",
     "DuplicateRecordError",
     "Face",
+    "FoundLink",
+    "FoundLinkDecision",
     "FoundPerson",
     "FoundStatus",
     "InvalidRecordError",
     "LatestDecision",
+    "LinkAlreadyDecidedError",
+    "LinkStatus",
     "MissingReport",
     "MissingStatus",
     "Photo",

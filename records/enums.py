@@ -69,6 +69,29 @@ class CandidateStatus(StrEnum):
     NEEDS_DNA = "needs_dna"
 
 
+class LinkStatus(StrEnum):
+    """A link between two found persons: are they one person who passed through two
+    stations (or one station twice)? Nothing becomes ``CONFIRMED`` without a person."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    """The same person (同一人)."""
+    REJECTED = "rejected"
+    """Different people (不是同一人)."""
+
+    @property
+    def words(self) -> str:
+        """The verdict as a reviewer reads it, Chinese first."""
+        return _LINK_WORDS[self]
+
+
+_LINK_WORDS = {
+    LinkStatus.PENDING: "待定 (pending)",
+    LinkStatus.CONFIRMED: "同一人 (the same person)",
+    LinkStatus.REJECTED: "不是同一人 (different people)",
+}
+
+
 class PhotoStatus(StrEnum):
     """What face detection found in a kept photo (unreadable files are refused, not kept)."""
 

@@ -6,7 +6,8 @@ RecordsError
 ├── InvalidRecordError    a value breaks the model's rules (line number when importing)
 ├── DecisionConflictError a decision on a closed case, or on another pair than the one seen
 │   └── AlreadyDecidedError   the candidate's latest decision is not the one the reviewer saw,
-│                             or is one they did not say they override
+│       │                     or is one they did not say they override
+│       └── LinkAlreadyDecidedError   the same, for a link between two found persons
 ├── PhotoFileRefusedError a photo an import sheet names may not be read (one message for all)
 ├── ImportRefusedError    an import file had rejected rows: nothing of it was stored
 └── PhotoFileError        a photo row's file cannot be served (``xunqin doctor`` says more)
@@ -20,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from records.enums import CandidateStatus
+from records.enums import CandidateStatus, LinkStatus
 
 
 class RecordsError(Exception):
@@ -117,11 +118,12 @@ class ImportRefusedError(RecordsError):
 
 @dataclass(frozen=True, slots=True)
 class LatestDecision:
-    """Who decided what and when: the candidate's latest decision, as a conflict names it."""
+    """Who decided what and when: the latest decision of a candidate (or of a link between
+    found persons), as a conflict names it."""
 
     id: int
     reviewer: str
-    status: CandidateStatus
+    status: CandidateStatus | LinkStatus
     decided_at: datetime
 
 
@@ -145,5 +147,32 @@ class AlreadyDecidedError(DecisionConflictError):
             )
         super().__init__(message)
         self.candidate_id = candidate_id
+        self.latest = latest
+        self.seen_decision_id = seen_decision_id
+
+
+class LinkAlreadyDecidedError(AlreadyDecidedError):
+    """A link between two found persons was decided since the reviewer saw it, or is
+    decided and the new decision does not say it overrides that (``candidate_id`` holds
+    the link's id, so the refusal is told as a candidate's is)."""
+
+    def __init__(self, link_id: int, latest: LatestDecision, seen_decision_id: int | None):
+        when = latest.decided_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        words = latest.status.words if isinstance(latest.status, LinkStatus) else latest.status
+        said = f"{latest.reviewer} 于 {when} 判定为{words}（判定 {latest.id}）"
+        if seen_decision_id == latest.id:
+            message = (
+                f"关联 {link_id} 已有判定：{said}；如需更改，请说明理由并覆盖判定 {latest.id} "
+                f"(link {link_id} is decided; to change it, override decision {latest.id} "
+                "with a reason)"
+            )
+        else:
+            message = (
+                f"关联 {link_id} 在您查看之后已被判定：{said}；请重新载入，或说明理由覆盖该判定 "
+                f"(link {link_id} was decided since it was seen: reload it, or override "
+                "that decision with a reason)"
+            )
+        DecisionConflictError.__init__(self, message)
+        self.candidate_id = link_id
         self.latest = latest
         self.seen_decision_id = seen_decision_id

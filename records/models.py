@@ -37,6 +37,7 @@ from records.enums import (
     CandidateStatus,
     DatePrecision,
     FoundStatus,
+    LinkStatus,
     MissingStatus,
     PhotoStatus,
     Role,
@@ -312,6 +313,84 @@ class Decision(Base):
     overrides_id: Mapped[int | None] = mapped_column(Integer, default=None)
 
     candidate: Mapped[Candidate] = relationship(back_populates="decisions")
+
+
+class FoundLink(Base):
+    """A pair of found persons the matcher thinks may be one person, seen at two stations
+    or twice at one: its score, evidence and reviewers' verdict.
+
+    The pair is stored once, the smaller id first (``found_a_id < found_b_id``); the
+    evidence says which stay it weighed as the earlier. As with a ``Candidate``,
+    re-matching updates score and evidence but never the status, which is always the
+    status of ``latest_decision`` (pending while there is none).
+    """
+
+    __tablename__ = "found_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    found_a_id: Mapped[int] = mapped_column(
+        ForeignKey("found_persons.id", ondelete="CASCADE"), index=True
+    )
+    found_b_id: Mapped[int] = mapped_column(
+        ForeignKey("found_persons.id", ondelete="CASCADE"), index=True
+    )
+    score: Mapped[float]
+    probability: Mapped[float | None]
+    evidence: Mapped[dict[str, Any]]
+    status: Mapped[LinkStatus] = mapped_column(
+        _enum(LinkStatus), default=LinkStatus.PENDING, index=True
+    )
+    model_version: Mapped[str] = mapped_column(String(64))
+    # No foreign key, as on candidates: decisions reference their link.
+    latest_decision_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    found_a: Mapped[FoundPerson] = relationship(foreign_keys=[found_a_id])
+    found_b: Mapped[FoundPerson] = relationship(foreign_keys=[found_b_id])
+    decisions: Mapped[list[FoundLinkDecision]] = relationship(
+        back_populates="link", cascade="all, delete-orphan", order_by="FoundLinkDecision.id"
+    )
+    latest_decision: Mapped[FoundLinkDecision | None] = relationship(
+        primaryjoin="foreign(FoundLink.latest_decision_id) == FoundLinkDecision.id",
+        viewonly=True,
+    )
+
+    EARLIER_KEY: Final = "earlier_found_id"
+    """The key of ``evidence`` naming the stay the evidence weighed as the earlier."""
+
+    @property
+    def stays(self) -> tuple[FoundPerson, FoundPerson]:
+        """The two people as (earlier stay, later stay), as the evidence weighed them
+        (both loaded)."""
+        a, b = self.found_a, self.found_b
+        return (b, a) if self.evidence.get(self.EARLIER_KEY) == b.id else (a, b)
+
+    __table_args__ = (
+        UniqueConstraint("found_a_id", "found_b_id", name="uq_found_links_pair"),
+        CheckConstraint("found_a_id < found_b_id", name="ordered_pair"),
+        Index("ix_found_links_score", "score"),
+    )
+
+
+class FoundLinkDecision(Base):
+    """A reviewer's verdict on a found link (the same person, or different people), who
+    gave it, when and why. Kept for good: a later decision overrides it
+    (``overrides_id``), never deletes it."""
+
+    __tablename__ = "found_link_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    link_id: Mapped[int] = mapped_column(
+        ForeignKey("found_links.id", ondelete="CASCADE"), index=True
+    )
+    reviewer: Mapped[str] = mapped_column(String(100))
+    status: Mapped[LinkStatus] = mapped_column(_enum(LinkStatus))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    overrides_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+    link: Mapped[FoundLink] = relationship(back_populates="decisions")
 
 
 class AuditEvent(Base):

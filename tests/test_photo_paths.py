@@ -170,7 +170,7 @@ def test_the_migration_makes_absolute_paths_under_the_photo_folder_relative(
     assert paths == ["ab/ab00.jpg", "ab/ab01.png", outside, "ef/ef00.jpg"]
     with database.engine.connect() as connection:
         assert (
-            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0009"
         )
     database.dispose()
 

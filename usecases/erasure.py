@@ -1,5 +1,6 @@
 """Erasing records for good: the record, its photos (and files no other record keeps),
-its faces (out of the index and its file), its candidates and their decisions.
+its faces (out of the index and its file), its candidates and their decisions, and a
+found person's links to other found persons and their decisions.
 
 One record at a time (``erase_record``, the API's ``DELETE``) or many
 (``erase_records``: ``xunqin erase``, a retention sweep of the cases
@@ -35,6 +36,8 @@ def _erase_in_store(database: Database, side: Side, ref: str, *, actor: str
         erased = record_erasure.erase_record(session, side, ref)
         detail = {"photos": len(erased.photos), "candidates": erased.candidates,
                   "decisions": erased.decisions}  # fmt: skip
+        if side is Side.FOUND:
+            detail |= {"links": erased.links, "link_decisions": erased.link_decisions}
         audit(session, actor=actor, action="erase", subject_kind=side.value,
               subject_id=erased.record_id, detail=detail)  # fmt: skip
     return erased

@@ -6,7 +6,10 @@ module per subject.
 - ``photos``: photos and their faces, and the faces a face index is built from.
 - ``candidate_pairs``: candidate pairs, ranked and listed for review.
 - ``reviewer_decisions``: reviewers' decisions, and the pairs decided so far.
-- ``record_erasure``: erasing a record for good; the closed cases a sweep erases.
+- ``same_person_links``: links between found persons who may be one person, and
+  reviewers' verdicts on them.
+- ``record_erasure``: erasing a record for good (with its candidates and links); the
+  closed cases a sweep erases.
 - ``audit_log``: the audit log.
 
 Functions take an open ``Session``; the caller owns the transaction. Writes that a

@@ -142,3 +142,20 @@ def linked_groups(pairs: Iterable[tuple[int, int]]) -> list[tuple[int, ...]]:
     for node in parent:
         groups.setdefault(root(node), []).append(node)
     return sorted(tuple(sorted(members)) for members in groups.values() if len(members) > 1)
+
+
+def pool_linked_stays(
+    views: Sequence[FoundView], groups: Iterable[Sequence[int]]
+) -> list[FoundView]:
+    """``views`` with the members of each group among them replaced by one pooled view
+    (:func:`pooled_view`, which takes the earliest stay's id), in id order: the people the
+    re-match pairs with reports. A group's members not among ``views`` (closed cases) are
+    left out of its pool."""
+    by_id = {view.id: view for view in views}
+    pooled: dict[int, FoundView] = {}
+    for group in groups:
+        stays = [by_id.pop(member) for member in group if member in by_id]
+        if stays:
+            view = pooled_view(stays)
+            pooled[view.id] = view
+    return sorted([*by_id.values(), *pooled.values()], key=lambda view: view.id)

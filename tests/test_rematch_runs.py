@@ -210,3 +210,45 @@ def test_a_run_killed_part_way_is_taken_up_and_ends_as_an_uninterrupted_one(
     again = _run(services, settings, full=True)
     assert again.pairs_scored == taken_up.pairs_scored
     _same(resumed, _snapshot(services.database))
+
+
+def test_stays_confirmed_as_one_person_are_matched_as_one(database: Database) -> None:
+    from datetime import date
+
+    from records import LinkStatus
+    from records.storage.same_person_links import record_link_decision, upsert_link
+
+    with database.session() as session:
+        report = upsert_missing(session, MissingFields(
+            ref="M1", name="付贵", sex=Sex.MALE, birth_year=1960,
+            missing_date=date(2019, 3, 1), missing_place="四川省南充市"))[0]  # fmt: skip
+        upsert_missing(session, MissingFields(ref="M2", name="李明", birth_year=1990))
+        # One station learned his age and where he was; another, years later, his name.
+        first = upsert_found(session, FoundFields(
+            ref="F1", sex=Sex.MALE, age_min=58, age_max=64, found_date=date(2020, 5, 1),
+            found_place="四川省成都市"))[0]  # fmt: skip
+        later = upsert_found(session, FoundFields(
+            ref="F2", name="胡奎", found_date=date(2023, 8, 1),
+            found_place="广东省东莞市"))[0]  # fmt: skip
+        ids = (report.id, first.id, later.id)
+    settings = RematchSettings(workers=1)
+    rematch(database, face_indexes=None, face_model=None, settings=settings)
+    apart = _snapshot(database)
+    assert {("M1", "F1"), ("M1", "F2")} <= apart.keys()
+
+    with database.session() as session:
+        link, _ = upsert_link(session, found_ids=(ids[1], ids[2]), score=1.0, probability=0.5,
+                              evidence={}, model_version="test")  # fmt: skip
+        record_link_decision(session, link.id, reviewer="r", status=LinkStatus.CONFIRMED,
+                             reason=None)  # fmt: skip
+    pooled = rematch(database, face_indexes=None, face_model=None, settings=settings)
+    assert pooled.found_persons == 1 and pooled.changed_found == 1
+    together = _snapshot(database)
+    # Paired under the earliest stay, with the evidence of both: more than either alone.
+    assert ("M1", "F2") not in together
+    assert together[("M1", "F1")][0] > max(apart[("M1", "F1")][0], apart[("M1", "F2")][0])
+    with database.session() as session:
+        (row,) = [r.candidate for r in list_candidates(session, limit=None)
+                  if (r.candidate.missing.ref, r.candidate.found.ref) == ("M1", "F1")]  # fmt: skip
+        levels = {s["signal"]: s["level"] for s in row.evidence["signals"]}
+    assert levels["name"] not in ("null", "different") and levels["age"] == "within"

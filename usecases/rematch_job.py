@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel, params_as_text
 from matching.evidence_model.recalibration import IDENTITY
+from matching.pooling import linked_groups, pool_linked_stays
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Database, Side
 from records.models import RematchRun
@@ -61,6 +62,7 @@ from records.storage.rematch_state import (
 from records.storage.rematch_state import (
     add_scored_pairs as store_scored_pairs,
 )
+from records.storage.same_person_links import confirmed_pairs
 from usecases.blocking import WEAK_NAME_REACH, ReportBlocking, weak_name_reach
 from usecases.face_registry import FaceIndexes
 from usecases.rematch_blocks import (
@@ -283,7 +285,10 @@ def rematch(
     started = time.perf_counter()
     with database.session() as session:
         missing = [missing_view(r) for r in all_missing(session)]
-        found = [found_view(p) for p in all_found(session)]
+        # A person reviewers confirmed passed through several stations is one person:
+        # their stays' evidence is pooled into one view, paired under the earliest stay.
+        found = pool_linked_stays([found_view(p) for p in all_found(session)],
+                                  linked_groups(confirmed_pairs(session)))  # fmt: skip
     all_pairs = len(missing) * len(found) <= settings.all_pairs_limit
     reach = (
         WEAK_NAME_REACH if all_pairs else weak_name_reach(found, budget=settings.weak_name_budget)

@@ -35,7 +35,7 @@ from matching.evidence_model import EvidenceModel
 from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.views import FoundView, MissingView
 from records import Candidate, CandidateStatus, Decision, Side
-from records.storage.candidate_pairs import candidates_by_pair, stored_scores, upsert_candidate
+from records.storage.candidate_pairs import stored_evidence, stored_scores, write_candidates
 from records.storage.person_records import Change, record_ids
 from records.storage.rematch_state import read_scored_pairs
 from records.storage.reviewer_decisions import decided_pairs
@@ -270,27 +270,31 @@ def _store(
                 counts[Change.UNCHANGED] += 1
                 continue
         to_write.append((place, key))
-    rows = candidates_by_pair(
-        session,
-        [key for _, key in to_write],
-        [existing[key].id for _, key in to_write if key in existing],
-    )
+    evidence_of = stored_evidence(session, [existing[key].id for _, key in to_write
+                                            if key in existing])  # fmt: skip
+    new: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
     for place, key in to_write:
         report, person = missing[int(i[place])], found[int(j[place])]
         result = scorer_of_kept.score(report, person)
         if sharing is not None:
             result = result.shared(sharing.of(place))
-        _, change = upsert_candidate(
-            session,
-            missing_id=key[0],
-            found_id=key[1],
-            score=round(result.final_weight, 6),
-            probability=result.probability,
-            evidence=result.to_json(),
-            model_version=version,
-            existing=rows,
-        )
-        counts[change] += 1
+        values = {"score": round(result.final_weight, 6), "probability": result.probability,
+                  "evidence": result.to_json(), "model_version": version}  # fmt: skip
+        stored = existing.get(key)
+        if stored is None:
+            new.append({"missing_id": key[0], "found_id": key[1], **values})
+            counts[Change.CREATED] += 1
+        elif (stored.score, stored.probability, stored.model_version) == (
+            values["score"],
+            values["probability"],
+            version,
+        ) and evidence_of.get(stored.id) == values["evidence"]:
+            counts[Change.UNCHANGED] += 1
+        else:
+            updated.append({"id": stored.id, **values})
+            counts[Change.UPDATED] += 1
+    write_candidates(session, new, updated)
     stale = [
         row.id
         for key, row in existing.items()

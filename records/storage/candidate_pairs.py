@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from records.enums import CandidateStatus
 from records.errors import RecordNotFoundError
-from records.models import Candidate, FoundPerson, MissingReport
+from records.models import Candidate, FoundPerson, MissingReport, utcnow
 from records.storage._queries import SelectT
 from records.storage.person_records import OPEN_FOUND, OPEN_MISSING, Change
 
@@ -100,16 +100,32 @@ def stored_scores(session: Session) -> dict[tuple[int, int], StoredScore]:
     return {(m, f): StoredScore(i, s, p, v, st) for m, f, i, s, p, v, st in session.execute(query)}
 
 
-def candidates_by_pair(
-    session: Session, pairs: list[tuple[int, int]], ids: list[int]
-) -> dict[tuple[int, int], Candidate]:
-    """The stored candidates of the given ids, by (report id, found person id)."""
-    found: dict[tuple[int, int], Candidate] = {}
+def stored_evidence(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The stored evidence of the candidates of the given ids, by id."""
+    found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), 5000):
-        rows = session.scalars(select(Candidate).where(Candidate.id.in_(ids[start : start + 5000])))
-        found.update({(c.missing_id, c.found_id): c for c in rows})
-    wanted = set(pairs)
-    return {key: row for key, row in found.items() if key in wanted}
+        query = select(Candidate.id, Candidate.evidence).where(
+            Candidate.id.in_(ids[start : start + 5000])
+        )
+        found.update((int(row[0]), row[1]) for row in session.execute(query))
+    return found
+
+
+def write_candidates(
+    session: Session, new: list[dict[str, Any]], changed: list[dict[str, Any]]
+) -> None:
+    """Insert new candidates (pending) and update the score, probability, evidence and
+    model version of stored ones (each dict with its ``id``), in bulk: a re-match writes
+    tens of thousands, and one object each took most of its storing time. A reviewer's
+    status is never touched."""
+    now = utcnow()
+    for start in range(0, len(new), 1000):
+        rows = [{**row, "status": CandidateStatus.PENDING, "created_at": now, "updated_at": now}
+                for row in new[start : start + 1000]]  # fmt: skip
+        session.execute(insert(Candidate), rows)
+    for start in range(0, len(changed), 1000):
+        rows = [{**row, "updated_at": now} for row in changed[start : start + 1000]]
+        session.execute(update(Candidate), rows)
 
 
 @dataclass(frozen=True)

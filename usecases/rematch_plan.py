@@ -69,16 +69,23 @@ def plan_blocks(
     block_size: int,
 ) -> list[Block]:
     """The run's blocks: the changed found persons against every report, then (when
-    reports changed) the other found persons against the changed reports."""
+    reports changed) the other found persons against the changed reports; at most
+    ``block_size`` found persons a block."""
     if block_size < 1:
         raise ValueError(f"a block holds at least one found person, got {block_size}")
-    blocks: list[Block] = []
-    for start in range(0, len(changed_found), block_size):
-        blocks.append(Block(len(blocks), CHANGED_FOUND, changed_found[start : start + block_size]))
+    parts = [(CHANGED_FOUND, changed_found)]
     if len(changed_missing):
-        unchanged = np.setdiff1d(np.arange(n_found, dtype=np.int64), changed_found)
-        for start in range(0, len(unchanged), block_size):
-            blocks.append(
-                Block(len(blocks), CHANGED_REPORTS, unchanged[start : start + block_size])
-            )
+        parts.append((CHANGED_REPORTS,
+                      np.setdiff1d(np.arange(n_found, dtype=np.int64), changed_found)))  # fmt: skip
+    blocks: list[Block] = []
+    for part, people in parts:
+        # At least MIN_BLOCKS blocks a part, so every worker has work to the end: the
+        # size follows from the run's records alone, so a run taken up cuts the same.
+        size = min(block_size, max(1, -(-len(people) // MIN_BLOCKS)))
+        for start in range(0, len(people), size):
+            blocks.append(Block(len(blocks), part, people[start : start + size]))
     return blocks
+
+
+MIN_BLOCKS = 32
+"""Blocks a part of a run is cut into at least (when it has that many found persons)."""

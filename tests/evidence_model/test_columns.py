@@ -371,6 +371,30 @@ def test_pairs_handed_back_to_the_comparisons_score_the_same(
     _assert_same(default_model, missing, found, i, j)
 
 
+@pytest.mark.parametrize("dense", [0, 10**9], ids=["differences", "products"])
+def test_both_ways_of_measuring_faces_score_the_same(
+    default_model: EvidenceModel,
+    population: Population,
+    make_missing: Callable[..., MissingView],
+    make_found: Callable[..., FoundView],
+    monkeypatch: pytest.MonkeyPatch,
+    dense: int,
+) -> None:
+    """Face distances come from float32 differences or from a matrix product, by how dense
+    the block is; either way the outcomes are the per-pair scorer's."""
+    monkeypatch.setattr("matching.evidence_model.columns.face_pairs.DENSE_A_FACE_PAIR", dense)
+    missing, found, truth = population
+    with_faces = [r for r, v in enumerate(missing) if v.faces][:30]
+    i, j = np.divmod(np.arange(len(with_faces) * len(found), dtype=np.int64), len(found))
+    true_i, true_j = np.asarray(truth, dtype=np.int64).T
+    i = np.concatenate([np.asarray(with_faces, dtype=np.int64)[i], true_i])
+    _assert_same(default_model, missing, found, i, np.concatenate([j, true_j]))
+    cases_m = [make_missing(**m) for _, m, _ in CASES]
+    cases_f = [make_found(**f) for _, _, f in CASES]
+    i, j = np.divmod(np.arange(len(CASES) ** 2, dtype=np.int64), len(CASES))
+    _assert_same(default_model, cases_m, cases_f, i, j)
+
+
 _DAYS = st.one_of(st.none(), st.dates(min_value=date(1990, 1, 1), max_value=date(2026, 10, 1)))
 _PLACES = st.sampled_from([None, "四川", "四川省成都市", "四川省绵阳市", "重庆市", "北京市",
                            "广东省东莞市", "贵州省毕节市", "新疆乌鲁木齐", "大山里"])  # fmt: skip

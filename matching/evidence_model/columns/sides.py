@@ -105,6 +105,10 @@ class FaceColumns:
     offsets: NDArray[np.int64]
     years: NDArray[np.float64]
     ages: NDArray[np.float64]
+    records: NDArray[np.int64]
+    """The record each face belongs to."""
+    squared_norms: NDArray[np.float64]
+    """Each embedding's squared length, in float64."""
 
     @classmethod
     def of(cls, faces: Sequence[FaceFacts]) -> FaceColumns:
@@ -123,11 +127,14 @@ class FaceColumns:
         for row, f in enumerate(faces):
             if f.count:
                 embeddings[offsets[row] : offsets[row + 1]] = f.embeddings
+        wide = embeddings.astype(np.float64)
         return cls(
             embeddings=embeddings,
             offsets=offsets,
             years=_floats([y for f in faces for y in f.years]),
             ages=_floats([a for f in faces for a in f.ages]),
+            records=np.repeat(np.arange(len(faces), dtype=np.int64), counts),
+            squared_norms=np.einsum("ij,ij->i", wide, wide),
         )
 
     @property

@@ -4,8 +4,8 @@ Such a comparison looks only at one fact of each record: the two records' marks,
 conditions, where each says the person is from. Records holding the same value share a
 class (:class:`~.interning.Classes`), so a block's outcomes come from its distinct pairs of
 classes: each is placed by the comparison's own code, on the facts of the first record
-of each class, and remembered in a memo across blocks (keyed by the values themselves,
-so any two sides' columns can share it). The hometown's stratum also hangs on the two
+of each class, and remembered across blocks (:class:`PairMemo`, by the values
+themselves, so any columns can share it). The hometown's stratum also hangs on the two
 records' dates and the age when lost (:attr:`~.pair_block.PairBlock.grew_up_away`), so
 it is computed for every pair instead.
 """
@@ -13,7 +13,7 @@ it is computed for every pair instead.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,11 +28,61 @@ from matching.evidence_model.traits import Condition, Mark
 Index = NDArray[np.int64]
 A = TypeVar("A", bound=Hashable)
 B = TypeVar("B", bound=Hashable)
-Memo = dict[tuple[A, B], tuple[int, int, float]]
-"""(missing value, found value) -> (level, stratum, term frequency or NaN)."""
-HomeMemo = Memo[HomeFacts, HomeFacts]
-MarksMemo = Memo[frozenset[Mark], frozenset[Mark]]
-HealthMemo = Memo[frozenset[Condition], frozenset[Condition]]
+
+
+class PairMemo(Generic[A, B]):
+    """Outcomes of pairs of values (missing value, found value), remembered.
+
+    Each value is numbered the first time it is met, so looking a pair up hashes one
+    int64 rather than two sets; numbering a block's classes hashes each value once.
+    """
+
+    def __init__(self) -> None:
+        self._missing: dict[A, int] = {}
+        self._found: dict[B, int] = {}
+        self._outcomes: dict[int, tuple[int, int, float]] = {}
+
+    @staticmethod
+    def _numbers(index: dict[Any, int], values: Sequence[Hashable]) -> Index:
+        return np.fromiter(
+            (index.setdefault(value, len(index)) for value in values), np.int64, len(values)
+        )
+
+    def outcomes(
+        self,
+        comparison: Comparison,
+        missing: Classes[A],
+        found: Classes[B],
+        missing_facts: Sequence[MissingFacts],
+        found_facts: Sequence[FoundFacts],
+        left: Index,
+        right: Index,
+    ) -> OutcomeArrays:
+        """The outcome of each pair of classes (``left[k]``, ``right[k]``), asking the
+        comparison (on the facts of each class's first record) only about new pairs."""
+        keys = (self._numbers(self._missing, missing.keys)[left] << 32) | self._numbers(
+            self._found, found.keys
+        )[right]
+        levels = np.empty(len(keys), dtype=np.int16)
+        strata = np.empty(len(keys), dtype=np.int16)
+        frequencies = np.empty(len(keys), dtype=np.float64)
+        for k, key in enumerate(keys.tolist()):
+            known = self._outcomes.get(key)
+            if known is None:
+                a, b = int(missing.first[left[k]]), int(found.first[right[k]])
+                outcome = comparison.compare(missing_facts[a], found_facts[b])
+                tf = np.nan if outcome.term_frequency is None else outcome.term_frequency
+                known = self._outcomes[key] = (outcome.level, outcome.stratum, tf)
+            levels[k], strata[k], frequencies[k] = known
+        return OutcomeArrays(levels, strata, frequencies)
+
+    def __len__(self) -> int:
+        return len(self._outcomes)
+
+
+HomeMemo = PairMemo[HomeFacts, HomeFacts]
+MarksMemo = PairMemo[frozenset[Mark], frozenset[Mark]]
+HealthMemo = PairMemo[frozenset[Condition], frozenset[Condition]]
 
 
 def class_pair_outcomes(
@@ -44,7 +94,7 @@ def class_pair_outcomes(
     i: Index,
     j: Index,
     *,
-    memo: Memo[A, B],
+    memo: PairMemo[A, B],
 ) -> OutcomeArrays:
     """The outcome of every pair, from those of its distinct pairs of classes.
 
@@ -52,19 +102,9 @@ def class_pair_outcomes(
     comparison is asked once per pair of values ``memo`` does not hold yet.
     """
     left, right, inverse = pair_classes(missing.codes[i], found.codes[j], len(found))
-    levels = np.empty(len(left), dtype=np.int16)
-    strata = np.empty(len(left), dtype=np.int16)
-    frequencies = np.empty(len(left), dtype=np.float64)
-    for k, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
-        key = (missing.keys[a], found.keys[b])
-        known = memo.get(key)
-        if known is None:
-            outcome = comparison.compare(
-                missing_facts[int(missing.first[a])], found_facts[int(found.first[b])]
-            )
-            tf = np.nan if outcome.term_frequency is None else outcome.term_frequency
-            known = memo[key] = (outcome.level, outcome.stratum, tf)
-        levels[k], strata[k], frequencies[k] = known
+    levels, strata, frequencies = memo.outcomes(
+        comparison, missing, found, missing_facts, found_facts, left, right
+    )
     return OutcomeArrays(levels[inverse], strata[inverse], frequencies[inverse])
 
 

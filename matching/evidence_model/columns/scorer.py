@@ -37,6 +37,7 @@ from matching.evidence_model.columns.class_pairs import (
     HealthMemo,
     HomeMemo,
     MarksMemo,
+    PairMemo,
     health_outcomes,
     hometown_outcomes,
     marks_outcomes,
@@ -137,17 +138,17 @@ def _names_form(_: Comparison) -> Form:
 
 
 def _hometown_form(comparison: Comparison) -> Form:
-    memo: HomeMemo = {}
+    memo: HomeMemo = PairMemo()
     return partial(hometown_outcomes, comparison, memo=memo)
 
 
 def _marks_form(comparison: Comparison) -> Form:
-    memo: MarksMemo = {}
+    memo: MarksMemo = PairMemo()
     return partial(marks_outcomes, comparison, memo=memo)
 
 
 def _health_form(comparison: Comparison) -> Form:
-    memo: HealthMemo = {}
+    memo: HealthMemo = PairMemo()
     return partial(health_outcomes, comparison, memo=memo)
 
 

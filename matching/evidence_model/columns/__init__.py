@@ -18,8 +18,11 @@ Modules, one job each:
 
 - :mod:`.sides`: the columns of one side, from the records' facts;
 - :mod:`.interning`: class codes, so a value shared by many records is handled once;
+- :mod:`.pair_block`: a block of pairs, and what several comparisons derive from both
+  records' dates;
 - :mod:`.simple`: sex, age, time, height and place on arrays;
-- :mod:`.face_pairs`: each pair's closest faces, binned and put in a stratum;
+- :mod:`.face_pairs`: each pair's closest faces (by float32 differences, or by one
+  matrix product when the block is dense), binned and put in a stratum;
 - :mod:`.class_pairs`: hometown, marks and health, once per distinct pair of values;
 - :mod:`.outcome_arrays`: one comparison's outcomes, and the way back to the
   comparison's own code for the pairs floating point cannot settle;

@@ -108,15 +108,17 @@ def _by_differences(a: FaceColumns, b: FaceColumns) -> Distances:
 
 def _by_products(a: FaceColumns, b: FaceColumns, some_a: Index, some_b: Index) -> Distances:
     """Distances from one float64 matrix product of faces ``some_a`` with ``some_b``."""
+    # Where each face's row (report side) or column (found side) lies in the flat product.
     at_a = np.zeros(len(a.records), dtype=np.int64)
-    at_a[some_a] = np.arange(len(some_a))
+    at_a[some_a] = np.arange(len(some_a)) * len(some_b)
     at_b = np.zeros(len(b.records), dtype=np.int64)
     at_b[some_b] = np.arange(len(some_b))
     products = a.embeddings[some_a].astype(np.float64) @ b.embeddings[some_b].astype(np.float64).T
+    flat = products.ravel()
 
     def distances(face_a: Index, face_b: Index) -> NDArray[np.float64]:
         squared = a.squared_norms[face_a] + b.squared_norms[face_b]
-        squared -= 2.0 * products[at_a[face_a], at_b[face_b]]
+        squared -= 2.0 * flat[at_a[face_a] + at_b[face_b]]
         return np.sqrt(np.maximum(squared, 0.0))
 
     return distances
@@ -133,8 +135,11 @@ def _closest(
     total = int(sizes.sum())
     owner = np.repeat(np.arange(len(sizes)), sizes)
     local = np.arange(total) - starts[owner]
-    face_a = a.offsets[rows_a][owner] + local // width[owner]
-    face_b = b.offsets[rows_b][owner] + local % width[owner]
+    across = width[owner]
+    # local // across by float division: exact for integers far below 2**53, and faster.
+    down = (local / across).astype(np.int64)
+    face_a = a.offsets[rows_a][owner] + down
+    face_b = b.offsets[rows_b][owner] + (local - down * across)
     distances = distances_of(face_a, face_b)
     closest = np.minimum.reduceat(distances, starts)
     first = np.minimum.reduceat(

@@ -28,7 +28,10 @@ class WeightGrid:
 
     @classmethod
     def of(cls, table: ScoringTable) -> WeightGrid:
-        """The grid of a model's scoring table."""
+        """The grid of a model's scoring table (ValueError past 32,767 cells)."""
+        cells = len(table.weights) * len(table.tf_levels)
+        if cells > np.iinfo(np.int16).max:
+            raise ValueError(f"a table of {cells} cells is too large for int16 outcomes")
         return cls(
             weights=np.asarray(table.weights, dtype=np.float64),
             tf_levels=np.asarray(table.tf_levels, dtype=np.bool_),
@@ -49,9 +52,12 @@ class WeightGrid:
         tf_cap: float,
     ) -> None:
         """Add each pair's term to ``total``, in place (frequency NaN: none)."""
-        # One flat index into the [stratum, level] grids (faster than a pair of indices).
-        cell = strata.astype(np.intp) * self.weights.shape[1] + levels
+        # One flat index into the [stratum, level] grids (faster than a pair of indices;
+        # a grid has a few dozen cells, so int16 holds it).
+        cell = strata * np.int16(self.weights.shape[1]) + levels
         total += self.weights.ravel()[cell]
+        if not self.tf_levels.any():
+            return
         reference = self.tf_reference.ravel()[cell]
         rows = np.flatnonzero(self.tf_levels[levels] & ~np.isnan(frequency) & ~np.isnan(reference))
         if len(rows):

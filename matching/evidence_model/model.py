@@ -55,8 +55,12 @@ NOT_ASKED = "not part of this search"
 
 
 @dataclass(frozen=True)
-class _Table:
-    """One comparison's numbers laid out for scoring: [stratum][level]."""
+class ScoringTable:
+    """One comparison's numbers laid out for scoring: [stratum][level].
+
+    ``weights`` are log2(m/u), 0.0 at the null level; ``tf_reference`` is the u a
+    term-frequency adjustment divides by (None where a level is not adjusted).
+    """
 
     weights: tuple[tuple[float, ...], ...]
     m: tuple[tuple[float | None, ...], ...]
@@ -67,7 +71,7 @@ class _Table:
     labels: tuple[str, ...]
 
 
-def _tables(params: ModelParams, comparisons: Sequence[Comparison]) -> tuple[_Table, ...]:
+def _tables(params: ModelParams, comparisons: Sequence[Comparison]) -> tuple[ScoringTable, ...]:
     tables = []
     for spec in comparisons:
         try:
@@ -80,7 +84,7 @@ def _tables(params: ModelParams, comparisons: Sequence[Comparison]) -> tuple[_Ta
         strata = [c.stratum(s.label) for s in spec.strata]
         tf_levels = tuple(level.tf_adjusted for level in spec.levels)
         tables.append(
-            _Table(
+            ScoringTable(
                 weights=tuple((0.0, *s.weights()) for s in strata),
                 m=tuple((None, *s.m) for s in strata),
                 u=tuple((None, *s.u) for s in strata),
@@ -167,6 +171,12 @@ class EvidenceModel:
         return self._comparisons
 
     @property
+    def tables(self) -> tuple[ScoringTable, ...]:
+        """Each comparison's weights and term-frequency references, in comparison order
+        (for scorers that weigh many pairs at once, such as the columnar one)."""
+        return self._tables
+
+    @property
     def facts(self) -> FactsCache:
         """The per-record cache of derived facts."""
         return self._facts
@@ -188,7 +198,7 @@ class EvidenceModel:
         f = self._facts.found(found)
         return tuple(c.compare(m, f) for c in self._comparisons)
 
-    def _tf_adjustment(self, table: _Table, outcome: Outcome) -> float:
+    def _tf_adjustment(self, table: ScoringTable, outcome: Outcome) -> float:
         if not table.tf_levels[outcome.level] or outcome.term_frequency is None:
             return 0.0
         reference = table.tf_reference[outcome.stratum][outcome.level]

@@ -17,7 +17,7 @@ SLACK_DAYS = 30
 """Days a found date may precede the missing date and still be read as filing delay."""
 CHILD_UNDER = 14.0
 
-_BOUNDS = ((30, 1), (365, 3), (5 * 365, 4), (15 * 365, 5))
+GAP_BOUNDS = ((30, 1), (365, 3), (5 * 365, 4), (15 * 365, 5))
 """(upper bound in days, level) of the gaps after going missing."""
 
 
@@ -72,5 +72,5 @@ class TimeComparison:
                 stratum,
                 value,
             )
-        level = next((level for bound, level in _BOUNDS if days <= bound), 6)
+        level = next((level for bound, level in GAP_BOUNDS if days <= bound), 6)
         return Outcome(level, lambda: f"found {_span(days)} after going missing", stratum, value)

@@ -1,0 +1,253 @@
+"""The columnar scorer: every comparison of a block of pairs at once, weighed as the
+evidence model weighs one pair.
+
+::
+
+    scorer = ColumnarScorer(model)
+    missing = scorer.missing_columns(reports)      # once per record
+    found = scorer.found_columns(found_persons)
+    weights = scorer.total_weights(missing, found, i, j)   # pair k: (i[k], j[k])
+
+Each comparison of the model has its columnar form (:data:`_FORMS`); a model with a
+comparison that has none is refused. The outcomes are the per-pair scorer's, level for
+level and stratum for stratum (``tests/evidence_model/test_columns.py`` holds them to
+it); the weights are the same up to the rounding of a sum.
+
+Names are still compared per distinct pair of (names, speaker regions) with the names
+package's own :func:`~matching.names.compare_names` (:func:`_name_outcomes`, memoised
+for the scorer's life), because the columnar name comparison is being written
+separately (``matching/evidence_model/name_columns.py``: ``NameColumns`` and
+``name_outcomes``). The swap is pending: the sides build ``NameColumns.of(...)``
+instead of :class:`~.sides.NameSide` and :func:`_name_outcomes` becomes
+``name_outcomes``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from functools import partial
+from types import MappingProxyType
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matching.evidence_model.columns.class_pairs import (
+    HealthMemo,
+    HomeMemo,
+    MarksMemo,
+    PairMemo,
+    health_outcomes,
+    hometown_outcomes,
+    marks_outcomes,
+)
+from matching.evidence_model.columns.face_pairs import face_outcomes
+from matching.evidence_model.columns.interning import pair_classes
+from matching.evidence_model.columns.outcome_arrays import OutcomeArrays
+from matching.evidence_model.columns.pair_block import PairBlock
+from matching.evidence_model.columns.sides import (
+    FoundColumns,
+    MissingColumns,
+    NameSide,
+    found_columns,
+    missing_columns,
+)
+from matching.evidence_model.columns.simple import (
+    age_outcomes,
+    height_outcomes,
+    place_outcomes,
+    sex_outcomes,
+    time_outcomes,
+)
+from matching.evidence_model.columns.weights import WeightGrid
+from matching.evidence_model.comparisons import (
+    AgeComparison,
+    FaceComparison,
+    HealthComparison,
+    HeightComparison,
+    HometownComparison,
+    MarksComparison,
+    NamesComparison,
+    PlaceComparison,
+    SexComparison,
+    TimeComparison,
+)
+from matching.evidence_model.comparisons.name import name_frequency
+from matching.evidence_model.model import EvidenceModel
+from matching.evidence_model.spec import Comparison
+from matching.names import compare_names
+from matching.views import FoundView, MissingView
+
+Index = NDArray[np.int64]
+Form = Callable[[PairBlock], OutcomeArrays]
+"""A comparison's columnar form: the outcomes of a block's pairs."""
+NameMemo = dict[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]], tuple[int, float]]
+"""(report's names, found person's names, speaker regions) -> (level, frequency or NaN)."""
+
+
+class BlockOutcomes(NamedTuple):
+    """Where each pair of a block falls in every comparison (columns in the order of the
+    model's comparisons)."""
+
+    levels: NDArray[np.int16]
+    """(n_pairs, n_comparisons)."""
+    strata: NDArray[np.int16]
+    """Same shape."""
+    term_frequency: NDArray[np.float64]
+    """Same shape; NaN where the comparison reports no frequency."""
+
+
+def _name_outcomes(
+    missing: NameSide, found: NameSide, i: Index, j: Index, *, memo: NameMemo | None = None
+) -> tuple[NDArray[np.int16], NDArray[np.float64]]:
+    """Levels and term frequencies (NaN: none) of the name comparison of every pair,
+    computed once per distinct (names, names, speaker regions)."""
+    memo = {} if memo is None else memo
+    tf_levels = [level.tf_adjusted for level in NamesComparison.levels]
+    left, right, inverse = pair_classes(
+        missing.classes.codes[i], found.classes.codes[j], len(found.classes)
+    )
+    levels = np.empty(len(left), dtype=np.int16)
+    frequencies = np.empty(len(left), dtype=np.float64)
+    for k, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
+        names_a, regions_a = missing.classes.keys[a]
+        names_b, regions_b = found.classes.keys[b]
+        # As NamesComparison.compare: the regions of both sides are the speakers'.
+        key = (names_a, names_b, regions_a | regions_b)
+        known = memo.get(key)
+        if known is None:
+            result = compare_names(names_a, names_b, speaker_regions=key[2])
+            frequency = name_frequency(result)
+            level = int(result.level)
+            tf = frequency if tf_levels[level] and frequency is not None else math.nan
+            known = memo[key] = (level, tf)
+        levels[k], frequencies[k] = known
+    return levels[inverse], frequencies[inverse]
+
+
+def _names_form(_: Comparison) -> Form:
+    memo: NameMemo = {}
+
+    def names(block: PairBlock) -> OutcomeArrays:
+        missing, found = block.missing.names, block.found.names
+        levels, frequencies = _name_outcomes(missing, found, block.i, block.j, memo=memo)
+        return OutcomeArrays(levels, block.zeros(), frequencies)
+
+    return names
+
+
+def _hometown_form(comparison: Comparison) -> Form:
+    memo: HomeMemo = PairMemo()
+    return partial(hometown_outcomes, comparison, memo=memo)
+
+
+def _marks_form(comparison: Comparison) -> Form:
+    memo: MarksMemo = PairMemo()
+    return partial(marks_outcomes, comparison, memo=memo)
+
+
+def _health_form(comparison: Comparison) -> Form:
+    memo: HealthMemo = PairMemo()
+    return partial(health_outcomes, comparison, memo=memo)
+
+
+def _plain(form: Form) -> Callable[[Comparison], Form]:
+    return lambda _: form
+
+
+_FORMS: Mapping[type, Callable[[Comparison], Form]] = MappingProxyType(
+    {
+        FaceComparison: lambda c: partial(face_outcomes, c),
+        NamesComparison: _names_form,
+        SexComparison: _plain(sex_outcomes),
+        AgeComparison: _plain(age_outcomes),
+        TimeComparison: _plain(time_outcomes),
+        HeightComparison: lambda c: partial(height_outcomes, c),
+        PlaceComparison: lambda c: partial(place_outcomes, c),
+        HometownComparison: _hometown_form,
+        MarksComparison: _marks_form,
+        HealthComparison: _health_form,
+    }
+)
+"""Each comparison's type -> its columnar form, made for one scorer (with its memos)."""
+
+
+def _index(values: NDArray[np.int64], size: int, side: str) -> Index:
+    rows = np.asarray(values)
+    if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer):
+        raise ValueError(f"{side} rows must be a 1-d integer array, got {rows.dtype} {rows.shape}")
+    if len(rows) and (int(rows.min()) < 0 or int(rows.max()) >= size):
+        raise ValueError(f"{side} rows must lie in 0..{size - 1}, got {rows.min()}..{rows.max()}")
+    return np.ascontiguousarray(rows, dtype=np.int64)
+
+
+class ColumnarScorer:
+    """The evidence model's outcomes and weights for blocks of pairs, from columns.
+
+    The columns of a side are built once per record and serve any block. The scorer
+    remembers the outcome of each distinct pair of names, marks, conditions and
+    hometown facts it has met, for its life: make one a re-match run.
+    """
+
+    def __init__(self, model: EvidenceModel) -> None:
+        unknown = [c.name for c in model.comparisons if type(c) not in _FORMS]
+        if unknown:
+            raise ValueError(f"no columnar form of the comparisons {', '.join(unknown)}")
+        self._model = model
+        self._forms = tuple(_FORMS[type(c)](c) for c in model.comparisons)
+        self._grids = tuple(WeightGrid.of(table) for table in model.tables)
+
+    @property
+    def model(self) -> EvidenceModel:
+        """The model whose outcomes and weights this scorer computes."""
+        return self._model
+
+    def missing_columns(self, views: Sequence[MissingView]) -> MissingColumns:
+        """The columns of reports (row ``r`` is ``views[r]``)."""
+        return missing_columns(views)
+
+    def found_columns(self, views: Sequence[FoundView]) -> FoundColumns:
+        """The columns of found persons (row ``r`` is ``views[r]``)."""
+        return found_columns(views)
+
+    def _each(
+        self, missing: MissingColumns, found: FoundColumns, i: Index, j: Index
+    ) -> Iterator[OutcomeArrays]:
+        """Each comparison's outcomes of the block, in the model's order."""
+        i = _index(i, len(missing), "report")
+        j = _index(j, len(found), "found")
+        if len(i) != len(j):
+            raise ValueError(f"{len(i)} report rows but {len(j)} found rows")
+        block = PairBlock(missing, found, i, j)
+        for form in self._forms:
+            yield form(block)
+
+    def outcomes(
+        self, missing: MissingColumns, found: FoundColumns, i: Index, j: Index
+    ) -> BlockOutcomes:
+        """Where pair ``k`` (report row ``i[k]``, found row ``j[k]``) falls in every
+        comparison. Raises ValueError for rows that are not 1-d integer arrays of the same
+        length within the columns."""
+        # Filled a comparison at a time, so each comparison's column is contiguous; the
+        # block is its transpose, (pairs, comparisons) as the per-pair vectors are.
+        shape = (len(self._forms), len(i))
+        levels = np.empty(shape, dtype=np.int16)
+        strata = np.empty(shape, dtype=np.int16)
+        frequencies = np.empty(shape, dtype=np.float64)
+        for c, outcome in enumerate(self._each(missing, found, i, j)):
+            levels[c], strata[c], frequencies[c] = outcome
+        return BlockOutcomes(levels.T, strata.T, frequencies.T)
+
+    def total_weights(
+        self, missing: MissingColumns, found: FoundColumns, i: Index, j: Index
+    ) -> NDArray[np.float64]:
+        """Prior plus evidence in log2 odds of every pair, as
+        :meth:`EvidenceModel.total_weight` gives it (before any recalibration)."""
+        params = self._model.params
+        total = np.full(len(i), self._model.prior_weight)
+        for grid, outcome in zip(self._grids, self._each(missing, found, i, j), strict=True):
+            grid.add_to(
+                total, *outcome, tf_minimum=params.tf_minimum, tf_cap=params.tf_max_adjustment
+            )
+        return total

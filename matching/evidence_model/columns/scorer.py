@@ -13,18 +13,13 @@ comparison that has none is refused. The outcomes are the per-pair scorer's, lev
 level and stratum for stratum (``tests/evidence_model/test_columns.py`` holds them to
 it); the weights are the same up to the rounding of a sum.
 
-Names are still compared per distinct pair of (names, speaker regions) with the names
-package's own :func:`~matching.names.compare_names` (:func:`_name_outcomes`, memoised
-for the scorer's life), because the columnar name comparison is being written
-separately (``matching/evidence_model/name_columns.py``: ``NameColumns`` and
-``name_outcomes``). The swap is pending: the sides build ``NameColumns.of(...)``
-instead of :class:`~.sides.NameSide` and :func:`_name_outcomes` becomes
-``name_outcomes``.
+Names are weighed by :func:`~matching.evidence_model.name_columns.name_outcomes`: only
+the name pairs that share a sound key are compared, the rest are read from memos of the
+names' shapes (``tests/evidence_model/test_name_columns.py`` holds it to the comparison).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from types import MappingProxyType
@@ -43,13 +38,11 @@ from matching.evidence_model.columns.class_pairs import (
     marks_outcomes,
 )
 from matching.evidence_model.columns.face_pairs import face_outcomes
-from matching.evidence_model.columns.interning import pair_classes
 from matching.evidence_model.columns.outcome_arrays import OutcomeArrays
 from matching.evidence_model.columns.pair_block import PairBlock
 from matching.evidence_model.columns.sides import (
     FoundColumns,
     MissingColumns,
-    NameSide,
     found_columns,
     missing_columns,
 )
@@ -73,17 +66,14 @@ from matching.evidence_model.comparisons import (
     SexComparison,
     TimeComparison,
 )
-from matching.evidence_model.comparisons.name import name_frequency
 from matching.evidence_model.model import EvidenceModel
+from matching.evidence_model.name_columns import name_outcomes
 from matching.evidence_model.spec import Comparison
-from matching.names import compare_names
 from matching.views import FoundView, MissingView
 
 Index = NDArray[np.int64]
 Form = Callable[[PairBlock], OutcomeArrays]
 """A comparison's columnar form: the outcomes of a block's pairs."""
-NameMemo = dict[tuple[tuple[str, ...], tuple[str, ...], frozenset[str]], tuple[int, float]]
-"""(report's names, found person's names, speaker regions) -> (level, frequency or NaN)."""
 
 
 class BlockOutcomes(NamedTuple):
@@ -98,40 +88,10 @@ class BlockOutcomes(NamedTuple):
     """Same shape; NaN where the comparison reports no frequency."""
 
 
-def _name_outcomes(
-    missing: NameSide, found: NameSide, i: Index, j: Index, *, memo: NameMemo | None = None
-) -> tuple[NDArray[np.int16], NDArray[np.float64]]:
-    """Levels and term frequencies (NaN: none) of the name comparison of every pair,
-    computed once per distinct (names, names, speaker regions)."""
-    memo = {} if memo is None else memo
-    tf_levels = [level.tf_adjusted for level in NamesComparison.levels]
-    left, right, inverse = pair_classes(
-        missing.classes.codes[i], found.classes.codes[j], len(found.classes)
-    )
-    levels = np.empty(len(left), dtype=np.int16)
-    frequencies = np.empty(len(left), dtype=np.float64)
-    for k, (a, b) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
-        names_a, regions_a = missing.classes.keys[a]
-        names_b, regions_b = found.classes.keys[b]
-        # As NamesComparison.compare: the regions of both sides are the speakers'.
-        key = (names_a, names_b, regions_a | regions_b)
-        known = memo.get(key)
-        if known is None:
-            result = compare_names(names_a, names_b, speaker_regions=key[2])
-            frequency = name_frequency(result)
-            level = int(result.level)
-            tf = frequency if tf_levels[level] and frequency is not None else math.nan
-            known = memo[key] = (level, tf)
-        levels[k], frequencies[k] = known
-    return levels[inverse], frequencies[inverse]
-
-
 def _names_form(_: Comparison) -> Form:
-    memo: NameMemo = {}
-
     def names(block: PairBlock) -> OutcomeArrays:
-        missing, found = block.missing.names, block.found.names
-        levels, frequencies = _name_outcomes(missing, found, block.i, block.j, memo=memo)
+        levels, frequencies = name_outcomes(block.missing.names, block.found.names,
+                                            block.i, block.j)  # fmt: skip
         return OutcomeArrays(levels, block.zeros(), frequencies)
 
     return names

@@ -13,7 +13,7 @@ into arrays:
   ``offsets[r]:offsets[r + 1]`` and each face's year and age (NaN when unknown);
 - set-valued facts (where the person is from, marks, conditions) as class codes
   (:class:`~.interning.Classes`), so they are compared once per pair of distinct values;
-- names as each record's names and speaker regions (:class:`NameSide`).
+- names as :class:`~matching.evidence_model.name_columns.NameColumns`.
 
 The facts are kept too, one per record: a pair whose arrays put it too near the edge of
 a level for floating point to decide the same way is compared by the comparison's own
@@ -37,6 +37,7 @@ from matching.evidence_model.facts import (
     found_facts,
     missing_facts,
 )
+from matching.evidence_model.name_columns import NameColumns
 from matching.evidence_model.traits import Condition, Mark
 from matching.places import Place, PlaceLevel
 from matching.views import FoundView, MissingView
@@ -144,35 +145,6 @@ class FaceColumns:
 
 
 @dataclass(frozen=True, slots=True)
-class NameSide:
-    """Each record's names and speaker regions, with a class code for each distinct
-    (names, speaker regions).
-
-    Shaped like the name columns being written for :mod:`..name_columns`
-    (``NameColumns.of(names, speaker_regions)``), which will take its place.
-    """
-
-    names: tuple[tuple[str, ...], ...]
-    speaker_regions: tuple[frozenset[str], ...]
-    classes: Classes[tuple[tuple[str, ...], frozenset[str]]]
-
-    @classmethod
-    def of(
-        cls, names: Sequence[tuple[str, ...]], speaker_regions: Sequence[frozenset[str]]
-    ) -> NameSide:
-        """The names side of records' names and speaker regions (same length)."""
-        if len(names) != len(speaker_regions):
-            raise ValueError(
-                f"{len(names)} records' names but {len(speaker_regions)} speaker regions"
-            )
-        return cls(
-            tuple(names),
-            tuple(speaker_regions),
-            Classes.of(list(zip(names, speaker_regions, strict=True))),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class MissingColumns:
     """Everything the comparisons need of N reports, one array entry a report."""
 
@@ -185,7 +157,7 @@ class MissingColumns:
     height: NDArray[np.float64]
     place: PlaceColumns
     faces: FaceColumns
-    names: NameSide
+    names: NameColumns
     home: Classes[HomeFacts]
     marks: Classes[frozenset[Mark]]
     conditions: Classes[frozenset[Condition]]
@@ -209,7 +181,7 @@ class FoundColumns:
     height: NDArray[np.float64]
     place: PlaceColumns
     faces: FaceColumns
-    names: NameSide
+    names: NameColumns
     home: Classes[HomeFacts]
     marks: Classes[frozenset[Mark]]
     conditions: Classes[frozenset[Condition]]
@@ -234,7 +206,7 @@ def missing_columns(views: Sequence[MissingView]) -> MissingColumns:
         height=_floats([f.view.height_cm for f in facts]),
         place=PlaceColumns.of([f.place for f in facts]),
         faces=FaceColumns.of([f.faces for f in facts]),
-        names=NameSide.of([f.view.names for f in facts], [f.speaker_regions for f in facts]),
+        names=NameColumns.of([f.view.names for f in facts], [f.speaker_regions for f in facts]),
         home=Classes.of([f.home for f in facts]),
         marks=Classes.of([f.marks for f in facts]),
         conditions=Classes.of([f.conditions for f in facts]),
@@ -260,7 +232,7 @@ def found_columns(views: Sequence[FoundView]) -> FoundColumns:
         height=_floats([f.view.height_cm for f in facts]),
         place=PlaceColumns.of([f.place for f in facts]),
         faces=FaceColumns.of([f.faces for f in facts]),
-        names=NameSide.of([f.view.names for f in facts], [f.speaker_regions for f in facts]),
+        names=NameColumns.of([f.view.names for f in facts], [f.speaker_regions for f in facts]),
         home=Classes.of([f.home for f in facts]),
         marks=Classes.of([f.marks for f in facts]),
         conditions=Classes.of([f.conditions for f in facts]),

@@ -11,7 +11,7 @@ SDIST := face_recognition-1.3.0
 SDIST_SHA256 := 5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec
 SAMPLES := .cache/$(SDIST)/tests/test_images
 
-.PHONY: demo test check lint typecheck install test-assets serve eval bench bench-face-index load clean
+.PHONY: demo test check lint typecheck install test-assets serve eval bench bench-face-index bench-rematch load clean
 
 demo: install test-assets
 	$(VENV)/bin/xunqin demo
@@ -33,6 +33,12 @@ bench: install test-assets
 # photo and uploading, reviewers deciding, readers listing; figures in bench/results/load.md.
 load: install test-assets
 	$(VENV)/bin/python -m evaluation.bench.load --seconds 600 --out bench/results
+
+# The overnight re-match at 10,000, 30,000 and 100,000 reports (a tenth as many found
+# persons): a full run, an incremental run after 1% new records, and the columnar scorer
+# against the per-pair scorer; figures in bench/results/rematch_scale.md.
+bench-rematch: install
+	$(VENV)/bin/python -m evaluation.bench.rematch_scale --sizes 10000 30000 100000 --out bench/results
 
 # The FAISS index at 100k and 1M face-like vectors (about 12 minutes, 3 GB).
 bench-face-index: install

@@ -4,6 +4,7 @@ stores what a run here stores, and asking for Ray where it is not installed says
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import pickle
 import subprocess
@@ -135,6 +136,30 @@ def test_asking_for_ray_where_it_is_not_installed_says_so_before_a_run_starts(
         assert rematch_jobs(session, actor="test") == []
 
 
+def test_the_command_line_chooses_ray_from_the_settings_and_refuses_an_address_without_it(
+    tmp_path: Path,
+) -> None:
+    no_ray = tmp_path / "no_ray"
+    (no_ray / "ray").mkdir(parents=True)
+    (no_ray / "ray" / "__init__.py").write_text("raise ImportError('no ray here')\n")
+    env = {**os.environ, "XUNQIN_HOME": str(tmp_path / "home"), "PYTHONPATH": str(no_ray),
+           "XUNQIN_REMATCH_EXECUTOR": "ray"}  # fmt: skip
+    env.pop("XUNQIN_DATABASE_URL", None)
+
+    def xunqin(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "api", "rematch", *args], env=env,
+                              capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+
+    without = xunqin()
+    assert without.returncode == 1 and "Traceback" not in without.stderr
+    assert "未安装 Ray" in without.stderr and "xunqin[ray]" in without.stderr
+    stray = xunqin("--executor", "local", "--address", "ray://head:10001")
+    assert stray.returncode == 1 and "--address 只用于 Ray" in stray.stderr
+    here = xunqin("--executor", "local")
+    assert here.returncode == 0, here.stderr
+    assert json.loads(here.stdout)["executor"] == "local"
+
+
 def test_a_cluster_that_does_not_answer_is_told_in_chinese_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -230,6 +255,30 @@ def test_runs_on_a_shared_ray_instance_of_two_cpus_store_what_local_runs_store(
         assert ended[key][0] == pytest.approx(score, abs=1e-6), key
         assert ended[key][1] == pytest.approx(probability, rel=1e-9, abs=1e-12), key
         assert ended[key][2] == status, key
+
+
+@needs_ray
+@pytest.mark.slow
+def test_the_command_line_joins_a_ray_cluster_at_the_address_it_is_given(
+    make_services: Callable[..., Services], tmp_path: Path, ray_instance: None
+) -> None:
+    import ray
+
+    services = _populated(make_services, tmp_path)
+    _run(services, workers=1)
+    here = _snapshot(services.database)
+    address = ray.get_runtime_context().gcs_address  # the shared instance, as a cluster
+    env = {**os.environ, "XUNQIN_HOME": str(services.settings.home),
+           "XUNQIN_ENVIRONMENT": "test", "XUNQIN_RAY_ADDRESS": address}  # fmt: skip
+    env.pop("XUNQIN_DATABASE_URL", None)
+    ran = subprocess.run([sys.executable, "-m", "api", "rematch", "--full", "--executor", "ray"],
+                         env=env, capture_output=True, text=True, timeout=600,
+                         check=False)  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    report = json.loads(ran.stdout)
+    assert report["executor"] == "ray" and report["created"] == report["removed"] == 0
+    assert "比对完成（在 Ray 上）" in ran.stderr
+    assert _snapshot(services.database) == here
 
 
 @needs_ray

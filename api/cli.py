@@ -59,6 +59,13 @@ class KindOption(StrEnum):
     found = "found"
 
 
+class ExecutorOption(StrEnum):
+    """Where the re-match's blocks are scored."""
+
+    local = "local"
+    ray = "ray"
+
+
 class FormatOption(StrEnum):
     """Output formats for candidate lists."""
 
@@ -82,7 +89,8 @@ def _refused(error: Exception) -> typer.Exit:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    # The message is text, not markup: a [bracket] in it is printed as it is.
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -152,12 +160,32 @@ def rematch(
             "--full", help="score every pair again, not only those of new or changed records"
         ),
     ] = False,
+    executor: Annotated[
+        ExecutorOption | None,
+        typer.Option(
+            "--executor",
+            help="local: blocks scored in processes here; ray: as tasks on Ray "
+            "(default: XUNQIN_REMATCH_EXECUTOR, else local)",
+        ),
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="the Ray cluster, e.g. ray://head:10001 (default: XUNQIN_RAY_ADDRESS, "
+            "else a Ray instance started for the run)",
+        ),
+    ] = None,
 ) -> None:
     """重新比对：为新增或变更的记录打分并保存最佳候选 / Score the pairs of new and
     changed records (every pair with --full) and store the best candidates."""
+    from usecases.ray_blocks import RayExecutorError
     from usecases.rematch_job import RematchAlreadyRunningError
     from usecases.rematching import rematch_all
 
+    chosen = executor.value if executor is not None else get_settings().rematch_executor
+    if address is not None and chosen != "ray":
+        raise _fail("--address 只用于 Ray（--executor ray） / --address is for --executor ray")
     if not sys.stderr.isatty():
         # No bar to draw: progress goes to the log, a line every few seconds.
         logging.getLogger("usecases.rematch_job").setLevel(logging.INFO)
@@ -169,13 +197,18 @@ def rematch(
                 actor=actor,
                 full=full,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
+                executor=chosen,
+                ray_address=address,
             )
     except RematchAlreadyRunningError as error:
         raise _fail(str(error), 3) from error
+    except RayExecutorError as error:
+        raise _fail(str(error)) from error
     typer.echo(json.dumps(report.__dict__, ensure_ascii=False))
     kind = "全量" if report.kind == "full" else "增量"
+    where = "（在 Ray 上）" if report.executor == "ray" else ""
     err.print(
-        f"{kind}比对完成：评分 {report.pairs_scored} 对，保留候选 {report.kept} 个"
+        f"{kind}比对完成{where}：评分 {report.pairs_scored} 对，保留候选 {report.kept} 个"
         f"（新增 {report.created}，更新 {report.updated}，删除 {report.removed}）"
     )
 

@@ -8,8 +8,9 @@ A run goes in three steps, each its own transaction or series of them:
    records are scored again. A run after a model or settings change (another *basis*),
    or asked to (``full``), scores everything.
 2. **Score, block by block.** Blocks of found persons are scored against the reports
-   blocking chooses (:mod:`usecases.rematch_blocks`), on every core; each block's pairs
-   at or above the cut-off are stored with the block's checkpoint in one transaction.
+   blocking chooses (:mod:`usecases.rematch_blocks`), on every core or as tasks on a
+   Ray cluster (:mod:`usecases.ray_blocks`); each block's pairs at or above the cut-off
+   are stored with the block's checkpoint in one transaction.
    Memory holds a block's pairs, never all of them. A run stopped at any point is taken
    up by the next start on the same basis, at the first block not done.
 3. **Settle.** From every stored scored pair, the candidates are chosen, their chances
@@ -27,9 +28,9 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -67,6 +68,7 @@ from records.storage.rematch_state import (
 from records.storage.same_person_links import confirmed_pairs
 from usecases.blocking import WEAK_NAME_REACH, ReportBlocking, weak_name_reach
 from usecases.face_registry import FaceIndexes
+from usecases.ray_blocks import require_ray, run_blocks_on_ray
 from usecases.rematch_blocks import (
     BlockResult,
     BlockWeights,
@@ -82,6 +84,10 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 """Told (blocks done, blocks in all) as the run goes."""
+
+Executor = Literal["local", "ray"]
+"""Where a run's blocks are scored: in processes forked here, or as tasks on Ray."""
+EXECUTORS: tuple[Executor, ...] = ("local", "ray")
 
 
 class PairScorer(Protocol):
@@ -131,7 +137,10 @@ class RematchSettings:
     their report (:func:`~usecases.blocking.weak_name_keys`): each reaches up to 2,000
     reports, fewer when there are more than budget / 2,000 such people.
     ``block_size`` is found persons per block (a checkpoint each); ``workers`` the
-    processes that score blocks (0: one per core).
+    processes that score blocks (0: one per core). ``executor`` says where blocks are
+    scored: ``"local"`` in ``workers`` processes forked here, ``"ray"`` as tasks on the
+    Ray cluster at ``ray_address`` (None: a Ray instance started here with ``workers``
+    CPUs; :mod:`usecases.ray_blocks`).
     """
 
     keep_per_record: int = 20
@@ -141,6 +150,12 @@ class RematchSettings:
     weak_name_budget: int = 5_000_000
     block_size: int = 200
     workers: int = 0
+    executor: Executor = "local"
+    ray_address: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"the re-match runs on one of {EXECUTORS}, not {self.executor!r}")
 
 
 @dataclass(frozen=True)
@@ -176,6 +191,8 @@ class RematchReport:
     plausible: int = 0
     """Scored pairs at or above the cut-off, stored: every candidate's competitors."""
     workers: int = 1
+    """Processes that scored blocks here (the local executor; 0 on Ray)."""
+    executor: Executor = "local"
 
 
 def _basis(
@@ -301,6 +318,8 @@ def rematch(
     basis is carried on; RematchAlreadyRunningError when one is running now.
     """
     settings = settings or RematchSettings()
+    if settings.executor == "ray":
+        require_ray()  # before a run is started that could not go on
     model = scorer or EvidenceModel.default()
     cutoff = model.prior_weight + settings.min_evidence_weight
     started = time.perf_counter()
@@ -370,7 +389,13 @@ def rematch(
     tracker = _Progress(len(blocks), len(done), progress)
     if progress is not None:
         progress(len(done), len(blocks))
-    for result in run_blocks(work, pending, workers=workers):
+    results: Iterator[BlockResult]
+    if settings.executor == "ray":
+        results = run_blocks_on_ray(work, pending, address=settings.ray_address,
+                                    workers=settings.workers)  # fmt: skip
+    else:
+        results = run_blocks(work, pending, workers=workers)
+    for result in results:
         with database.session() as session:
             store_scored_pairs(session, missing_ids[result.missing], found_ids[result.found],
                                result.weights)  # fmt: skip
@@ -430,7 +455,8 @@ def rematch(
         changed_reports=len(changed_m),
         changed_found=len(changed_f),
         plausible=settled.plausible,
-        workers=min(workers, max(1, len(pending))),
+        workers=min(workers, max(1, len(pending))) if settings.executor == "local" else 0,
+        executor=settings.executor,
     )
     logger.info("re-match: %s", report)
     return report

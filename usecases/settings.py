@@ -76,6 +76,16 @@ class Settings(BaseSettings):
         le=256,
         description="Processes that score the re-match's blocks. 0: one per core",
     )
+    rematch_executor: Literal["local", "ray"] = Field(
+        default="local",
+        description="Where the re-match's blocks are scored: local, in processes forked "
+        "here; ray, as tasks on the Ray cluster at ray_address (needs the ray extra)",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="The Ray cluster the re-match's blocks go to (ray://head:10001, auto). "
+        "Unset: a Ray instance started for the run, with rematch_workers CPUs",
+    )
     model_file: Path | None = Field(
         default=None,
         description="The evidence model's JSON; home/model.json if present, else the shipped one",

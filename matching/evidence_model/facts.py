@@ -279,3 +279,9 @@ class FactsCache:
 
     def __len__(self) -> int:
         return len(self._missing) + len(self._found)
+
+    def __reduce__(self) -> tuple[type[FactsCache], tuple[()]]:
+        # A model sent to another process (a re-match's blocks on a Ray cluster) arrives
+        # with an empty cache, which it fills again there: the cached facts stay here, and
+        # the lock, which cannot be pickled, is made anew.
+        return (FactsCache, ())

@@ -118,7 +118,7 @@ class EvidenceModel:
         self._comparisons = tuple(comparisons) if comparisons else standard_comparisons()
         self._params = params
         self._tables = _tables(params, self._comparisons)
-        self._facts = facts or FactsCache()
+        self._facts = facts if facts is not None else FactsCache()
 
     # --- construction ------------------------------------------------------------------
 

@@ -22,8 +22,10 @@ from matching.names.surnames import UNLISTED_SURNAME_SHARE, known_surnames, surn
 
 @cache
 def _surname_share_by_reading() -> Mapping[tuple[str, ...], float]:
+    # Added up in a fixed order: a set's order follows the process's string hash seed, and
+    # a sum's last bits its order (a re-match's workers must weigh alike).
     shares: dict[tuple[str, ...], float] = {}
-    for surname in known_surnames():
+    for surname in sorted(known_surnames()):
         reading = tuple(sorted(r.strong)[0] for r in surname_reading(surname))
         shares[reading] = shares.get(reading, 0.0) + surname_share(surname)
     return shares
@@ -32,8 +34,8 @@ def _surname_share_by_reading() -> Mapping[tuple[str, ...], float]:
 @cache
 def _given_share_by_reading() -> Mapping[str, float]:
     shares: dict[str, float] = {}
-    for char in listed_given_chars():
-        for reading in char_readings(char):
+    for char in sorted(listed_given_chars()):  # in a fixed order, as above
+        for reading in sorted(char_readings(char)):
             shares[reading] = shares.get(reading, 0.0) + given_char_share(char)
     return shares
 

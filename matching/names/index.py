@@ -14,6 +14,7 @@ Removal leaves a tombstone; everything is rebuilt when tombstones outnumber reco
 
 from __future__ import annotations
 
+import hashlib
 from array import array
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -85,9 +86,12 @@ class NameHit(NamedTuple, Generic[K]):
 
 
 def _hash(key: str) -> int:
-    # Python's string hash: 64-bit, fast, and stable for the life of the process, which
-    # is all an in-memory index needs. A collision only adds a candidate to compare.
-    return hash(key)
+    # 64 bits of BLAKE2b: the same in every process, so an index sent to another one (the
+    # re-match's blocks on Ray's workers) finds there what it finds here. Python's own
+    # string hash is seeded anew in each process. A collision only adds a candidate to
+    # compare.
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 class NameIndex(Generic[K]):

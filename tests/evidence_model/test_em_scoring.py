@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from matching.evidence import Score
 from matching.evidence_model import EvidenceModel, EvidenceScore
+from matching.evidence_model.facts import FactsCache
 from records import Sex
 
 
@@ -86,6 +88,22 @@ def test_record_facts_are_cached_by_id_and_refreshed_for_a_new_view(
     moved = make_missing(id=7, missing_place="黑龙江省哈尔滨市")
     assert model.score(moved, found).signal("place").level != first
     assert len(model.facts) == 2
+
+
+def test_pickled_facts_arrive_empty_and_fill_again(make_missing: Any, make_found: Any) -> None:
+    model = EvidenceModel(EvidenceModel.default().params)
+    missing, found = _pair(make_missing, make_found)
+    weight = model.total_weight(missing, found)
+    assert len(model.facts) == 2
+    facts = pickle.loads(pickle.dumps(model.facts))
+    assert isinstance(facts, FactsCache) and len(facts) == 0 and len(model.facts) == 2
+    copy = EvidenceModel(model.params, comparisons=model.comparisons, facts=facts)
+    assert copy.total_weight(missing, found) == weight
+    assert len(facts) == 2
+    # A model made from another shares its cache, an empty one too.
+    assert copy.with_prior(0.5).facts is facts
+    fresh = EvidenceModel(model.params)
+    assert len(fresh.facts) == 0 and fresh.with_prior(0.5).facts is fresh.facts
 
 
 def test_true_pairs_score_above_random_pairs(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from matching.names import given_name_rarity, surname_share
@@ -41,3 +45,25 @@ def test_given_name_rarity() -> None:
     assert given_name_rarity("伟") < given_name_rarity("龘")
     assert given_name_rarity("建华") < given_name_rarity("建龘")
     assert given_rarity_of("jian hua", han=False) > 0
+
+
+def test_a_pinyin_names_shares_are_the_same_in_every_process() -> None:
+    # Summed over sets, whose order follows each process's string hash seed: the
+    # re-match's workers (forked, or Ray's) must weigh a pair to the last bit alike.
+    script = (
+        "from matching.names.frequency import given_rarity_of, surname_share_of; "
+        "print(repr(surname_share_of('liu', han=False)), "
+        "repr(given_rarity_of('jing xiao', han=False)))"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2", "3", "4", "5")
+    }
+    assert len(runs) == 1

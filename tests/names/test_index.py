@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
 import random
+import subprocess
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -214,6 +220,31 @@ def test_removal_compacts_and_keeps_results() -> None:
     hits = index.query(["刘建华"], limit=1000)
     assert sorted(h.record_id for h in hits) == list(range(2001, 3000, 2))
     assert index.postings < 3000 * 20
+
+
+def test_an_index_sent_to_another_process_finds_what_it_finds_here(tmp_path: Path) -> None:
+    # The re-match sends its reports' index to Ray's workers, whose string hashes are
+    # seeded otherwise: what the index files must mean the same there.
+    index: NameIndex[int] = NameIndex()
+    records = [["刘建华"], ["王小军", "阿明"], ["覃振宇"], ["欧阳明轩"], ["陈红"]]
+    for record_id, names in enumerate(records):
+        index.add(record_id, names)
+    queries = [["牛建华"], ["张晓明"], ["秦振宇"], ["明轩"], ["程红"]]
+    here = [[h.record_id for h in index.query(q, regions=["四川"])] for q in queries]
+    assert all(here)
+    (tmp_path / "index.pickle").write_bytes(pickle.dumps(index))
+    script = (
+        "import json, pickle, sys; index = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "print(json.dumps([[h.record_id for h in index.query(q, regions=['四川'])] "
+        "for q in json.loads(sys.argv[2])]))"
+    )
+    for seed in ("1", "2"):
+        there = subprocess.run(
+            [sys.executable, "-c", script, str(tmp_path / "index.pickle"), json.dumps(queries)],
+            env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True,
+            check=True, timeout=120,
+        )  # fmt: skip
+        assert json.loads(there.stdout) == here, seed
 
 
 def test_bad_arguments_are_refused() -> None:

@@ -27,21 +27,23 @@ from typing import Any, Final, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import CursorResult, delete, exists
 from sqlalchemy.orm import Session
 
 from matching.competition import Sharing, share_between_candidates
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.views import FoundView, MissingView
-from records import Candidate, CandidateStatus, Decision, Side
-from records.storage.candidate_pairs import stored_evidence, stored_scores, write_candidates
+from records import CandidateStatus, Side
+from records.storage.candidate_pairs import (
+    delete_stale_candidates,
+    stored_evidence,
+    stored_scores,
+    write_candidates,
+)
 from records.storage.person_records import Change, record_ids
 from records.storage.rematch_state import read_scored_pairs
 from records.storage.reviewer_decisions import decided_pairs
 
-_DELETE_CHUNK: Final = 5000
-"""Stale candidates deleted per statement."""
 _DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJECTED: -math.inf}
 """A confirmed pair outweighs every rival of its two people; a rejected one is no rival."""
 _SAME_SCORE: Final = 1e-6
@@ -300,32 +302,4 @@ def _store(
         for key, row in existing.items()
         if key not in wanted and row.status is CandidateStatus.PENDING
     ]
-    return counts, _delete_stale(session, stale)
-
-
-def _delete_stale(session: Session, stale: list[int]) -> int:
-    """Delete pending candidates no longer kept; never one with a decision.
-
-    In chunks (SQLite caps bound parameters). The statement checks again that a row is
-    pending and undecided: a reviewer may have decided it while this job scored, and a
-    decision (even one set back to pending) is history never to delete.
-    latest_decision_id is on the row itself, which PostgreSQL checks again once a
-    deciding transaction that held it commits.
-    """
-    removed = 0
-    for start in range(0, len(stale), _DELETE_CHUNK):
-        deleted = cast(
-            "CursorResult[Any]",
-            session.execute(
-                delete(Candidate)
-                .where(
-                    Candidate.id.in_(stale[start : start + _DELETE_CHUNK]),
-                    Candidate.status == CandidateStatus.PENDING,
-                    Candidate.latest_decision_id.is_(None),
-                    ~exists().where(Decision.candidate_id == Candidate.id),
-                )
-                .execution_options(synchronize_session=False)
-            ),
-        )
-        removed += deleted.rowcount
-    return removed
+    return counts, delete_stale_candidates(session, stale)

@@ -9,14 +9,14 @@ listings unless asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import CursorResult, Select, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from records.enums import CandidateStatus
 from records.errors import RecordNotFoundError
-from records.models import Candidate, FoundPerson, MissingReport, utcnow
+from records.models import Candidate, Decision, FoundPerson, MissingReport, utcnow
 from records.storage._queries import SelectT
 from records.storage.person_records import OPEN_FOUND, OPEN_MISSING, Change
 
@@ -126,6 +126,38 @@ def write_candidates(
     for start in range(0, len(changed), 1000):
         rows = [{**row, "updated_at": now} for row in changed[start : start + 1000]]
         session.execute(update(Candidate), rows)
+
+
+_STALE_CHUNK = 5000
+"""Stale candidates deleted per statement."""
+
+
+def delete_stale_candidates(session: Session, stale: list[int]) -> int:
+    """Delete pending candidates no longer kept; never one with a decision.
+
+    In chunks (SQLite caps bound parameters). The statement checks again that a row is
+    pending and undecided: a reviewer may have decided it while this job scored, and a
+    decision (even one set back to pending) is history never to delete.
+    latest_decision_id is on the row itself, which PostgreSQL checks again once a
+    deciding transaction that held it commits.
+    """
+    removed = 0
+    for start in range(0, len(stale), _STALE_CHUNK):
+        deleted = cast(
+            "CursorResult[Any]",
+            session.execute(
+                delete(Candidate)
+                .where(
+                    Candidate.id.in_(stale[start : start + _STALE_CHUNK]),
+                    Candidate.status == CandidateStatus.PENDING,
+                    Candidate.latest_decision_id.is_(None),
+                    ~exists().where(Decision.candidate_id == Candidate.id),
+                )
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        removed += deleted.rowcount
+    return removed
 
 
 @dataclass(frozen=True)

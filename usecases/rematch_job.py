@@ -352,10 +352,9 @@ def rematch(
             )
             delete_scored_pairs_of(session, Side.FOUND, [found[j].id for j in changed_f.tolist()])
         blocks = plan_blocks(len(found), changed_f, changed_m, block_size=settings.block_size)
-        set_run_plan(session, run_id, blocks_total=len(blocks), detail={
-            "kind": kind, "reports": len(missing), "found_persons": len(found),
-            "changed_reports": len(changed_m), "changed_found": len(changed_f),
-        })  # fmt: skip
+        covered = {"kind": kind, "reports": len(missing), "found_persons": len(found),
+                   "changed_reports": len(changed_m), "changed_found": len(changed_f)}  # fmt: skip
+        set_run_plan(session, run_id, blocks_total=len(blocks), detail=covered)
         done = done_blocks(session, run_id)
     loaded = time.perf_counter()
 
@@ -416,9 +415,7 @@ def rematch(
             run = session.get(RematchRun, run_id)
             pairs_scored = run.pairs_scored if run is not None else 0
             end_run(session, run_id, state=DONE, detail={
-                "kind": kind, "reports": len(missing), "found_persons": len(found),
-                "changed_reports": len(changed_m), "changed_found": len(changed_f),
-                "kept": settled.kept, "plausible": settled.plausible,
+                **covered, "kept": settled.kept, "plausible": settled.plausible,
                 "created": settled.counts[Change.CREATED],
                 "updated": settled.counts[Change.UPDATED], "removed": settled.removed,
             })  # fmt: skip

@@ -26,7 +26,6 @@ from usecases.services import Services
 from usecases.settings import Settings, get_settings
 from usecases.vocabulary import (
     CandidateStatus,
-    EvidenceScore,
     FoundStatus,
     ImportRefusedError,
     LinkStatus,
@@ -242,7 +241,7 @@ _CSV_HEADER = (
 )  # fmt: skip
 
 
-def _candidate_row(ranked: Any) -> dict[str, Any]:
+def _candidate_row(ranked: Any, evidence: dict[str, Any]) -> dict[str, Any]:
     candidate = ranked.candidate
     return {
         "id": candidate.id,  # for `xunqin explain`
@@ -253,8 +252,8 @@ def _candidate_row(ranked: Any) -> dict[str, Any]:
         "rank": ranked.rank,
         "status": candidate.status.value,
         "model_version": candidate.model_version,
-        "summary": candidate.evidence.get("summary"),
-        "shared": (candidate.evidence.get("competition") or {}).get("reason"),
+        "summary": evidence.get("summary"),
+        "shared": (evidence.get("competition") or {}).get("reason"),
     }
 
 
@@ -267,17 +266,20 @@ def candidates(
     actor: Annotated[str, typer.Option(help="who is reading, for the audit log")] = "cli",
 ) -> None:
     """List stored candidates, best first, with their rank for the found person."""
+    from usecases.explaining import Explanations
     from usecases.reading import candidates_page
 
     with _services() as services:
         with services.database.session() as session:
             rows, _ = candidates_page(session, actor=actor, status=status, max_rank=max_rank,
                                       limit=None, with_evidence=evidence)  # fmt: skip
+            explanations = Explanations(session, services.evidence_model)
             out = []
             for ranked in rows:
-                row = _candidate_row(ranked)
+                explained = explanations.of(ranked.candidate).to_json()
+                row = _candidate_row(ranked, explained)
                 if evidence:
-                    row["evidence"] = ranked.candidate.evidence
+                    row["evidence"] = explained
                 out.append(row)
     if format is FormatOption.jsonl:
         for row in out:
@@ -813,17 +815,17 @@ def explain(
 ) -> None:
     """A candidate's evidence, line by line, and optionally its waterfall chart."""
     from usecases.charts import render_waterfall
+    from usecases.explaining import Explanations
     from usecases.reading import candidate
 
     with _services() as services:
         try:
             with services.database.session() as session:
                 row = candidate(session, candidate_id, actor=actor)
-                evidence = dict(row.evidence)
+                score = Explanations(session, services.evidence_model).of(row)
                 title = f"{row.missing.ref} / {row.found.ref}"
         except REFUSALS as error:
             raise _refused(error) from error
-    score = EvidenceScore.from_json(evidence)
     typer.echo(f"{title}  model {score.model_version}")
     typer.echo(f"  prior {score.prior_weight:+.1f}")
     for signal in score.signals:
@@ -840,7 +842,7 @@ def explain(
     typer.echo(f"  total {score.total_weight:+.1f}{calibrated}{on_total}: {score.summary()}")
     if shared is not None:
         typer.echo(f"  shared: {shared}; to {score.final_weight:+.1f}, {probability}")
-    for step in evidence.get("confirm_by", []):
+    for step in score.confirm_by:
         typer.echo(f"  to confirm: {step}")
     if out is not None:
         files = render_waterfall(score, out)

@@ -8,6 +8,7 @@ from pathlib import Path
 from rich.console import Console
 
 from evaluation.demo_data import build_demo_set
+from usecases.explaining import Explanations
 from usecases.reading import candidates_page
 from usecases.rematching import rematch_all
 from usecases.services import Services
@@ -51,6 +52,7 @@ def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) ->
         truth = set(demo.true_pairs)
         with services.database.session() as session:
             rows, _ = candidates_page(session, actor="demo", max_rank=1, limit=None)
+            explanations = Explanations(session, services.evidence_model)
             console.rule("Top candidate of each found person")
             hits = 0
             for ranked in rows:
@@ -62,12 +64,13 @@ def run_demo(settings: Settings, *, faces_dir: Path | None, console: Console) ->
                     f"{c.missing.ref} {c.missing.name or ''}  score {c.score:+.1f}  "
                     f"p={c.probability or 0:.3f}  {'[green]true pair[/green]' if is_true else ''}"
                 )
-                for signal in c.evidence["signals"]:
+                evidence = explanations.of(c).to_json()
+                for signal in evidence["signals"]:
                     console.print(
                         f"    {signal['signal']:<5} {signal['weight']:+5.1f}  {signal['detail']}"
                     )
-                console.print(f"    [dim]{c.evidence['summary']}[/dim]")
-                sharing = (c.evidence.get("competition") or {}).get("reason")
+                console.print(f"    [dim]{evidence['summary']}[/dim]")
+                sharing = (evidence.get("competition") or {}).get("reason")
                 if sharing:
                     console.print(f"    [dim]shared: {sharing}[/dim]")
         console.print(f"{hits} of {len(truth)} true pairs ranked first for their found person")

@@ -23,6 +23,7 @@ from usecases.vocabulary import (
     Candidate,
     CandidateStatus,
     Decision,
+    EvidenceScore,
     FoundFields,
     FoundLink,
     FoundLinkDecision,
@@ -340,16 +341,22 @@ class CandidatePublic(BaseModel):
 
     @classmethod
     def from_row(
-        cls, row: Candidate, *, rank: int | None, with_decisions: bool = False
+        cls,
+        row: Candidate,
+        *,
+        rank: int | None,
+        explanation: EvidenceScore,
+        with_decisions: bool = False,
     ) -> CandidatePublic:
-        """Build from a stored candidate (records loaded)."""
+        """Build from a stored candidate (records loaded) and its explanation."""
+        evidence = explanation.to_json()
         return cls(
             id=row.id, missing_ref=row.missing.ref, found_ref=row.found.ref,
             missing_name=row.missing.name, found_name=row.found.name,
             found_name_assigned=row.found.name_assigned, score=row.score,
             probability=row.probability, rank=rank, status=row.status,
-            model_version=row.model_version, evidence=row.evidence, updated_at=row.updated_at,
-            summary=row.evidence.get("summary"), confirm_by=row.evidence.get("confirm_by", []),
+            model_version=row.model_version, evidence=evidence, updated_at=row.updated_at,
+            summary=evidence.get("summary"), confirm_by=evidence.get("confirm_by", []),
             latest_decision=None if row.latest_decision is None
             else DecisionPublic.from_row(row.latest_decision),
             decisions=[DecisionPublic.from_row(d) for d in row.decisions] if with_decisions

@@ -248,9 +248,13 @@ class Face(Base):
 
 
 class Candidate(Base):
-    """A candidate pair of a report and a found person, with its score and evidence.
+    """A candidate pair of a report and a found person, with its score.
 
-    Re-matching updates score and evidence but never a reviewer's status. ``status`` is
+    Its explanation is built when it is read, from the two records, the model and
+    ``explanation_basis`` (the calibration and the sharing between rivals its score came
+    from): a re-match keeps hundreds of thousands of candidates and reviewers open a few.
+    ``evidence`` holds the explanation stored by versions that stored one (empty: none).
+    Re-matching updates score and basis but never a reviewer's status. ``status`` is
     always the status of ``latest_decision`` (pending while there is none): both change in
     one conditional update, so the store is the state a reviewer's next decision names.
     """
@@ -266,7 +270,8 @@ class Candidate(Base):
     )
     score: Mapped[float]
     probability: Mapped[float | None]
-    evidence: Mapped[dict[str, Any]]
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    explanation_basis: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     status: Mapped[CandidateStatus] = mapped_column(
         _enum(CandidateStatus), default=CandidateStatus.PENDING, index=True
     )

@@ -13,6 +13,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 import usecases.rematch_settle as settle_module
+from matching.evidence_model import EvidenceModel
 from records import (
     Candidate,
     CandidateStatus,
@@ -34,6 +35,7 @@ from records.storage.person_records import (
     upsert_missing,
 )
 from records.storage.reviewer_decisions import record_decision
+from usecases.explaining import Explanations
 from usecases.face_registry import FaceIndexes
 from usecases.rematch_job import RematchSettings, rematch
 from usecases.services import Services
@@ -416,9 +418,8 @@ def test_a_nameless_person_with_no_found_date_is_reached_by_when_registered() ->
 def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
     make_services: Callable[..., Services],
 ) -> None:
-    import json
 
-    from matching.evidence_model import EvidenceModel, EvidenceScore, Recalibration
+    from matching.evidence_model import EvidenceModel, Recalibration
     from matching.evidence_model.recalibration import SHIFT_STEP
     from matching.views import found_view, missing_view
     from records.storage.person_records import all_found, all_missing
@@ -437,7 +438,10 @@ def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
     assert "27 matches the prior expects" in report.calibration
     with services.database.session() as session:
         stored = [r.candidate for r in list_candidates(session, limit=None)]
-        scores = [EvidenceScore.from_json(json.loads(json.dumps(c.evidence))) for c in stored]
+        scores = [Explanations(session, model).of(c) for c in stored]
+        for c, s in zip(stored, scores, strict=True):  # the explanation gives what was stored
+            assert s.final_weight == pytest.approx(c.score, abs=1e-5)
+            assert s.probability == pytest.approx(c.probability, rel=1e-5)
         views = [missing_view(r) for r in all_missing(session)]
         people = [found_view(p) for p in all_found(session)]
     calibration = scores[0].calibration
@@ -461,7 +465,10 @@ def test_stored_probabilities_add_up_to_the_matches_the_prior_expects(
     learned = Recalibration(0.8, -1.0, 50)
     rematch(services.database, scorer=model.with_recalibration(learned), **run)  # type: ignore[arg-type]
     with services.database.session() as session:
-        evidence = list_candidates(session, limit=None)[0].candidate.evidence
+        first = list_candidates(session, limit=None)[0].candidate
+        evidence = Explanations(session, model).of(first).to_json()
+    assert first.explanation_basis is not None
+    assert first.explanation_basis["calibration"] == learned.to_json()
     assert evidence["calibration"] == learned.to_json()
 
 
@@ -483,7 +490,8 @@ def test_candidates_share_their_chance_with_rivals_for_the_same_person(
             (r.candidate.missing.ref, r.candidate.found.ref): r.candidate
             for r in list_candidates(session, limit=None)
         }
-    shared = {pair: c.evidence["competition"] for pair, c in stored.items()}
+        explanations = Explanations(session, EvidenceModel.default())
+        shared = {pair: explanations.of(c).to_json()["competition"] for pair, c in stored.items()}
     # Two reports of 覃振宇 for one 覃振宇 in care: odds o each, o / (1 + 2o) shared,
     # which is p / (1 + p) of the probability p alone: about half, as both are likely.
     for pair in (("M1", "F1"), ("M2", "F1")):
@@ -509,7 +517,8 @@ def test_candidates_share_their_chance_with_rivals_for_the_same_person(
             rows = list_candidates(session, limit=None)
             pair = {(r.candidate.missing.ref, r.candidate.found.ref): r.candidate for r in rows}
             rival = pair[("M2", "F1")]
-            return {"p": rival.probability, **rival.evidence["competition"]}
+            explained = Explanations(session, EvidenceModel.default()).of(rival)
+            return {"p": rival.probability, **explained.to_json()["competition"]}
 
     def shared_after(status: CandidateStatus) -> dict[str, Any]:
         with services.database.session() as session:

@@ -17,12 +17,14 @@ import pytest
 from sqlalchemy import select
 
 from evaluation.population import generate_population, write_population
+from matching.evidence_model import EvidenceModel
 from records import CandidateStatus, Database, MissingStatus, Sex, Side
 from records.inputs import FoundFields, MissingFields
 from records.models import RematchRun
 from records.storage.candidate_pairs import list_candidates
 from records.storage.person_records import set_status, upsert_found, upsert_missing
 from records.storage.reviewer_decisions import record_decision
+from usecases.explaining import Explanations
 from usecases.jobs import rematch_jobs
 from usecases.rematch_job import (
     RematchAlreadyRunningError,
@@ -48,12 +50,13 @@ def _populated(make_services: Callable[..., Services], tmp_path: Path, **setting
 
 def _snapshot(database: Database) -> Snapshot:
     with database.session() as session:
+        explanations = Explanations(session, EvidenceModel.default())
         return {
             (r.candidate.missing.ref, r.candidate.found.ref): (
                 r.candidate.score,
                 r.candidate.probability,
                 r.candidate.status,
-                r.candidate.evidence["summary"],
+                explanations.of(r.candidate).summary(),
             )
             for r in list_candidates(session, limit=None, include_closed=True)
         }
@@ -250,5 +253,8 @@ def test_stays_confirmed_as_one_person_are_matched_as_one(database: Database) ->
     with database.session() as session:
         (row,) = [r.candidate for r in list_candidates(session, limit=None)
                   if (r.candidate.missing.ref, r.candidate.found.ref) == ("M1", "F1")]  # fmt: skip
-        levels = {s["signal"]: s["level"] for s in row.evidence["signals"]}
+        explained = Explanations(session, EvidenceModel.default()).of(row)
+        levels = {s.signal: s.level for s in explained.signals}
+        # Explained as it was scored: with the evidence of both stays.
+        assert explained.final_weight == pytest.approx(row.score, abs=1e-6)
     assert levels["name"] not in ("null", "different") and levels["age"] == "within"

@@ -17,22 +17,31 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from matching.evidence import Score
-from matching.evidence_model import WATERFALL_STYLE, waterfall_html, waterfall_png
+from matching.evidence_model import (
+    WATERFALL_STYLE,
+    EvidenceModel,
+    waterfall_html,
+    waterfall_png,
+)
 from usecases.reading import candidate_score
 
 CHART_STYLE: Final = WATERFALL_STYLE
 """The inline style of the chart's page."""
 
 
-def candidate_chart_png(session: Session, candidate_id: int, *, actor: str) -> bytes:
+def candidate_chart_png(
+    session: Session, candidate_id: int, *, actor: str, model: EvidenceModel
+) -> bytes:
     """The candidate's waterfall chart as a PNG (the read audited)."""
-    return waterfall_png(candidate_score(session, candidate_id, actor=actor))
+    return waterfall_png(candidate_score(session, candidate_id, actor=actor, model=model))
 
 
-def candidate_chart_html(session: Session, candidate_id: int, *, actor: str) -> str:
+def candidate_chart_html(
+    session: Session, candidate_id: int, *, actor: str, model: EvidenceModel
+) -> str:
     """The candidate's waterfall chart in a self-contained page with the evidence table
     (the read audited)."""
-    return waterfall_html(candidate_score(session, candidate_id, actor=actor))
+    return waterfall_html(candidate_score(session, candidate_id, actor=actor, model=model))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from matching.evidence_model import EvidenceScore
+from matching.evidence_model import EvidenceModel, EvidenceScore
 from records import (
     Candidate,
     CandidateStatus,
@@ -32,6 +32,7 @@ from records.storage.candidate_pairs import (
     get_candidate,
     list_candidates,
 )
+from usecases.explaining import Explanations
 
 
 def register_missing(session: Session, fields: MissingFields, *, actor: str) -> MissingReport:
@@ -121,6 +122,8 @@ def candidate(session: Session, candidate_id: int, *, actor: str) -> Candidate:
     return row
 
 
-def candidate_score(session: Session, candidate_id: int, *, actor: str) -> EvidenceScore:
+def candidate_score(
+    session: Session, candidate_id: int, *, actor: str, model: EvidenceModel
+) -> EvidenceScore:
     """A candidate's explained score (for its waterfall chart), the read audited."""
-    return EvidenceScore.from_json(candidate(session, candidate_id, actor=actor).evidence)
+    return Explanations(session, model).of(candidate(session, candidate_id, actor=actor))

@@ -36,7 +36,6 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.exc import IntegrityError
 
-from matching.evidence import Score
 from matching.evidence_model import EvidenceModel, params_as_text
 from matching.evidence_model.columns import ColumnarScorer
 from matching.evidence_model.recalibration import IDENTITY
@@ -105,10 +104,6 @@ class PairScorer(Protocol):
 
     def total_weight(self, missing: MissingView, found: FoundView) -> float:
         """The pair's total weight, cheaply, for ranking every pair."""
-        ...
-
-    def score(self, missing: MissingView, found: FoundView) -> Score:
-        """The full explanation, for the pairs that are kept."""
         ...
 
     def clear_cache(self) -> None:
@@ -403,13 +398,10 @@ def rematch(
         tracker.block(result)
     scored = time.perf_counter()
 
-    changed = {Side.MISSING: {missing[i].id for i in changed_m.tolist()},
-               Side.FOUND: {found[j].id for j in changed_f.tolist()}}  # fmt: skip
-
     def store() -> tuple[Settled, int]:
         with database.session() as session:
             settled = settle(session, scorer=model, missing=missing, found=found,
-                             keep_per_record=settings.keep_per_record, changed=changed)  # fmt: skip
+                             keep_per_record=settings.keep_per_record)  # fmt: skip
             save_digests(session, Side.MISSING, missing_digests)
             save_digests(session, Side.FOUND, found_digests)
             run = session.get(RematchRun, run_id)

@@ -13,9 +13,14 @@ stored probability, which orders the review queue.
 
 Everything here is a function of the scored pairs, the decisions and the records, so a
 run that scored only the pairs of changed records settles to what a run over everything
-settles to. Only candidates whose stored values change are written: an unchanged pair
-whose score and probability come out as stored keeps its row untouched, and only the
-candidates written have their explanations built.
+settles to. Only candidates whose stored values change are written: a pair whose score
+and probability come out as stored keeps its row untouched.
+
+No explanation is built here. A candidate stores its score and its explanation's basis
+(the calibration and the sharing its score came from); the explanation is built from
+the records when someone reads it (:mod:`usecases.explaining`). Building one for every
+kept candidate was most of a run's time and of the store's size, for candidates most of
+which no reviewer opens.
 """
 
 from __future__ import annotations
@@ -35,8 +40,8 @@ from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.views import FoundView, MissingView
 from records import CandidateStatus, Side
 from records.storage.candidate_pairs import (
+    StoredScore,
     delete_stale_candidates,
-    stored_evidence,
     stored_scores,
     write_candidates,
 )
@@ -49,7 +54,8 @@ _DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJ
 _SAME_SCORE: Final = 1e-6
 _SAME_PROBABILITY: Final = 1e-9
 """How near a stored score and probability must be to what the stored weight gives to
-count as unchanged (the explanation sums its terms in another order)."""
+count as unchanged (candidates stored by versions that summed the explanation's terms
+added them in another order)."""
 
 
 @dataclass(frozen=True)
@@ -157,11 +163,9 @@ def settle(
     missing: Sequence[MissingView],
     found: Sequence[FoundView],
     keep_per_record: int,
-    changed: Mapping[Side, set[int]],
 ) -> Settled:
     """Choose, share and store the candidates from the stored scored pairs, in the
-    caller's transaction. ``changed`` are the ids of the records this run scored anew:
-    their candidates are always written again (their explanations may have changed)."""
+    caller's transaction."""
     missing_ids = np.fromiter((v.id for v in missing), dtype=np.int64, count=len(missing))
     found_ids = np.fromiter((v.id for v in found), dtype=np.int64, count=len(found))
     pair_missing, pair_found, weights = read_scored_pairs(session)
@@ -208,25 +212,47 @@ def settle(
         j=j,
         weights=weights,
         sharing=sharing,
-        changed=changed,
     )
     return Settled(plausible, len(places), counts, removed, _calibration_text(scorer_of_kept),
                    _sharing_text(sharing, plausible))  # fmt: skip
 
 
-def _expected(
-    scorer: Any, weight: float, sharing: Sharing | None, place: int
-) -> tuple[float, float]:
-    """The stored score and probability a pair of this weight gets (what its explained
-    score gives, up to the order its terms are summed in)."""
+def _stored_values(
+    scorer: Any, version: str, weight: float, sharing: Sharing | None, place: int
+) -> dict[str, Any]:
+    """The values a candidate of this weight stores: its score (the log2 odds of its
+    probability, calibrated and shared), its probability, and the basis its explanation
+    is built from when read (:func:`usecases.explaining.explain_candidate`)."""
+    calibration = None
+    calibrated = weight
     if isinstance(scorer, EvidenceModel):
-        calibrated = scorer.params.recalibration.log_odds(weight)
-    else:
-        calibrated = weight
-    final = calibrated
-    if sharing is not None:
-        final = sharing.of(place).log_odds(calibrated)
-    return round(final, 6), float(1.0 / (1.0 + 2.0 ** (-final)))
+        calibration = scorer.params.recalibration
+        calibrated = calibration.log_odds(weight)
+    competition = None if sharing is None else sharing.of(place)
+    final = calibrated if competition is None else competition.log_odds(calibrated)
+    basis = {
+        "calibration": None if calibration is None else calibration.to_json(),
+        "competition": None if competition is None else competition.to_json(),
+    }
+    return {"score": round(final, 6), "probability": float(1.0 / (1.0 + 2.0 ** (-final))),
+            "explanation_basis": basis, "model_version": version}  # fmt: skip
+
+
+def _unchanged(stored: StoredScore | None, values: Mapping[str, Any]) -> bool:
+    """Whether a stored candidate's numbers are what this run gives it.
+
+    The basis is not compared: what it holds beyond the numbers is description (the
+    matches the prior expects, which moves with every new record; how many rivals are
+    nearly as likely), and rewriting every candidate for it is what a new record must
+    not cause. A candidate is written again when its score or probability moves."""
+    return (
+        stored is not None
+        and stored.probability is not None
+        and stored.basis is not None
+        and stored.model_version == values["model_version"]
+        and abs(stored.score - values["score"]) <= _SAME_SCORE
+        and abs(stored.probability - values["probability"]) <= _SAME_PROBABILITY
+    )
 
 
 def _store(
@@ -241,7 +267,6 @@ def _store(
     j: NDArray[np.int64],
     weights: NDArray[np.float64],
     sharing: Sharing | None,
-    changed: Mapping[Side, set[int]],
 ) -> tuple[dict[Change, int], int]:
     counts = dict.fromkeys(Change, 0)
     existing = stored_scores(session)
@@ -249,52 +274,24 @@ def _store(
     # break the store's foreign key and roll back every other one.
     alive = record_ids(session)
     wanted: set[tuple[int, int]] = set()
-    to_write: list[tuple[int, tuple[int, int]]] = []
+    new: list[dict[str, Any]] = []
+    updated: list[dict[str, Any]] = []
     for place in places.tolist():
         report, person = missing[int(i[place])], found[int(j[place])]
         if report.id not in alive[Side.MISSING] or person.id not in alive[Side.FOUND]:
             continue
         key = (report.id, person.id)
         wanted.add(key)
+        values = _stored_values(scorer_of_kept, version, float(weights[place]), sharing, place)
         stored = existing.get(key)
-        if (
-            stored is not None
-            and stored.model_version == version
-            and report.id not in changed[Side.MISSING]
-            and person.id not in changed[Side.FOUND]
-            and stored.probability is not None
-        ):
-            score, probability = _expected(scorer_of_kept, float(weights[place]), sharing, place)
-            if (
-                abs(stored.score - score) <= _SAME_SCORE
-                and abs(stored.probability - probability) <= _SAME_PROBABILITY
-            ):
-                counts[Change.UNCHANGED] += 1
-                continue
-        to_write.append((place, key))
-    evidence_of = stored_evidence(session, [existing[key].id for _, key in to_write
-                                            if key in existing])  # fmt: skip
-    new: list[dict[str, Any]] = []
-    updated: list[dict[str, Any]] = []
-    for place, key in to_write:
-        report, person = missing[int(i[place])], found[int(j[place])]
-        result = scorer_of_kept.score(report, person)
-        if sharing is not None:
-            result = result.shared(sharing.of(place))
-        values = {"score": round(result.final_weight, 6), "probability": result.probability,
-                  "evidence": result.to_json(), "model_version": version}  # fmt: skip
-        stored = existing.get(key)
-        if stored is None:
-            new.append({"missing_id": key[0], "found_id": key[1], **values})
-            counts[Change.CREATED] += 1
-        elif (stored.score, stored.probability, stored.model_version) == (
-            values["score"],
-            values["probability"],
-            version,
-        ) and evidence_of.get(stored.id) == values["evidence"]:
+        if _unchanged(stored, values):
             counts[Change.UNCHANGED] += 1
+        elif stored is None:
+            new.append({"missing_id": key[0], "found_id": key[1], "evidence": {}, **values})
+            counts[Change.CREATED] += 1
         else:
-            updated.append({"id": stored.id, **values})
+            # An explanation a version before this one stored is stale from now on.
+            updated.append({"id": stored.id, "evidence": {}, **values})
             counts[Change.UPDATED] += 1
     write_candidates(session, new, updated)
     stale = [

@@ -18,6 +18,7 @@ from api.schemas import (
     RowId,
 )
 from usecases.charts import candidate_chart_html, candidate_chart_png
+from usecases.explaining import Explanations
 from usecases.reading import candidate, candidates_page
 from usecases.reviewing import decide as decide_candidate
 from usecases.vocabulary import MAX_ID, CandidateStatus, InvalidRecordError
@@ -32,6 +33,7 @@ router = APIRouter(
 )
 def read_candidates(
     session: SessionDep,
+    services: ServicesDep,
     actor: ActorDep,
     status_filter: Annotated[CandidateStatus | None, Query(alias="status")] = None,
     max_rank: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -41,9 +43,13 @@ def read_candidates(
     """Candidates, best first, optionally of one status and up to a rank."""
     rows, total = candidates_page(session, actor=actor, status=status_filter,
                                   max_rank=max_rank, offset=offset, limit=limit)  # fmt: skip
+    explanations = Explanations(session, services.evidence_model)
     return CandidatesPublic(
-        data=[CandidatePublic.from_row(r.candidate, rank=r.rank) for r in rows], count=total
-    )
+        data=[CandidatePublic.from_row(r.candidate, rank=r.rank,
+                                       explanation=explanations.of(r.candidate))
+              for r in rows],
+        count=total,
+    )  # fmt: skip
 
 
 @router.get(
@@ -52,10 +58,14 @@ def read_candidates(
     response_model=CandidatePublic,
     dependencies=[Depends(require(Right.READ_CANDIDATES))],
 )
-def read_candidate(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> CandidatePublic:
+def read_candidate(
+    candidate_id: RowId, session: SessionDep, services: ServicesDep, actor: ActorDep
+) -> CandidatePublic:
     """One candidate with its evidence and every decision on it (the read is audited)."""
     row = candidate(session, candidate_id, actor=actor)
-    return CandidatePublic.from_row(row, rank=None, with_decisions=True)
+    explanation = Explanations(session, services.evidence_model).of(row)
+    return CandidatePublic.from_row(row, rank=None, explanation=explanation,
+                                    with_decisions=True)  # fmt: skip
 
 
 @router.get(
@@ -67,10 +77,12 @@ def read_candidate(candidate_id: RowId, session: SessionDep, actor: ActorDep) ->
     response_class=Response,
     dependencies=[Depends(require(Right.READ_CANDIDATES))],
 )
-def read_waterfall_png(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> Response:
+def read_waterfall_png(
+    candidate_id: RowId, session: SessionDep, services: ServicesDep, actor: ActorDep
+) -> Response:
     """The candidate's evidence as a waterfall chart: prior, each comparison, total."""
-    return Response(candidate_chart_png(session, candidate_id, actor=actor),
-                    media_type="image/png")  # fmt: skip
+    png = candidate_chart_png(session, candidate_id, actor=actor, model=services.evidence_model)
+    return Response(png, media_type="image/png")
 
 
 @router.get(
@@ -79,9 +91,11 @@ def read_waterfall_png(candidate_id: RowId, session: SessionDep, actor: ActorDep
     response_class=HTMLResponse,
     dependencies=[Depends(require(Right.READ_CANDIDATES))],
 )
-def read_waterfall_html(candidate_id: RowId, session: SessionDep, actor: ActorDep) -> str:
+def read_waterfall_html(
+    candidate_id: RowId, session: SessionDep, services: ServicesDep, actor: ActorDep
+) -> str:
     """The waterfall chart in a self-contained page with the evidence table."""
-    return candidate_chart_html(session, candidate_id, actor=actor)
+    return candidate_chart_html(session, candidate_id, actor=actor, model=services.evidence_model)
 
 
 @router.post(

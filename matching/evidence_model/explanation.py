@@ -91,16 +91,7 @@ class EvidenceScore(Score):
                 for s in data["signals"]
             )
             stored = data.get("calibration")
-            calibration = (
-                None
-                if stored is None
-                else Recalibration(
-                    float(stored["slope"]),
-                    float(stored["intercept"]),
-                    int(stored.get("decisions", 0)),
-                    stored.get("expected_matches"),
-                )
-            )
+            calibration = None if stored is None else Recalibration.from_json(stored)
             shared = data.get("competition")
             return cls(
                 str(data["model_version"]), float(data["prior_weight"]), signals,

@@ -36,7 +36,13 @@ from matching.evidence_model.explanation import (
     EvidenceScore,
     confirmation_steps,
 )
-from matching.evidence_model.facts import FactsCache, FoundFacts, MissingFacts
+from matching.evidence_model.facts import (
+    FactsCache,
+    FoundFacts,
+    MissingFacts,
+    found_facts,
+    missing_facts,
+)
 from matching.evidence_model.model_file import (
     ModelFileError,
     params_as_text,
@@ -192,10 +198,16 @@ class EvidenceModel:
 
     # --- scoring ---------------------------------------------------------------------------
 
-    def outcomes(self, missing: MissingView, found: FoundView) -> tuple[Outcome, ...]:
-        """Where the pair falls in every comparison."""
-        m = self._facts.missing(missing)
-        f = self._facts.found(found)
+    def outcomes(
+        self, missing: MissingView, found: FoundView, *, cached: bool = True
+    ) -> tuple[Outcome, ...]:
+        """Where the pair falls in every comparison. ``cached=False`` derives the records'
+        facts without keeping them (a server explaining one candidate at a time must not
+        hold every record it was ever asked about)."""
+        if cached:
+            m, f = self._facts.missing(missing), self._facts.found(found)
+        else:
+            m, f = missing_facts(missing), found_facts(found)
         return tuple(c.compare(m, f) for c in self._comparisons)
 
     def _tf_adjustment(self, table: ScoringTable, outcome: Outcome) -> float:
@@ -236,9 +248,12 @@ class EvidenceModel:
             u=table.u[outcome.stratum][outcome.level],
         )
 
-    def score(self, missing: MissingView, found: FoundView) -> EvidenceScore:
-        """The explained score of one report against one found person."""
-        outcomes = self.outcomes(missing, found)
+    def score(
+        self, missing: MissingView, found: FoundView, *, cached: bool = True
+    ) -> EvidenceScore:
+        """The explained score of one report against one found person (``cached``: as
+        for :meth:`outcomes`)."""
+        outcomes = self.outcomes(missing, found, cached=cached)
         return self._explained(tuple(self.term(i, o) for i, o in enumerate(outcomes)))
 
     def score_facts(

@@ -24,7 +24,7 @@ decisions then starts from that shift as its base.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -109,6 +109,17 @@ class Recalibration:
         if self.expected_matches is not None:
             out["expected_matches"] = round(self.expected_matches, 6)
         return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Recalibration:
+        """The stored form read back (KeyError naming a missing key)."""
+        expected = data.get("expected_matches")
+        return cls(
+            float(data["slope"]),
+            float(data["intercept"]),
+            int(data.get("decisions", 0)),
+            None if expected is None else float(expected),
+        )
 
 
 IDENTITY: Final = Recalibration()

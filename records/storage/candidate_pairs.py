@@ -1,5 +1,5 @@
 """Candidate pairs: a report and a found person the matcher put side by side, with the
-score and evidence it stored.
+score it stored and what their explanation is built from when read.
 
 A re-match upserts them; reviewers list them best first, each ranked among the
 candidates of the same found person. Candidates of a closed case drop out of the
@@ -83,39 +83,32 @@ def all_candidates(session: Session) -> dict[tuple[int, int], Candidate]:
 
 @dataclass(frozen=True, slots=True)
 class StoredScore:
-    """What a re-match compares of a stored candidate before building its explanation."""
+    """What a re-match compares of a stored candidate to know whether to write it."""
 
     id: int
     score: float
     probability: float | None
     model_version: str
     status: CandidateStatus
+    basis: dict[str, Any] | None
 
 
 def stored_scores(session: Session) -> dict[tuple[int, int], StoredScore]:
     """Every stored candidate's score by (report id, found person id), as plain values:
     a re-match reads them all, and objects with their evidence would be many times larger."""
     query = select(Candidate.missing_id, Candidate.found_id, Candidate.id, Candidate.score,
-                   Candidate.probability, Candidate.model_version, Candidate.status)  # fmt: skip
-    return {(m, f): StoredScore(i, s, p, v, st) for m, f, i, s, p, v, st in session.execute(query)}
-
-
-def stored_evidence(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The stored evidence of the candidates of the given ids, by id."""
-    found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(ids), 5000):
-        query = select(Candidate.id, Candidate.evidence).where(
-            Candidate.id.in_(ids[start : start + 5000])
-        )
-        found.update((int(row[0]), row[1]) for row in session.execute(query))
-    return found
+                   Candidate.probability, Candidate.model_version, Candidate.status,
+                   Candidate.explanation_basis)  # fmt: skip
+    return {
+        (m, f): StoredScore(i, s, p, v, st, b) for m, f, i, s, p, v, st, b in session.execute(query)
+    }
 
 
 def write_candidates(
     session: Session, new: list[dict[str, Any]], changed: list[dict[str, Any]]
 ) -> None:
-    """Insert new candidates (pending) and update the score, probability, evidence and
-    model version of stored ones (each dict with its ``id``), in bulk: a re-match writes
+    """Insert new candidates (pending) and update the score, probability, explanation
+    basis and model version of stored ones (each dict with its ``id``), in bulk: a re-match writes
     tens of thousands, and one object each took most of its storing time. A reviewer's
     status is never touched."""
     now = utcnow()

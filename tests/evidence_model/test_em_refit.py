@@ -25,6 +25,7 @@ from records.storage.person_records import (
     upsert_missing,
 )
 from records.storage.reviewer_decisions import record_decision
+from usecases.explaining import Explanations
 from usecases.labelled_store import read_store
 from usecases.rematch_job import rematch
 
@@ -160,7 +161,7 @@ def test_rematch_with_the_model_and_reading_decisions(tmp_path: Path) -> None:
         rows = list_candidates(session)
         assert {r.candidate.model_version for r in rows} == {model.version}
         by_pair = {(r.candidate.missing.ref, r.candidate.found.ref): r.candidate for r in rows}
-        assert "confirm_by" in by_pair[("M1", "F1")].evidence
+        assert Explanations(session, model).of(by_pair[("M1", "F1")]).confirm_by
         record_decision(session, by_pair[("M1", "F1")].id, reviewer="t",
                         status=CandidateStatus.CONFIRMED, reason=None)  # fmt: skip
         record_decision(session, by_pair[("M2", "F2")].id, reviewer="t",

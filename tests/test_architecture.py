@@ -8,6 +8,8 @@
   ``usecases.vocabulary``, which only re-exports them);
 - ``evaluation/`` imports anything but ``api/``;
 - nothing imports ``evaluation/`` but the command line's eval, bench and demo commands;
+- the development dependencies a benchmark compares against (Splink, DuckDB) are
+  imported only under ``evaluation/``;
 - no two packages import each other.
 """
 
@@ -117,6 +119,28 @@ def test_nothing_in_the_product_imports_evaluation_but_the_cli_and_the_demo() ->
         if not name.startswith("evaluation/") and any(_package(m) == "evaluation" for m in modules)
     }
     assert users <= EVALUATION_USERS
+
+
+DEVELOPMENT_ONLY = {"splink", "duckdb"}
+"""Packages of the dev dependency group only: the product must not need them."""
+
+
+def test_development_only_packages_are_imported_only_by_evaluation() -> None:
+    wrong = []
+    for package in OURS:
+        if package == "evaluation":
+            continue
+        for path in (REPO / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    modules = [node.module]
+                else:
+                    continue
+                wrong += [f"{path.relative_to(REPO)} imports {m}" for m in modules
+                          if m.split(".")[0] in DEVELOPMENT_ONLY]  # fmt: skip
+    assert wrong == []
 
 
 def test_no_two_packages_import_each_other() -> None:

@@ -108,6 +108,10 @@ def test_no_operation_answers_a_server_error_or_anything_undocumented(
     make_services: Callable[..., Services],
     sample_photos: Path,
 ) -> None:
+    if auth == "header" and not database_url.startswith("sqlite"):
+        # The back end's refusals are the same in both modes: once on PostgreSQL (with
+        # tokens, the stricter mode) keeps the suite's time.
+        pytest.skip("header mode runs on SQLite; PostgreSQL runs the tokens mode")
     services = make_services(database_url, auth=auth)
     _seed(services, sample_photos)
     headers = {}

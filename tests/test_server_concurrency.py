@@ -18,7 +18,7 @@ from evaluation.bench.load import LoadConfig, run_load
 def test_officers_reviewers_and_readers_at_once_get_answers_and_the_server_stays_up(
     database_url: str, tmp_path: Path, sample_photos: Path
 ) -> None:
-    config = LoadConfig(seconds=15, officers=3, reviewers=2, readers=1, missing=60, found=30,
+    config = LoadConfig(seconds=10, officers=3, reviewers=2, readers=1, missing=60, found=30,
                         photo_records=12, face_workers=2, database_url=database_url)  # fmt: skip
     home = tmp_path / "load-home"
     home.mkdir()

@@ -587,3 +587,22 @@ def test_pairs_kept_as_keys_come_back_in_order_without_repeats(
     # Found person first, then report: the order the re-match scores them in.
     assert list(blocking.keyed_pairs(keys, 5)) == [(1, 0), (2, 1), (4, 1), (0, 3)]
     assert list(blocking.keyed_pairs(blocking.pair_keys([], 5), 5)) == []
+
+
+def test_pair_places_find_each_wanted_pair_or_say_it_is_absent() -> None:
+    rng = np.random.default_rng(3)
+    pair_missing = rng.integers(1, 400, 5000).astype(np.int64)
+    pair_found = rng.integers(1, 90, 5000).astype(np.int64)
+    first = {}
+    for place, key in enumerate(zip(pair_missing.tolist(), pair_found.tolist(), strict=True)):
+        first.setdefault(key, place)
+    wanted = [*list(first)[:300], (1, 10_000), (10_000, 1), (399, 89), (0, 0)]
+    places = settle_module.pair_places(pair_missing, pair_found, wanted)
+    for key, place in zip(wanted, places.tolist(), strict=True):
+        if key in first:
+            assert (int(pair_missing[place]), int(pair_found[place])) == key
+        else:
+            assert place == -1, key
+    none = np.zeros(0, dtype=np.int64)
+    assert settle_module.pair_places(none, none, [(1, 2)]).tolist() == [-1]
+    assert settle_module.pair_places(pair_missing, pair_found, []).tolist() == []

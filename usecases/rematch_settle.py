@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
@@ -75,6 +75,26 @@ def _positions(ids: NDArray[np.int64], wanted: NDArray[np.int64]) -> NDArray[np.
     if len(wanted) and (at.max(initial=0) >= len(ids) or not np.array_equal(ids[at], wanted)):
         raise ValueError("a scored pair names a record that is not open")
     return at.astype(np.int64)
+
+
+def pair_places(
+    pair_missing: NDArray[np.int64],
+    pair_found: NDArray[np.int64],
+    wanted: Sequence[tuple[int, int]],
+) -> NDArray[np.int64]:
+    """The position of each wanted (report id, found person id) among the pairs, -1 for
+    one that is not there. Found by sorting the pairs' keys once: a national run holds
+    tens of millions of pairs, which as a set of tuples would take gigabytes."""
+    if not wanted or not len(pair_missing):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    want = np.asarray(wanted, dtype=np.int64).reshape(-1, 2)
+    base = int(max(pair_found.max(), want[:, 1].max())) + 1
+    keys = pair_missing * base + pair_found
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    wanted_keys = want[:, 0] * base + want[:, 1]
+    at = np.minimum(np.searchsorted(ordered, wanted_keys), len(ordered) - 1)
+    return np.where(ordered[at] == wanted_keys, order[at], -1).astype(np.int64)
 
 
 def top_per_group(
@@ -172,9 +192,12 @@ def settle(
     i = _positions(missing_ids, pair_missing)
     j = _positions(found_ids, pair_found)
     decisions = decided_pairs(session)
-    status = [decisions.get(key) for key in zip(pair_missing.tolist(), pair_found.tolist(),
-                                                strict=True)]  # fmt: skip
-    decided = np.fromiter((s is not None for s in status), dtype=np.bool_, count=len(status))
+    decided_keys = sorted(decisions)
+    at = pair_places(pair_missing, pair_found, decided_keys)
+    found_at = zip(decided_keys, at.tolist(), strict=True)
+    status = {int(place): decisions[key] for key, place in found_at if place >= 0}
+    decided = np.zeros(len(weights), dtype=np.bool_)
+    decided[list(status)] = True
 
     scorer_of_kept = _calibrated(scorer, weights, len(missing), len(found))
     sharing: Sharing | None = None
@@ -182,9 +205,10 @@ def settle(
     if isinstance(scorer_of_kept, EvidenceModel):
         recalibration = scorer_of_kept.params.recalibration
         log_odds = recalibration.slope * weights + recalibration.intercept
-        for place in np.flatnonzero(decided).tolist():
-            log_odds[place] = _DECIDED_ODDS.get(cast(CandidateStatus, status[place]), 0.0)
-        scored_keys = set(zip(pair_missing.tolist(), pair_found.tolist(), strict=True))
+        for place, decided_status in status.items():
+            log_odds[place] = _DECIDED_ODDS.get(decided_status, 0.0)
+        scored_keys = {key for key, place in zip(decided_keys, at.tolist(), strict=True)
+                       if place >= 0}  # fmt: skip
         extra_i, extra_j = _confirmed_unscored(decisions, scored_keys, missing_ids, found_ids)
         plausible += len(extra_i)
         sharing = share_between_candidates(

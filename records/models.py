@@ -271,7 +271,10 @@ class Candidate(Base):
     score: Mapped[float]
     probability: Mapped[float | None]
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    explanation_basis: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # None is SQL NULL, not JSON null, so "has none" is one test in every back end.
+    explanation_basis: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), default=None
+    )
     status: Mapped[CandidateStatus] = mapped_column(
         _enum(CandidateStatus), default=CandidateStatus.PENDING, index=True
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from matching.evidence_model import EvidenceModel
 from records import Candidate, Sex
@@ -79,3 +79,18 @@ def test_an_explanation_stored_by_an_earlier_version_is_read_as_stored(
         again = get_candidate(session, row.id)
         read = Explanations(session, model).of(again)
     assert read.signals[0].detail == "stored by an earlier version"
+
+
+def test_a_candidate_without_a_basis_is_written_again_by_the_next_run(
+    make_services: Callable[..., Services],
+) -> None:
+    services = _matched(make_services)
+    with services.database.session() as session:
+        session.execute(update(Candidate).values(explanation_basis=None))
+        assert session.scalars(
+            select(Candidate.id).where(Candidate.explanation_basis.is_not(None))
+        ).all() == []
+    again = rematch(services.database, face_indexes=None, face_model=None)
+    assert again.updated == 2 and again.unchanged == 0
+    with services.database.session() as session:
+        assert all(r.candidate.explanation_basis for r in list_candidates(session, limit=None))

@@ -272,7 +272,7 @@ def _unchanged(stored: StoredScore | None, values: Mapping[str, Any]) -> bool:
     return (
         stored is not None
         and stored.probability is not None
-        and stored.basis is not None
+        and stored.has_basis
         and stored.model_version == values["model_version"]
         and abs(stored.score - values["score"]) <= _SAME_SCORE
         and abs(stored.probability - values["probability"]) <= _SAME_PROBABILITY

@@ -90,17 +90,20 @@ class StoredScore:
     probability: float | None
     model_version: str
     status: CandidateStatus
-    basis: dict[str, Any] | None
+    has_basis: bool
+    """Whether it stores an explanation basis (those of earlier versions do not)."""
 
 
 def stored_scores(session: Session) -> dict[tuple[int, int], StoredScore]:
     """Every stored candidate's score by (report id, found person id), as plain values:
     a re-match reads them all, and objects with their evidence would be many times larger."""
+    # Whether a basis is there, not the basis: a national store holds millions of them.
     query = select(Candidate.missing_id, Candidate.found_id, Candidate.id, Candidate.score,
                    Candidate.probability, Candidate.model_version, Candidate.status,
-                   Candidate.explanation_basis)  # fmt: skip
+                   Candidate.explanation_basis.is_not(None))  # fmt: skip
     return {
-        (m, f): StoredScore(i, s, p, v, st, b) for m, f, i, s, p, v, st, b in session.execute(query)
+        (m, f): StoredScore(i, s, p, v, st, bool(b))
+        for m, f, i, s, p, v, st, b in session.execute(query)
     }
 
 

@@ -37,11 +37,14 @@ load: install test-assets
 # The overnight re-match at 10,000, 30,000 and 100,000 reports (a tenth as many found
 # persons): a full run, an incremental run after 1% new records, and the columnar scorer
 # against the per-pair scorer; figures in bench/results/rematch_scale.md. Then the
-# columnar scorer against Splink on DuckDB on the same candidate pairs, as the anchor;
-# figures in bench/results/splink_anchor.md.
+# columnar scorer against Splink on DuckDB on the same candidate pairs, as the anchor
+# (bench/results/splink_anchor.md); then 10,000 reports on 1 and 2 local workers and on
+# Ray with 1 and 2 CPUs, and an estimate for 10 million reports on a cluster
+# (bench/results/rematch_ray.md).
 bench-rematch: install
 	$(VENV)/bin/python -m evaluation.bench.rematch_scale --sizes 10000 30000 100000 --out bench/results
 	$(VENV)/bin/python -m evaluation.bench.splink_anchor --reports 10000 --out bench/results
+	$(VENV)/bin/python -m evaluation.bench.rematch_ray --reports 10000 --out bench/results
 
 # The FAISS index at 100k and 1M face-like vectors (about 12 minutes, 3 GB).
 bench-face-index: install

@@ -8,6 +8,9 @@ results under ``bench/results/``).
 - ``face_index_scale``: the FAISS face index, exact against HNSW, at national sizes, on
   vectors from ``face_vectors`` (synthetic embeddings that behave like dlib's).
 - ``load``: ``xunqin serve`` under officers, reviewers and readers at once.
+- ``rematch_ray``: the full re-match on 1 and 2 local workers and on Ray with 1 and 2
+  CPUs (``process_memory``: the peak of the whole process tree), and what a national
+  store would take on a cluster (``cluster_estimate``).
 
 Like all of ``evaluation``, they never import ``api``: the service is started as its own
 process where one is needed.

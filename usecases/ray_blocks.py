@@ -1,11 +1,13 @@
 """Scoring a re-match's blocks on Ray: a cluster's CPUs, or a Ray instance started here.
 
 A block's work reads only what the run built before it started (:class:`BlockWork`), so
-it goes to the cluster once, into Ray's object store, and each block is a task given
-that work and the block's number. Results come back as tasks finish, in any order, and
-the caller stores each with its checkpoint as with local workers. At most a few tasks
-per CPU are in flight: the cluster is kept busy while the caller stores, and neither
-side holds more than a few blocks' pairs.
+it goes to the cluster once, into Ray's object store, and is unpacked once per CPU: one
+actor a CPU holds it and scores the blocks it is given by number. (As plain tasks, every
+block unpacked the whole work again, megabytes of records' columns: a Ray CPU scored at
+about a third of a local worker's rate.) Results come back as blocks finish, in any
+order, and the caller stores each with its checkpoint as with local workers. At most a
+few blocks per CPU are in flight: the cluster is kept busy while the caller stores, and
+neither side holds more than a few blocks' pairs.
 
 Ray is optional (the ``ray`` extra) and imported only when asked for: without it the
 product runs as before, and asking for Ray says it is not installed
@@ -24,6 +26,7 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Generator, Sequence
+from typing import Any
 
 from usecases.rematch_blocks import BlockResult, BlockWork, default_workers
 
@@ -68,9 +71,15 @@ def require_ray() -> None:
         raise RayNotInstalledError() from error
 
 
-def _score(work: BlockWork, number: int) -> BlockResult:
-    """Score one block, in a Ray worker (Ray hands it the work from the object store)."""
-    return work(number)
+class _BlockScorer:
+    """A Ray actor holding the run's work, unpacked once, scoring blocks by number."""
+
+    def __init__(self, work: BlockWork) -> None:
+        self._work = work
+
+    def score(self, number: int) -> BlockResult:
+        """Score one block."""
+        return self._work(number)
 
 
 def _connect(address: str | None, workers: int) -> bool:
@@ -118,27 +127,40 @@ def run_blocks_on_ray(
     if not numbers:
         return
     connected = _connect(address, workers)
-    running: list[ray.ObjectRef[BlockResult]] = []
+    scorers: list[Any] = []
     try:
         resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
         cpus = max(1, int(resources.get("CPU", 1)))
         bound = max(1, in_flight if in_flight is not None else IN_FLIGHT_PER_CPU * cpus)
-        logger.info("re-match on Ray: %d blocks, %d CPUs, at most %d tasks in flight",
-                    len(numbers), cpus, bound)  # fmt: skip
-        task = ray.remote(num_cpus=1)(_score)
+        actor = ray.remote(num_cpus=1)(_BlockScorer)
         shared = ray.put(work)
+        scorers = [actor.remote(shared) for _ in range(min(cpus, bound, len(numbers)))]
+        logger.info("re-match on Ray: %d blocks, %d scorers, at most %d blocks in flight",
+                    len(numbers), len(scorers), bound)  # fmt: skip
         waiting = iter(numbers)
-        running = [task.remote(shared, number) for number in itertools.islice(waiting, bound)]
+        # Each block goes to the scorer that holds fewest, so a slow one is not given more.
+        holding = dict.fromkeys(range(len(scorers)), 0)
+        running: dict[Any, int] = {}
+
+        def submit(number: int) -> None:
+            chosen = min(holding, key=lambda k: (holding[k], k))
+            running[scorers[chosen].score.remote(number)] = chosen
+            holding[chosen] += 1
+
+        for number in itertools.islice(waiting, bound):
+            submit(number)
         while running:
-            (done,), running = ray.wait(running, num_returns=1)
-            result = ray.get(done)
+            (done,), _ = ray.wait(list(running), num_returns=1)
+            holding[running.pop(done)] -= 1
+            result: BlockResult = ray.get(done)
             # The next block goes before this one is handed over, while it is stored.
             following = next(waiting, None)
             if following is not None:
-                running.append(task.remote(shared, following))
+                submit(following)
             yield result
     finally:
-        for ref in running:
-            ray.cancel(ref)
+        # Blocks still being scored when the caller stops go with their scorers.
+        for scorer in scorers:
+            ray.kill(scorer)
         if connected:
             ray.shutdown()

@@ -31,10 +31,12 @@ may lower them: :data:`~matching.evidence_model.recalibration.MAX_SHIFT`)."""
 RAISE_STEP: Final = 1.0 / 8.0
 """The raise is whole eighths of a bit, rounded down, so that a store that barely changed
 keeps its raise and its stored candidates."""
-SHARING_STEP: Final = 1.0 / 64.0
-"""What sharing takes is rounded to this many bits (odds within 1.1%): rivals that take
-less than half a step take nothing, so a pair's stored chance changes only when its
-competition really does."""
+SHARING_STEP: Final = 1.0 / 8.0
+"""What sharing takes is rounded to this many bits (odds within 4.4%), the grain of the
+raise and of the label-free shift: rivals that take less than half a step take nothing,
+so a pair's stored chance changes only when its competition really does. (At 1/64 bit,
+100 new reports among 10,000 moved a quarter of all candidates by one step, a
+thousandth of their probability: rewritten for nothing a reviewer could see.)"""
 NEARLY_AS_LIKELY: Final = 2.0
 """Competitors within this many bits of a pair (a quarter as likely, or more) are counted
 in its explanation."""

@@ -266,6 +266,47 @@ def _population_words(share: float) -> str:
     )
 
 
+def _faces_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    return [
+        "## Faces",
+        "",
+        "Faces indexed (reports' and found persons'); the pairs whose faces are neighbours "
+        "(50 a face, in the reports' index); the true pairs whose two records both have "
+        "faces, how many of them are face neighbours, how many nothing else in blocking "
+        "reaches, and how many the full run kept and ranked first. Blocking applies above "
+        "4,000,000 pairs (smaller stores score every pair).",
+        "",
+        *table_lines(
+            [
+                "reports",
+                "faces (reports)",
+                "faces (found)",
+                "face pairs",
+                "true pairs with faces",
+                "face neighbours",
+                "only faces",
+                "kept",
+                "first",
+            ],
+            [
+                [
+                    r["reports"],
+                    r["full"]["missing_faces_indexed"],
+                    r["full"]["found_faces_indexed"],
+                    r["faces"]["face_pairs"],
+                    r["faces"]["true_pairs_both_faces"],
+                    r["faces"]["true_pairs_face_neighbours"],
+                    r["faces"]["true_pairs_only_faces"],
+                    r["full"]["recall_kept_both_faces"],
+                    r["full"]["recall_first_both_faces"],
+                ]
+                for r in rows
+            ],
+        ),  # fmt: skip
+        "",
+    ]
+
+
 def _markdown(results: dict[str, Any]) -> str:
     rows = results["sizes"]
     lines = [
@@ -326,42 +367,7 @@ def _markdown(results: dict[str, Any]) -> str:
             ],
         ),  # fmt: skip
         "",
-        "## Faces",
-        "",
-        "Faces indexed (reports' and found persons'); the pairs whose faces are neighbours "
-        "(50 a face, in the reports' index); the true pairs whose two records both have "
-        "faces, how many of them are face neighbours, how many nothing else in blocking "
-        "reaches, and how many the full run kept and ranked first. Blocking applies above "
-        "4,000,000 pairs (smaller stores score every pair).",
-        "",
-        *table_lines(
-            [
-                "reports",
-                "faces (reports)",
-                "faces (found)",
-                "face pairs",
-                "true pairs with faces",
-                "face neighbours",
-                "only faces",
-                "kept",
-                "first",
-            ],
-            [
-                [
-                    r["reports"],
-                    r["full"]["missing_faces_indexed"],
-                    r["full"]["found_faces_indexed"],
-                    r["faces"]["face_pairs"],
-                    r["faces"]["true_pairs_both_faces"],
-                    r["faces"]["true_pairs_face_neighbours"],
-                    r["faces"]["true_pairs_only_faces"],
-                    r["full"]["recall_kept_both_faces"],
-                    r["full"]["recall_first_both_faces"],
-                ]
-                for r in rows
-            ],
-        ),  # fmt: skip
-        "",
+        *(_faces_lines(rows) if results.get("face_share") else []),
         "## Incremental run after 1% new reports and found persons (at most 1,000 each)",
         "",
         *table_lines(

@@ -255,11 +255,15 @@ def share_between_candidates(
     # chance to every other pair in the store.
     fitted = ~(decided | confirmed_for_found | confirmed_for_missing)
     target = float(_sigmoid(weights[fitted]).sum())
-    fitted_odds, fitted_others = odds[fitted], others[fitted]
+    fitted_weights, fitted_others = weights[fitted], others[fitted]
 
     def shared_sum(shift: float) -> float:
-        raised = 2.0**shift
-        return float((raised * fitted_odds / (1.0 + raised * (fitted_odds + fitted_others))).sum())
+        # As stored: what sharing takes in whole steps (Competition.sharing_weight), so
+        # the stored probabilities, not exact ones, stay within the target. It still
+        # rises with the raise: a raise of one step moves what sharing takes by a step
+        # at most.
+        taken = np.round(np.log2(1.0 + 2.0**shift * fitted_others) / SHARING_STEP) * SHARING_STEP
+        return float(_sigmoid(fitted_weights + shift - taken).sum())
 
     # The most whole steps whose shared sum stays within the target (it rises with the
     # raise): a binary search over the 49 candidates, not a bisection of the real line.

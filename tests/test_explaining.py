@@ -87,9 +87,12 @@ def test_a_candidate_without_a_basis_is_written_again_by_the_next_run(
     services = _matched(make_services)
     with services.database.session() as session:
         session.execute(update(Candidate).values(explanation_basis=None))
-        assert session.scalars(
-            select(Candidate.id).where(Candidate.explanation_basis.is_not(None))
-        ).all() == []
+        assert (
+            session.scalars(
+                select(Candidate.id).where(Candidate.explanation_basis.is_not(None))
+            ).all()
+            == []
+        )
     again = rematch(services.database, face_indexes=None, face_model=None)
     assert again.updated == 2 and again.unchanged == 0
     with services.database.session() as session:

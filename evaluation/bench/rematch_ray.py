@@ -380,10 +380,10 @@ def markdown(results: dict[str, Any], *, cluster_cpus: int) -> str:
             1, runs["local-1"]["scoring_pairs_per_second"]
         )
         lines.append(
-            f"- One Ray CPU scored at {share:.0%} of one local worker's rate: each Ray task "
-            "gets the run's work from the object store and unpickles it, in a worker "
-            "process of Ray's whose caches start cold, where forked workers inherit the "
-            "work as it is. The estimate below takes the Ray rate."
+            f"- One Ray CPU scored at {share:.0%} of one local worker's rate: each of Ray's "
+            "scorers (one actor a CPU) unpacks the run's work from the object store once, "
+            "in a process whose caches start cold, where forked workers inherit the work "
+            "as it is. The estimate below takes the Ray rate."
         )
     identical = results.get("identical")
     lines += [

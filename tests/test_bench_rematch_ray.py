@@ -35,11 +35,11 @@ RUN = MeasuredRun(reports=10_000, found_persons=1000, pairs_scored=120_000, plau
 
 @pytest.fixture(scope="module")
 def tiny_bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """One tiny bench for the module: 400 reports, a local worker and Ray with 1 CPU."""
+    """One tiny bench for the module: 300 reports, a local worker and Ray with 1 CPU."""
     if importlib.util.find_spec("ray") is None:
         pytest.skip("Ray is not installed")
     out = tmp_path_factory.mktemp("bench")
-    main(["--reports", "400", "--growth-from", "200", "--runs", "local-1", "ray-1",
+    main(["--reports", "300", "--growth-from", "150", "--runs", "local-1", "ray-1",
           "--out", str(out)])  # fmt: skip
     return out, json.loads((out / "rematch_ray.json").read_text())
 
@@ -51,7 +51,7 @@ def test_a_tiny_bench_writes_its_json_and_its_page_with_the_estimate(
 ) -> None:
     out, results = tiny_bench
     assert list(results["runs"]) == ["local-1", "ray-1"]
-    assert [c["reports"] for c in results["pair_counts"]] == [198, 396]  # 1% held back
+    assert [c["reports"] for c in results["pair_counts"]] == [149, 297]  # 1% held back
     page = (out / "rematch_ray.md").read_text()
     assert "| local-1 |" in page and "| ray-1 |" in page
     assert "## Estimate: 10,000,000 reports x 1,000,000 found persons" in page
@@ -70,8 +70,9 @@ def test_a_local_worker_and_ray_store_the_same_candidates(
     assert local["candidates_digest"] == on_ray["candidates_digest"]
     assert local["pairs_scored"] == on_ray["pairs_scored"] > 0
     assert on_ray["executor"] == "ray" and on_ray["ray_start_seconds"] > 0
-    # Ray's own processes are counted in the tree, not in the head process.
-    assert on_ray["peak_tree_mib"] > on_ray["peak_mib"]
+    # Ray's own processes (its store, its scheduler, the actors) are counted in the tree:
+    # more than a run whose tree is the head and one forked worker.
+    assert on_ray["peak_tree_mib"] > local["peak_tree_mib"]
 
 
 def test_pairs_that_grow_with_both_sides_are_carried_as_a_square() -> None:

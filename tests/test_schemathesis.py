@@ -35,7 +35,7 @@ from usecases.services import Services
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = int(os.environ.get("XUNQIN_SCHEMATHESIS_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("XUNQIN_SCHEMATHESIS_EXAMPLES", "20"))
 CHECKS = (
     "not_a_server_error",
     "status_code_conformance",

@@ -11,9 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -60,12 +58,27 @@ class Database:
         ``photos_dir`` is the store's photo folder: the migration that makes photo paths
         relative needs it, and refuses a store with absolute paths without it.
         """
+        if revision == "head" and self.revision() == newest_revision():
+            # Nothing to apply: alembic and the migrations are not even imported, which
+            # is most of a command's start.
+            return
+        from alembic import command
+        from alembic.config import Config
+
         with self.engine.begin() as connection:
             config = Config()
             config.set_main_option("script_location", str(MIGRATIONS_DIR))
             config.attributes["connection"] = connection
             config.attributes["photos_dir"] = photos_dir
             command.upgrade(config, revision)
+
+    def revision(self) -> str | None:
+        """The migration the store is at (None: none applied)."""
+        if not self.has_schema():
+            return None
+        with self.engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        return None if found is None else str(found)
 
     def has_schema(self) -> bool:
         """Whether the migrations have been applied at least once."""
@@ -80,3 +93,10 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def newest_revision() -> str:
+    """The newest migration's revision: the migrations are numbered in order, one after
+    another, and each file is named by its revision (``0010_explanation_basis.py``)."""
+    files = (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")
+    return max(path.name.split("_", 1)[0] for path in files)

@@ -24,6 +24,7 @@ from records import (
     PhotoPathOutsideError,
     PhotoStatus,
 )
+from records.database import newest_revision
 from records.inputs import MissingFields
 from records.photo_store import PhotoStore
 from records.storage.person_records import upsert_missing
@@ -32,11 +33,7 @@ from tests.conftest import POSTGRES_ADMIN_URL
 from usecases.services import Services
 from usecases.settings import Settings
 
-_HEAD = max(
-    path.name[:4]
-    for path in (Path(__file__).parents[1] / "records" / "migrations" / "versions").glob("0*.py")
-)
-"""The newest migration's revision."""
+_HEAD = newest_revision()
 
 
 def _upload(http: TestClient, ref: str, photo: Path) -> int:

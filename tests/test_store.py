@@ -430,3 +430,32 @@ def test_deleting_a_photo_removes_its_faces_and_says_whether_the_file_is_shared(
         assert delete_photo(session, shared_id).file_unused
         with pytest.raises(RecordNotFoundError):
             delete_photo(session, kept_id)
+
+
+def test_migrations_are_one_line_each_named_by_its_revision() -> None:
+    """A store at the newest revision skips the upgrade without loading the migrations,
+    which holds only while each file is named by its revision and each follows the one
+    before."""
+    import re
+
+    from records.database import MIGRATIONS_DIR, newest_revision
+
+    files = sorted((MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py"))
+    previous = None
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        revision = re.search(r'^revision = "(\w+)"', text, re.M)
+        down = re.search(r"^down_revision = (None|\"\w+\")", text, re.M)
+        assert revision is not None and down is not None, path.name
+        assert revision.group(1) == path.name.split("_", 1)[0]
+        assert down.group(1) == ("None" if previous is None else f'"{previous}"')
+        previous = revision.group(1)
+    assert newest_revision() == previous
+
+
+def test_an_upgraded_store_upgrades_again_to_nothing(database: Database) -> None:
+    from records.database import newest_revision
+
+    assert database.revision() == newest_revision()
+    database.upgrade()
+    assert database.revision() == newest_revision()

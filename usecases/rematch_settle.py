@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from matching.competition import Sharing, share_between_candidates
+from matching.competition import Competition, Sharing, share_between_candidates
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.views import FoundView, MissingView
@@ -242,24 +242,26 @@ def settle(
 
 
 def _stored_values(
-    scorer: Any, version: str, weight: float, sharing: Sharing | None, place: int
+    scorer: Any, version: str, weight: float, competition: Competition | None
 ) -> dict[str, Any]:
-    """The values a candidate of this weight stores: its score (the log2 odds of its
-    probability, calibrated and shared), its probability, and the basis its explanation
-    is built from when read (:func:`usecases.explaining.explain_candidate`)."""
-    calibration = None
+    """The numbers a candidate of this weight stores: its score (the log2 odds of its
+    probability, calibrated and shared), its probability, and the model's version."""
     calibrated = weight
     if isinstance(scorer, EvidenceModel):
-        calibration = scorer.params.recalibration
-        calibrated = calibration.log_odds(weight)
-    competition = None if sharing is None else sharing.of(place)
+        calibrated = scorer.params.recalibration.log_odds(weight)
     final = calibrated if competition is None else competition.log_odds(calibrated)
-    basis = {
+    return {"score": round(final, 6), "probability": float(1.0 / (1.0 + 2.0 ** (-final))),
+            "model_version": version}  # fmt: skip
+
+
+def _explanation_basis(scorer: Any, competition: Competition | None) -> dict[str, Any]:
+    """What a written candidate's explanation is built from when read, besides its
+    records and the model (:class:`usecases.explaining.Explanations`)."""
+    calibration = scorer.params.recalibration if isinstance(scorer, EvidenceModel) else None
+    return {
         "calibration": None if calibration is None else calibration.to_json(),
         "competition": None if competition is None else competition.to_json(),
     }
-    return {"score": round(final, 6), "probability": float(1.0 / (1.0 + 2.0 ** (-final))),
-            "explanation_basis": basis, "model_version": version}  # fmt: skip
 
 
 def _unchanged(stored: StoredScore | None, values: Mapping[str, Any]) -> bool:
@@ -306,11 +308,15 @@ def _store(
             continue
         key = (report.id, person.id)
         wanted.add(key)
-        values = _stored_values(scorer_of_kept, version, float(weights[place]), sharing, place)
+        competition = None if sharing is None else sharing.of(place)
+        values = _stored_values(scorer_of_kept, version, float(weights[place]), competition)
         stored = existing.get(key)
         if _unchanged(stored, values):
             counts[Change.UNCHANGED] += 1
-        elif stored is None:
+            continue
+        # The basis only for what is written: most candidates of a run are unchanged.
+        values["explanation_basis"] = _explanation_basis(scorer_of_kept, competition)
+        if stored is None:
             new.append({"missing_id": key[0], "found_id": key[1], "evidence": {}, **values})
             counts[Change.CREATED] += 1
         else:

@@ -17,7 +17,7 @@ demo: install test-assets
 	$(VENV)/bin/xunqin demo
 
 test: install test-assets
-	XUNQIN_REQUIRE_SAMPLE_PHOTOS=1 $(VENV)/bin/pytest --durations=15
+	XUNQIN_REQUIRE_SAMPLE_PHOTOS=1 $(VENV)/bin/pytest -n 2 --dist loadfile --durations=15
 
 check: lint typecheck test
 

@@ -59,6 +59,8 @@ def model() -> EvidenceModel:
 def test_each_term_is_the_models_own_and_only_face_sex_and_age_are_weighed(
     model: EvidenceModel,
 ) -> None:
+    # The default model is one per process: another test may have cached a report 1.
+    model.clear_cache()
     query = PhotoQuery(sex=Sex.MALE, age_min=60, age_max=70)
     report = _report(1, 0.40)
     [score] = weigh_photo_hits(model, Side.MISSING, QUERY, query, [report], today=TODAY)

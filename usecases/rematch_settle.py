@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from matching.competition import Competition, Sharing, share_between_candidates
+from matching.competition import SHARING_STEP, Competition, Sharing, share_between_candidates
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.views import FoundView, MissingView
@@ -281,6 +281,45 @@ def _unchanged(stored: StoredScore | None, values: Mapping[str, Any]) -> bool:
     )
 
 
+def _final_log_odds(
+    scorer: Any, weights: NDArray[np.float64], sharing: Sharing | None, places: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """:func:`_stored_values`' log2 odds of the pairs at ``places``, all at once."""
+    final = weights[places].astype(np.float64)
+    if isinstance(scorer, EvidenceModel):
+        recalibration = scorer.params.recalibration
+        final = recalibration.slope * final + recalibration.intercept
+    if sharing is not None:
+        taken = np.round(np.log2(1.0 + sharing.others_odds[places]) / SHARING_STEP) * SHARING_STEP
+        final = final + sharing.shift - taken
+    return final
+
+
+def _unchanged_rows(
+    existing: Mapping[tuple[int, int], StoredScore],
+    keys: Sequence[tuple[int, int]],
+    final: NDArray[np.float64],
+    version: str,
+) -> NDArray[np.bool_]:
+    """:func:`_unchanged` for every kept pair at once: most candidates of a run are."""
+    usable = np.zeros(len(keys), dtype=np.bool_)
+    score = np.full(len(keys), np.nan)
+    probability = np.full(len(keys), np.nan)
+    for row, key in enumerate(keys):
+        stored = existing.get(key)
+        if (stored is not None and stored.probability is not None and stored.has_basis
+                and stored.model_version == version):  # fmt: skip
+            usable[row] = True
+            score[row], probability[row] = stored.score, stored.probability
+    with np.errstate(over="ignore"):
+        wanted = 1.0 / (1.0 + np.exp2(-final))
+    return (
+        usable
+        & (np.abs(score - np.round(final, 6)) <= _SAME_SCORE)
+        & (np.abs(probability - wanted) <= _SAME_PROBABILITY)
+    )
+
+
 def _store(
     session: Session,
     *,
@@ -299,19 +338,23 @@ def _store(
     # A record erased while this job scored is not stored against: its candidate would
     # break the store's foreign key and roll back every other one.
     alive = record_ids(session)
-    wanted: set[tuple[int, int]] = set()
+    keys = [(missing[a].id, found[b].id) for a, b in zip(i[places].tolist(), j[places].tolist(),
+                                                         strict=True)]  # fmt: skip
+    living = np.fromiter((m in alive[Side.MISSING] and f in alive[Side.FOUND] for m, f in keys),
+                         dtype=np.bool_, count=len(keys))  # fmt: skip
+    wanted = {key for key, ok in zip(keys, living.tolist(), strict=True) if ok}
+    final = _final_log_odds(scorer_of_kept, weights, sharing, places)
+    unchanged = living & _unchanged_rows(existing, keys, final, version)
+    counts[Change.UNCHANGED] = int(unchanged.sum())
     new: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
-    for place in places.tolist():
-        report, person = missing[int(i[place])], found[int(j[place])]
-        if report.id not in alive[Side.MISSING] or person.id not in alive[Side.FOUND]:
-            continue
-        key = (report.id, person.id)
-        wanted.add(key)
+    for row in np.flatnonzero(living & ~unchanged).tolist():
+        place, key = int(places[row]), keys[row]
         competition = None if sharing is None else sharing.of(place)
         values = _stored_values(scorer_of_kept, version, float(weights[place]), competition)
         stored = existing.get(key)
         if _unchanged(stored, values):
+            # At the edge of the tolerance, the pair-by-pair numbers decide.
             counts[Change.UNCHANGED] += 1
             continue
         # The basis only for what is written: most candidates of a run are unchanged.

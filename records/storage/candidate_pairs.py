@@ -101,9 +101,11 @@ def stored_scores(session: Session) -> dict[tuple[int, int], StoredScore]:
     query = select(Candidate.missing_id, Candidate.found_id, Candidate.id, Candidate.score,
                    Candidate.probability, Candidate.model_version, Candidate.status,
                    Candidate.explanation_basis.is_not(None))  # fmt: skip
+    session.flush()  # what the session holds unwritten, the connection would not see
     return {
         (m, f): StoredScore(i, s, p, v, st, bool(b))
-        for m, f, i, s, p, v, st, b in session.execute(query)
+        # Through the connection: the ORM's row loading was most of the time.
+        for m, f, i, s, p, v, st, b in session.connection().execute(query)
     }
 
 

@@ -634,3 +634,19 @@ def test_names_block_every_pair_that_matches_at_a_nickname_or_better_and_compare
                             speaker_regions=speaker_regions(found[j])).level
               for i, j in extra]  # fmt: skip
     assert extra and all(level > NameLevel.NICKNAME_OR_PARTIAL for level in levels)
+
+
+def test_a_pair_whose_rival_was_confirmed_stores_a_probability_of_nothing_not_an_error() -> None:
+    from matching.competition import Competition
+    from records.storage.candidate_pairs import StoredScore
+
+    # A confirmed rival weighs as 2**1000 odds: with the pair's own weight far below the
+    # prior, its shared log odds are past what 2.0 ** x can hold.
+    rival_confirmed = Competition(0.0, 2.0**1000, 0, 1, ("person",))
+    values = settle_module._stored_values(object(), "v1", -40.0, rival_confirmed)
+    assert values["score"] < -1024 and 0.0 <= values["probability"] < 1e-300
+    places = np.array([0], dtype=np.int64)
+    final = np.array([values["score"]])
+    stored = {(1, 2): StoredScore(7, values["score"], values["probability"], "v1",
+                                  CandidateStatus.PENDING, True)}  # fmt: skip
+    assert settle_module._unchanged_rows(stored, [(1, 2)], final, "v1")[places].all()

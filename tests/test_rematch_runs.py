@@ -258,3 +258,19 @@ def test_stays_confirmed_as_one_person_are_matched_as_one(database: Database) ->
         # Explained as it was scored: with the evidence of both stays.
         assert explained.final_weight == pytest.approx(row.score, abs=1e-6)
     assert levels["name"] not in ("null", "different") and levels["age"] == "within"
+
+
+def test_pairs_chosen_by_other_blocking_rules_are_scored_again_in_full(
+    make_services: Callable[..., Services], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import usecases.rematch_job as rematch_job
+
+    services = _populated(make_services, tmp_path)
+    settings = RematchSettings(block_size=40, workers=1, all_pairs_limit=0)
+    first = _run(services, settings)
+    assert first.kind == "full" and first.pairs_scored > 0
+    assert _run(services, settings).kind == "incremental"
+    # The rules that choose pairs changed: pairs stored under the old ones are not kept.
+    monkeypatch.setattr(rematch_job, "BLOCKING", "names=some other rule")
+    again = _run(services, settings)
+    assert again.kind == "full" and again.pairs_scored == first.pairs_scored

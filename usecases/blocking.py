@@ -57,6 +57,10 @@ def _birth_estimate(person: FoundView) -> int | None:
     return day.year - round(sum(ages) / len(ages))
 
 
+BLOCKING = "names=keys"
+"""The rules that choose pairs, as a re-match records them: names by shared key (not
+compared), since the scorer compares them. A change of rules changes this."""
+
 BIRTH_SLACK = 12
 """Years a report's birth year may be from a found person's estimate for the sex,
 year and province pairs."""
@@ -236,6 +240,8 @@ class _WeakNameReports:
 
     def reports_of(self, person: FoundView, *, per_person: int) -> NDArray[np.int64]:
         """The reports the person reaches (none unless their names cannot block)."""
+        if per_person < 0:
+            raise ValueError(f"a person reaches at least no report, not {per_person}")
         day = _estimated_on(person)
         if day is None or not _served_without_names(person):
             return _NONE

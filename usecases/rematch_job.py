@@ -65,7 +65,7 @@ from records.storage.rematch_state import (
     add_scored_pairs as store_scored_pairs,
 )
 from records.storage.same_person_links import confirmed_pairs
-from usecases.blocking import WEAK_NAME_REACH, ReportBlocking, weak_name_reach
+from usecases.blocking import BLOCKING, WEAK_NAME_REACH, ReportBlocking, weak_name_reach
 from usecases.face_registry import FaceIndexes
 from usecases.ray_blocks import require_ray, run_blocks_on_ray
 from usecases.rematch_blocks import (
@@ -202,8 +202,11 @@ def _basis(
         fingerprint = hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
     else:
         fingerprint = f"{model.prior_weight:.9g}"
+    # BLOCKING names the rules that choose pairs: pairs stored under other rules are
+    # scored again, or an incremental run would choose only the changed records' pairs
+    # by the new rules.
     choice = "all" if all_pairs else (
-        f"blocked,faces={face_model},k={settings.face_neighbours},reach={reach}"
+        f"blocked,{BLOCKING},faces={face_model},k={settings.face_neighbours},reach={reach}"
     )  # fmt: skip
     return f"{model.version}|{fingerprint}|cut={cutoff:.9g}|{choice}"[:200]
 

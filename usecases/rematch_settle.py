@@ -250,7 +250,10 @@ def _stored_values(
     if isinstance(scorer, EvidenceModel):
         calibrated = scorer.params.recalibration.log_odds(weight)
     final = calibrated if competition is None else competition.log_odds(calibrated)
-    return {"score": round(final, 6), "probability": float(1.0 / (1.0 + 2.0 ** (-final))),
+    # A pair whose rival was confirmed has odds of 2**-1000 or less: 2.0 ** 1024 would
+    # overflow, and the probability is 0 to every digit stored anyway.
+    probability = 1.0 / (1.0 + 2.0 ** min(-final, 1023.0))
+    return {"score": round(final, 6), "probability": float(probability),
             "model_version": version}  # fmt: skip
 
 
@@ -311,8 +314,7 @@ def _unchanged_rows(
                 and stored.model_version == version):  # fmt: skip
             usable[row] = True
             score[row], probability[row] = stored.score, stored.probability
-    with np.errstate(over="ignore"):
-        wanted = 1.0 / (1.0 + np.exp2(-final))
+    wanted = 1.0 / (1.0 + np.exp2(np.minimum(-final, 1023.0)))
     return (
         usable
         & (np.abs(score - np.round(final, 6)) <= _SAME_SCORE)

@@ -40,11 +40,13 @@ load: install test-assets
 # columnar scorer against Splink on DuckDB on the same candidate pairs, as the anchor
 # (bench/results/splink_anchor.md); then 10,000 reports on 1 and 2 local workers and on
 # Ray with 1 and 2 CPUs, and an estimate for 10 million reports on a cluster
-# (bench/results/rematch_ray.md).
+# (bench/results/rematch_ray.md); then what a bound on each found person's blocked pairs
+# would keep of the true pairs, by three rankings (bench/results/blocking_bound.md).
 bench-rematch: install
 	$(VENV)/bin/python -m evaluation.bench.rematch_scale --sizes 10000 30000 100000 --out bench/results
 	$(VENV)/bin/python -m evaluation.bench.splink_anchor --reports 10000 --out bench/results
 	$(VENV)/bin/python -m evaluation.bench.rematch_ray --reports 10000 --out bench/results
+	$(VENV)/bin/python -m evaluation.bench.blocking_bound --reports 30000 --out bench/results
 
 # The FAISS index at 100k and 1M face-like vectors (about 12 minutes, 3 GB).
 bench-face-index: install

@@ -357,10 +357,24 @@ class ReportBlocking:
             return np.unique((rows[:, None] * self._n + self._rows[None, :]).ravel())
         chunks = [self.name_keys(found, rows), self.face_keys(found, rows)]
         for person, j in zip(found, rows.tolist(), strict=True):
-            chunks.append(j * self._n + self._attributes.reports_of(person))
-            weak = self._weak.reports_of(person, per_person=self._weak_reach)
-            chunks.append(j * self._n + weak[self._wanted[weak]])
+            chunks.append(j * self._n + self.attribute_reports(person))
+            chunks.append(j * self._n + self.weak_reports(person))
         return np.unique(np.concatenate(chunks))
+
+    def attribute_reports(self, person: FoundView) -> NDArray[np.int64]:
+        """The wanted reports of the person's sex, a fitting birth year and a province
+        their place or speech points to (:func:`attribute_pairs`)."""
+        if self._all_pairs:
+            raise ValueError("a blocking of every pair has no attribute keys")
+        return self._attributes.reports_of(person)
+
+    def weak_reports(self, person: FoundView) -> NDArray[np.int64]:
+        """The wanted reports the weak-name reach gives the person (none unless their
+        names cannot block; :func:`weak_name_keys`)."""
+        if self._all_pairs:
+            raise ValueError("a blocking of every pair has no weak-name reach")
+        weak = self._weak.reports_of(person, per_person=self._weak_reach)
+        return weak[self._wanted[weak]]
 
     def name_keys(self, found: Sequence[FoundView], rows: NDArray[np.int64]) -> NDArray[np.int64]:
         """The pairs whose names share a key of the name index: every pair whose names

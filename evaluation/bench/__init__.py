@@ -11,6 +11,8 @@ results under ``bench/results/``).
 - ``rematch_ray``: the full re-match on 1 and 2 local workers and on Ray with 1 and 2
   CPUs (``process_memory``: the peak of the whole process tree), and what a national
   store would take on a cluster (``cluster_estimate``).
+- ``blocking_bound``: what a bound on each found person's blocked pairs would keep of the
+  true pairs, by three rankings.
 
 Like all of ``evaluation``, they never import ``api``: the service is started as its own
 process where one is needed.

@@ -48,7 +48,6 @@ stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -62,6 +61,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from evaluation.bench.results import write_results
 from evaluation.bench.splink_columns import found_row, pair_key_lists, report_row, side_frame
 from evaluation.bench.splink_scorer import SplinkPass, SplinkScorer, SplinkScores
 from evaluation.markdown import table_lines
@@ -281,11 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     args = parser.parse_args(argv)
     result = run(args.reports, seed=args.seed, face_share=args.face_share, passes=args.passes)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "splink_anchor.json").write_text(json.dumps(result, indent=1) + "\n",
-                                                 encoding="utf-8")  # fmt: skip
-    (args.out / "splink_anchor.md").write_text(markdown(result), encoding="utf-8")
-    _tell(f"written to {args.out}/splink_anchor.md")
+    _tell(f"written to {write_results(args.out, 'splink_anchor', result, markdown(result))}")
     return 0
 
 

@@ -199,6 +199,24 @@ class ColumnarScorer:
             levels[c], strata[c], frequencies[c] = outcome
         return BlockOutcomes(levels.T, strata.T, frequencies.T)
 
+    def terms(
+        self, missing: MissingColumns, found: FoundColumns, i: Index, j: Index
+    ) -> dict[str, NDArray[np.float64]]:
+        """Each comparison's term of every pair (its weight plus any frequency
+        adjustment), by the comparison's name: :meth:`total_weights` is the prior plus
+        their sum, added in the model's order."""
+        params = self._model.params
+        out: dict[str, NDArray[np.float64]] = {}
+        outcomes = self._each(missing, found, i, j)
+        for comparison, grid, outcome in zip(self._model.comparisons, self._grids, outcomes,
+                                             strict=True):  # fmt: skip
+            term = np.zeros(len(i), dtype=np.float64)
+            grid.add_to(
+                term, *outcome, tf_minimum=params.tf_minimum, tf_cap=params.tf_max_adjustment
+            )
+            out[comparison.name] = term
+        return out
+
     def total_weights(
         self, missing: MissingColumns, found: FoundColumns, i: Index, j: Index
     ) -> NDArray[np.float64]:

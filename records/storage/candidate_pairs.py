@@ -19,6 +19,7 @@ from records.errors import RecordNotFoundError
 from records.models import Candidate, Decision, FoundPerson, MissingReport, Photo, utcnow
 from records.storage._queries import SelectT
 from records.storage.person_records import OPEN_FOUND, OPEN_MISSING, Change
+from records.storage.scored_rows import refresh_scores
 
 
 def upsert_candidate(
@@ -62,18 +63,9 @@ def upsert_candidate(
         else:
             session.flush()
         return row, Change.CREATED
-    if (
-        row.model_version == model_version
-        and row.score == score
-        and row.probability == probability
-        and row.evidence == evidence
-    ):
-        return row, Change.UNCHANGED
-    row.score = score
-    row.probability = probability
-    row.evidence = evidence
-    row.model_version = model_version
-    return row, Change.UPDATED
+    change = refresh_scores(row, score=score, probability=probability, evidence=evidence,
+                            model_version=model_version)  # fmt: skip
+    return row, change
 
 
 def all_candidates(session: Session) -> dict[tuple[int, int], Candidate]:

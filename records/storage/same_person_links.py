@@ -30,6 +30,7 @@ from records.errors import (
 from records.models import FoundLink, FoundLinkDecision, FoundPerson, utcnow
 from records.storage._queries import SelectT
 from records.storage.person_records import OPEN_FOUND, Change
+from records.storage.scored_rows import refresh_scores
 
 _DELETE_CHUNK: Final = 5000
 """Stale links deleted per statement (SQLite caps bound parameters)."""
@@ -78,18 +79,9 @@ def upsert_link(
         else:
             session.flush()
         return row, Change.CREATED
-    if (
-        row.model_version == model_version
-        and row.score == score
-        and row.probability == probability
-        and row.evidence == evidence
-    ):
-        return row, Change.UNCHANGED
-    row.score = score
-    row.probability = probability
-    row.evidence = evidence
-    row.model_version = model_version
-    return row, Change.UPDATED
+    change = refresh_scores(row, score=score, probability=probability, evidence=evidence,
+                            model_version=model_version)  # fmt: skip
+    return row, change
 
 
 def all_links(session: Session) -> dict[tuple[int, int], FoundLink]:

@@ -225,18 +225,25 @@ class _WeakNameReports:
     """
 
     def __init__(self, missing: Sequence[MissingView]) -> None:
+        # One pass over the reports; each sex's share is then picked out with arrays.
+        sexes = np.fromiter((_SEX_NUMBER[r.sex] for r in missing), dtype=np.int8,
+                            count=len(missing))  # fmt: skip
+        years = np.fromiter((-1 if r.birth_year is None else r.birth_year for r in missing),
+                            dtype=np.int64, count=len(missing))  # fmt: skip
+        dated = np.fromiter((r.birth_year is not None for r in missing), dtype=np.bool_,
+                            count=len(missing))  # fmt: skip
+        lost = np.fromiter((_day_number(r.missing_date) for r in missing), dtype=np.int64,
+                           count=len(missing))  # fmt: skip
+        positions = np.arange(len(missing), dtype=np.int64)
         self._by_sex: dict[Sex, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]]
         self._by_sex, self._yearless = {}, {}
-        for sex in Sex:
-            dated = [(r.birth_year, i, _day_number(r.missing_date)) for i, r in enumerate(missing)
-                     if r.sex is sex and r.birth_year is not None]  # fmt: skip
-            dated.sort()
-            table = np.array(dated, dtype=np.int64).reshape(-1, 3)
-            self._by_sex[sex] = (table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy())
-            yearless = [(i, _day_number(r.missing_date)) for i, r in enumerate(missing)
-                        if r.sex is sex and r.birth_year is None]  # fmt: skip
-            rows = np.array(yearless, dtype=np.int64).reshape(-1, 2)
-            self._yearless[sex] = (rows[:, 0].copy(), rows[:, 1].copy())
+        for sex, code in _SEX_NUMBER.items():
+            mine = sexes == code
+            rows = positions[mine & dated]
+            rows = rows[np.lexsort((rows, years[rows]))]  # by birth year, then position
+            self._by_sex[sex] = (years[rows], rows, lost[rows])
+            rows = positions[mine & ~dated]
+            self._yearless[sex] = (rows, lost[rows])
 
     def reports_of(self, person: FoundView, *, per_person: int) -> NDArray[np.int64]:
         """The reports the person reaches (none unless their names cannot block)."""
@@ -275,6 +282,9 @@ class _WeakNameReports:
         fill = [self._yearless[sex][0][self._yearless[sex][1] <= latest] for sex in sexes]
         return np.concatenate([kept, np.concatenate(fill)[: max(room, 0)]])
 
+
+_SEX_NUMBER = {sex: code for code, sex in enumerate(Sex)}
+"""Each sex's number in :class:`_WeakNameReports`' arrays."""
 
 _UNKNOWN_DAY = np.iinfo(np.int64).min
 """The day number of an unknown missing date: before every day, so never too late."""

@@ -175,6 +175,15 @@ class Sharing:
     person_confirmed_elsewhere: NDArray[np.bool_]
     report_confirmed_elsewhere: NDArray[np.bool_]
 
+    def log_odds(
+        self, calibrated: NDArray[np.float64], places: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
+        """:meth:`Competition.log_odds` of the pairs at ``places`` at once, whose
+        calibrated totals are ``calibrated``: the raise, less what sharing takes in whole
+        steps of :data:`SHARING_STEP`."""
+        taken = np.round(np.log2(1.0 + self.others_odds[places]) / SHARING_STEP) * SHARING_STEP
+        return calibrated + self.shift - taken
+
     def of(self, pair: int) -> Competition:
         """The competition of the pair at position ``pair``."""
         flags = (("person", self.person_confirmed_elsewhere),

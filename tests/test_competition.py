@@ -249,3 +249,15 @@ def test_what_sharing_takes_moves_in_steps_so_a_far_weaker_rival_changes_nothing
         assert abs(taken + math.log2(1 + others)) <= SHARING_STEP / 2
     # A rival a thousandth as likely takes less than half a step: nothing at all.
     assert Competition(0.0, 0.001, 0, 0).log_odds(3.0) == 3.0
+
+
+def test_a_sharing_gives_every_pairs_log_odds_at_once_as_its_competition_does() -> None:
+    rng = np.random.default_rng(4)
+    found = rng.integers(0, 30, 400)
+    missing = rng.integers(0, 60, 400)
+    weights = rng.normal(-3.0, 6.0, 400)
+    sharing = share_between_candidates(found, missing, weights, fit_shift=True)
+    places = np.arange(0, 400, 3, dtype=np.int64)
+    calibrated = weights[places] * 0.9 + 0.5
+    each = [sharing.of(int(p)).log_odds(float(c)) for p, c in zip(places, calibrated, strict=True)]
+    np.testing.assert_allclose(sharing.log_odds(calibrated, places), each, rtol=0, atol=1e-12)

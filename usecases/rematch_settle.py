@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from matching.competition import SHARING_STEP, Competition, Sharing, share_between_candidates
+from matching.competition import Competition, Sharing, share_between_candidates
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.recalibration import WeightTally, label_free_shift
 from matching.views import FoundView, MissingView
@@ -292,10 +292,7 @@ def _final_log_odds(
     if isinstance(scorer, EvidenceModel):
         recalibration = scorer.params.recalibration
         final = recalibration.slope * final + recalibration.intercept
-    if sharing is not None:
-        taken = np.round(np.log2(1.0 + sharing.others_odds[places]) / SHARING_STEP) * SHARING_STEP
-        final = final + sharing.shift - taken
-    return final
+    return final if sharing is None else sharing.log_odds(final, places)
 
 
 def _unchanged_rows(

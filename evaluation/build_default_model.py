@@ -6,7 +6,10 @@ made again.
 1. face bins calibrated on the development photos (``../shared/faces``: same-person pairs
    of asian_faces, lfw_krasserm, deepface and five_celebrity; different-person pairs of
    asian_faces), strata derived as :mod:`matching.evidence_model.priors` documents; the
-   held-out comparison with the 0.6 rule goes into the notes;
+   held-out comparison with the 0.6 rule goes into the notes; the bins name the levels,
+   and each stratum is weighed by its face curve, fitted on the calibration half of the
+   identities (:mod:`matching.evidence_model.face_curve_fit`: adult and East Asian sets,
+   and FG-NET's photos named with ages for the childhood strata);
 2. the documented priors (:mod:`matching.evidence_model.priors`) for everything else;
 3. u of every other comparison counted on random pairs of a seeded synthetic population
    drawn from the census tables (``evaluation.population``, a seed the evaluation does
@@ -44,9 +47,11 @@ from matching.evidence_model.face_calibration import (
     compare_with_threshold_rule,
     fit_face_bins,
 )
+from matching.evidence_model.face_curve import FaceCurve
+from matching.evidence_model.face_curve_fit import CURVE_SETS, fit_face_curves
 from matching.evidence_model.model import DEFAULT_MODEL_FILE, EvidenceModel
 from matching.evidence_model.params import ModelParams
-from matching.evidence_model.priors import SHIPPED_VERSION, prior_params
+from matching.evidence_model.priors import SHIPPED_VERSION, prior_params, with_face_curves
 from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
 from matching.views import FoundView, MissingView
 from usecases.face_folders import DEFAULT_CACHE, encode_face_folder
@@ -106,6 +111,7 @@ def build_default(
 ) -> BuildResult:
     """Build the default model's parameters (see the module docstring)."""
     calibration = check = None
+    curves: dict[str, FaceCurve] | None = None
     if faces_dir is not None and faces_dir.is_dir():
         from indexes import DlibFaceModel
 
@@ -113,13 +119,16 @@ def build_default(
             faces_dir,
             DlibFaceModel(),
             cache=cache,
-            sets=LABELLED_SETS,
+            sets=sorted({*LABELLED_SETS, *CURVE_SETS}),
         )
         calibration = fit_face_bins(embeddings)
         check = compare_with_threshold_rule(embeddings)
+        curves = fit_face_curves(embeddings)
     else:
         logger.warning("no face photos: the face bins stay at the documented placeholder")
     params = prior_params(face=calibration, version=version)
+    if curves is not None:
+        params = with_face_curves(params, curves, version=version, today=today)
     missing, found, _ = population_views(seed, size)
     model = EvidenceModel(params)
     pairs = random_pairs(len(missing), len(found), n_random_pairs, seed=seed)
@@ -135,6 +144,16 @@ def build_default(
     )
     if calibration is not None:
         notes["face"] = f"Face bins fitted on {calibration.source}."
+    if curves is not None:
+        notes["face_curves"] = (
+            "Each face stratum weighed by a logistic curve of distance fitted on the "
+            "calibration half of the identities (a digest of the identity's name chooses "
+            "the half; the other half is kept for evaluation): "
+            + "; ".join(
+                f"{label}: {c.n_same} identities, {c.n_different} pairs of identities"
+                for label, c in curves.items()
+            )  # fmt: skip
+        )
     if check is not None:
         notes["face_check"] = _check_note(check)
     history = list(params.history)

@@ -6,7 +6,9 @@ time (``matching.evidence_model.face_calibration`` fits the bins on what comes o
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +30,9 @@ from matching.evidence_model.face_calibration import (
 
 logger = logging.getLogger(__name__)
 
+AGE_IN_NAME: Final = re.compile(r"^age(\d{1,3})_")
+"""A photo named ``ageNN_...`` shows its person at NN (as FG-NET's files are named here):
+the age-gap strata of the face curves are fitted on such photos."""
 IMAGE_SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".pgm", ".gif"})
 DEFAULT_CACHE: Final = Path(".cache") / "face_calibration_embeddings.npz"
 
@@ -144,6 +149,7 @@ def encode_face_folder(
     store = _EmbeddingCache.load(cache, face_model.name)
     vectors: list[NDArray[np.float32]] = []
     identities: list[str] = []
+    ages: list[float] = []
     skipped = 0
     files = _photo_files(folder, sets)
     for number, (identity, path) in enumerate(files, start=1):
@@ -160,13 +166,17 @@ def encode_face_folder(
         if known[0] == 1:
             vectors.append(known[1])
             identities.append(identity)
+            age = AGE_IN_NAME.match(path.name)
+            ages.append(float(age.group(1)) if age else math.nan)
         else:
             skipped += 1
     store.save()
     logger.info("face calibration photos: %d used, %d skipped", len(vectors), skipped)
     dim = vectors[0].shape[0] if vectors else EMBEDDING_DIM
     return LabelledEmbeddings(
-        np.asarray(vectors, dtype=np.float32).reshape(-1, dim), np.array(identities, dtype=str)
+        np.asarray(vectors, dtype=np.float32).reshape(-1, dim),
+        np.array(identities, dtype=str),
+        np.asarray(ages, dtype=np.float64),
     )
 
 

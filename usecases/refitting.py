@@ -5,22 +5,28 @@ as JSON (``xunqin model show``)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from matching.evidence_model import (
     EvidenceModel,
     compare_with_threshold_rule,
     fit_face_bins,
+    fit_face_curves,
     refit_model,
     with_face_calibration,
+    with_face_curves,
 )
 from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
+from matching.evidence_model.face_curve_fit import CURVE_SETS
 from matching.evidence_model.refit import MIN_EM_PAIRS, RefitReport
 from usecases.auditing import audit_once
 from usecases.face_folders import encode_face_folder
 from usecases.labelled_store import read_store
 from usecases.model_files import save_model as save_model_file
 from usecases.services import Services
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["MIN_EM_PAIRS", "calibrate_faces", "model_in_use", "refit", "save_model"]
 
@@ -57,14 +63,20 @@ def refit(
 def calibrate_faces(
     services: Services, folder: Path, *, actor: str, out: Path | None = None
 ) -> tuple[EvidenceModel, CalibrationCheck, Path]:
-    """Refit the face levels on a folder of labelled photos (``../shared/faces``'s layout)
-    and write the model; also how the stock distance rule does on the same pairs."""
-    embeddings = encode_face_folder(folder, services.face_model, sets=LABELLED_SETS)
+    """Refit the face levels and, where the folder has the photos for them (adults, East
+    Asian people, photos named with ages), the face curves on a folder of labelled photos
+    (``../shared/faces``'s layout), and write the model; also how the stock distance rule
+    does on the same pairs. Without the photos for the curves, the model keeps its own."""
+    sets = sorted({*LABELLED_SETS, *CURVE_SETS})
+    embeddings = encode_face_folder(folder, services.face_model, sets=sets)
     calibration = fit_face_bins(embeddings)
     check = compare_with_threshold_rule(embeddings)
-    model = services.evidence_model.with_params(
-        with_face_calibration(services.evidence_model.params, calibration)
-    )
+    params = with_face_calibration(services.evidence_model.params, calibration)
+    try:
+        params = with_face_curves(params, fit_face_curves(embeddings))
+    except ValueError as err:
+        logger.warning("face curves kept as they were: %s", err)
+    model = services.evidence_model.with_params(params)
     target = save_model(services, model, out)
     audit_once(services.database, actor=actor, action="calibrate_faces", subject_kind="model",
                detail={"version": model.version})  # fmt: skip

@@ -20,7 +20,8 @@ Public surface::
     waterfall_png(score) -> bytes, waterfall_html(score) -> str
     fit_em, estimate_u, refit_model, learn_from_decisions, fit_recalibration
     fit_face_bins, refit_face_calibration,
-    compare_with_threshold_rule, with_face_calibration
+    compare_with_threshold_rule, with_face_calibration,
+    fit_face_curves, with_face_curves, FaceCurve
 """
 
 from matching.evidence_model.decisions import (
@@ -43,6 +44,8 @@ from matching.evidence_model.face_calibration import (
     fit_face_bins,
     refit_face_calibration,
 )
+from matching.evidence_model.face_curve import FaceCurve
+from matching.evidence_model.face_curve_fit import fit_face_curves
 from matching.evidence_model.model import EvidenceModel
 from matching.evidence_model.model_file import ModelFileError, params_as_text, params_from_text
 from matching.evidence_model.params import (
@@ -51,7 +54,7 @@ from matching.evidence_model.params import (
     StratumParams,
     next_version,
 )
-from matching.evidence_model.priors import prior_params, with_face_calibration
+from matching.evidence_model.priors import prior_params, with_face_calibration, with_face_curves
 from matching.evidence_model.recalibration import Recalibration, fit_recalibration
 from matching.evidence_model.refit import RefitReport, random_pairs, refit_model
 from matching.evidence_model.spec import Comparison, LevelSpec, Outcome, StratumSpec
@@ -73,6 +76,7 @@ __all__ = [
     "EvidenceModel",
     "EvidenceScore",
     "FaceBinCalibration",
+    "FaceCurve",
     "LabelledEmbeddings",
     "LabelledPair",
     "LevelSpec",
@@ -90,6 +94,7 @@ __all__ = [
     "estimate_u",
     "fit_em",
     "fit_face_bins",
+    "fit_face_curves",
     "fit_recalibration",
     "learn_from_decisions",
     "match_probabilities",
@@ -103,4 +108,5 @@ __all__ = [
     "waterfall_html",
     "waterfall_png",
     "with_face_calibration",
+    "with_face_curves",
 ]

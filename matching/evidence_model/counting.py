@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.evidence_model.params import ComparisonParams, StratumParams
+from matching.evidence_model.params import ComparisonParams
 from matching.evidence_model.vectors import ComparisonVectors
 
 
@@ -46,11 +48,7 @@ def posterior_update(
         old = np.asarray(start.m if side == "m" else start.u)
         new = counts[s, 1:] + strength * old
         values = tuple(float(x) for x in new / new.sum())
-        strata.append(
-            StratumParams(stratum.label, values, stratum.u, stratum.note)
-            if side == "m"
-            else StratumParams(stratum.label, stratum.m, values, stratum.note)
-        )
+        strata.append(replace(stratum, m=values) if side == "m" else replace(stratum, u=values))
     return ComparisonParams(
         comparison.name, comparison.levels, tuple(strata), comparison.tf_reference,
         comparison.note,

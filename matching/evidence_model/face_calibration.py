@@ -72,10 +72,12 @@ EMBEDDING_DIM: Final = 128
 
 @dataclass(frozen=True)
 class LabelledEmbeddings:
-    """Face embeddings and whose they are: ``identities[i]`` is ``"<set>/<identity>"``."""
+    """Face embeddings and whose they are: ``identities[i]`` is ``"<set>/<identity>"``;
+    ``ages[i]`` is the person's age in the photo (NaN: unknown; None: none known)."""
 
     vectors: NDArray[np.float32]
     identities: NDArray[np.str_]
+    ages: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or self.vectors.shape[0] != self.identities.shape[0]:
@@ -83,6 +85,12 @@ class LabelledEmbeddings:
                 f"expected vectors of shape (n, d) and n identities; got {self.vectors.shape} "
                 f"and {self.identities.shape}"
             )
+        if self.ages is not None and self.ages.shape != self.identities.shape:
+            raise ValueError(f"expected {self.identities.shape[0]} ages, got {self.ages.shape}")
+
+    def ages_or_unknown(self) -> NDArray[np.float64]:
+        """Each photo's age, NaN where unknown."""
+        return self.ages if self.ages is not None else np.full(len(self.identities), np.nan)
 
     @property
     def sets(self) -> NDArray[np.str_]:
@@ -91,7 +99,8 @@ class LabelledEmbeddings:
 
     def subset(self, keep: NDArray[np.bool_]) -> LabelledEmbeddings:
         """The embeddings where ``keep`` is true."""
-        return LabelledEmbeddings(self.vectors[keep], self.identities[keep])
+        ages = None if self.ages is None else self.ages[keep]
+        return LabelledEmbeddings(self.vectors[keep], self.identities[keep], ages)
 
 
 @dataclass(frozen=True)

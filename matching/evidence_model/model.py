@@ -36,6 +36,7 @@ from matching.evidence_model.explanation import (
     EvidenceScore,
     confirmation_steps,
 )
+from matching.evidence_model.face_curve import FaceCurve
 from matching.evidence_model.facts import (
     FactsCache,
     FoundFacts,
@@ -65,7 +66,9 @@ class ScoringTable:
     """One comparison's numbers laid out for scoring: [stratum][level].
 
     ``weights`` are log2(m/u), 0.0 at the null level; ``tf_reference`` is the u a
-    term-frequency adjustment divides by (None where a level is not adjusted).
+    term-frequency adjustment divides by (None where a level is not adjusted);
+    ``curves`` the stratum's curve, which weighs a pair by its measured value instead of
+    its level (None: the level's weight).
     """
 
     weights: tuple[tuple[float, ...], ...]
@@ -75,6 +78,14 @@ class ScoringTable:
     tf_reference: tuple[tuple[float | None, ...], ...]
     strata: tuple[str, ...]
     labels: tuple[str, ...]
+    curves: tuple[FaceCurve | None, ...] = ()
+
+    def weight(self, outcome: Outcome) -> float:
+        """The weight of a non-null outcome before any term-frequency adjustment."""
+        curve = self.curves[outcome.stratum] if self.curves else None
+        if curve is not None and outcome.value is not None:
+            return curve.weight(outcome.value)
+        return self.weights[outcome.stratum][outcome.level]
 
 
 def _tables(params: ModelParams, comparisons: Sequence[Comparison]) -> tuple[ScoringTable, ...]:
@@ -106,6 +117,7 @@ def _tables(params: ModelParams, comparisons: Sequence[Comparison]) -> tuple[Sco
                 ),
                 strata=tuple(s.label for s in spec.strata),
                 labels=labels,
+                curves=tuple(s.curve for s in strata) if any(s.curve for s in strata) else (),
             )
         )
     return tuple(tables)
@@ -228,7 +240,8 @@ class EvidenceModel:
         if outcome.level == 0:
             return ComparisonEvidence(spec.name, label, 0.0, outcome.text(), outcome.value,
                                       stratum=stratum)  # fmt: skip
-        level_weight = table.weights[outcome.stratum][outcome.level]
+        level_weight = table.weight(outcome)
+        curved = bool(table.curves) and table.curves[outcome.stratum] is not None
         adjustment = self._tf_adjustment(table, outcome)
         detail = outcome.text()
         if adjustment >= 1.0:
@@ -244,8 +257,9 @@ class EvidenceModel:
             stratum=stratum,
             level_weight=level_weight,
             tf_adjustment=adjustment,
-            m=table.m[outcome.stratum][outcome.level],
-            u=table.u[outcome.stratum][outcome.level],
+            # A curve's weight is not its level's m/u: those only name the level.
+            m=None if curved else table.m[outcome.stratum][outcome.level],
+            u=None if curved else table.u[outcome.stratum][outcome.level],
         )
 
     def score(
@@ -295,7 +309,7 @@ class EvidenceModel:
             outcome = comparison.compare(m, f)
             level = outcome.level
             if level:
-                total += table.weights[outcome.stratum][level]
+                total += table.weight(outcome)
                 if table.tf_levels[level] and outcome.term_frequency is not None:
                     total += self._tf_adjustment(table, outcome)
         return total
@@ -309,6 +323,7 @@ class EvidenceModel:
         levels: list[list[int]] = []
         strata: list[list[int]] = []
         tf: list[list[float]] = []
+        values: list[list[float]] = []
         ids: list[tuple[int, int]] = []
         for missing, found in pairs:
             outcomes = self.outcomes(missing, found)
@@ -316,6 +331,7 @@ class EvidenceModel:
             strata.append([o.stratum for o in outcomes])
             tf.append([math.nan if o.term_frequency is None else o.term_frequency
                        for o in outcomes])  # fmt: skip
+            values.append([math.nan if o.value is None else o.value for o in outcomes])
             ids.append((missing.id, found.id))
         c = len(self._comparisons)
         return ComparisonVectors(
@@ -324,6 +340,7 @@ class EvidenceModel:
             strata=np.asarray(strata, dtype=np.int16).reshape(-1, c),
             term_frequency=np.asarray(tf, dtype=np.float64).reshape(-1, c),
             pairs=np.asarray(ids, dtype=np.int64).reshape(-1, 2),
+            values=np.asarray(values, dtype=np.float64).reshape(-1, c),
         )
 
     def weights_of(self, vectors: ComparisonVectors) -> np.ndarray:
@@ -333,7 +350,14 @@ class EvidenceModel:
         total = np.full(len(vectors), self._params.prior_weight)
         for c, table in enumerate(self._tables):
             grid = np.array(table.weights)
-            total += grid[vectors.strata[:, c], vectors.levels[:, c]]
+            term = grid[vectors.strata[:, c], vectors.levels[:, c]]
+            for s, curve in enumerate(table.curves):
+                if curve is None or vectors.values is None:
+                    continue
+                rows = np.flatnonzero((vectors.strata[:, c] == s) & (vectors.levels[:, c] > 0)
+                                      & ~np.isnan(vectors.values[:, c]))  # fmt: skip
+                term[rows] = curve.weights(vectors.values[rows, c])
+            total += term
             for k, adjusted in enumerate(table.tf_levels):
                 if not adjusted:
                     continue

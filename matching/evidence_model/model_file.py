@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Final
 
+from matching.evidence_model.face_curve import FaceCurve
 from matching.evidence_model.params import (
     VERSION_PATTERN,
     ComparisonParams,
@@ -73,6 +74,7 @@ def params_to_json(params: ModelParams) -> dict[str, Any]:
                         "note": s.note,
                         "m": {k: _round(v) for k, v in zip(non_null, s.m, strict=True)},
                         "u": {k: _round(v) for k, v in zip(non_null, s.u, strict=True)},
+                        **({"curve": s.curve.as_json()} if s.curve is not None else {}),
                     }
                     for s in comparison.strata
                 ],
@@ -154,6 +156,25 @@ def _probabilities(
     return tuple(v / total for v in numbers)
 
 
+def _curve(check: _Checker, raw: object, where: str) -> FaceCurve | None:
+    """A stratum's curve, if it has one (a face stratum fitted on labelled photos)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        check.fail(where, "expected an object")
+        return None
+    try:
+        curve = FaceCurve.from_json(raw)
+    except (KeyError, TypeError, ValueError) as err:
+        check.fail(where, f"not a face curve: {err}")
+        return None
+    if not all(math.isfinite(v) for v in (curve.intercept, curve.slope, curve.centre,
+                                          curve.most, curve.least)):  # fmt: skip
+        check.fail(where, "numbers must be finite")
+        return None
+    return curve
+
+
 def _comparison(
     check: _Checker, raw: object, spec: Comparison, where: str
 ) -> ComparisonParams | None:
@@ -197,8 +218,9 @@ def _comparison(
         m = _probabilities(check, entry.get("m"), labels[1:], f"{here}.m")
         u = _probabilities(check, entry.get("u"), labels[1:], f"{here}.u")
         note = check.text(entry.get("note"), f"{here}.note")
+        curve = _curve(check, entry.get("curve"), f"{here}.curve")
         if m is not None and u is not None:
-            strata.append(StratumParams(label, m, u, note))
+            strata.append(StratumParams(label, m, u, note, curve))
     tf_raw = raw.get("tf_reference") or {}
     tf: dict[str, float] = {}
     if not isinstance(tf_raw, Mapping):

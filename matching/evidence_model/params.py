@@ -19,6 +19,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, Final
 
+from matching.evidence_model.face_curve import FaceCurve
 from matching.evidence_model.recalibration import IDENTITY, Recalibration
 
 VERSION_PATTERN: Final = re.compile(r"^fs-\d{4}\.\d{2}\.\d{2}-\d+$")
@@ -27,12 +28,17 @@ VERSION_PATTERN: Final = re.compile(r"^fs-\d{4}\.\d{2}\.\d{2}-\d+$")
 
 @dataclass(frozen=True)
 class StratumParams:
-    """m and u of a comparison's non-null levels, in one circumstance."""
+    """m and u of a comparison's non-null levels, in one circumstance.
+
+    A stratum with a ``curve`` (the face's) weighs a pair by the curve at the pair's
+    measured value; its levels' m and u then only name and count the pairs.
+    """
 
     label: str
     m: tuple[float, ...]
     u: tuple[float, ...]
     note: str = ""
+    curve: FaceCurve | None = None
 
     def weights(self) -> tuple[float, ...]:
         """log2 Bayes factor of each non-null level."""

@@ -44,6 +44,7 @@ import numpy as np
 
 from matching.evidence_model.comparisons import standard_comparisons
 from matching.evidence_model.face_calibration import FACE_EDGES, FaceBinCalibration
+from matching.evidence_model.face_curve import FaceCurve
 from matching.evidence_model.params import ComparisonParams, ModelParams, StratumParams, normalised
 from matching.evidence_model.spec import Comparison
 
@@ -162,7 +163,7 @@ HEALTH: Final[_Table] = {
     )
 }
 
-SHIPPED_VERSION: Final = "fs-2026.12.03-1"
+SHIPPED_VERSION: Final = "fs-2026.12.07-1"
 """The version of ``default_model.json``: a new one whenever its numbers change."""
 
 FACE_MIXTURE: Final[Mapping[str, float]] = MappingProxyType(
@@ -300,11 +301,50 @@ def with_face_calibration(
             f"{FACE_EDGES}"
         )
     face = params.comparison("face")
-    updated = params.with_comparison(replace(face, strata=face_strata(calibration)))
+    # The bins name the levels; a stratum's curve, where it has one, still weighs it.
+    strata = tuple(
+        replace(new, curve=face.stratum(new.label).curve) for new in face_strata(calibration)
+    )
+    updated = params.with_comparison(replace(face, strata=strata))
     return updated.evolved(
         step="face_calibration",
         detail={"source": calibration.source, "same_pairs": calibration.n_same,
                 "different_pairs": calibration.n_different},
+        version=version,
+        today=today,
+    )  # fmt: skip
+
+
+def with_face_curves(
+    params: ModelParams,
+    curves: Mapping[str, FaceCurve],
+    *,
+    version: str | None = None,
+    today: date | None = None,
+) -> ModelParams:
+    """The parameters with each face stratum weighed by its curve (every stratum must
+    have one: a model never mixes curves and bins across the face's strata)."""
+    face = params.comparison("face")
+    labels = [s.label for s in face.strata]
+    missing = [label for label in labels if label not in curves]
+    if missing:
+        raise ValueError(f"no face curve for {', '.join(missing)}")
+    strata = tuple(
+        replace(s, curve=curves[s.label], note=f"curve: {curves[s.label].source}")
+        for s in face.strata
+    )
+    note = (
+        "The closest faces' dlib distance weighed by a curve per stratum: a logistic "
+        "calibration fitted on labelled photos, falling smoothly with distance and bounded "
+        "by the strongest weight its data showed (m and u of the bins only name the level). "
+        "Not a threshold: the stock 0.6 rule calls a third of different Chinese people the "
+        "same."
+    )
+    updated = params.with_comparison(replace(face, strata=strata, note=note))
+    return updated.evolved(
+        step="face_curves",
+        detail={label: {"same_identities": c.n_same, "different_pairs": c.n_different,
+                        "source": c.source} for label, c in curves.items()},
         version=version,
         today=today,
     )  # fmt: skip

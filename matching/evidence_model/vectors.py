@@ -14,7 +14,9 @@ class ComparisonVectors:
     """Levels and strata of many pairs: row ``i`` is a pair, column ``c`` a comparison.
 
     ``term_frequency`` holds the agreeing value's frequency where a comparison gives one
-    (NaN elsewhere); ``pairs`` the (report id, found id) of each row, when known.
+    (NaN elsewhere); ``pairs`` the (report id, found id) of each row, when known;
+    ``values`` the measured quantity (a face distance, weighed by a curve) where a
+    comparison gives one (NaN elsewhere; None: not kept).
     """
 
     names: tuple[str, ...]
@@ -22,6 +24,7 @@ class ComparisonVectors:
     strata: NDArray[np.int16]
     term_frequency: NDArray[np.float64]
     pairs: NDArray[np.int64]
+    values: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         n, c = self.levels.shape if self.levels.ndim == 2 else (-1, -1)
@@ -34,6 +37,8 @@ class ComparisonVectors:
             raise ValueError(
                 f"expected term_frequency of shape {(n, c)} and pairs of shape {(n, 2)}"
             )
+        if self.values is not None and self.values.shape != (n, c):
+            raise ValueError(f"expected values of shape {(n, c)}, got {self.values.shape}")
 
     def __len__(self) -> int:
         return int(self.levels.shape[0])
@@ -42,7 +47,7 @@ class ComparisonVectors:
         """The chosen rows."""
         return ComparisonVectors(
             self.names, self.levels[rows], self.strata[rows], self.term_frequency[rows],
-            self.pairs[rows],
+            self.pairs[rows], None if self.values is None else self.values[rows],
         )  # fmt: skip
 
     def without(self, names: Collection[str]) -> ComparisonVectors:
@@ -51,6 +56,7 @@ class ComparisonVectors:
         return ComparisonVectors(
             tuple(self.names[c] for c in keep), self.levels[:, keep], self.strata[:, keep],
             self.term_frequency[:, keep], self.pairs,
+            None if self.values is None else self.values[:, keep],
         )  # fmt: skip
 
     @classmethod
@@ -67,4 +73,7 @@ class ComparisonVectors:
             np.concatenate([p.strata for p in parts]),
             np.concatenate([p.term_frequency for p in parts]),
             np.concatenate([p.pairs for p in parts]),
+            None
+            if any(p.values is None for p in parts)
+            else np.concatenate([p.values for p in parts if p.values is not None]),
         )

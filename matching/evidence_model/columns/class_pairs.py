@@ -102,7 +102,7 @@ def class_pair_outcomes(
     comparison is asked once per pair of values ``memo`` does not hold yet.
     """
     left, right, inverse = pair_classes(missing.codes[i], found.codes[j], len(found))
-    levels, strata, frequencies = memo.outcomes(
+    levels, strata, frequencies, _ = memo.outcomes(
         comparison, missing, found, missing_facts, found_facts, left, right
     )
     return OutcomeArrays(levels[inverse], strata[inverse], frequencies[inverse])
@@ -130,7 +130,7 @@ def hometown_outcomes(comparison: Comparison, block: PairBlock, *, memo: HomeMem
     """:class:`~..comparisons.hometown.HometownComparison` of every pair: the level by
     class pair, the stratum (grown up away or not) by pair."""
     missing, found = block.missing, block.found
-    levels, _, frequencies = class_pair_outcomes(
+    levels, _, frequencies, _ = class_pair_outcomes(
         comparison, missing.home, found.home, missing.facts, found.facts, block.i, block.j,
         memo=memo,
     )  # fmt: skip

@@ -18,6 +18,11 @@ within a known rounding error of it. So a record pair whose closest distance lie
 :data:`FACE_GUARD` of a bin's edge, or whose second closest is about that near its
 closest (a tie could pick other photos, so another stratum), is handed back to the
 comparison.
+
+The face is weighed by a curve of the distance itself (:mod:`~..face_curve`), so the
+distance each pair is weighed at is recomputed for its closest faces exactly as the
+comparison computes it (:func:`exact_distances`): the bin may come from an approximate
+distance, the weight may not.
 """
 
 from __future__ import annotations
@@ -82,6 +87,20 @@ def face_strata(
     )
     strata = np.where(youngest < CHILD_PHOTO_UNDER, child, adult)
     return np.where(np.isnan(youngest), AGES_UNKNOWN, strata).astype(np.int16)
+
+
+def exact_distances(
+    face_a: NDArray[np.float32], face_b: NDArray[np.float32]
+) -> NDArray[np.float64]:
+    """The distance of each pair of faces, bit for bit as
+    :func:`~..comparisons.face.closest_faces` computes it (a curve weighs the distance
+    itself, so the two scorers must agree on it exactly): the float32 difference,
+    squared and summed by the same einsum over the same last axis."""
+    diff = (face_a.astype(np.float32) - face_b)[:, None, :]
+    distances: NDArray[np.float64] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))[:, 0].astype(
+        np.float64
+    )
+    return distances
 
 
 def _faces_of(faces: FaceColumns, records: Index) -> Index:
@@ -155,8 +174,9 @@ def face_outcomes(comparison: Comparison, block: PairBlock) -> OutcomeArrays:
     """:class:`~..comparisons.face.FaceComparison` of every pair."""
     a, b = block.missing.faces, block.found.faces
     outcomes = OutcomeArrays(
-        block.zeros(), np.full(len(block), AGES_UNKNOWN, dtype=np.int16), no_frequency(len(block))
-    )
+        block.zeros(), np.full(len(block), AGES_UNKNOWN, dtype=np.int16),
+        no_frequency(len(block)), np.full(len(block), np.nan),
+    )  # fmt: skip
     pairs = np.flatnonzero((a.counts[block.i] > 0) & (b.counts[block.j] > 0))
     rows_a, rows_b = block.i[pairs], block.j[pairs]
     ends = np.cumsum(a.counts[rows_a] * b.counts[rows_b])
@@ -177,6 +197,8 @@ def face_outcomes(comparison: Comparison, block: PairBlock) -> OutcomeArrays:
             a, b, rows_a[start:stop], rows_b[start:stop], distances_of
         )
         outcomes.levels[rows] = np.searchsorted(edges, distance, side="right") + 1
+        assert outcomes.values is not None  # made with values above
+        outcomes.values[rows] = exact_distances(a.embeddings[face_a], b.embeddings[face_b])
         outcomes.strata[rows] = face_strata(
             a.ages[face_a], a.years[face_a], b.ages[face_b], b.years[face_b]
         )

@@ -20,11 +20,13 @@ from matching.evidence_model.spec import Comparison
 
 
 class OutcomeArrays(NamedTuple):
-    """Level, stratum and term frequency (NaN: none) of each pair in one comparison."""
+    """Level, stratum and term frequency (NaN: none) of each pair in one comparison, and
+    the measured value where a curve weighs it (the face distance; None: not kept)."""
 
     levels: NDArray[np.int16]
     strata: NDArray[np.int16]
     term_frequency: NDArray[np.float64]
+    values: NDArray[np.float64] | None = None
 
 
 def no_frequency(n: int) -> NDArray[np.float64]:
@@ -56,3 +58,5 @@ def recompare(
         outcomes.strata[row] = outcome.stratum
         tf = outcome.term_frequency
         outcomes.term_frequency[row] = np.nan if tf is None else tf
+        if outcomes.values is not None:
+            outcomes.values[row] = np.nan if outcome.value is None else outcome.value

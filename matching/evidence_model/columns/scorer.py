@@ -196,7 +196,7 @@ class ColumnarScorer:
         strata = np.empty(shape, dtype=np.int16)
         frequencies = np.empty(shape, dtype=np.float64)
         for c, outcome in enumerate(self._each(missing, found, i, j)):
-            levels[c], strata[c], frequencies[c] = outcome
+            levels[c], strata[c], frequencies[c] = outcome[:3]
         return BlockOutcomes(levels.T, strata.T, frequencies.T)
 
     def terms(

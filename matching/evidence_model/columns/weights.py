@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from matching.evidence_model.face_curve import FaceCurve
 from matching.evidence_model.model import ScoringTable
 
 
@@ -25,6 +26,8 @@ class WeightGrid:
     tf_levels: NDArray[np.bool_]
     tf_reference: NDArray[np.float64]
     """NaN where a level has no reference."""
+    curves: tuple[FaceCurve | None, ...] = ()
+    """Each stratum's curve, weighing a pair by its value (empty: none has one)."""
 
     @classmethod
     def of(cls, table: ScoringTable) -> WeightGrid:
@@ -39,6 +42,7 @@ class WeightGrid:
                 [[np.nan if r is None else r for r in row] for row in table.tf_reference],
                 dtype=np.float64,
             ),
+            curves=table.curves,
         )
 
     def add_to(
@@ -47,15 +51,26 @@ class WeightGrid:
         levels: NDArray[np.int16],
         strata: NDArray[np.int16],
         frequency: NDArray[np.float64],
+        values: NDArray[np.float64] | None = None,
         *,
         tf_minimum: float,
         tf_cap: float,
     ) -> None:
-        """Add each pair's term to ``total``, in place (frequency NaN: none)."""
+        """Add each pair's term to ``total``, in place (frequency NaN: none; values, for
+        a comparison weighed by curves, NaN where there is none)."""
         # One flat index into the [stratum, level] grids (faster than a pair of indices;
         # a grid has a few dozen cells, so int16 holds it).
         cell = strata * np.int16(self.weights.shape[1]) + levels
-        total += self.weights.ravel()[cell]
+        if any(self.curves) and values is not None:
+            term = self.weights.ravel()[cell]
+            for s, curve in enumerate(self.curves):
+                if curve is None:
+                    continue
+                rows = np.flatnonzero((strata == s) & (levels > 0) & ~np.isnan(values))
+                term[rows] = curve.weights(values[rows])
+            total += term
+        else:
+            total += self.weights.ravel()[cell]
         if not self.tf_levels.any():
             return
         reference = self.tf_reference.ravel()[cell]

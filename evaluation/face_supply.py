@@ -18,6 +18,10 @@ both as different people would plant false "true" face matches, so:
   photos in the other sets (its ``af_cn103`` is ``asian_faces/cn103``, and so on);
 - ``facenet_pytorch``'s ``aligned_`` crops are the same photos as its ``orig_`` files
   (the manifest says so), and its ``angelina_jolie`` is ``deepface/person01``.
+
+The identities the shipped face curves were fitted on (the calibration side of
+:func:`~matching.evidence_model.face_curve_fit.calibration_side`, in the curves' sets)
+are not supplied: the evaluation weighs faces the calibration never saw.
 """
 
 from __future__ import annotations
@@ -30,7 +34,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Final
 
+from matching.evidence_model.face_curve_fit import CURVE_SETS, calibration_side
+from usecases.face_folders import AGE_IN_NAME
+
 logger = logging.getLogger(__name__)
+
+CHILD_PHOTO_UNDER: Final = 16
 
 IMAGE_SUFFIXES: Final = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp"})
 EXCLUDED_SETS: Final = frozenset({"derived_hardcases", "negatives"})
@@ -45,10 +54,12 @@ _TAIL_BYTES: Final = 4096
 
 @dataclass(frozen=True, slots=True)
 class FacePhoto:
-    """One usable photo; ``one_face`` is the manifest's verdict (None when unknown)."""
+    """One usable photo; ``one_face`` is the manifest's verdict (None when unknown);
+    ``age`` the person's age in it, when its name says (``ageNN_...``)."""
 
     path: Path
     one_face: bool | None
+    age: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +68,13 @@ class FaceIdentity:
 
     key: str
     photos: tuple[FacePhoto, ...]
+
+    @property
+    def aged(self) -> bool:
+        """Whether the photos say the person's age in them (a childhood and a grown-up
+        photo of one person can be told apart)."""
+        ages = [p.age for p in self.photos if p.age is not None]
+        return len(ages) >= 2 and min(ages) < CHILD_PHOTO_UNDER <= max(ages)
 
     @property
     def n_one_face(self) -> int:
@@ -162,10 +180,13 @@ def load_face_identities(
             if not looks_like_image(path):
                 continue
             one_face = None if row is None or row.hog_faces is None else row.hog_faces == 1
-            bucket.append(FacePhoto(path.resolve(), one_face))
+            age = AGE_IN_NAME.match(path.name)
+            bucket.append(FacePhoto(path.resolve(), one_face, int(age.group(1)) if age else None))
     identities = []
     order = {True: 0, None: 1, False: 2}
     for key in sorted(photos_by_key):
+        if key.split("/", 1)[0] in CURVE_SETS and calibration_side(key):
+            continue  # the face curves were fitted on this person: not for evaluating them
         photos = sorted(photos_by_key[key], key=lambda p: (order[p.one_face], p.path.name))
         if len(photos) >= 2:
             identities.append(FaceIdentity(key, tuple(photos)))

@@ -524,22 +524,43 @@ def _assign_faces(
     founds: Mapping[int, tuple[dict[str, Any], int]],
     today: date,
 ) -> None:
-    """Give each person who would have a photo one identity, while identities last."""
-    supply = list(identities)
+    """Give each person who would have a photo one identity, while identities last.
+
+    People on both sides (the true pairs) are served first: stations photograph everyone
+    in care and most families have a photo, so the evaluation should weigh faces on most
+    true pairs, and the supply of real identities is far smaller than the population. A
+    child lost young is given an identity photographed at known ages, when one is left:
+    the report shows the child at about the age lost, the found person the same person
+    grown up.
+    """
+    supply = [ident for ident in identities if not ident.aged]
+    aged = [ident for ident in identities if ident.aged]
     rng.shuffle(supply)
+    rng.shuffle(aged)
     # Identities whose photos the detector saw as one face each go first.
     supply.sort(key=lambda ident: -min(ident.n_one_face, 2))
     queue = iter(supply)
-    order = list(range(len(people)))
-    rng.shuffle(order)
-    for pid in order:
+    aged_queue = iter(aged)
+    both = [pid for pid in range(len(people)) if pid in reports and pid in founds]
+    one_side = [pid for pid in range(len(people)) if not (pid in reports and pid in founds)]
+    rng.shuffle(both)
+    rng.shuffle(one_side)
+    for pid in both + one_side:
         p = people[pid]
         want_report = pid in reports and rng.random() < p.spec.report_photo_share
         want_found = pid in founds and rng.random() < p.spec.found_photo_share
         if not (want_report or want_found):
             continue
+        young = p.spec.category in (Category.CHILD, Category.CHILD_GROWN)
+        identity = next(aged_queue, None) if young else None
+        if identity is not None:
+            _aged_photos(identity, p, reports.get(pid), founds.get(pid), want_report,
+                         want_found, today)  # fmt: skip
+            continue
         identity = next(queue, None)
         if identity is None:
+            if young:
+                continue
             return
         photos = list(identity.photos)
         preferred = [ph for ph in photos if ph.one_face is not False]
@@ -556,6 +577,32 @@ def _assign_faces(
                 {"path": str(ph.path), "taken_year": _report_photo_year(rng, p, today)}
                 for ph in photos[:n]
             ]
+
+
+def _aged_photos(
+    identity: FaceIdentity,
+    p: _Person,
+    report: dict[str, Any] | None,
+    found: tuple[dict[str, Any], int] | None,
+    want_report: bool,
+    want_found: bool,
+    today: date,
+) -> None:
+    """The photo nearest the age lost for the report (taken that year), and the one
+    nearest the age found for the found person (a different photo)."""
+    photos = [ph for ph in identity.photos if ph.age is not None]
+    lost_age = p.missing_date.year - p.birth.year
+    child = min(photos, key=lambda ph: (abs((ph.age or 0) - lost_age), ph.path.name))
+    if want_report and report is not None:
+        year = min(p.birth.year + (child.age or 0), today.year)
+        report["photos"] = [{"path": str(child.path), "taken_year": year}]
+    if want_found and found is not None:
+        row, age = found
+        # The photo of the person's real age when found, not the station's estimate.
+        found_age = p.found_date.year - p.birth.year
+        rest = [ph for ph in photos if ph is not child and (ph.age or 0) >= (child.age or 0)]
+        grown = min(rest or photos, key=lambda ph: (abs((ph.age or 0) - found_age), ph.path.name))
+        row["photos"] = [{"path": str(grown.path), "age": age}]
 
 
 def _shares(values: Iterable[str]) -> dict[str, float]:

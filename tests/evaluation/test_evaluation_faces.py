@@ -12,6 +12,7 @@ from PIL import Image
 
 from evaluation.face_supply import SAME_PERSON, load_face_identities, looks_like_image
 from evaluation.population import Population, generate_population
+from matching.evidence_model.face_curve_fit import CURVE_SETS, calibration_side
 
 SHARED_FACES = Path(
     os.environ.get("XUNQIN_FACES_DIR", Path(__file__).resolve().parents[3] / "shared" / "faces")
@@ -181,5 +182,18 @@ def test_assignment_with_the_shared_faces() -> None:
     relative = [Path(p).relative_to(SHARED_FACES.resolve()).parts for p in used]
     assert not any(part.startswith("_") for parts in relative for part in parts)
     assert not any(parts[0] == "derived_hardcases" for parts in relative)
-    assert sum(pair.has_photos for pair in pop.truth) >= 20
+    # The true pairs are served first: faces on most of them, as at a station.
+    assert sum(pair.has_photos for pair in pop.truth) >= 70
     assert pop.mix["counts"]["face_identities_supplied"] >= 100
+    # Never a person the face curves were fitted on.
+    keys = {_identity(p, SHARED_FACES) for p in used}
+    assert not [k for k in keys if k.split("/")[0] in CURVE_SETS and calibration_side(k)]
+    # A child lost young: a childhood photo in the report, the grown-up in care.
+    missing = {r["ref"]: r for r in pop.missing}
+    found = {r["ref"]: r for r in pop.found}
+    aged = [(missing[t.missing_ref]["photos"][0]["path"], found[t.found_ref]["photos"][0]["path"])
+            for t in pop.truth if t.has_photos and "fgnet_aging" in
+            missing[t.missing_ref]["photos"][0]["path"]]  # fmt: skip
+    assert aged
+    for report_photo, found_photo in aged:
+        assert int(Path(report_photo).name[3:5]) <= int(Path(found_photo).name[3:5])

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 import usecases.rematch_settle as settle_module
@@ -18,12 +18,14 @@ from records import (
     Candidate,
     CandidateStatus,
     Database,
+    FoundPerson,
     MissingReport,
     MissingStatus,
     Sex,
     Side,
 )
 from records.inputs import FoundFields, MissingFields
+from records.models import ScoredPair
 from records.storage import candidate_pairs
 from records.storage.candidate_pairs import (
     get_candidate,
@@ -649,4 +651,100 @@ def test_a_pair_whose_rival_was_confirmed_stores_a_probability_of_nothing_not_an
     final = np.array([values["score"]])
     stored = {(1, 2): StoredScore(7, values["score"], values["probability"], "v1",
                                   CandidateStatus.PENDING, True)}  # fmt: skip
-    assert settle_module._unchanged_rows(stored, [(1, 2)], final, "v1")[places].all()
+    assert settle_module._unchanged_rows(stored, [(1, 2)], final, "v1", np.zeros(1, bool))[
+        places
+    ].all()
+
+
+def _nearest_store(services: Services, sample_photos: Path) -> None:
+    """A found person (a boy of about six) whose photo is nearest a report that disagrees
+    on everything else (a woman born 1950, whose best found person is an old woman), and
+    two reports named as he is."""
+    with services.database.session() as session:
+        upsert_missing(session, MissingFields(ref="FACE", sex=Sex.FEMALE, birth_year=1950,
+                                              missing_place="黑龙江省哈尔滨市"))  # fmt: skip
+        upsert_missing(session, MissingFields(ref="NAME1", name="王小明", sex=Sex.MALE))
+        upsert_missing(session, MissingFields(ref="NAME2", name="王小明", sex=Sex.MALE))
+        upsert_missing(session, MissingFields(ref="OTHER", name="赵磊"))
+        upsert_found(session, FoundFields(ref="BOY", name="王小明", sex=Sex.MALE, age_min=5,
+                                          age_max=7))  # fmt: skip
+        # The report's own best found person, so that only the face can keep it by the boy.
+        upsert_found(session, FoundFields(ref="WOMAN", sex=Sex.FEMALE, age_min=70, age_max=80,
+                                          found_place="黑龙江省哈尔滨市"))  # fmt: skip
+    ingest = services.ingestor
+    ingest.add_photo(Side.MISSING, "FACE", (sample_photos / "obama.jpg").read_bytes(),
+                     actor="test")  # fmt: skip
+    ingest.add_photo(Side.MISSING, "OTHER", (sample_photos / "biden.jpg").read_bytes(),
+                     actor="test")  # fmt: skip
+    ingest.add_photo(Side.FOUND, "BOY", (sample_photos / "obama2.jpg").read_bytes(), actor="test")
+
+
+def _kept(services: Services) -> dict[str, tuple[str, ...]]:
+    """The boy's candidates: report ref and what would confirm each."""
+    with services.database.session() as session:
+        explanations = Explanations(session, EvidenceModel.default())
+        return {r.candidate.missing.ref: explanations.of(r.candidate).confirm_by
+                for r in list_candidates(session, limit=None)
+                if r.candidate.found.ref == "BOY"}  # fmt: skip
+
+
+@pytest.mark.parametrize("blocked", [False, True], ids=["all pairs", "blocked"])
+def test_a_found_persons_nearest_face_is_proposed_whatever_else_disagrees(
+    make_services: Callable[..., Services], sample_photos: Path, blocked: bool
+) -> None:
+    from usecases.explaining import FACE_NEAREST_STEP
+
+    services = make_services()
+    _nearest_store(services, sample_photos)
+    faces = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    limit = 0 if blocked else 4_000_000
+    # Without the rule, the name's reports take the one place and the face is not seen.
+    without = RematchSettings(keep_per_record=1, face_kept=0, all_pairs_limit=limit)
+    rematch(services.database, **faces, full=True, settings=without)
+    assert "FACE" not in _kept(services)
+    rematch(services.database, **faces, full=True, settings=replace(without, face_kept=1))
+    kept = _kept(services)
+    assert kept["FACE"][:1] == (FACE_NEAREST_STEP,)  # flagged for what it rests on
+    assert not any(FACE_NEAREST_STEP in steps for ref, steps in kept.items() if ref != "FACE")
+
+
+@pytest.mark.parametrize("evidence", [-2.0, 8.0], ids=["over the cut-off", "under it"])
+def test_the_nearest_faces_kept_after_a_change_are_those_a_full_run_keeps(
+    make_services: Callable[..., Services], sample_photos: Path, evidence: float
+) -> None:
+    """A new report whose face is nearer takes the kept place; the one it pushed out goes,
+    from the candidates and from the scored pairs, as a full run would have it (with a
+    cut-off over the face pairs' weights, they are stored for the face alone)."""
+    services = make_services()
+    _nearest_store(services, sample_photos)
+    faces = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    settings = RematchSettings(keep_per_record=1, face_kept=1, all_pairs_limit=0,
+                               min_evidence_weight=evidence)  # fmt: skip
+    rematch(services.database, **faces, settings=settings)
+    assert "FACE" in _kept(services)
+    with services.database.session() as session:
+        upsert_missing(session, MissingFields(ref="NEARER", sex=Sex.FEMALE, birth_year=1948))
+    services.ingestor.add_photo(Side.MISSING, "NEARER", (sample_photos / "obama2.jpg").read_bytes(),
+                                actor="test")  # fmt: skip
+    incremental = rematch(services.database, **faces, settings=settings)
+    assert incremental.kind == "incremental"
+    after_incremental = _kept(services)
+    assert "NEARER" in after_incremental and "FACE" not in after_incremental
+    with services.database.session() as session:
+        scored = session.execute(select(ScoredPair.missing_id, ScoredPair.found_id,
+                                        ScoredPair.weight)).all()  # fmt: skip
+    full = rematch(services.database, **faces, settings=settings, full=True)
+    assert full.kind == "full" and full.created == full.removed == 0
+    assert _kept(services) == after_incremental
+    with services.database.session() as session:
+        again = session.execute(select(ScoredPair.missing_id, ScoredPair.found_id,
+                                       ScoredPair.weight)).all()  # fmt: skip
+    assert [pair[:2] for pair in sorted(scored)] == [pair[:2] for pair in sorted(again)]
+    cutoff = EvidenceModel.default().prior_weight + evidence
+    below = {pair[:2] for pair in scored if pair[2] < cutoff}
+    with services.database.session() as session:
+        ids = {r.ref: r.id for r in session.scalars(select(MissingReport))}
+        boy = session.scalars(select(FoundPerson.id).where(FoundPerson.ref == "BOY")).one()
+    # Under the cut-off, only the nearest face's pair is held.
+    assert below <= {(ids["NEARER"], boy)} and (evidence < 0 or below)
+    assert [pair[2] for pair in sorted(scored)] == pytest.approx([p[2] for p in sorted(again)])

@@ -403,22 +403,36 @@ class ReportBlocking:
 
     def face_keys(self, found: Sequence[FoundView], rows: NDArray[np.int64]) -> NDArray[np.int64]:
         """The pairs whose faces are neighbours in the reports' face index."""
+        return self.face_neighbours(found, rows)[0]
+
+    def face_neighbours(
+        self, found: Sequence[FoundView], rows: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The pairs whose faces are neighbours in the reports' face index, as sorted keys,
+        and each pair's nearest faces' distance as the index gives it."""
         if self._face_indexes is None or self._face_model is None:
-            return _NONE
+            return _NONE, np.zeros(0, dtype=np.float64)
         with_faces = [(person, j) for person, j in zip(found, rows.tolist(), strict=True)
                       if person.faces]  # fmt: skip
         if not with_faces:
-            return _NONE
+            return _NONE, np.zeros(0, dtype=np.float64)
         vectors = np.concatenate([person.embeddings for person, _ in with_faces])
         owners = np.concatenate([np.full(len(person.faces), j, dtype=np.int64)
                                  for person, j in with_faces])  # fmt: skip
         neighbours = self._face_indexes.search(
             Side.MISSING, vectors, self._face_neighbours, model=self._face_model
         )
-        keys = [
-            int(j) * self._n + i
+        found_pairs = [
+            (int(j) * self._n + i, neighbour.distance)
             for j, row in zip(owners.tolist(), neighbours, strict=True)
             for neighbour in row
             if (i := self._owner_of_face.get(neighbour.id)) is not None and self._wanted[i]
         ]
-        return np.unique(np.array(keys, dtype=np.int64))
+        if not found_pairs:
+            return _NONE, np.zeros(0, dtype=np.float64)
+        keys = np.array([k for k, _ in found_pairs], dtype=np.int64)
+        distances = np.array([d for _, d in found_pairs], dtype=np.float64)
+        unique, inverse = np.unique(keys, return_inverse=True)
+        nearest = np.full(len(unique), np.inf)
+        np.minimum.at(nearest, inverse, distances)
+        return unique, nearest

@@ -16,6 +16,8 @@ versions that stored their explanation (``Candidate.evidence``) are read as stor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Final
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +28,13 @@ from matching.pooling import linked_groups, pool_linked_stays
 from matching.views import FoundView, found_view, missing_view
 from records import Candidate, FoundPerson
 from records.storage.same_person_links import confirmed_pairs
+
+FACE_NEAREST_STEP: Final = (
+    "proposed for the face alone: among the closest faces to this person's, though the "
+    "rest of the evidence does not favour it; compare the photos first (a childhood photo "
+    "against a grown-up one is weak evidence either way)"
+)
+"""What a candidate kept only for its face says first (:mod:`usecases.face_nearest`)."""
 
 
 class Explanations:
@@ -50,6 +59,8 @@ class Explanations:
         score = model.score(missing_view(row.missing), self._found_view(row.found), cached=False)
         if basis.get("competition") is not None:
             score = score.shared(Competition.from_json(basis["competition"]))
+        if basis.get("face_nearest"):
+            score = replace(score, confirm_by=(FACE_NEAREST_STEP, *score.confirm_by))
         return score
 
     def _found_view(self, person: FoundPerson) -> FoundView:

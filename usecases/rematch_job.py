@@ -66,6 +66,7 @@ from records.storage.rematch_state import (
 )
 from records.storage.same_person_links import confirmed_pairs
 from usecases.blocking import BLOCKING, WEAK_NAME_REACH, ReportBlocking, weak_name_reach
+from usecases.face_nearest import NearestFaces, hold_nearest, nearest_per_person
 from usecases.face_registry import FaceIndexes
 from usecases.ray_blocks import require_ray, run_blocks_on_ray
 from usecases.rematch_blocks import (
@@ -135,12 +136,15 @@ class RematchSettings:
     processes that score blocks (0: one per core). ``executor`` says where blocks are
     scored: ``"local"`` in ``workers`` processes forked here, ``"ray"`` as tasks on the
     Ray cluster at ``ray_address`` (None: a Ray instance started here with ``workers``
-    CPUs; :mod:`usecases.ray_blocks`).
+    CPUs; :mod:`usecases.ray_blocks`). ``face_kept`` is how many of each found person's
+    nearest faces are kept as candidates whatever the rest of the evidence
+    (:mod:`usecases.face_nearest`; 0: none; at most ``face_neighbours`` are searched).
     """
 
     keep_per_record: int = 20
     min_evidence_weight: float = -2.0
     face_neighbours: int = 50
+    face_kept: int = 3
     all_pairs_limit: int = 4_000_000
     weak_name_budget: int = 5_000_000
     block_size: int = 200
@@ -151,6 +155,8 @@ class RematchSettings:
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
             raise ValueError(f"the re-match runs on one of {EXECUTORS}, not {self.executor!r}")
+        if self.face_kept < 0:
+            raise ValueError(f"face_kept must not be negative, got {self.face_kept}")
 
 
 @dataclass(frozen=True)
@@ -364,25 +370,31 @@ def rematch(
     everything = None
     if CHANGED_FOUND in parts:
         everything = ReportBlocking(missing, weak_reach=reach, all_pairs=all_pairs)
-    face_keys = np.zeros(0, dtype=np.int64)
-    if pending and not all_pairs:
-        # The face index is searched here, once: blocks run where it is not.
-        face_keys = ReportBlocking(missing, all_pairs=True, **face_args).face_keys(
-            found, np.arange(len(found), dtype=np.int64)
-        )
+    # The face index is searched here, once: blocks run where it is not. Every run, for
+    # the nearest faces are kept whatever changed.
+    face_keys, face_distances = ReportBlocking(
+        missing, all_pairs=True, **face_args
+    ).face_neighbours(found, np.arange(len(found)))
+    nearest_keys = nearest_per_person(face_keys, face_distances, len(missing),
+                                      settings.face_kept)  # fmt: skip
+    if not pending or all_pairs:
+        face_keys = np.zeros(0, dtype=np.int64)
     changed_rows = np.zeros(len(missing), dtype=np.bool_)
     changed_rows[changed_m] = True
     changed_blocking = None
     if CHANGED_REPORTS in parts:
         changed_blocking = ReportBlocking(missing, only=changed_m, weak_reach=reach,
                                           all_pairs=all_pairs)  # fmt: skip
+    block_weights = _block_weights(model, missing, found)
     work = BlockWork(
         n_missing=len(missing), found=found, blocks=blocks, everything=everything,
         changed=changed_blocking, changed_rows=changed_rows, face_keys=face_keys,
-        weights=_block_weights(model, missing, found), cutoff=cutoff,
+        weights=block_weights, cutoff=cutoff,
     )  # fmt: skip
     missing_ids = np.fromiter((v.id for v in missing), dtype=np.int64, count=len(missing))
     found_ids = np.fromiter((v.id for v in found), dtype=np.int64, count=len(found))
+    nearest = NearestFaces.of(nearest_keys, len(missing), missing_ids, found_ids,
+                              block_weights, cutoff)  # fmt: skip
     tracker = _Progress(len(blocks), len(done), progress)
     if progress is not None:
         progress(len(done), len(blocks))
@@ -401,10 +413,14 @@ def rematch(
         tracker.block(result)
     scored = time.perf_counter()
 
+    with database.session() as session:
+        hold_nearest(session, nearest)
+
     def store() -> tuple[Settled, int]:
         with database.session() as session:
             settled = settle(session, scorer=model, missing=missing, found=found,
-                             keep_per_record=settings.keep_per_record)  # fmt: skip
+                             keep_per_record=settings.keep_per_record,
+                             nearest=nearest)  # fmt: skip
             save_digests(session, Side.MISSING, missing_digests)
             save_digests(session, Side.FOUND, found_digests)
             run = session.get(RematchRun, run_id)

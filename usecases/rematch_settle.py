@@ -48,6 +48,7 @@ from records.storage.candidate_pairs import (
 from records.storage.person_records import Change, record_ids
 from records.storage.rematch_state import read_scored_pairs
 from records.storage.reviewer_decisions import decided_pairs
+from usecases.face_nearest import NearestFaces, pair_codes
 
 _DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJECTED: -math.inf}
 """A confirmed pair outweighs every rival of its two people; a rejected one is no rival."""
@@ -183,12 +184,18 @@ def settle(
     missing: Sequence[MissingView],
     found: Sequence[FoundView],
     keep_per_record: int,
+    nearest: NearestFaces | None = None,
 ) -> Settled:
     """Choose, share and store the candidates from the stored scored pairs, in the
-    caller's transaction."""
+    caller's transaction; ``nearest`` are the found persons' nearest-face pairs, kept
+    whatever their weight (:mod:`usecases.face_nearest`)."""
     missing_ids = np.fromiter((v.id for v in missing), dtype=np.int64, count=len(missing))
     found_ids = np.fromiter((v.id for v in found), dtype=np.int64, count=len(found))
     pair_missing, pair_found, weights = read_scored_pairs(session)
+    is_nearest = np.zeros(len(weights), dtype=np.bool_)
+    if nearest is not None:  # held in the store already (hold_nearest)
+        is_nearest = np.isin(pair_codes(pair_missing, pair_found),
+                             pair_codes(nearest.missing_ids, nearest.found_ids))  # fmt: skip
     i = _positions(missing_ids, pair_missing)
     j = _positions(found_ids, pair_found)
     decisions = decided_pairs(session)
@@ -219,11 +226,12 @@ def settle(
         )
 
     undecided = ~decided
-    kept = (
-        top_per_group(j, pair_missing, weights, undecided, keep_per_record)
-        | top_per_group(i, pair_found, weights, undecided, keep_per_record)
-        | decided
+    best = top_per_group(j, pair_missing, weights, undecided, keep_per_record) | top_per_group(
+        i, pair_found, weights, undecided, keep_per_record
     )
+    # Kept for the face alone: among the found person's nearest faces, not their best.
+    face_only = is_nearest & undecided & ~best
+    kept = best | decided | face_only
     places = np.flatnonzero(kept)
     counts, removed = _store(
         session,
@@ -236,6 +244,7 @@ def settle(
         j=j,
         weights=weights,
         sharing=sharing,
+        face_only=face_only,
     )
     return Settled(plausible, len(places), counts, removed, _calibration_text(scorer_of_kept),
                    _sharing_text(sharing, plausible))  # fmt: skip
@@ -257,17 +266,23 @@ def _stored_values(
             "model_version": version}  # fmt: skip
 
 
-def _explanation_basis(scorer: Any, competition: Competition | None) -> dict[str, Any]:
+def _explanation_basis(
+    scorer: Any, competition: Competition | None, *, face_only: bool = False
+) -> dict[str, Any]:
     """What a written candidate's explanation is built from when read, besides its
-    records and the model (:class:`usecases.explaining.Explanations`)."""
+    records and the model (:class:`usecases.explaining.Explanations`), and whether only
+    its face kept it."""
     calibration = scorer.params.recalibration if isinstance(scorer, EvidenceModel) else None
-    return {
+    basis = {
         "calibration": None if calibration is None else calibration.to_json(),
         "competition": None if competition is None else competition.to_json(),
     }
+    return {**basis, "face_nearest": True} if face_only else basis
 
 
-def _unchanged(stored: StoredScore | None, values: Mapping[str, Any]) -> bool:
+def _unchanged(
+    stored: StoredScore | None, values: Mapping[str, Any], face_only: bool = False
+) -> bool:
     """Whether a stored candidate's numbers are what this run gives it.
 
     The basis is not compared: what it holds beyond the numbers is description (the
@@ -279,6 +294,7 @@ def _unchanged(stored: StoredScore | None, values: Mapping[str, Any]) -> bool:
         and stored.probability is not None
         and stored.has_basis
         and stored.model_version == values["model_version"]
+        and stored.face_nearest == face_only
         and abs(stored.score - values["score"]) <= _SAME_SCORE
         and abs(stored.probability - values["probability"]) <= _SAME_PROBABILITY
     )
@@ -300,6 +316,7 @@ def _unchanged_rows(
     keys: Sequence[tuple[int, int]],
     final: NDArray[np.float64],
     version: str,
+    face_only: NDArray[np.bool_],
 ) -> NDArray[np.bool_]:
     """:func:`_unchanged` for every kept pair at once: most candidates of a run are."""
     usable = np.zeros(len(keys), dtype=np.bool_)
@@ -308,7 +325,8 @@ def _unchanged_rows(
     for row, key in enumerate(keys):
         stored = existing.get(key)
         if (stored is not None and stored.probability is not None and stored.has_basis
-                and stored.model_version == version):  # fmt: skip
+                and stored.model_version == version
+                and stored.face_nearest == bool(face_only[row])):  # fmt: skip
             usable[row] = True
             score[row], probability[row] = stored.score, stored.probability
     wanted = 1.0 / (1.0 + np.exp2(np.minimum(-final, 1023.0)))
@@ -331,6 +349,7 @@ def _store(
     j: NDArray[np.int64],
     weights: NDArray[np.float64],
     sharing: Sharing | None,
+    face_only: NDArray[np.bool_],
 ) -> tuple[dict[Change, int], int]:
     counts = dict.fromkeys(Change, 0)
     existing = stored_scores(session)
@@ -343,7 +362,8 @@ def _store(
                          dtype=np.bool_, count=len(keys))  # fmt: skip
     wanted = {key for key, ok in zip(keys, living.tolist(), strict=True) if ok}
     final = _final_log_odds(scorer_of_kept, weights, sharing, places)
-    unchanged = living & _unchanged_rows(existing, keys, final, version)
+    flagged = face_only[places]
+    unchanged = living & _unchanged_rows(existing, keys, final, version, flagged)
     counts[Change.UNCHANGED] = int(unchanged.sum())
     new: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
@@ -352,12 +372,14 @@ def _store(
         competition = None if sharing is None else sharing.of(place)
         values = _stored_values(scorer_of_kept, version, float(weights[place]), competition)
         stored = existing.get(key)
-        if _unchanged(stored, values):
+        if _unchanged(stored, values, bool(flagged[row])):
             # At the edge of the tolerance, the pair-by-pair numbers decide.
             counts[Change.UNCHANGED] += 1
             continue
         # The basis only for what is written: most candidates of a run are unchanged.
-        values["explanation_basis"] = _explanation_basis(scorer_of_kept, competition)
+        values["explanation_basis"] = _explanation_basis(
+            scorer_of_kept, competition, face_only=bool(flagged[row])
+        )
         if stored is None:
             new.append({"missing_id": key[0], "found_id": key[1], "evidence": {}, **values})
             counts[Change.CREATED] += 1

@@ -84,6 +84,8 @@ class StoredScore:
     status: CandidateStatus
     has_basis: bool
     """Whether it stores an explanation basis (those of earlier versions do not)."""
+    face_nearest: bool = False
+    """Whether its basis says it was kept for its face alone (among the closest faces)."""
 
 
 def stored_scores(session: Session) -> dict[tuple[int, int], StoredScore]:
@@ -92,12 +94,13 @@ def stored_scores(session: Session) -> dict[tuple[int, int], StoredScore]:
     # Whether a basis is there, not the basis: a national store holds millions of them.
     query = select(Candidate.missing_id, Candidate.found_id, Candidate.id, Candidate.score,
                    Candidate.probability, Candidate.model_version, Candidate.status,
-                   Candidate.explanation_basis.is_not(None))  # fmt: skip
+                   Candidate.explanation_basis.is_not(None),
+                   Candidate.explanation_basis["face_nearest"].as_boolean())  # fmt: skip
     session.flush()  # what the session holds unwritten, the connection would not see
     return {
-        (m, f): StoredScore(i, s, p, v, st, bool(b))
+        (m, f): StoredScore(i, s, p, v, st, bool(b), bool(face))
         # Through the connection: the ORM's row loading was most of the time.
-        for m, f, i, s, p, v, st, b in session.connection().execute(query)
+        for m, f, i, s, p, v, st, b, face in session.connection().execute(query)
     }
 
 

@@ -15,7 +15,7 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from records.enums import Side
@@ -76,6 +76,24 @@ def delete_scored_pairs_of(session: Session, side: Side, ids: Iterable[int]) -> 
     wanted = list(ids)
     for start in range(0, len(wanted), _CHUNK):
         session.execute(delete(ScoredPair).where(column.in_(wanted[start : start + _CHUNK])))
+
+
+def delete_scored_pairs(
+    session: Session, missing_ids: NDArray[np.int64], found_ids: NDArray[np.int64]
+) -> None:
+    """Delete these scored pairs (report ``missing_ids[k]``, found ``found_ids[k]``)."""
+    pairs = list(zip(missing_ids.tolist(), found_ids.tolist(), strict=True))
+    table = _SCORED_PAIRS.c
+    for start in range(0, len(pairs), _CHUNK):
+        chunk = pairs[start : start + _CHUNK]
+        session.execute(
+            delete(_SCORED_PAIRS).where(tuple_(table.missing_id, table.found_id).in_(chunk))
+        )
+
+
+def delete_scored_pairs_below(session: Session, weight: float) -> None:
+    """Delete the scored pairs whose weight is below ``weight``."""
+    session.execute(delete(ScoredPair).where(ScoredPair.weight < weight))
 
 
 _SCORED_PAIRS = cast(Table, ScoredPair.__table__)

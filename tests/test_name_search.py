@@ -230,3 +230,17 @@ def test_attribute_weights_count_what_both_sides_know() -> None:
     assert table.weights(["known"], **asked).tolist() == [-5.0]  # type: ignore[arg-type]
     with pytest.raises(KeyError):
         table.weights(["nobody"])
+
+
+def test_a_nickname_that_names_a_girl_puts_daughters_first() -> None:
+    """三丫 heard, nothing else known: of two reports listing 小名 of the same rank, the
+    daughter's comes first; a son's only after her (the sex is not asked)."""
+    searcher = NameSearcher(
+        [
+            ReportEntry("SON", ("王建国", "三娃"), Sex.MALE, 1970),
+            ReportEntry("DAUGHTER", ("王秀兰", "三娃"), Sex.FEMALE, 1970),
+        ]
+    )
+    hits = searcher.search("三丫", k=5)
+    assert [h.ref for h in hits] == ["DAUGHTER", "SON"]
+    assert hits[0].weight - hits[1].weight == pytest.approx(4.5)

@@ -32,7 +32,7 @@ from matching.names import (
     split_name,
     surname_keys,
 )
-from matching.names.nicknames import NicknameKind
+from matching.names.nicknames import NicknameKind, nickname_sex
 from matching.names.normalise import is_han
 from matching.names.readings import is_known_surname
 from matching.names.surnames import known_surnames
@@ -204,6 +204,19 @@ def _nickname_query_weight(comparison: NameComparison, entry: ReportEntry) -> fl
     return weight
 
 
+NICKNAME_SEX_AGREES = 0.5
+NICKNAME_SEX_DIFFERS = -4.0
+"""What a 小名 that says whose it is (三妹, 招娣 a girl's; 狗蛋, 明哥 a boy's) adds when the
+report's sex agrees, and takes when it does not: a 三丫 is not a son, whatever the name."""
+
+
+def _nickname_sex_weight(query: str, entry: ReportEntry) -> float:
+    said = nickname_sex(query)
+    if said is None or entry.sex is Sex.UNKNOWN:
+        return 0.0
+    return NICKNAME_SEX_AGREES if entry.sex.value == said else NICKNAME_SEX_DIFFERS
+
+
 _COMPATIBLE_LEVELS = frozenset(NameLevel) - {
     NameLevel.NULL,
     NameLevel.SURNAME_ONLY,
@@ -225,7 +238,10 @@ def rank_weight(
     ``attributes`` what sex, birth year and region say (:class:`AttributeTable`).
     """
     nickname_weight = _nickname_query_weight(comparison, entry)
-    weight = _level_weight(comparison, query) if nickname_weight is None else nickname_weight
+    if nickname_weight is None:
+        weight = _level_weight(comparison, query)
+    else:
+        weight = nickname_weight + _nickname_sex_weight(fold_name(comparison.left or ""), entry)
     if comparison.surname_share:
         # A shared 王 (7%) says less than a shared 覃: up to a bit and a half more.
         weight += min(1.5, max(0.0, -math.log10(comparison.surname_share) - 1.0))

@@ -95,6 +95,31 @@ def _birth_order(chars: str) -> int | None:
     return None
 
 
+_GIRL_MARKS = frozenset("妹妞丫囡女姐")
+"""Characters of a 小名 that call a girl (三妹, 二丫, 妞妞, 阿囡); 招娣-style wish names too."""
+_BOY_SUFFIXES = frozenset("哥")
+"""Suffixes that call a boy (明哥). Not 仔: in the south a girl is called 明仔 too."""
+_BOY_NAMES = frozenset({"壮壮"})
+
+
+def nickname_sex(chars: str) -> str | None:
+    """ "F" or "M" when a folded 小名 says whose it is (三妹, 招娣 / 狗蛋, 明哥), else None.
+
+    Birth-order and humble names keep to custom: 丫, 妹 and wish names are girls', the
+    humble names of the 狗蛋 kind boys'. A 小名 that says nothing (阿明, 老三) gives None.
+    """
+    nickname = parse_nickname(chars)
+    if nickname is None or nickname.kind is NicknameKind.SINGLE:
+        return None
+    if nickname.kind is NicknameKind.WISH or any(char in _GIRL_MARKS for char in chars):
+        return "F"
+    if nickname.kind is NicknameKind.HUMBLE or chars in _BOY_NAMES:
+        return "M"
+    if nickname.kind is NicknameKind.SUFFIXED and chars[-1] in _BOY_SUFFIXES:
+        return "M"
+    return None
+
+
 @lru_cache(maxsize=16384)
 def parse_nickname(chars: str) -> Nickname | None:
     """Read a folded Han name as a 小名, or None if it does not look like one.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from matching.names import NicknameKind, parse_nickname
-from matching.names.nicknames import YOUNGEST
+from matching.names.nicknames import YOUNGEST, nickname_sex
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,16 @@ def test_surname_address() -> None:
 @pytest.mark.parametrize("text", ["刘建华", "李明", "欧阳修", "张晓明"])
 def test_formal_names_are_not_nicknames(text: str) -> None:
     assert parse_nickname(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "sex"),
+    [
+        ("三妹", "F"), ("幺妹", "F"), ("二丫", "F"), ("妞妞", "F"), ("阿囡", "F"),
+        ("招娣", "F"), ("引弟", "F"), ("狗蛋", "M"), ("铁柱", "M"), ("明哥", "M"),
+        ("壮壮", "M"), ("阿明", None), ("老三", None), ("二娃", None), ("明仔", None),
+        ("宝宝", None), ("明", None), ("刘建华", None),
+    ],
+)  # fmt: skip
+def test_a_nickname_says_whose_it_is_only_where_custom_does(text: str, sex: str | None) -> None:
+    assert nickname_sex(text) == sex

@@ -28,6 +28,7 @@ bench: install test-assets
 	$(VENV)/bin/python -m evaluation.bench.intake_speed --out bench/results
 	$(VENV)/bin/python -m evaluation.bench.pairs --out bench/results
 	$(VENV)/bin/python -m evaluation.bench.columnar_speed --out bench/results
+	$(VENV)/bin/python -m evaluation.face_ages --out bench/results
 
 # A bounded load test of `xunqin serve` on loopback (10 minutes): officers searching by
 # photo and uploading, reviewers deciding, readers listing; figures in bench/results/load.md.

@@ -333,7 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["names_10k"] = run_size(
         10_000, args.queries, args.seed,
         {"xunqin": xunqin_ranker(with_sex_and_year=False, with_hometown=False),
-         "xunqin + accent's provinces": xunqin_ranker(with_sex_and_year=False), **BASELINES},
+         "xunqin + accent's provinces": xunqin_ranker(with_sex_and_year=False),
+         # Ties among namesakes broken by everything else the station wrote down.
+         "xunqin + sex + birth year + accent's provinces": xunqin_ranker(with_sex_and_year=True),
+         **BASELINES},
     )  # fmt: skip
     results["index_vs_brute_force"] = index_against_brute_force(10_000, 300, args.seed + 1)
     if not args.skip_large:

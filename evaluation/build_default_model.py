@@ -48,7 +48,11 @@ from matching.evidence_model.face_calibration import (
     fit_face_bins,
 )
 from matching.evidence_model.face_curve import FaceCurve
-from matching.evidence_model.face_curve_fit import CURVE_SETS, fit_face_curves
+from matching.evidence_model.face_curve_fit import (
+    CURVE_SETS,
+    degraded_for_calibration,
+    fit_face_curves,
+)
 from matching.evidence_model.model import DEFAULT_MODEL_FILE, EvidenceModel
 from matching.evidence_model.params import ModelParams
 from matching.evidence_model.priors import SHIPPED_VERSION, prior_params, with_face_curves
@@ -120,9 +124,12 @@ def build_default(
             DlibFaceModel(),
             cache=cache,
             sets=sorted({*LABELLED_SETS, *CURVE_SETS}),
+            degrade=degraded_for_calibration,
         )
-        calibration = fit_face_bins(embeddings)
-        check = compare_with_threshold_rule(embeddings)
+        # The bins and the check are of good photos; the poor ones feed the poor strata.
+        good = embeddings.subset(~embeddings.poor_or_good())
+        calibration = fit_face_bins(good)
+        check = compare_with_threshold_rule(good)
         curves = fit_face_curves(embeddings)
     else:
         logger.warning("no face photos: the face bins stay at the documented placeholder")

@@ -56,18 +56,21 @@ class Cases:
     report_vectors: NDArray[np.float32]
     report_ages: NDArray[np.float64]
     report_people: list[str]
-    found: list[tuple[str, NDArray[np.float32], NDArray[np.float64]]]
+    found: list[tuple[str, NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_]]]
+    report_poor: NDArray[np.bool_]
 
 
 def child_adult_cases(embeddings: LabelledEmbeddings, seed: int = 20261207) -> Cases:
     """The reports and found persons of the aged sets (see the module docstring)."""
     rng = np.random.default_rng(seed)
     ages = embeddings.ages_or_unknown()
+    poor = embeddings.poor_or_good()
     sets = embeddings.sets
     vectors: list[NDArray[np.float32]] = []
     report_ages: list[float] = []
+    report_poor: list[bool] = []
     people: list[str] = []
-    found: list[tuple[str, NDArray[np.float32], NDArray[np.float64]]] = []
+    found: list[tuple[str, NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_]]] = []
     for identity in sorted(set(embeddings.identities.tolist())):
         rows = np.flatnonzero(embeddings.identities == identity)
         if sets[rows[0]] not in AGED_SETS:
@@ -79,11 +82,12 @@ def child_adult_cases(embeddings: LabelledEmbeddings, seed: int = 20261207) -> C
         pick = int(rng.choice(young))
         vectors.append(embeddings.vectors[pick])
         report_ages.append(float(ages[pick]))
+        report_poor.append(bool(poor[pick]))
         people.append(identity)
         if len(grown) and not calibration_side(identity):
-            found.append((identity, embeddings.vectors[grown], ages[grown]))
+            found.append((identity, embeddings.vectors[grown], ages[grown], poor[grown]))
     return Cases(np.asarray(vectors, np.float32).reshape(-1, embeddings.vectors.shape[1]),
-                 np.asarray(report_ages), people, found)  # fmt: skip
+                 np.asarray(report_ages), people, found, np.asarray(report_poor))  # fmt: skip
 
 
 def _ranks(scores: NDArray[np.float64], truth: int) -> int:
@@ -99,7 +103,7 @@ def rank_cases(cases: Cases, model: EvidenceModel) -> dict[str, list[int]]:
                                    "model, ages unknown": []}  # fmt: skip
     comparison = model.comparisons[face_index]
     assert isinstance(comparison, FaceComparison)
-    for identity, faces, ages in cases.found:
+    for identity, faces, ages, poor in cases.found:
         truth = cases.report_people.index(identity)
         diff = cases.report_vectors[:, None, :] - faces[None, :, :]
         distances = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
@@ -109,11 +113,12 @@ def rank_cases(cases: Cases, model: EvidenceModel) -> dict[str, list[int]]:
         for label, known in (("model, ages known", True), ("model, ages unknown", False)):
             scores = np.empty(len(closest))
             for r, (d, f) in enumerate(zip(closest.tolist(), nearest.tolist(), strict=True)):
+                either = bool(cases.report_poor[r] or poor[f])
                 if known:
                     a, b = float(cases.report_ages[r]), float(ages[f])
-                    stratum = face_stratum(a, BORN + a, b, BORN + b)
+                    stratum = face_stratum(a, BORN + a, b, BORN + b, either)
                 else:
-                    stratum = face_stratum(None, None, None, None)
+                    stratum = face_stratum(None, None, None, None, either)
                 level = bin_index(d, FACE_EDGES) + 1
                 scores[r] = table_.weight(Outcome(level, "", stratum, d))
             ranks[label].append(_ranks(scores, truth))

@@ -22,6 +22,8 @@ from evaluation.population import TruePair
 from matching.views import FaceView, FoundView, MissingView, PersonView
 
 FACES_A_RECORD = (0.6, 0.3, 0.1)
+POOR_EVERY = 8
+"""One synthetic face in this many is a poor photo (small, blurred or turned)."""
 """Chance that a record with faces has 1, 2 or 3."""
 
 
@@ -55,10 +57,12 @@ def with_faces(
         centre = centres[person[(side, view.ref)]]
         return tuple(
             FaceView(
-                face_id=next(face_ids),
+                face_id=(face_id := next(face_ids)),
                 embedding=(centre + spread[k]).astype(np.float32),
                 taken_year=rng.choice((None, rng.randint(1985, 2026))),
                 age_at_photo=rng.choice((None, rng.randint(1, 15), rng.randint(16, 80))),
+                # One face in eight poor (from the ids: the seeded draws stay as they were).
+                poor=face_id % POOR_EVERY == 0,
             )
             for k in range(n)
         )

@@ -26,6 +26,8 @@ class FaceView:
     embedding: NDArray[np.float32]
     taken_year: int | None = None
     age_at_photo: int | None = None
+    poor: bool = False
+    """Whether the intake found the face poor: small, blurred, turned or tilted."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +82,8 @@ def _faces(photos: list[Photo]) -> tuple[FaceView, ...]:
             embedding=np.frombuffer(face.embedding, dtype=np.float32),
             taken_year=photo.taken_year or (photo.taken_date.year if photo.taken_date else None),
             age_at_photo=photo.age_at_photo,
+            # The intake notes a face's problems; one with none is a good face.
+            poor=face.quality_note is not None,
         )
         for photo in photos
         for face in photo.faces

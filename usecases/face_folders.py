@@ -5,6 +5,7 @@ time (``matching.evidence_model.face_calibration`` fits the bins on what comes o
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import os
@@ -12,10 +13,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image, ImageFilter, ImageOps
 
 from indexes import FaceIntakeError, FaceModel, decode_image, detect_faces
 from matching.evidence_model.face_calibration import (
@@ -58,7 +60,7 @@ class _EmbeddingCache:
 
     path: Path | None
     model: str
-    entries: dict[str, tuple[float, int, NDArray[np.float32]]] = field(default_factory=dict)
+    entries: dict[str, tuple[float, int, NDArray[np.float32], bool]] = field(default_factory=dict)
     dirty: bool = False
 
     @classmethod
@@ -68,26 +70,29 @@ class _EmbeddingCache:
             return cache
         try:
             with np.load(path, allow_pickle=False) as data:
-                if str(data["model"]) != model:
+                # A cache from before photos' quality was kept is read again.
+                if str(data["model"]) != model or "poor" not in data:
                     return cache
-                for key, mtime, faces, vector in zip(
+                for key, mtime, faces, vector, poor in zip(
                     data["paths"], data["mtimes"], data["face_counts"], data["vectors"],
-                    strict=True,
+                    data["poor"], strict=True,
                 ):  # fmt: skip
-                    cache.entries[str(key)] = (float(mtime), int(faces), vector)
+                    cache.entries[str(key)] = (float(mtime), int(faces), vector, bool(poor))
         except (OSError, KeyError, ValueError):
             logger.warning("face embedding cache unreadable; encoding again")
             cache.entries = {}
         return cache
 
-    def get(self, key: str, mtime: float) -> tuple[int, NDArray[np.float32]] | None:
+    def get(self, key: str, mtime: float) -> tuple[int, NDArray[np.float32], bool] | None:
         entry = self.entries.get(key)
         if entry is None or entry[0] != mtime:
             return None
-        return entry[1], entry[2]
+        return entry[1], entry[2], entry[3]
 
-    def put(self, key: str, mtime: float, faces: int, vector: NDArray[np.float32]) -> None:
-        self.entries[key] = (mtime, faces, vector)
+    def put(
+        self, key: str, mtime: float, faces: int, vector: NDArray[np.float32], poor: bool
+    ) -> None:
+        self.entries[key] = (mtime, faces, vector, poor)
         self.dirty = True
 
     def save(self) -> None:
@@ -106,24 +111,71 @@ class _EmbeddingCache:
                 vectors=np.stack([self.entries[k][2] for k in keys]).astype(np.float32)
                 if keys
                 else np.zeros((0, EMBEDDING_DIM), np.float32),
+                poor=np.array([self.entries[k][3] for k in keys], dtype=np.bool_),
             )
         os.replace(tmp, self.path)
         self.dirty = False
 
 
-Detector = Callable[[Path], Sequence[NDArray[np.float32]]]
-"""Turns a photo file into the embeddings of the faces in it."""
+class ReadFace(NamedTuple):
+    """A face read from a labelled photo: its embedding, and whether the intake found it
+    poor (too small, blurred, turned or tilted: :func:`indexes.faces.judge`)."""
+
+    embedding: NDArray[np.float32]
+    poor: bool
+
+
+Detector = Callable[[Path], Sequence[ReadFace]]
+"""Turns a photo file into the faces in it."""
 
 
 def intake_detector(face_model: FaceModel) -> Detector:
     """The service's own intake: ``decode_image`` then ``detect_faces`` with the model."""
 
-    def detect(path: Path) -> list[NDArray[np.float32]]:
+    def detect(path: Path) -> list[ReadFace]:
         try:
             faces = detect_faces(decode_image(path.read_bytes()), face_model)
         except FaceIntakeError:
             return []
-        return [np.asarray(f.embedding, dtype=np.float32).reshape(-1) for f in faces]
+        return [ReadFace(np.asarray(f.embedding, dtype=np.float32).reshape(-1),
+                         bool(f.quality.problems)) for f in faces]  # fmt: skip
+
+    return detect
+
+
+DEGRADED_FACE_PX: Final = 56
+DEGRADED_BLUR: Final = 2.5
+DEGRADED_JPEG_QUALITY: Final = 30
+DEGRADED_SUFFIX: Final = "#degraded"
+"""A degraded copy's key: the photo's own, with this after it."""
+
+
+def degraded_detector(face_model: FaceModel) -> Detector:
+    """The intake on a degraded copy of a photo: shrunk until its face is
+    :data:`DEGRADED_FACE_PX` wide, blurred and saved as a rough JPEG, as a station's
+    camera or a scanned print gives them. Labelled photos so degraded are the poor
+    photos the face curves' poor strata are fitted on (the development photos hold
+    almost none that the intake finds poor)."""
+
+    def detect(path: Path) -> list[ReadFace]:
+        data = path.read_bytes()
+        try:
+            faces = detect_faces(decode_image(data), face_model)
+            if len(faces) != 1:
+                return []
+            with Image.open(io.BytesIO(data)) as opened:
+                image = ImageOps.exif_transpose(opened).convert("RGB")
+            scale = DEGRADED_FACE_PX / faces[0].width_px
+            size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+            small = image.resize(size, Image.Resampling.BILINEAR)
+            small = small.filter(ImageFilter.GaussianBlur(DEGRADED_BLUR))
+            buffer = io.BytesIO()
+            small.save(buffer, "JPEG", quality=DEGRADED_JPEG_QUALITY)
+            again = detect_faces(decode_image(buffer.getvalue()), face_model)
+        except (FaceIntakeError, OSError, ValueError):
+            return []
+        return [ReadFace(np.asarray(f.embedding, dtype=np.float32).reshape(-1),
+                         bool(f.quality.problems)) for f in again]  # fmt: skip
 
     return detect
 
@@ -135,6 +187,8 @@ def encode_face_folder(
     cache: Path | None = DEFAULT_CACHE,
     sets: Sequence[str] | None = None,
     detector: Detector | None = None,
+    degrade: Callable[[str], bool] | None = None,
+    degrader: Detector | None = None,
 ) -> LabelledEmbeddings:
     """Embed every ``<set>/<identity>/<photo>`` showing exactly one face.
 
@@ -142,6 +196,10 @@ def encode_face_folder(
     in the log, never named). Embeddings are cached in ``cache`` keyed by the photo's
     path relative to ``folder`` and its modification time, for this model only.
     ``detector`` replaces the service's intake (:func:`intake_detector`), for tests.
+    The photos of the identities ``degrade`` accepts (``"<set>/<identity>"``) are also
+    read as degraded copies (:func:`degraded_detector`, or ``degrader``); a copy the
+    intake finds poor is kept as a photo of its own with its source named, so that it is
+    never paired with the photo it was made from.
     """
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder of <set>/<identity>/<photo>")
@@ -150,24 +208,36 @@ def encode_face_folder(
     vectors: list[NDArray[np.float32]] = []
     identities: list[str] = []
     ages: list[float] = []
+    poor: list[bool] = []
+    sources: list[str] = []
     skipped = 0
     files = _photo_files(folder, sets)
-    for number, (identity, path) in enumerate(files, start=1):
-        key = path.relative_to(folder).as_posix()
+    readings = [(identity, path, path.relative_to(folder).as_posix(), detect)
+                for identity, path in files]  # fmt: skip
+    if degrade is not None:
+        copy = degrader or degraded_detector(face_model)
+        readings += [(identity, path, path.relative_to(folder).as_posix() + DEGRADED_SUFFIX,
+                      copy) for identity, path in files if degrade(identity)]  # fmt: skip
+    for number, (identity, path, key, read) in enumerate(readings, start=1):
         mtime = path.stat().st_mtime
         known = store.get(key, mtime)
         if known is None:
-            faces = list(detect(path))
-            vector = faces[0] if len(faces) == 1 else np.zeros(EMBEDDING_DIM, np.float32)
-            known = (len(faces), np.asarray(vector, dtype=np.float32))
+            faces = list(read(path))
+            one = faces[0] if len(faces) == 1 else ReadFace(np.zeros(EMBEDDING_DIM, np.float32),
+                                                            poor=False)  # fmt: skip
+            known = (len(faces), np.asarray(one.embedding, dtype=np.float32), one.poor)
             store.put(key, mtime, *known)
             if number % 100 == 0:
-                logger.info("encoded %d of %d photos", number, len(files))
+                logger.info("encoded %d of %d photos", number, len(readings))
+        if known[0] == 1 and key.endswith(DEGRADED_SUFFIX) and not known[2]:
+            continue  # a copy the intake still finds good is no poor photo: not used
         if known[0] == 1:
             vectors.append(known[1])
             identities.append(identity)
             age = AGE_IN_NAME.match(path.name)
             ages.append(float(age.group(1)) if age else math.nan)
+            poor.append(known[2])
+            sources.append(key.removesuffix(DEGRADED_SUFFIX))
         else:
             skipped += 1
     store.save()
@@ -177,6 +247,8 @@ def encode_face_folder(
         np.asarray(vectors, dtype=np.float32).reshape(-1, dim),
         np.array(identities, dtype=str),
         np.asarray(ages, dtype=np.float64),
+        np.asarray(poor, dtype=np.bool_),
+        np.array(sources, dtype=str),
     )
 
 

@@ -18,7 +18,7 @@ from matching.evidence_model import (
     with_face_curves,
 )
 from matching.evidence_model.face_calibration import LABELLED_SETS, CalibrationCheck
-from matching.evidence_model.face_curve_fit import CURVE_SETS
+from matching.evidence_model.face_curve_fit import CURVE_SETS, degraded_for_calibration
 from matching.evidence_model.refit import MIN_EM_PAIRS, RefitReport
 from usecases.auditing import audit_once
 from usecases.face_folders import encode_face_folder
@@ -68,9 +68,12 @@ def calibrate_faces(
     (``../shared/faces``'s layout), and write the model; also how the stock distance rule
     does on the same pairs. Without the photos for the curves, the model keeps its own."""
     sets = sorted({*LABELLED_SETS, *CURVE_SETS})
-    embeddings = encode_face_folder(folder, services.face_model, sets=sets)
-    calibration = fit_face_bins(embeddings)
-    check = compare_with_threshold_rule(embeddings)
+    embeddings = encode_face_folder(folder, services.face_model, sets=sets,
+                                    degrade=degraded_for_calibration)  # fmt: skip
+    # The bins and the check are of good photos; the poor ones feed the poor strata.
+    good = embeddings.subset(~embeddings.poor_or_good())
+    calibration = fit_face_bins(good)
+    check = compare_with_threshold_rule(good)
     params = with_face_calibration(services.evidence_model.params, calibration)
     try:
         params = with_face_curves(params, fit_face_curves(embeddings))

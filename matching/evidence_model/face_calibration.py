@@ -73,11 +73,15 @@ EMBEDDING_DIM: Final = 128
 @dataclass(frozen=True)
 class LabelledEmbeddings:
     """Face embeddings and whose they are: ``identities[i]`` is ``"<set>/<identity>"``;
-    ``ages[i]`` is the person's age in the photo (NaN: unknown; None: none known)."""
+    ``ages[i]`` is the person's age in the photo (NaN: unknown; None: none known);
+    ``poor[i]`` whether the intake found the face poor (None: not known)."""
 
     vectors: NDArray[np.float32]
     identities: NDArray[np.str_]
     ages: NDArray[np.float64] | None = None
+    poor: NDArray[np.bool_] | None = None
+    sources: NDArray[np.str_] | None = None
+    """The photo each embedding was read from (a degraded copy names its original's)."""
 
     def __post_init__(self) -> None:
         if self.vectors.ndim != 2 or self.vectors.shape[0] != self.identities.shape[0]:
@@ -87,6 +91,12 @@ class LabelledEmbeddings:
             )
         if self.ages is not None and self.ages.shape != self.identities.shape:
             raise ValueError(f"expected {self.identities.shape[0]} ages, got {self.ages.shape}")
+        if self.poor is not None and self.poor.shape != self.identities.shape:
+            raise ValueError(f"expected {self.identities.shape[0]} flags, got {self.poor.shape}")
+
+    def poor_or_good(self) -> NDArray[np.bool_]:
+        """Whether each face is poor (False where not known)."""
+        return self.poor if self.poor is not None else np.zeros(len(self.identities), np.bool_)
 
     def ages_or_unknown(self) -> NDArray[np.float64]:
         """Each photo's age, NaN where unknown."""
@@ -100,7 +110,9 @@ class LabelledEmbeddings:
     def subset(self, keep: NDArray[np.bool_]) -> LabelledEmbeddings:
         """The embeddings where ``keep`` is true."""
         ages = None if self.ages is None else self.ages[keep]
-        return LabelledEmbeddings(self.vectors[keep], self.identities[keep], ages)
+        poor = None if self.poor is None else self.poor[keep]
+        sources = None if self.sources is None else self.sources[keep]
+        return LabelledEmbeddings(self.vectors[keep], self.identities[keep], ages, poor, sources)
 
 
 @dataclass(frozen=True)

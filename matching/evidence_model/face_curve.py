@@ -63,8 +63,13 @@ class FaceCurve:
     source: str
     interval: tuple[tuple[float, float, float], ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
+    scale: float = 1.0
+    """What the weight is multiplied by: below one for a poor photo's stratum, which says
+    less either way (fitted on pairs with a poor photo: :func:`fit_poor_scale`)."""
 
     def __post_init__(self) -> None:
+        if not 0.0 < self.scale <= 1.0:
+            raise ValueError(f"a curve's scale must be in (0, 1], got {self.scale}")
         if not self.slope < 0.0:
             raise ValueError(f"a face curve must fall with distance (slope {self.slope})")
         if not (self.most > 0.0 and self.least < 0.0):
@@ -72,7 +77,7 @@ class FaceCurve:
 
     def _bounded(self, linear: float) -> float:
         bound = self.most if linear >= 0.0 else -self.least
-        return bound * math.tanh(linear / bound)
+        return self.scale * bound * math.tanh(linear / bound)
 
     def weight(self, distance: float) -> float:
         """The log2 likelihood ratio of a closest-faces distance."""
@@ -83,7 +88,7 @@ class FaceCurve:
         last bit: far inside the scorers' agreement of 1e-9 bits)."""
         linear = self.intercept + self.slope * (distances - self.centre)
         bound = np.where(linear >= 0.0, self.most, -self.least)
-        result: NDArray[np.float64] = bound * np.tanh(linear / bound)
+        result: NDArray[np.float64] = self.scale * bound * np.tanh(linear / bound)
         return result
 
     def as_json(self) -> dict[str, Any]:
@@ -93,6 +98,7 @@ class FaceCurve:
             "most": self.most, "least": self.least, "n_same": self.n_same,
             "n_different": self.n_different, "source": self.source,
             "interval": [list(row) for row in self.interval], "details": dict(self.details),
+            "scale": self.scale,
         }  # fmt: skip
 
     @classmethod
@@ -107,6 +113,7 @@ class FaceCurve:
                 (float(a), float(b), float(c)) for a, b, c in data.get("interval", ())
             ),
             details=dict(data.get("details", {})),
+            scale=float(data.get("scale", 1.0)),
         )  # fmt: skip
 
 
@@ -233,6 +240,28 @@ def fit_face_curve(
             ),
         },
     )  # fmt: skip
+
+
+def fit_poor_scale(
+    weights: NDArray[np.float64], same: NDArray[np.bool_], pair_weights: NDArray[np.float64]
+) -> float:
+    """The scale (0.05 to 1, in steps of 0.01) that best explains pairs with a poor photo.
+
+    ``weights`` are what their strata's curves give each pair (in bits), ``same`` whether
+    it is the same person, ``pair_weights`` what each pair weighs; the two classes weigh
+    one half each, so the scaled weight is read as the log2 likelihood ratio. Scaling
+    keeps the order of distances and shrinks the evidence towards none both ways.
+    """
+    w = np.where(same, 0.5 * pair_weights / pair_weights[same].sum(),
+                 0.5 * pair_weights / pair_weights[~same].sum())  # fmt: skip
+    best, best_loss = 1.0, math.inf
+    for scale in np.arange(0.05, 1.0001, 0.01):
+        log_odds = scale * weights * math.log(2.0)
+        # -log p(label): log(1 + e^-x) for the same person, log(1 + e^x) for others.
+        loss = float((w * np.logaddexp(0.0, np.where(same, -log_odds, log_odds))).sum())
+        if loss < best_loss:
+            best, best_loss = float(round(scale, 2)), loss
+    return best
 
 
 def curve_table(curves: Mapping[str, FaceCurve], at: Sequence[float] = INTERVAL_AT

@@ -18,6 +18,13 @@ the years between two photos of one person are the difference of their ages):
 - **ages_unknown**: same person: every pair above, the adult ones weighing three
   quarters (most people in care are adults); different people as for adults.
 
+Each stratum's curve is fitted on the pairs whose photos the intake found good (all
+pairs, where too few are). Every stratum has a twin for pairs with a poor photo (small,
+blurred, turned or tilted: the development photos hold almost none, so degraded copies
+of the labelled photos stand in, :func:`usecases.face_folders.degraded_detector`),
+with its own curve; where a stratum has too few poor pairs, its good curve times one
+scale fitted on the poor pairs of all strata (:func:`~.face_curve.fit_poor_scale`).
+
 Each identity weighs one in all, spread over its pairs in the stratum; each pair of
 identities likewise. Only identities on the calibration side of :func:`calibration_side`
 are used: the others are kept for evaluation.
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Final
 
 import numpy as np
@@ -38,7 +46,13 @@ from matching.evidence_model.comparisons.face import (
     RECENT_CHILD_YEARS,
 )
 from matching.evidence_model.face_calibration import LabelledEmbeddings
-from matching.evidence_model.face_curve import FaceCurve, LabelledDistances, fit_face_curve
+from matching.evidence_model.face_curve import (
+    MIN_CLASS_PAIRS,
+    FaceCurve,
+    LabelledDistances,
+    fit_face_curve,
+    fit_poor_scale,
+)
 
 ADULT_SETS: Final = (
     "asian_faces", "casia_facev5_asian", "lfw_east_asian", "deepface", "five_celebrity",
@@ -64,6 +78,12 @@ def calibration_side(identity: str) -> bool:
     return hashlib.blake2b(identity.encode("utf-8"), digest_size=1).digest()[0] % 2 == 0
 
 
+def degraded_for_calibration(identity: str) -> bool:
+    """Whether an identity's photos are also read as degraded copies for the poor strata:
+    those the curves are fitted on (their sets', calibration side)."""
+    return identity.split("/", 1)[0] in CURVE_SETS and calibration_side(identity)
+
+
 def _distance_matrix(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float64]:
     x, y = a.astype(np.float64), b.astype(np.float64)
     d2 = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * (x @ y.T)
@@ -72,27 +92,43 @@ def _distance_matrix(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[
 
 
 class _Pairs:
-    """Weighted distances gathered identity by identity."""
+    """Weighted distances gathered identity by identity, with whether either photo of
+    each pair is poor."""
 
     def __init__(self) -> None:
         self.values: list[NDArray[np.float64]] = []
         self.weights: list[NDArray[np.float64]] = []
         self.groups: list[NDArray[np.int64]] = []
+        self.poor: list[NDArray[np.bool_]] = []
         self.count = 0
 
-    def add(self, distances: NDArray[np.float64], weight: float = 1.0) -> None:
+    def add(self, distances: NDArray[np.float64], poor: NDArray[np.bool_],
+            weight: float = 1.0) -> None:  # fmt: skip
         if len(distances) == 0:
             return
         self.values.append(distances)
-        self.weights.append(np.full(len(distances), weight / len(distances)))
+        # An identity weighs one among the good pairs and one among the poor: its poor
+        # copies must not thin out its good pairs.
+        n_poor = int(poor.sum())
+        n_good = len(distances) - n_poor
+        self.weights.append(np.where(poor, weight / max(n_poor, 1), weight / max(n_good, 1)))
         self.groups.append(np.full(len(distances), self.count, dtype=np.int64))
+        self.poor.append(poor)
         self.count += 1
 
-    def arrays(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    def arrays(
+        self, poor: bool | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+        """(distances, weights, groups) of the pairs with a poor photo (``poor``), with
+        none (not ``poor``), or all (None)."""
         if not self.values:
             return np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
         values, weights = np.concatenate(self.values), np.concatenate(self.weights)
-        return values, weights, np.concatenate(self.groups)
+        groups = np.concatenate(self.groups)
+        if poor is None:
+            return values, weights, groups
+        keep = np.concatenate(self.poor) == poor
+        return values[keep], weights[keep], groups[keep]
 
 
 def _members(embeddings: LabelledEmbeddings, sets: Sequence[str]) -> list[NDArray[np.int64]]:
@@ -108,24 +144,32 @@ def _members(embeddings: LabelledEmbeddings, sets: Sequence[str]) -> list[NDArra
 def _same(embeddings: LabelledEmbeddings, people: list[NDArray[np.int64]], test: PairTest,
           into: _Pairs, weight: float = 1.0) -> None:  # fmt: skip
     ages = embeddings.ages_or_unknown()
+    poor = embeddings.poor_or_good()
+    sources = embeddings.sources
     for rows in people:
         if len(rows) < 2:
             continue
         d = _distance_matrix(embeddings.vectors[rows], embeddings.vectors[rows])
         i, j = np.triu_indices(len(rows), 1)
         keep = test(ages[rows][i], ages[rows][j])
-        into.add(d[i, j][keep], weight)
+        if sources is not None:
+            # A degraded copy against the photo it was made from is no pair of photos.
+            keep &= sources[rows][i] != sources[rows][j]
+        either = poor[rows][i] | poor[rows][j]
+        into.add(d[i, j][keep], either[keep], weight)
 
 
 def _different(embeddings: LabelledEmbeddings, people: list[NDArray[np.int64]],
                test: PairTest, into: _Pairs, scale: float = 1.0) -> None:  # fmt: skip
     ages = embeddings.ages_or_unknown()
+    poor = embeddings.poor_or_good()
     for a in range(len(people)):
         for b in range(a + 1, len(people)):
             ra, rb = people[a], people[b]
             d = _distance_matrix(embeddings.vectors[ra], embeddings.vectors[rb])
             keep = test(ages[ra][:, None], ages[rb][None, :])
-            into.add(d[keep] * scale)
+            either = poor[ra][:, None] | poor[rb][None, :]
+            into.add(d[keep] * scale, either[keep])
 
 
 def _adult(gap_under: float | None, gap_over: float | None) -> PairTest:
@@ -157,7 +201,7 @@ def _any(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.bool_]:
 
 
 def _mean(pairs: _Pairs) -> float:
-    values, weights, _ = pairs.arrays()
+    values, weights, _ = pairs.arrays(poor=False)
     return float(np.average(values, weights=weights)) if len(values) else float("nan")
 
 
@@ -171,8 +215,8 @@ def asian_scale(embeddings: LabelledEmbeddings) -> float:
     return ratio if np.isfinite(ratio) and ratio > 0 else 1.0
 
 
-def _labelled(same: _Pairs, different: _Pairs) -> LabelledDistances:
-    return LabelledDistances(*same.arrays(), *different.arrays())
+def _labelled(same: _Pairs, different: _Pairs, poor: bool | None) -> LabelledDistances:
+    return LabelledDistances(*same.arrays(poor), *different.arrays(poor))
 
 
 def fit_face_curves(
@@ -222,12 +266,42 @@ def fit_face_curves(
         "ages_unknown": (unknown, adult_u, "same person: all the above, adults weighing "
                          f"{ADULT_SHARE_UNKNOWN:.0%}; {asian_words}"),
     }  # fmt: skip
-    curves = {}
+    curves: dict[str, FaceCurve] = {}
+    poor_weights, poor_same, poor_pair_weights = [], [], []
     for label, (same, different, words) in plan.items():
+        good = _labelled(same, different, poor=False)
+        if min(len(good.same), len(good.different)) < MIN_CLASS_PAIRS:
+            good, words = _labelled(same, different, poor=None), f"{words} (poor photos too)"
         try:
-            curves[label] = fit_face_curve(
-                _labelled(same, different), source=words, bootstrap=bootstrap, seed=seed
-            )
+            curves[label] = fit_face_curve(good, source=words, bootstrap=bootstrap, seed=seed)
         except ValueError as err:
             raise ValueError(f"face stratum {label}: {err}") from err
+        poor = _labelled(same, different, poor=True)
+        poor_weights += [curves[label].weights(poor.same), curves[label].weights(poor.different)]
+        poor_same += [np.ones(len(poor.same), np.bool_), np.zeros(len(poor.different), np.bool_)]
+        poor_pair_weights += [poor.same_weight, poor.different_weight]
+    same_flags = np.concatenate(poor_same)
+    if min(int(same_flags.sum()), int((~same_flags).sum())) < MIN_CLASS_PAIRS:
+        raise ValueError(f"face strata with a poor photo: fewer than {MIN_CLASS_PAIRS} pairs "
+                         "a side to fit their scale")  # fmt: skip
+    scale = fit_poor_scale(np.concatenate(poor_weights), same_flags,
+                           np.concatenate(poor_pair_weights))  # fmt: skip
+    for label, (same, different, words) in plan.items():
+        # A poor photo moves the same person's distances out, so its own curve has
+        # another shape, not only a smaller size; where a stratum has too few poor
+        # pairs, its good curve scaled to what every stratum's poor pairs show.
+        try:
+            curves[f"{label}_poor"] = fit_face_curve(
+                _labelled(same, different, poor=True), bootstrap=bootstrap, seed=seed,
+                source=f"pairs with a poor photo (degraded copies of labelled photos among "
+                       f"them); {words}",
+            )  # fmt: skip
+        except ValueError:
+            curve = curves[label]
+            curves[f"{label}_poor"] = replace(
+                curve, scale=scale, interval=(),
+                source=f"{label}'s curve x{scale:.2f}, the scale that best explains the pairs "
+                       f"with a poor photo in every stratum ({int(same_flags.sum())} "
+                       f"same-person, {int((~same_flags).sum())} different-people pairs)",
+            )  # fmt: skip
     return curves

@@ -65,6 +65,12 @@ class FaceFacts:
     embeddings: NDArray[np.float32]
     years: tuple[float | None, ...]
     ages: tuple[float | None, ...]
+    poor: tuple[bool, ...] = ()
+    """Whether each face is poor (empty: none is)."""
+
+    def is_poor(self, k: int) -> bool:
+        """Whether face ``k`` is poor."""
+        return bool(self.poor) and self.poor[k]
 
     @property
     def count(self) -> int:
@@ -189,7 +195,8 @@ def _face_facts(
             age = year - birth_year
         years.append(year)
         ages.append(age)
-    return FaceFacts(view.embeddings, tuple(years), tuple(ages))
+    return FaceFacts(view.embeddings, tuple(years), tuple(ages),
+                     tuple(face.poor for face in view.faces))  # fmt: skip
 
 
 def missing_facts(view: MissingView) -> MissingFacts:

@@ -241,7 +241,10 @@ def face_strata(calibration: FaceBinCalibration) -> tuple[StratumParams, ...]:
         u = child_u if label.startswith("child") else normalised(different.tolist())
         m = normalised((share * same + (1 - share) * np.asarray(u)).tolist())
         strata.append(StratumParams(label, m, u, FACE_NOTES[label]))
-    return tuple(strata)
+    # A poor photo's twin names its levels as the good one does; its curve says less.
+    poor = [StratumParams(f"{s.label}_poor", s.m, s.u, f"bins as {s.label}'s")
+            for s in strata]  # fmt: skip
+    return (*strata, *poor)
 
 
 def prior_params(

@@ -143,8 +143,9 @@ def test_the_population_reaches_the_edges_it_should(
 
 
 def _face(vector: NDArray[np.float32], *, year: int | None = None, age: int | None = None,
-          face_id: int = 0) -> FaceView:  # fmt: skip
-    return FaceView(face_id=face_id, embedding=vector, taken_year=year, age_at_photo=age)
+          face_id: int = 0, poor: bool = False) -> FaceView:  # fmt: skip
+    return FaceView(face_id=face_id, embedding=vector, taken_year=year, age_at_photo=age,
+                    poor=poor)  # fmt: skip
 
 
 def _mixed(direction: int, length: float) -> NDArray[np.float32]:
@@ -413,7 +414,7 @@ def _pairs(draw: st.DrawFn) -> tuple[MissingView, FoundView]:
         n = draw(st.integers(0, 2))
         return tuple(
             _face(along(draw(st.integers(0, 2)), draw(st.sampled_from([0.0, 0.36, 0.5, 0.9]))),
-                  year=draw(years), age=draw(ages))
+                  year=draw(years), age=draw(ages), poor=draw(st.booleans()))
             for _ in range(n)
         )  # fmt: skip
 

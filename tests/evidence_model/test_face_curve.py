@@ -24,7 +24,7 @@ from matching.evidence_model import (
     fit_face_curves,
     with_face_calibration,
 )
-from matching.evidence_model.face_curve import LabelledDistances, fit_face_curve
+from matching.evidence_model.face_curve import LabelledDistances, fit_face_curve, fit_poor_scale
 from matching.evidence_model.face_curve_fit import calibration_side
 from matching.views import FaceView, FoundView, MissingView
 from tests.evidence_model.conftest import along
@@ -149,34 +149,51 @@ def _aged(n_people: int, seed: int) -> LabelledEmbeddings:
     """People whose face drifts with age: photos at 3, 6, 25 and 40, the child's far off."""
     rng = np.random.default_rng(seed)
     per_dim = 1 / math.sqrt(2 * 128)
-    vectors, ids, ages = [], [], []
+    vectors, ids, ages, poor = [], [], [], []
+
+    def photo(centre: np.ndarray, person: str, age: float, bad: bool) -> None:
+        # A poor photo: blurred into noise that hides who it is.
+        noise = 0.6 if bad else 0.3
+        vectors.append(centre + rng.normal(0, noise * per_dim, 128))
+        ids.append(person)
+        ages.append(age)
+        poor.append(bad)
+
     for p in range(n_people):
         centre = rng.normal(0, 0.5 * per_dim, 128)
         drift = rng.normal(0, 0.35 * per_dim, 128)
         for age in (3, 6, 25, 40):
-            shift = drift if age < 16 else 0.0
-            vectors.append(centre + shift + rng.normal(0, 0.3 * per_dim, 128))
-            ids.append(f"fgnet_aging/p{p}")
-            ages.append(float(age))
+            photo(centre + (drift if age < 16 else 0.0), f"fgnet_aging/p{p}", float(age),
+                  bad=age == 6 and p % 3 == 0)  # fmt: skip
     for p in range(n_people):  # East Asian adults, one period, ages unknown
         centre = rng.normal(0, 0.45 * per_dim, 128)
-        for _ in range(3):
-            vectors.append(centre + rng.normal(0, 0.3 * per_dim, 128))
-            ids.append(f"casia_facev5_asian/q{p}")
-            ages.append(math.nan)
-    return LabelledEmbeddings(np.asarray(vectors, np.float32), np.array(ids), np.array(ages))
+        for k in range(4):
+            photo(centre, f"casia_facev5_asian/q{p}", math.nan, bad=k == 3)
+    return LabelledEmbeddings(np.asarray(vectors, np.float32), np.array(ids), np.array(ages),
+                              np.array(poor))  # fmt: skip
 
 
 def test_curves_are_fitted_on_the_calibration_side_and_children_weigh_less() -> None:
     embeddings = _aged(60, seed=6)
     curves = fit_face_curves(embeddings, bootstrap=10)
-    assert set(curves) == {"adult_recent", "adult_long", "child_recent", "child_to_adult",
-                           "ages_unknown"}  # fmt: skip
+    ages = {"adult_recent", "adult_long", "child_recent", "child_to_adult", "ages_unknown"}
+    assert set(curves) == ages | {f"{label}_poor" for label in ages}
+    # A poor photo says less, both ways, with the distances in the same order: its own
+    # curve where its stratum has poor pairs enough, else the good one scaled down.
+    for label in ages:
+        good, poor = curves[label], curves[f"{label}_poor"]
+        if poor.scale < 1.0:
+            assert poor.weight(0.3) == pytest.approx(poor.scale * good.weight(0.3))
+            assert abs(poor.weight(0.8)) < abs(good.weight(0.8))
+    poor_adults, adults = curves["adult_recent_poor"], curves["adult_recent"]
+    assert poor_adults.scale == 1.0  # fitted on its own poor pairs
+    assert poor_adults.details["same_mean"] > adults.details["same_mean"] + 0.05
     calibrating = {i for i in set(embeddings.identities.tolist()) if calibration_side(i)}
     assert curves["child_to_adult"].n_same == sum(i.startswith("fgnet") for i in calibrating)
     assert 0 < len(calibrating) < 120
-    # a close face says less when one photo is a child's taken decades before
-    assert curves["child_to_adult"].weight(0.3) < curves["adult_recent"].weight(0.3)
+    # a child grown up drifts: the stratum holds the pairs that show it
+    child, adult = curves["child_to_adult"].details, curves["adult_recent"].details
+    assert child["same_mean"] > adult["same_mean"] + 0.05
     assert "x0." in curves["child_to_adult"].source  # the East Asian scaling is said
 
 
@@ -199,7 +216,9 @@ def test_children_found_as_adults_rank_by_face_as_the_distance_does(
     if not REPO_CACHE.is_file():
         pytest.skip("no cached embeddings: run python -m evaluation.build_default_model")
     with np.load(REPO_CACHE, allow_pickle=False) as data:
-        keep = (data["face_counts"] == 1) & np.char.startswith(data["paths"], "fgnet_aging/")
+        paths = data["paths"].astype(str)
+        keep = (data["face_counts"] == 1) & np.char.startswith(paths, "fgnet_aging/")
+        keep &= ~np.char.endswith(paths, "#degraded")
         paths = data["paths"][keep]
         ids = np.array(["/".join(str(p).split("/")[:2]) for p in paths])
         ages = np.array([float(str(p).split("/")[2][3:5]) for p in paths])
@@ -221,3 +240,26 @@ def test_a_curve_refuses_to_round_trip_nonsense() -> None:
     with pytest.raises(KeyError):
         FaceCurve.from_json({k: v for k, v in good.items() if k != "slope"})
     assert replace(FaceCurve.from_json(good), source="x").source == "x"
+
+
+def test_the_scale_of_poor_photos_is_what_their_pairs_show() -> None:
+    """Pairs whose true log2 likelihood ratio is 0.4 times the curve's weight."""
+    rng = np.random.default_rng(8)
+    weights = rng.uniform(-6, 8, 40_000)
+    same = rng.random(len(weights)) < 1.0 / (1.0 + 2.0 ** (-0.4 * weights))
+    # Each class weighs a half in the fit: the drawn prior (about a half here) drops out.
+    assert fit_poor_scale(weights, same, np.ones(len(weights))) == pytest.approx(0.4, abs=0.05)
+
+
+def test_a_poor_photo_pair_is_weighed_by_the_poor_twin(
+    default_model: EvidenceModel,
+    make_missing: Callable[..., MissingView],
+    make_found: Callable[..., FoundView],
+) -> None:
+    good = FaceView(face_id=1, embedding=along(0, 0.0), taken_year=2020, age_at_photo=30)
+    blurred = replace(good, face_id=2, poor=True)
+    near = FaceView(face_id=3, embedding=along(1, 0.35), taken_year=2022, age_at_photo=32)
+    terms = [default_model.score(make_missing(faces=(face,)), make_found(faces=(near,)))
+             .signal("face") for face in (good, blurred)]  # fmt: skip
+    assert terms[0].stratum == "adult_recent" and terms[1].stratum == "adult_recent_poor"
+    assert 0 < terms[1].weight < terms[0].weight

@@ -47,6 +47,7 @@ from matching.evidence_model.comparisons.face import (
     CHILD_PHOTO_UNDER,
     CHILD_RECENT,
     CHILD_TO_ADULT,
+    POOR,
     RECENT_ADULT_YEARS,
     RECENT_CHILD_YEARS,
 )
@@ -77,8 +78,10 @@ FACE_TIE_ABSOLUTE = 1e-7
 def face_strata(
     age_a: NDArray[np.float64], year_a: NDArray[np.float64],
     age_b: NDArray[np.float64], year_b: NDArray[np.float64],
+    poor: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.int16]:  # fmt: skip
-    """:func:`~..comparisons.face.face_stratum` of photo pairs (NaN: unknown)."""
+    """:func:`~..comparisons.face.face_stratum` of photo pairs (NaN: unknown; ``poor``:
+    whether either photo of each pair is poor)."""
     gap = np.abs(year_a - year_b)  # NaN when a year is unknown, and NaN < x is False
     youngest = np.fmin(age_a, age_b)  # NaN only when both ages are unknown
     child = np.where(gap < RECENT_CHILD_YEARS, CHILD_RECENT, CHILD_TO_ADULT)
@@ -86,7 +89,10 @@ def face_strata(
         np.isnan(gap), AGES_UNKNOWN, np.where(gap < RECENT_ADULT_YEARS, ADULT_RECENT, ADULT_LONG)
     )
     strata = np.where(youngest < CHILD_PHOTO_UNDER, child, adult)
-    return np.where(np.isnan(youngest), AGES_UNKNOWN, strata).astype(np.int16)
+    by_age = np.where(np.isnan(youngest), AGES_UNKNOWN, strata)
+    if poor is not None:
+        by_age = by_age + np.where(poor, POOR, 0)
+    return by_age.astype(np.int16)
 
 
 def exact_distances(
@@ -200,8 +206,9 @@ def face_outcomes(comparison: Comparison, block: PairBlock) -> OutcomeArrays:
         assert outcomes.values is not None  # made with values above
         outcomes.values[rows] = exact_distances(a.embeddings[face_a], b.embeddings[face_b])
         outcomes.strata[rows] = face_strata(
-            a.ages[face_a], a.years[face_a], b.ages[face_b], b.years[face_b]
-        )
+            a.ages[face_a], a.years[face_a], b.ages[face_b], b.years[face_b],
+            a.poor[face_a] | b.poor[face_b],
+        )  # fmt: skip
         unsure[rows] = tied | near_edges(distance, edges, FACE_GUARD * edges)
         start = stop
     recompare(comparison, block, np.flatnonzero(unsure), outcomes)

@@ -110,6 +110,8 @@ class FaceColumns:
     """The record each face belongs to."""
     squared_norms: NDArray[np.float64]
     """Each embedding's squared length, in float64."""
+    poor: NDArray[np.bool_]
+    """Whether each face is poor."""
 
     @classmethod
     def of(cls, faces: Sequence[FaceFacts]) -> FaceColumns:
@@ -136,7 +138,9 @@ class FaceColumns:
             ages=_floats([a for f in faces for a in f.ages]),
             records=np.repeat(np.arange(len(faces), dtype=np.int64), counts),
             squared_norms=np.einsum("ij,ij->i", wide, wide),
-        )
+            poor=np.fromiter((f.is_poor(k) for f in faces for k in range(f.count)),
+                             dtype=np.bool_, count=int(offsets[-1])),
+        )  # fmt: skip
 
     @property
     def counts(self) -> NDArray[np.int64]:

@@ -22,6 +22,9 @@ RECENT_ADULT_YEARS = 10.0
 RECENT_CHILD_YEARS = 5.0
 
 ADULT_RECENT, ADULT_LONG, CHILD_RECENT, CHILD_TO_ADULT, AGES_UNKNOWN = range(5)
+POOR: int = 5
+"""Added to a pair's stratum when either photo is poor: each age stratum has a poor twin,
+weighed by its curve scaled down (a small, blurred or turned face says less either way)."""
 
 _LOWS = (0.0, *FACE_EDGES)
 
@@ -36,9 +39,20 @@ def _level_specs() -> tuple[LevelSpec, ...]:
 
 
 def face_stratum(
+    age_a: float | None,
+    year_a: float | None,
+    age_b: float | None,
+    year_b: float | None,
+    poor: bool = False,
+) -> int:
+    """The stratum of a pair of photos by the ages shown and the years between them, and
+    whether either is poor."""
+    return _age_stratum(age_a, year_a, age_b, year_b) + (POOR if poor else 0)
+
+
+def _age_stratum(
     age_a: float | None, year_a: float | None, age_b: float | None, year_b: float | None
 ) -> int:
-    """The stratum of a pair of photos by the ages shown and the years between them."""
     gap = abs(year_a - year_b) if year_a is not None and year_b is not None else None
     ages = [a for a in (age_a, age_b) if a is not None]
     if not ages:
@@ -60,13 +74,15 @@ def closest_faces(a: FaceFacts, b: FaceFacts) -> tuple[float, int, int] | None:
     return float(distances[i, j]), int(i), int(j)
 
 
-_STRATUM_WORDS = (
+_AGE_WORDS = (
     "adult photos taken within 10 years of each other",
     "adult photos taken 10 or more years apart",
     "a childhood photo, taken within 5 years of the other",
     "a childhood photo against one taken years later",
     "photos of unknown age",
 )
+_AGE_LABELS = ("adult_recent", "adult_long", "child_recent", "child_to_adult", "ages_unknown")
+_STRATUM_WORDS = (*_AGE_WORDS, *(f"{words}; a poor photo" for words in _AGE_WORDS))
 
 
 class FaceComparison:
@@ -76,12 +92,11 @@ class FaceComparison:
     description = "the smallest distance between the two records' searchable faces (dlib 128-d)"
     levels: tuple[LevelSpec, ...] = _level_specs()
     strata: tuple[StratumSpec, ...] = (
-        StratumSpec("adult_recent", _STRATUM_WORDS[0]),
-        StratumSpec("adult_long", _STRATUM_WORDS[1]),
-        StratumSpec("child_recent", _STRATUM_WORDS[2]),
-        StratumSpec("child_to_adult", _STRATUM_WORDS[3]),
-        StratumSpec("ages_unknown", _STRATUM_WORDS[4]),
-    )
+        *(StratumSpec(label, words) for label, words in zip(_AGE_LABELS, _AGE_WORDS,
+                                                              strict=True)),
+        *(StratumSpec(f"{label}_poor", f"{words}; either photo poor (small, blurred or "
+                      "turned)") for label, words in zip(_AGE_LABELS, _AGE_WORDS, strict=True)),
+    )  # fmt: skip
 
     def compare(self, missing: MissingFacts, found: FoundFacts) -> Outcome:
         """The bin of the closest pair of faces, in the stratum of those two photos."""
@@ -90,7 +105,8 @@ class FaceComparison:
             return Outcome(0, "no searchable face on one side", AGES_UNKNOWN)
         distance, i, j = closest
         a, b = missing.faces, found.faces
-        stratum = face_stratum(a.ages[i], a.years[i], b.ages[j], b.years[j])
+        stratum = face_stratum(a.ages[i], a.years[i], b.ages[j], b.years[j],
+                               a.is_poor(i) or b.is_poor(j))  # fmt: skip
         level = bin_index(distance, FACE_EDGES) + 1
         return Outcome(
             level,

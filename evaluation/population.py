@@ -76,7 +76,7 @@ from evaluation.categories import (
     documented_mix,
 )
 from evaluation.corruption import RecordedName, Scenario, TrueName, make_nickname, record_name
-from evaluation.face_supply import FaceIdentity, load_face_identities
+from evaluation.face_supply import CHILD_PHOTO_UNDER, FaceIdentity, load_face_identities
 
 # ---------------------------------------------------------------------------------------
 # Parameters of the recording process (documented with the module).
@@ -591,8 +591,9 @@ def _aged_photos(
     """The photo nearest the age lost for the report (taken that year), and the one
     nearest the age found for the found person (a different photo)."""
     photos = [ph for ph in identity.photos if ph.age is not None]
+    young = [ph for ph in photos if (ph.age or 0) < CHILD_PHOTO_UNDER]
     lost_age = p.missing_date.year - p.birth.year
-    child = min(photos, key=lambda ph: (abs((ph.age or 0) - lost_age), ph.path.name))
+    child = min(young or photos, key=lambda ph: (abs((ph.age or 0) - lost_age), ph.path.name))
     if want_report and report is not None:
         year = min(p.birth.year + (child.age or 0), today.year)
         report["photos"] = [{"path": str(child.path), "taken_year": year}]
@@ -601,7 +602,8 @@ def _aged_photos(
         # The photo of the person's real age when found, not the station's estimate.
         found_age = p.found_date.year - p.birth.year
         rest = [ph for ph in photos if ph is not child and (ph.age or 0) >= (child.age or 0)]
-        grown = min(rest or photos, key=lambda ph: (abs((ph.age or 0) - found_age), ph.path.name))
+        rest = rest or [ph for ph in photos if ph is not child]
+        grown = min(rest, key=lambda ph: (abs((ph.age or 0) - found_age), ph.path.name))
         row["photos"] = [{"path": str(grown.path), "age": age}]
 
 

@@ -708,6 +708,23 @@ def test_a_found_persons_nearest_face_is_proposed_whatever_else_disagrees(
     assert not any(FACE_NEAREST_STEP in steps for ref, steps in kept.items() if ref != "FACE")
 
 
+def test_a_face_kept_under_the_cut_off_is_flagged_even_where_places_are_free(
+    make_services: Callable[..., Services], sample_photos: Path
+) -> None:
+    """Under a cut-off only the names clear, the boy has places to spare: the face pair
+    is kept for its face and says so; it takes none of the places kept by weight."""
+    from usecases.explaining import FACE_NEAREST_STEP
+
+    services = make_services()
+    _nearest_store(services, sample_photos)
+    faces = {"face_indexes": services.face_indexes, "face_model": services.face_model.name}
+    settings = RematchSettings(keep_per_record=5, face_kept=1, min_evidence_weight=8.0)
+    rematch(services.database, **faces, settings=settings)
+    kept = _kept(services)
+    assert kept["FACE"][:1] == (FACE_NEAREST_STEP,)
+    assert {"NAME1", "NAME2"} <= set(kept)
+
+
 @pytest.mark.parametrize("evidence", [-2.0, 8.0], ids=["over the cut-off", "under it"])
 def test_the_nearest_faces_kept_after_a_change_are_those_a_full_run_keeps(
     make_services: Callable[..., Services], sample_photos: Path, evidence: float

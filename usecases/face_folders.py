@@ -146,8 +146,11 @@ def intake_detector(face_model: FaceModel) -> Detector:
 DEGRADED_FACE_PX: Final = 56
 DEGRADED_BLUR: Final = 2.5
 DEGRADED_JPEG_QUALITY: Final = 30
-DEGRADED_SUFFIX: Final = "#degraded"
-"""A degraded copy's key: the photo's own, with this after it."""
+DEGRADED_SUFFIX: Final = (
+    f"#degraded-{DEGRADED_FACE_PX}px-blur{DEGRADED_BLUR}-q{DEGRADED_JPEG_QUALITY}"
+)
+"""A degraded copy's key: the photo's own, with this after it (the settings in it, so a
+change of them reads the copies again)."""
 
 
 def degraded_detector(face_model: FaceModel) -> Detector:

@@ -22,6 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
+from records import Side
+from records.storage.person_records import record_ids
 from records.storage.rematch_state import (
     add_scored_pairs,
     delete_scored_pairs,
@@ -86,4 +88,13 @@ def hold_nearest(session: Session, nearest: NearestFaces) -> None:
     full run stores. Its own transaction, before settling, so the settling's stays short."""
     delete_scored_pairs_below(session, nearest.cutoff)
     delete_scored_pairs(session, nearest.missing_ids, nearest.found_ids)
-    add_scored_pairs(session, nearest.missing_ids, nearest.found_ids, nearest.weights)
+    # A record erased since the run read the store is not stored against (its pair
+    # would break the foreign key and stop the run).
+    alive = record_ids(session)
+    living = np.fromiter(
+        (m in alive[Side.MISSING] and f in alive[Side.FOUND]
+         for m, f in zip(nearest.missing_ids.tolist(), nearest.found_ids.tolist(), strict=True)),
+        dtype=np.bool_, count=len(nearest.weights),
+    )  # fmt: skip
+    add_scored_pairs(session, nearest.missing_ids[living], nearest.found_ids[living],
+                     nearest.weights[living])  # fmt: skip

@@ -21,13 +21,13 @@ from matching.views import FoundView, MissingView, PersonView
 
 
 def record_digest(view: PersonView) -> str:
-    """A digest of everything the matcher reads of a record (faces by id and photo age,
-    never their embeddings, which a face id fixes)."""
+    """A digest of everything the matcher reads of a record (faces by id, photo age and
+    whether poor, never their embeddings, which a face id fixes)."""
     parts = []
     for field in fields(view):
         value = getattr(view, field.name)
         if field.name == "faces":
-            value = tuple((f.face_id, f.taken_year, f.age_at_photo) for f in view.faces)
+            value = tuple((f.face_id, f.taken_year, f.age_at_photo, f.poor) for f in view.faces)
         parts.append(f"{field.name}={value!r}")
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=16).hexdigest()
 

@@ -226,8 +226,13 @@ def settle(
         )
 
     undecided = ~decided
-    best = top_per_group(j, pair_missing, weights, undecided, keep_per_record) | top_per_group(
-        i, pair_found, weights, undecided, keep_per_record
+    # A pair held below the cut-off for its face alone takes no record's best places: it
+    # is kept as a nearest face, flagged so.
+    rankable = undecided
+    if nearest is not None:
+        rankable = undecided & ~(is_nearest & (weights < nearest.cutoff))
+    best = top_per_group(j, pair_missing, weights, rankable, keep_per_record) | top_per_group(
+        i, pair_found, weights, rankable, keep_per_record
     )
     # Kept for the face alone: among the found person's nearest faces, not their best.
     face_only = is_nearest & undecided & ~best

@@ -137,7 +137,7 @@ def _logistic(x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.floa
     a weak ridge on the slope (:data:`SLOPE_RIDGE`): where the classes do not overlap at
     all (a small bootstrap draw) the plain fit would run to an infinite slope."""
     a, b = 0.0, 0.0
-    for _ in range(100):
+    for _ in range(200):
         p = 0.5 * (1.0 + np.tanh(0.5 * (a + b * x)))  # the logistic, without overflow
         g = w * (y - p)
         h = w * p * (1.0 - p)
@@ -147,9 +147,11 @@ def _logistic(x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.floa
         )
         step = np.linalg.solve(hess + 1e-12 * np.eye(2), grad)
         a, b = a + float(step[0]), b + float(step[1])
-        if float(np.abs(step).max()) < 1e-10:
+        if not (math.isfinite(a) and math.isfinite(b)):
             break
-    return a, b
+        if float(np.abs(step).max()) < 1e-10:
+            return a, b
+    raise ValueError("the logistic fit of these distances did not converge")
 
 
 def _linear(distances: LabelledDistances) -> tuple[float, float, float]:
@@ -218,8 +220,11 @@ def fit_face_curve(
             distances.different, distances.different_weight, distances.different_group,
             rng.choice(diff_groups, len(diff_groups)),
         )  # fmt: skip
-        a, b, c = _linear(LabelledDistances(same, same_w, np.zeros(0, np.int64), diff, diff_w,
-                                            np.zeros(0, np.int64)))  # fmt: skip
+        try:
+            a, b, c = _linear(LabelledDistances(same, same_w, np.zeros(0, np.int64), diff,
+                                                diff_w, np.zeros(0, np.int64)))  # fmt: skip
+        except ValueError:
+            continue  # a draw the fit cannot settle is left out of the interval
         if b < 0.0:
             draw = FaceCurve(a, b, c, most, least, 0, 0, "")
             draws.append([draw.weight(float(d)) for d in at])

@@ -237,6 +237,14 @@ def _comparison(
                 tf[str(key)] = number
     if len(strata) != len(wanted):
         return None
+    curved = [s.curve is not None for s in strata]
+    if any(curved) and not all(curved):
+        check.fail(
+            where,
+            "either every stratum has a curve or none does: "
+            f"{', '.join(s.label for s in strata if s.curve is None)} has none",
+        )
+        return None
     return ComparisonParams(
         spec.name, labels, tuple(strata), MappingProxyType(tf),
         check.text(raw.get("note"), f"{where}.note"),

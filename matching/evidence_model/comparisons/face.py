@@ -23,8 +23,9 @@ RECENT_CHILD_YEARS = 5.0
 
 ADULT_RECENT, ADULT_LONG, CHILD_RECENT, CHILD_TO_ADULT, AGES_UNKNOWN = range(5)
 POOR: int = 5
-"""Added to a pair's stratum when either photo is poor: each age stratum has a poor twin,
-weighed by its curve scaled down (a small, blurred or turned face says less either way)."""
+"""Added to a pair's stratum when either photo is poor: each age stratum has a poor twin
+with a curve of its own (a small, blurred or turned face moves the same person's distance
+out, so a close face says less, and a middling one is no longer against)."""
 
 _LOWS = (0.0, *FACE_EDGES)
 

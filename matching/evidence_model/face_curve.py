@@ -91,6 +91,18 @@ class FaceCurve:
         result: NDArray[np.float64] = self.scale * bound * np.tanh(linear / bound)
         return result
 
+    def interval_at(self, distance: float) -> tuple[float, float] | None:
+        """The bootstrap interval of the weight at ``distance`` (read between the distances
+        it was kept at), or None outside them or without one."""
+        if not self.interval:
+            return None
+        at = [row[0] for row in self.interval]
+        if not at[0] <= distance <= at[-1]:
+            return None
+        low = float(np.interp(distance, at, [row[1] for row in self.interval]))
+        high = float(np.interp(distance, at, [row[2] for row in self.interval]))
+        return low * self.scale, high * self.scale
+
     def as_json(self) -> dict[str, Any]:
         """The curve as a model file holds it."""
         return {

@@ -273,3 +273,21 @@ def test_a_poor_photo_pair_is_weighed_by_the_poor_twin(
              .signal("face") for face in (good, blurred)]  # fmt: skip
     assert terms[0].stratum == "adult_recent" and terms[1].stratum == "adult_recent_poor"
     assert 0 < terms[1].weight < terms[0].weight
+
+
+def test_a_face_term_says_how_sure_its_calibration_is(
+    default_model: EvidenceModel,
+    make_missing: Callable[..., MissingView],
+    make_found: Callable[..., FoundView],
+) -> None:
+    """The explanation gives the range the weight took when the curve was refitted on
+    identities drawn again; the range holds the weight."""
+    report = make_missing(faces=(_face(along(0, 0.0), 30),))
+    found = make_found(faces=(_face(along(1, 0.45), 34),))
+    term = default_model.score(report, found).signal("face")
+    low, high = (
+        default_model.params.comparison("face").stratum("adult_recent").curve.interval_at(0.45)
+    )  # type: ignore[union-attr]
+    assert f"calibrated {low:+.1f} to {high:+.1f} bits" in term.detail
+    assert low - 0.05 <= term.weight <= high + 0.05
+    assert FaceCurve(-1.0, -20.0, 0.6, 6.0, -3.0, 1, 1, "").interval_at(0.5) is None

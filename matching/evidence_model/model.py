@@ -250,7 +250,7 @@ class EvidenceModel:
             # weights fell in this range.
             interval = curve.interval_at(outcome.value)
             if interval is not None:
-                detail += f"; calibrated {interval[0]:+.1f} to {interval[1]:+.1f} bits"
+                detail += f"; {interval[0]:+.1f} to {interval[1]:+.1f} bits in 90% of refits"
         if adjustment >= 1.0:
             detail += f"; a rarer name than most (+{adjustment:.1f} bits)"
         elif adjustment <= -1.0:

@@ -288,6 +288,6 @@ def test_a_face_term_says_how_sure_its_calibration_is(
     low, high = (
         default_model.params.comparison("face").stratum("adult_recent").curve.interval_at(0.45)
     )  # type: ignore[union-attr]
-    assert f"calibrated {low:+.1f} to {high:+.1f} bits" in term.detail
+    assert f"{low:+.1f} to {high:+.1f} bits in 90% of refits" in term.detail
     assert low - 0.05 <= term.weight <= high + 0.05
     assert FaceCurve(-1.0, -20.0, 0.6, 6.0, -3.0, 1, 1, "").interval_at(0.5) is None

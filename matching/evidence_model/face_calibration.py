@@ -158,10 +158,10 @@ def bin_index(distance: float, edges: Sequence[float]) -> int:
 # --- pairs and bins ---------------------------------------------------------------------
 
 
-def _distances(vectors: NDArray[np.float32]) -> NDArray[np.float64]:
-    v = vectors.astype(np.float64)
-    squared = (v * v).sum(axis=1)
-    d2 = squared[:, None] + squared[None, :] - 2.0 * (v @ v.T)
+def distance_matrix(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float64]:
+    """Every distance between the embeddings ``a`` (rows) and ``b`` (columns), in float64."""
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    d2 = (x * x).sum(axis=1)[:, None] + (y * y).sum(axis=1)[None, :] - 2.0 * (x @ y.T)
     distances: NDArray[np.float64] = np.sqrt(np.clip(d2, 0.0, None))
     return distances
 
@@ -193,7 +193,8 @@ def _bin_counts(
         members = np.flatnonzero(sets == set_name)
         local_ids = ids[members]
         names, inverse = np.unique(local_ids, return_inverse=True)
-        binned = np.searchsorted(np.asarray(edges), _distances(embeddings.vectors[members]),
+        vectors = embeddings.vectors[members]
+        binned = np.searchsorted(np.asarray(edges), distance_matrix(vectors, vectors),
                                  side="right")  # fmt: skip
         for a in range(len(names)):
             rows = np.flatnonzero(inverse == a)

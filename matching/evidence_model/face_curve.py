@@ -64,8 +64,8 @@ class FaceCurve:
     interval: tuple[tuple[float, float, float], ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     scale: float = 1.0
-    """What the weight is multiplied by: below one for a poor photo's stratum, which says
-    less either way (fitted on pairs with a poor photo: :func:`fit_poor_scale`)."""
+    """What the weight is multiplied by: below one only for a poor photo's stratum that
+    had too few pairs of its own and takes its good curve scaled (:func:`fit_poor_scale`)."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.scale <= 1.0:
@@ -127,6 +127,23 @@ class FaceCurve:
             details=dict(data.get("details", {})),
             scale=float(data.get("scale", 1.0)),
         )  # fmt: skip
+
+
+def weigh_by_curves(
+    curves: Sequence[FaceCurve | None],
+    term: NDArray[np.float64],
+    levels: NDArray[np.integer[Any]],
+    strata: NDArray[np.integer[Any]],
+    values: NDArray[np.float64],
+) -> None:
+    """Overwrite ``term`` (each pair's level weight), in place, with the curve of the
+    pair's stratum at its value, for every non-null pair that has a value and a stratum
+    that has a curve (``curves[s]``; empty: none has one)."""
+    for s, curve in enumerate(curves):
+        if curve is None:
+            continue
+        rows = np.flatnonzero((strata == s) & (levels > 0) & ~np.isnan(values))
+        term[rows] = curve.weights(values[rows])
 
 
 @dataclass(frozen=True)
@@ -279,9 +296,3 @@ def fit_poor_scale(
         if loss < best_loss:
             best, best_loss = float(round(scale, 2)), loss
     return best
-
-
-def curve_table(curves: Mapping[str, FaceCurve], at: Sequence[float] = INTERVAL_AT
-                ) -> list[list[str]]:  # fmt: skip
-    """Rows (stratum, weight at each distance) for a report."""
-    return [[label, *(f"{curve.weight(d):+.1f}" for d in at)] for label, curve in curves.items()]

@@ -45,7 +45,7 @@ from matching.evidence_model.comparisons.face import (
     RECENT_ADULT_YEARS,
     RECENT_CHILD_YEARS,
 )
-from matching.evidence_model.face_calibration import LabelledEmbeddings
+from matching.evidence_model.face_calibration import LabelledEmbeddings, distance_matrix
 from matching.evidence_model.face_curve import (
     MIN_CLASS_PAIRS,
     FaceCurve,
@@ -82,13 +82,6 @@ def degraded_for_calibration(identity: str) -> bool:
     """Whether an identity's photos are also read as degraded copies for the poor strata:
     those the curves are fitted on (their sets', calibration side)."""
     return identity.split("/", 1)[0] in CURVE_SETS and calibration_side(identity)
-
-
-def _distance_matrix(a: NDArray[np.float32], b: NDArray[np.float32]) -> NDArray[np.float64]:
-    x, y = a.astype(np.float64), b.astype(np.float64)
-    d2 = (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2.0 * (x @ y.T)
-    result: NDArray[np.float64] = np.sqrt(np.clip(d2, 0.0, None))
-    return result
 
 
 class _Pairs:
@@ -149,7 +142,7 @@ def _same(embeddings: LabelledEmbeddings, people: list[NDArray[np.int64]], test:
     for rows in people:
         if len(rows) < 2:
             continue
-        d = _distance_matrix(embeddings.vectors[rows], embeddings.vectors[rows])
+        d = distance_matrix(embeddings.vectors[rows], embeddings.vectors[rows])
         i, j = np.triu_indices(len(rows), 1)
         keep = test(ages[rows][i], ages[rows][j])
         if sources is not None:
@@ -166,7 +159,7 @@ def _different(embeddings: LabelledEmbeddings, people: list[NDArray[np.int64]],
     for a in range(len(people)):
         for b in range(a + 1, len(people)):
             ra, rb = people[a], people[b]
-            d = _distance_matrix(embeddings.vectors[ra], embeddings.vectors[rb])
+            d = distance_matrix(embeddings.vectors[ra], embeddings.vectors[rb])
             keep = test(ages[ra][:, None], ages[rb][None, :])
             either = poor[ra][:, None] | poor[rb][None, :]
             into.add(d[keep] * scale, either[keep])
@@ -205,13 +198,10 @@ def _mean(pairs: _Pairs) -> float:
     return float(np.average(values, weights=weights)) if len(values) else float("nan")
 
 
-def asian_scale(embeddings: LabelledEmbeddings) -> float:
+def asian_scale(asian: _Pairs, aged_adults: _Pairs) -> float:
     """How much closer different East Asian adults come than the aged set's different
     adults: the ratio of their mean distances (1.0 when either is missing)."""
-    asian, aged = _Pairs(), _Pairs()
-    _different(embeddings, _members(embeddings, ASIAN_SETS), _any, asian)
-    _different(embeddings, _members(embeddings, AGED_SETS), _adult(None, None), aged)
-    ratio = _mean(asian) / _mean(aged)
+    ratio = _mean(asian) / _mean(aged_adults)
     return ratio if np.isfinite(ratio) and ratio > 0 else 1.0
 
 
@@ -229,10 +219,10 @@ def fit_face_curves(
     adults = _members(embeddings, ADULT_SETS)
     aged = _members(embeddings, AGED_SETS)
     asian = _members(embeddings, ASIAN_SETS)
-    scale = asian_scale(embeddings)
-
-    adult_u = _Pairs()
+    adult_u, aged_adults_u = _Pairs(), _Pairs()
     _different(embeddings, asian, _any, adult_u)
+    _different(embeddings, aged, _adult(None, None), aged_adults_u)
+    scale = asian_scale(adult_u, aged_adults_u)
     recent, long_gap, unknown = _Pairs(), _Pairs(), _Pairs()
     _same(embeddings, adults, _any, recent)
     _same(embeddings, aged, _adult(RECENT_ADULT_YEARS, None), recent)
@@ -267,6 +257,8 @@ def fit_face_curves(
                          f"{ADULT_SHARE_UNKNOWN:.0%}; {asian_words}"),
     }  # fmt: skip
     curves: dict[str, FaceCurve] = {}
+    poor_pairs = {label: _labelled(same, different, poor=True)
+                  for label, (same, different, _) in plan.items()}  # fmt: skip
     poor_weights, poor_same, poor_pair_weights = [], [], []
     for label, (same, different, words) in plan.items():
         good = _labelled(same, different, poor=False)
@@ -276,7 +268,7 @@ def fit_face_curves(
             curves[label] = fit_face_curve(good, source=words, bootstrap=bootstrap, seed=seed)
         except ValueError as err:
             raise ValueError(f"face stratum {label}: {err}") from err
-        poor = _labelled(same, different, poor=True)
+        poor = poor_pairs[label]
         poor_weights += [curves[label].weights(poor.same), curves[label].weights(poor.different)]
         poor_same += [np.ones(len(poor.same), np.bool_), np.zeros(len(poor.different), np.bool_)]
         poor_pair_weights += [poor.same_weight, poor.different_weight]
@@ -286,13 +278,13 @@ def fit_face_curves(
                          "a side to fit their scale")  # fmt: skip
     scale = fit_poor_scale(np.concatenate(poor_weights), same_flags,
                            np.concatenate(poor_pair_weights))  # fmt: skip
-    for label, (same, different, words) in plan.items():
+    for label, (_, _, words) in plan.items():
         # A poor photo moves the same person's distances out, so its own curve has
         # another shape, not only a smaller size; where a stratum has too few poor
         # pairs, its good curve scaled to what every stratum's poor pairs show.
         try:
             curves[f"{label}_poor"] = fit_face_curve(
-                _labelled(same, different, poor=True), bootstrap=bootstrap, seed=seed,
+                poor_pairs[label], bootstrap=bootstrap, seed=seed,
                 source=f"pairs with a poor photo (degraded copies of labelled photos among "
                        f"them); {words}",
             )  # fmt: skip

@@ -36,7 +36,7 @@ from matching.evidence_model.explanation import (
     EvidenceScore,
     confirmation_steps,
 )
-from matching.evidence_model.face_curve import FaceCurve
+from matching.evidence_model.face_curve import FaceCurve, weigh_by_curves
 from matching.evidence_model.facts import (
     FactsCache,
     FoundFacts,
@@ -358,12 +358,9 @@ class EvidenceModel:
         for c, table in enumerate(self._tables):
             grid = np.array(table.weights)
             term = grid[vectors.strata[:, c], vectors.levels[:, c]]
-            for s, curve in enumerate(table.curves):
-                if curve is None or vectors.values is None:
-                    continue
-                rows = np.flatnonzero((vectors.strata[:, c] == s) & (vectors.levels[:, c] > 0)
-                                      & ~np.isnan(vectors.values[:, c]))  # fmt: skip
-                term[rows] = curve.weights(vectors.values[rows, c])
+            if vectors.values is not None:
+                weigh_by_curves(table.curves, term, vectors.levels[:, c], vectors.strata[:, c],
+                                vectors.values[:, c])  # fmt: skip
             total += term
             for k, adjusted in enumerate(table.tf_levels):
                 if not adjusted:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.evidence_model.face_curve import FaceCurve
+from matching.evidence_model.face_curve import FaceCurve, weigh_by_curves
 from matching.evidence_model.model import ScoringTable
 
 
@@ -63,11 +63,7 @@ class WeightGrid:
         cell = strata * np.int16(self.weights.shape[1]) + levels
         if any(self.curves) and values is not None:
             term = self.weights.ravel()[cell]
-            for s, curve in enumerate(self.curves):
-                if curve is None:
-                    continue
-                rows = np.flatnonzero((strata == s) & (levels > 0) & ~np.isnan(values))
-                term[rows] = curve.weights(values[rows])
+            weigh_by_curves(self.curves, term, levels, strata, values)
             total += term
         else:
             total += self.weights.ravel()[cell]

@@ -475,6 +475,17 @@ class ScoredRecord(Base):
     digest: Mapped[str] = mapped_column(String(32))
 
 
+class BlockingBound(Base):
+    """The weakest guess a found person's bounded blocking kept when it last chose among
+    every report: a report that arrives later joins the person's pairs when its guess
+    reaches it. No foreign key, as for :class:`ScoredRecord`."""
+
+    __tablename__ = "blocking_bounds"
+
+    found_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weight: Mapped[float]
+
+
 class RematchRun(Base):
     """One run of the re-match: what it covers, how far it got, how it ended.
 

@@ -610,6 +610,27 @@ def test_pair_places_find_each_wanted_pair_or_say_it_is_absent() -> None:
     assert settle_module.pair_places(pair_missing, pair_found, []).tolist() == []
 
 
+def test_a_bound_keeps_each_found_persons_best_guesses_and_says_the_weakest_kept() -> None:
+    from usecases.blocking import best_per_person
+
+    rng = np.random.default_rng(8)
+    found = rng.integers(0, 30, 2000).astype(np.int64)
+    reports = rng.permutation(2000).astype(np.int64)
+    guesses = rng.integers(-20, 20, 2000).astype(np.float64)  # many ties
+    people = np.arange(35, dtype=np.int64)[::-1].copy()  # any order; some with no pairs
+    kept, bounds = best_per_person(found, reports, guesses, 50, people)
+    for at, person in enumerate(people.tolist()):
+        mine = np.flatnonzero(found == person)
+        ranked = sorted(mine.tolist(), key=lambda k: (-guesses[k], reports[k]))
+        assert set(np.flatnonzero(kept & (found == person)).tolist()) == set(ranked[:50])
+        if len(mine) > 50:
+            assert bounds[at] == guesses[ranked[49]]
+        else:
+            assert np.isnan(bounds[at])
+    with pytest.raises(ValueError):
+        best_per_person(found, reports, guesses, 0, people)
+
+
 def test_names_block_every_pair_that_matches_at_a_nickname_or_better_and_compare_none() -> None:
     from evaluation.population import generate_population
     from evaluation.population_views import views_from_rows

@@ -10,9 +10,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -20,9 +22,10 @@ from evaluation.population import generate_population, write_population
 from matching.evidence_model import EvidenceModel
 from records import CandidateStatus, Database, MissingStatus, Sex, Side
 from records.inputs import FoundFields, MissingFields
-from records.models import RematchRun
+from records.models import FoundPerson, RematchRun, ScoredPair
 from records.storage.candidate_pairs import list_candidates
 from records.storage.person_records import set_status, upsert_found, upsert_missing
+from records.storage.rematch_state import blocking_bounds
 from records.storage.reviewer_decisions import record_decision
 from usecases.explaining import Explanations
 from usecases.jobs import rematch_jobs
@@ -274,3 +277,56 @@ def test_pairs_chosen_by_other_blocking_rules_are_scored_again_in_full(
     monkeypatch.setattr(rematch_job, "BLOCKING", "names=some other rule")
     again = _run(services, settings)
     assert again.kind == "full" and again.pairs_scored == first.pairs_scored
+
+
+def _scored(database: Database) -> set[tuple[int, int]]:
+    with database.session() as session:
+        rows = session.execute(select(ScoredPair.missing_id, ScoredPair.found_id))
+        return {(int(m), int(f)) for m, f in rows}
+
+
+def test_a_bound_weighs_each_found_person_against_their_best_guessed_reports(
+    make_services: Callable[..., Services], tmp_path: Path
+) -> None:
+    services = _populated(make_services, tmp_path)
+    database = services.database
+    blocked = RematchSettings(block_size=20, workers=1, all_pairs_limit=0)
+    unbounded = _run(services, replace(blocked, pairs_per_person=None), full=True)
+    everything = _scored(database)
+    best: dict[int, tuple[float, int]] = {}  # each found person's strongest pair
+    with database.session() as session:
+        for m, f, w in session.execute(select(ScoredPair.missing_id, ScoredPair.found_id,
+                                              ScoredPair.weight)):  # fmt: skip
+            best[f] = max(best.get(f, (-np.inf, 0)), (w, m))
+    settings = replace(blocked, pairs_per_person=6)
+    bounded = _run(services, settings, full=True)
+    assert bounded.kind == "full" and bounded.pairs_scored <= 6 * 80 < unbounded.pairs_scored
+    chosen = _scored(database)
+    assert chosen <= everything
+    with database.session() as session:
+        bounds = blocking_bounds(session)
+        person = session.scalars(select(FoundPerson).where(FoundPerson.id.in_(bounds))
+                                 .where(FoundPerson.name.is_not(None))).first()  # fmt: skip
+        assert person is not None and person.found_date is not None
+        born = person.found_date.year - (person.age_min or 40)
+        twin = MissingFields(ref="TWIN", name=person.name, sex=person.sex, birth_year=born,
+                             missing_date=person.found_date,
+                             missing_place=person.found_place)  # fmt: skip
+        other = Sex.FEMALE if person.sex is Sex.MALE else Sex.MALE
+        stranger = MissingFields(ref="STRANGER", name="欧阳明轩", birth_year=1931, sex=other)
+        twin_id = upsert_missing(session, twin)[0].id
+        stranger_id = upsert_missing(session, stranger)[0].id
+        person_id = person.id
+    assert len(bounds) > 10
+    # Each found person's strongest pair survives the bound, for nearly every person.
+    assert sum(1 for f, (_, m) in best.items() if (m, f) in chosen) >= 0.9 * len(best)
+
+    # A later report joins a bounded person's pairs when its guess reaches the weakest
+    # kept; a report nothing like them does not.
+    incremental = _run(services, settings)
+    assert incremental.kind == "incremental" and incremental.changed_reports == 2
+    after = _scored(database)
+    assert (twin_id, person_id) in after and (stranger_id, person_id) not in after
+    # A full run on the same store keeps no pair the incremental run did not weigh.
+    _run(services, settings, full=True)
+    assert _scored(database) <= after

@@ -45,3 +45,18 @@ def test_production_signs_users_in() -> None:
     assert Settings(auth="tokens").auth_mode == "tokens"
     with pytest.raises(ValidationError, match="HTTPS only"):
         Settings(environment="production", database_url=url, secure_cookies=False)
+
+
+def test_the_rematch_bound_defaults_to_the_jobs_own_and_zero_lifts_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from usecases.rematch_job import PAIRS_PER_PERSON
+    from usecases.rematching import rematch_settings
+
+    assert Settings().rematch_pairs_per_person == PAIRS_PER_PERSON
+    assert rematch_settings(Settings()).pairs_per_person == PAIRS_PER_PERSON
+    monkeypatch.setenv("XUNQIN_REMATCH_PAIRS_PER_PERSON", "0")
+    assert rematch_settings(Settings()).pairs_per_person is None
+    monkeypatch.setenv("XUNQIN_REMATCH_PAIRS_PER_PERSON", "-1")
+    with pytest.raises(ValidationError):
+        Settings()

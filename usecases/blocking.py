@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
+from matching.evidence_model import EvidenceModel
 from matching.evidence_model.comparisons.age import (
     GAP_CAP,
     age_tolerance,
@@ -116,6 +117,9 @@ class _AttributeKeys:
 
 
 _NONE: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+
+NO_NAME_TIER = 5
+"""The tier of a pair whose names share no key (:meth:`ReportBlocking.name_tiers`)."""
 
 
 def names_can_block(person: FoundView) -> bool:
@@ -357,19 +361,38 @@ class ReportBlocking:
         for i in self._rows.tolist():
             if missing[i].names:
                 self._names.add(i, missing[i].names)
+        self._slot_rows = np.array([-1 if i is None else i for i in self._names.slot_ids()],
+                                   dtype=np.int64)  # fmt: skip
         self._attributes = _AttributeKeys(missing, self._rows)
         self._weak = _WeakNameReports(missing)
 
     def keys(self, found: Sequence[FoundView], rows: NDArray[np.int64]) -> NDArray[np.int64]:
         """Every wanted pair of the found persons ``found``, at positions ``rows`` of the
         run's found persons, as sorted keys without repeats."""
+        return self.tiered_keys(found, rows)[0]
+
+    def tiered_keys(
+        self, found: Sequence[FoundView], rows: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int8]]:
+        """:meth:`keys`, with each pair's first tier of shared name keys
+        (:meth:`name_tiers`; :data:`NO_NAME_TIER` where the names share none)."""
         if self._all_pairs:
-            return np.unique((rows[:, None] * self._n + self._rows[None, :]).ravel())
-        chunks = [self.name_keys(found, rows), self.face_keys(found, rows)]
+            keys = np.unique((rows[:, None] * self._n + self._rows[None, :]).ravel())
+            return keys, np.full(len(keys), NO_NAME_TIER, dtype=np.int8)
+        key_chunks, tier_chunks = [_NONE], [np.zeros(0, dtype=np.int8)]
+        faces = self.face_keys(found, rows)
         for person, j in zip(found, rows.tolist(), strict=True):
-            chunks.append(j * self._n + self.attribute_reports(person))
-            chunks.append(j * self._n + self.weak_reports(person))
-        return np.unique(np.concatenate(chunks))
+            named, tiers = self.name_tiers(person)
+            mine = faces[faces // self._n == j] % self._n if len(faces) else _NONE
+            reports = np.unique(np.concatenate([named, mine, self.attribute_reports(person),
+                                                self.weak_reports(person)]))  # fmt: skip
+            tier_of = np.full(len(reports), NO_NAME_TIER, dtype=np.int8)
+            tier_of[np.searchsorted(reports, named)] = tiers
+            key_chunks.append(j * self._n + reports)
+            tier_chunks.append(tier_of)
+        keys, tiers = np.concatenate(key_chunks), np.concatenate(tier_chunks)
+        order = np.argsort(keys, kind="stable")
+        return keys[order], tiers[order]
 
     def attribute_reports(self, person: FoundView) -> NDArray[np.int64]:
         """The wanted reports of the person's sex, a fitting birth year and a province
@@ -400,6 +423,18 @@ class ReportBlocking:
                 reports = self._names.candidates(person.names)
                 chunks.append(j * self._n + np.array(reports, dtype=np.int64))
         return np.unique(np.concatenate(chunks))
+
+    def name_tiers(self, person: FoundView) -> tuple[NDArray[np.int64], NDArray[np.int8]]:
+        """The reports whose names share a key with the person's (sorted), each with the
+        first tier of keys shared (:meth:`~matching.names.NameIndex.candidate_tiers`)."""
+        if self._all_pairs:
+            raise ValueError("a blocking of every pair has no name index")
+        if not person.names:
+            return _NONE, np.zeros(0, dtype=np.int8)
+        slots, tiers = self._names.candidate_tiers(person.names)
+        rows = self._slot_rows[slots]
+        order = np.argsort(rows, kind="stable")
+        return rows[order], tiers[order]
 
     def face_keys(self, found: Sequence[FoundView], rows: NDArray[np.int64]) -> NDArray[np.int64]:
         """The pairs whose faces are neighbours in the reports' face index."""
@@ -436,3 +471,50 @@ class ReportBlocking:
         nearest = np.full(len(unique), np.inf)
         np.minimum.at(nearest, inverse, distances)
         return unique, nearest
+
+
+_TIER_LABELS = ("exact", "same_sound", "near_sound", "nickname_or_partial",
+                "nickname_or_partial", "different")  # fmt: skip
+"""The name level each tier of shared keys (:meth:`ReportBlocking.name_tiers`, then none
+shared) stands for, at worst but for rare cases: a dialect match is filed with the near
+sounds, and is weighed as one until the names are compared."""
+
+
+def name_guess(
+    model: EvidenceModel, tiers: NDArray[np.int8], both_named: NDArray[np.bool_]
+) -> NDArray[np.float64]:
+    """The name term each pair's tier of shared keys suggests (tier 5: none shared), from
+    the model's own weights, before any name is compared; nothing when a side has no name."""
+    at = next(k for k, c in enumerate(model.comparisons) if c.name == "name")
+    labels = [level.label for level in model.comparisons[at].levels]
+    weights = model.tables[at].weights[0]
+    by_tier = np.array([weights[labels.index(label)] for label in _TIER_LABELS])
+    return np.where(both_named, by_tier[tiers], 0.0)
+
+
+def best_per_person(
+    found: NDArray[np.int64],
+    reports: NDArray[np.int64],
+    guesses: NDArray[np.float64],
+    per_person: int,
+    people: NDArray[np.int64],
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Which pairs (found position, report position, guess) are among each found
+    person's ``per_person`` best guessed (ties: the earlier report), and, for each of
+    ``people``, the weakest guess kept when some were left out (NaN when none was)."""
+    if per_person < 1:
+        raise ValueError(f"a found person keeps at least one report, got {per_person}")
+    order = np.lexsort((reports, -guesses, found))
+    owner = found[order]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(order) else _NONE
+    sizes = np.diff(np.r_[starts, len(order)])
+    rank = np.arange(len(order)) - np.repeat(starts, sizes)
+    kept = np.zeros(len(order), dtype=np.bool_)
+    kept[order[rank < per_person]] = True
+    bounds = np.full(len(people), np.nan)
+    over = starts[sizes > per_person]
+    if len(over):
+        by_person = np.argsort(people, kind="stable")
+        at = by_person[np.searchsorted(people, owner[over], sorter=by_person)]
+        bounds[at] = guesses[order][over + per_person - 1]
+    return kept, bounds

@@ -12,14 +12,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from matching.views import FoundView, MissingView
-from usecases.blocking import ReportBlocking
+from usecases.blocking import ReportBlocking, best_per_person
 from usecases.rematch_plan import CHANGED_FOUND, Block
 
 
@@ -33,6 +33,13 @@ class WeightScorer(Protocol):
 
 BlockWeights = Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.float64]]
 """The total weights of pairs given as (report positions, found positions)."""
+
+BlockGuesses = Callable[
+    [NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]], NDArray[np.float64]
+]
+"""A cheap guess at the total weights of pairs given as (report positions, found
+positions, tier of shared name keys), to choose which to weigh whole
+(:func:`~usecases.blocking.name_guess`)."""
 
 
 def pair_by_pair(
@@ -52,6 +59,18 @@ def pair_by_pair(
 
 
 @dataclass(frozen=True, eq=False)
+class Bound:
+    """How each found person's pairs are bounded: only the ``per_person`` best guessed
+    (:func:`~usecases.blocking.best_per_person`) are weighed whole, besides their face
+    neighbours. ``weakest`` holds, by found position, the weakest guess each person kept
+    when last chosen among every report (NaN: not bounded then, or never chosen)."""
+
+    per_person: int
+    guesses: BlockGuesses
+    weakest: NDArray[np.float64]
+
+
+@dataclass(frozen=True, eq=False)
 class BlockResult:
     """A scored block: its pairs at or above the cut-off (positions and weights), and how
     many pairs it scored in all."""
@@ -61,6 +80,10 @@ class BlockResult:
     found: NDArray[np.int64]
     weights: NDArray[np.float64]
     scored: int
+    bounded: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """Found persons (positions) chosen among every report here, whose bounds to store."""
+    bounds: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    """Each of ``bounded``'s weakest guess kept (NaN: not bounded, every report kept)."""
 
 
 class BlockWork:
@@ -69,7 +92,13 @@ class BlockWork:
     ``everything`` blocks against every report, ``changed`` against the changed reports
     only (each None when no block needs it); ``face_keys`` are the face-neighbour pairs of every
     found person (as :func:`~usecases.blocking.pair_keys`), searched once before the
-    blocks run, and ``changed_rows`` marks the changed reports among them.
+    blocks run, and ``changed_rows`` marks the changed reports among them. With a
+    ``bound``, a block of changed found persons weighs each against the reports it
+    guesses best among all (and sets the person's bound); a block of changed reports
+    weighs a report against a person when its guess reaches the person's stored bound,
+    which is what a run over everything would choose unless the new reports push an
+    old one out (that pair stays until the next full run). Face neighbours are always
+    weighed.
     """
 
     def __init__(
@@ -84,6 +113,7 @@ class BlockWork:
         face_keys: NDArray[np.int64],
         weights: BlockWeights,
         cutoff: float,
+        bound: Bound | None = None,
     ) -> None:
         self._n = n_missing
         self._found = found
@@ -93,29 +123,45 @@ class BlockWork:
         self._face_keys = face_keys
         self._weights = weights
         self._cutoff = cutoff
+        self._bound = bound
 
     def keys(self, block: Block) -> NDArray[np.int64]:
         """The block's pairs, as sorted keys."""
+        return self._chosen(block)[0]
+
+    def _chosen(
+        self, block: Block
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        """The block's pairs as sorted keys, with the found persons whose bounds were
+        set here and those bounds."""
         people = [self._found[j] for j in block.found.tolist()]
         faces = self._face_keys[np.isin(self._face_keys // self._n, block.found)]
-        if block.part == CHANGED_FOUND:
-            if self._everything is None:
-                raise ValueError("a block of changed found persons, but no blocking for them")
-            chosen = self._everything.keys(people, block.found)
-        else:
-            if self._changed is None:
-                raise ValueError("a block of changed reports, but no report changed")
-            chosen = self._changed.keys(people, block.found)
+        blocking = self._everything if block.part == CHANGED_FOUND else self._changed
+        if blocking is None:
+            raise ValueError(f"a block of {block.part}, but no blocking for them")
+        if block.part != CHANGED_FOUND:
             faces = faces[self._changed_rows[faces % self._n]]
-        return np.union1d(chosen, faces)
+        nothing = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        if self._bound is None:
+            return np.union1d(blocking.keys(people, block.found), faces), *nothing
+        keys, tiers = blocking.tiered_keys(people, block.found)
+        j, i = np.divmod(keys, self._n)
+        guesses = self._bound.guesses(i, j, tiers) if len(keys) else np.zeros(0)
+        if block.part == CHANGED_FOUND:
+            kept, bounds = best_per_person(j, i, guesses, self._bound.per_person, block.found)
+            return np.union1d(keys[kept], faces), block.found, bounds
+        # New reports join a person's pairs when their guess reaches the weakest the
+        # person kept among every report (NaN: none was left out, so every one joins).
+        weakest = np.nan_to_num(self._bound.weakest[j], nan=-np.inf)
+        return np.union1d(keys[guesses >= weakest], faces), *nothing
 
     def __call__(self, number: int) -> BlockResult:
         """Score block ``number``."""
-        keys = self.keys(self._blocks[number])
+        keys, bounded, bounds = self._chosen(self._blocks[number])
         j, i = np.divmod(keys, self._n)
         weights = self._weights(i, j) if len(keys) else np.zeros(0, dtype=np.float64)
         kept = weights >= self._cutoff
-        return BlockResult(number, i[kept], j[kept], weights[kept], len(keys))
+        return BlockResult(number, i[kept], j[kept], weights[kept], len(keys), bounded, bounds)
 
 
 _WORK: BlockWork | None = None

@@ -39,6 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from matching.evidence_model import EvidenceModel, params_as_text
 from matching.evidence_model.columns import ColumnarScorer
 from matching.evidence_model.recalibration import IDENTITY
+from matching.names.forms import usable_names
 from matching.pooling import linked_groups, pool_linked_stays
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Database, Side
@@ -47,6 +48,7 @@ from records.storage.person_records import Change, all_found, all_missing
 from records.storage.rematch_state import (
     ABANDONED,
     DONE,
+    blocking_bounds,
     clear_scored,
     delete_scored_pairs_of,
     done_blocks,
@@ -54,6 +56,7 @@ from records.storage.rematch_state import (
     finish_block,
     forget_records,
     last_done_run,
+    save_blocking_bounds,
     save_digests,
     scored_digests,
     set_run_plan,
@@ -65,14 +68,22 @@ from records.storage.rematch_state import (
     add_scored_pairs as store_scored_pairs,
 )
 from records.storage.same_person_links import confirmed_pairs
-from usecases.blocking import BLOCKING, WEAK_NAME_REACH, ReportBlocking, weak_name_reach
+from usecases.blocking import (
+    BLOCKING,
+    WEAK_NAME_REACH,
+    ReportBlocking,
+    name_guess,
+    weak_name_reach,
+)
 from usecases.face_nearest import NearestFaces, hold_nearest, nearest_per_person
 from usecases.face_registry import FaceIndexes
 from usecases.ray_blocks import require_ray, run_blocks_on_ray
 from usecases.rematch_blocks import (
+    BlockGuesses,
     BlockResult,
     BlockWeights,
     BlockWork,
+    Bound,
     default_workers,
     pair_by_pair,
     run_blocks,
@@ -123,6 +134,12 @@ class RematchAlreadyRunningError(Exception):
         self.run_id = run_id
 
 
+PAIRS_PER_PERSON = 400
+"""Reports a found person is weighed against in full at most (besides face neighbours),
+when pairs are blocked: at 100,000 generated reports, the best 400 guessed hold 99% of
+the true pairs blocking reaches (``evaluation.bench.blocking_bound``)."""
+
+
 @dataclass(frozen=True)
 class RematchSettings:
     """How many candidates to keep, how pairs are chosen, how the work is cut.
@@ -139,12 +156,18 @@ class RematchSettings:
     CPUs; :mod:`usecases.ray_blocks`). ``face_kept`` is how many of each found person's
     nearest faces are kept as candidates whatever the rest of the evidence
     (:mod:`usecases.face_nearest`; 0: none; at most ``face_neighbours`` are searched).
+    ``pairs_per_person`` bounds, when pairs are blocked, the reports each found person is
+    weighed against in full, besides their face neighbours: the best guessed on every
+    comparison but the names, and the tier of the name keys the two share (None: no
+    bound; the blocked pairs grow about as the square of the store, the bounded ones as
+    the store).
     """
 
     keep_per_record: int = 20
     min_evidence_weight: float = -2.0
     face_neighbours: int = 50
     face_kept: int = 3
+    pairs_per_person: int | None = PAIRS_PER_PERSON
     all_pairs_limit: int = 4_000_000
     weak_name_budget: int = 5_000_000
     block_size: int = 200
@@ -157,6 +180,8 @@ class RematchSettings:
             raise ValueError(f"the re-match runs on one of {EXECUTORS}, not {self.executor!r}")
         if self.face_kept < 0:
             raise ValueError(f"face_kept must not be negative, got {self.face_kept}")
+        if self.pairs_per_person is not None and self.pairs_per_person < 1:
+            raise ValueError(f"pairs_per_person must be at least 1, got {self.pairs_per_person}")
 
 
 @dataclass(frozen=True)
@@ -212,7 +237,8 @@ def _basis(
     # scored again, or an incremental run would choose only the changed records' pairs
     # by the new rules.
     choice = "all" if all_pairs else (
-        f"blocked,{BLOCKING},faces={face_model},k={settings.face_neighbours},reach={reach}"
+        f"blocked,{BLOCKING},faces={face_model},k={settings.face_neighbours},reach={reach},"
+        f"bound={settings.pairs_per_person}"
     )  # fmt: skip
     return f"{model.version}|{fingerprint}|cut={cutoff:.9g}|{choice}"[:200]
 
@@ -261,24 +287,43 @@ _CHUNK_PAIRS = 200_000
 
 def _block_weights(
     model: PairScorer, missing: Sequence[MissingView], found: Sequence[FoundView]
-) -> BlockWeights:
+) -> tuple[BlockWeights, BlockGuesses | None]:
     """How a block's pairs are weighed: the evidence model in columns (every record's
-    facts laid out once, here, before the workers start), any other scorer pair by pair."""
+    facts laid out once, here, before the workers start), any other scorer pair by pair;
+    and how they are guessed at before (the evidence model only: every comparison but the
+    names, which the tier of the keys they share stands for; None for another scorer)."""
     if not isinstance(model, EvidenceModel):
-        return pair_by_pair(model, missing, found)
+        return pair_by_pair(model, missing, found), None
     try:
         scorer = ColumnarScorer(model)
     except ValueError:  # a comparison without a columnar form
-        return pair_by_pair(model, missing, found)
+        return pair_by_pair(model, missing, found), None
     reports, people = scorer.missing_columns(missing), scorer.found_columns(found)
+    reports_named = np.fromiter((bool(usable_names(v.names)) for v in missing), dtype=np.bool_,
+                                count=len(missing))  # fmt: skip
+    people_named = np.fromiter((bool(usable_names(v.names)) for v in found), dtype=np.bool_,
+                               count=len(found))  # fmt: skip
 
-    def weights(i: NDArray[np.int64], j: NDArray[np.int64]) -> NDArray[np.float64]:
-        chunks = [scorer.total_weights(reports, people, i[start : start + _CHUNK_PAIRS],
-                                       j[start : start + _CHUNK_PAIRS])
+    def in_chunks(
+        weigh: Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.float64]],
+        i: NDArray[np.int64],
+        j: NDArray[np.int64],
+    ) -> NDArray[np.float64]:
+        chunks = [weigh(i[start : start + _CHUNK_PAIRS], j[start : start + _CHUNK_PAIRS])
                   for start in range(0, len(i), _CHUNK_PAIRS)]  # fmt: skip
         return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float64)
 
-    return weights
+    def weights(i: NDArray[np.int64], j: NDArray[np.int64]) -> NDArray[np.float64]:
+        return in_chunks(lambda a, b: scorer.total_weights(reports, people, a, b), i, j)
+
+    def guesses(
+        i: NDArray[np.int64], j: NDArray[np.int64], tiers: NDArray[np.int8]
+    ) -> NDArray[np.float64]:
+        rest = in_chunks(lambda a, b: scorer.total_weights(reports, people, a, b,
+                                                           skip=("name",)), i, j)  # fmt: skip
+        return rest + name_guess(model, tiers, reports_named[i] & people_named[j])
+
+    return weights, guesses
 
 
 def _take_or_start(
@@ -360,6 +405,8 @@ def rematch(
                    "changed_reports": len(changed_m), "changed_found": len(changed_f)}  # fmt: skip
         set_run_plan(session, run_id, blocks_total=len(blocks), detail=covered)
         done = done_blocks(session, run_id)
+        bounds = blocking_bounds(session)
+    weakest = np.array([bounds.get(view.id, np.nan) for view in found], dtype=np.float64)
     loaded = time.perf_counter()
 
     pending = [block.number for block in blocks if block.number not in done]
@@ -385,11 +432,14 @@ def rematch(
     if CHANGED_REPORTS in parts:
         changed_blocking = ReportBlocking(missing, only=changed_m, weak_reach=reach,
                                           all_pairs=all_pairs)  # fmt: skip
-    block_weights = _block_weights(model, missing, found)
+    block_weights, block_guesses = _block_weights(model, missing, found)
+    bound = None
+    if block_guesses is not None and settings.pairs_per_person is not None and not all_pairs:
+        bound = Bound(settings.pairs_per_person, block_guesses, weakest)
     work = BlockWork(
         n_missing=len(missing), found=found, blocks=blocks, everything=everything,
         changed=changed_blocking, changed_rows=changed_rows, face_keys=face_keys,
-        weights=block_weights, cutoff=cutoff,
+        weights=block_weights, cutoff=cutoff, bound=bound,
     )  # fmt: skip
     missing_ids = np.fromiter((v.id for v in missing), dtype=np.int64, count=len(missing))
     found_ids = np.fromiter((v.id for v in found), dtype=np.int64, count=len(found))
@@ -408,6 +458,7 @@ def rematch(
         with database.session() as session:
             store_scored_pairs(session, missing_ids[result.missing], found_ids[result.found],
                                result.weights)  # fmt: skip
+            save_blocking_bounds(session, found_ids[result.bounded], result.bounds)
             finish_block(session, run_id, result.number, pairs_scored=result.scored,
                          pairs_kept=len(result.weights))  # fmt: skip
         tracker.block(result)

@@ -19,6 +19,7 @@ def rematch_settings(settings: Settings) -> RematchSettings:
     return RematchSettings(
         keep_per_record=settings.keep_per_record,
         weak_name_budget=settings.weak_name_budget,
+        pairs_per_person=settings.rematch_pairs_per_person or None,
         block_size=settings.rematch_block_size,
         workers=settings.rematch_workers,
         executor=settings.rematch_executor,

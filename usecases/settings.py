@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         description="Most pairs the re-match scores for people whose names cannot find "
         "their report (each reaches up to 2,000 reports, fewer when there are many)",
     )
+    rematch_pairs_per_person: int = Field(
+        default=400,  # usecases.rematch_job.PAIRS_PER_PERSON (a test keeps them one)
+        ge=0,
+        description="Reports each found person is weighed against in full by the re-match "
+        "of a large store (besides face neighbours): the best guessed on everything but "
+        "the names and the name keys shared. 0: no bound, every blocked pair is weighed",
+    )
     rematch_block_size: int = Field(
         default=200,
         ge=1,

@@ -40,13 +40,14 @@ from evaluation.population import generate_population
 from evaluation.population_views import views_from_rows
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.columns import ColumnarScorer
-from usecases.blocking import ReportBlocking, weak_name_reach
+from usecases.blocking import ReportBlocking, name_guess, weak_name_reach
 
 SEED = 19
 BOUNDS = (20, 50, 100, 200, 400, 800)
 CHEAP = ("sex", "age", "time", "height", "place")
 """The comparisons computed with array operations alone (no per-value comparison)."""
 SOURCES = ("names", "attributes", "weak names")
+NO_TIER = 5
 
 
 def _tell(message: str) -> None:
@@ -79,7 +80,7 @@ def measure(reports: int, *, sample: int, seed: int = SEED) -> dict[str, Any]:
     n = len(missing)
     per_source: dict[str, list[int]] = {source: [] for source in SOURCES}
     reached: dict[str, int] = dict.fromkeys((*SOURCES, "any"), 0)
-    chunks = []
+    chunks, tier_chunks = [], []
     for j in people.tolist():
         person, row = found[j], np.array([j], dtype=np.int64)
         sources = {
@@ -89,6 +90,10 @@ def measure(reports: int, *, sample: int, seed: int = SEED) -> dict[str, Any]:
         }
         union = np.unique(np.concatenate(list(sources.values())))
         chunks.append(j * n + union)
+        named, tiers = blocking.name_tiers(person)
+        tier_of = np.full(len(union), NO_TIER, dtype=np.int8)
+        tier_of[np.searchsorted(union, named)] = tiers
+        tier_chunks.append(tier_of)
         for source, rows in sources.items():
             per_source[source].append(len(rows))
             reached[source] += int(j in truth and truth[j] in rows)
@@ -101,7 +106,16 @@ def measure(reports: int, *, sample: int, seed: int = SEED) -> dict[str, Any]:
     terms = scorer.terms(scorer.missing_columns(missing), scorer.found_columns(found),
                          pair_missing, pair_found)  # fmt: skip
     cheap = model.prior_weight + sum((terms[name] for name in CHEAP), np.zeros(len(keys)))
-    rankings = {"without names": cheap, "with names": cheap + terms["name"],
+    tier = np.concatenate(tier_chunks) if tier_chunks else np.zeros(0, dtype=np.int8)
+    _tell(f"pairs by tier: {np.bincount(tier, minlength=NO_TIER + 1).tolist()}")
+    both_named = np.array([bool(missing[i].names) and bool(found[j].names)
+                           for i, j in zip(pair_missing.tolist(), pair_found.tolist(),
+                                           strict=True)])  # fmt: skip
+    rankings = {"without names": cheap,
+                "with name keys": cheap + name_guess(model, tier, both_named),
+                "with names": cheap + terms["name"],
+                "all but names, name keys": model.prior_weight + name_guess(model, tier, both_named)
+                + sum((terms[c] for c in terms if c != "name"), np.zeros(len(keys))),
                 "full": model.prior_weight + sum(terms.values(), np.zeros(len(keys)))}  # fmt: skip
     ranks: dict[str, list[int]] = {name: [] for name in rankings}
     true_in_block = 0

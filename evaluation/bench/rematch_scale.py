@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -60,6 +61,9 @@ SEED = 19
 HELD_BACK_SHARE = 0.01
 HELD_BACK_MOST = 1000
 SCORER_SAMPLE = 20_000
+FULL_STEPS = ("full", "unbounded")
+"""A full re-match as the product runs it, and one with no bound on each found person's
+pairs (the design before the bound, on the same store)."""
 
 
 def _tell(message: str) -> None:
@@ -160,7 +164,7 @@ def run_step(step: str, home: Path) -> dict[str, Any]:
         indexed = {f"{kind}_faces_indexed": len(services.face_indexes[side])
                    for side, kind in KINDS.items()}  # fmt: skip
         started = time.perf_counter()
-        report = rematch_all(services, actor="bench", full=step == "full")
+        report = rematch_all(services, actor="bench", full=step in FULL_STEPS)
         seconds = time.perf_counter() - started
     finally:
         services.close()
@@ -173,7 +177,7 @@ def run_step(step: str, home: Path) -> dict[str, Any]:
            "seconds_storing": round(report.seconds_storing, 1),
            "seconds_opening_faces": round(opening, 1), **indexed, **faces,
            "peak_mib": round(_peak_mib())}  # fmt: skip
-    if step == "full":
+    if step in FULL_STEPS:
         out.update(_truth_recall(home))
     return out
 
@@ -198,7 +202,7 @@ def scorer_speed(home: Path) -> dict[str, Any]:
     keys = keys[np.random.default_rng(0).permutation(len(keys))[:SCORER_SAMPLE]]
     j, i = np.divmod(keys, len(missing))
     model = EvidenceModel.default()
-    weigh = _block_weights(model, missing, found)
+    weigh, _ = _block_weights(model, missing, found)
     weigh(i[:100], j[:100])  # facts and caches filled outside the measures
     started = time.perf_counter()
     block = weigh(i, j)
@@ -225,9 +229,14 @@ def face_step(home: Path) -> dict[str, Any]:
 
 
 def _child(step: str, home: Path) -> dict[str, Any]:
+    env = dict(os.environ)
+    if step == "unbounded":
+        env["XUNQIN_REMATCH_PAIRS_PER_PERSON"] = "0"
+    else:
+        env.pop("XUNQIN_REMATCH_PAIRS_PER_PERSON", None)  # the product's own bound
     result = subprocess.run(
         [sys.executable, "-m", "evaluation.bench.rematch_scale", "--step", step, "--home",
-         str(home)], capture_output=True, text=True, check=False,
+         str(home)], capture_output=True, text=True, check=False, env=env,
     )  # fmt: skip
     sys.stderr.write(result.stderr[-4000:])
     if result.returncode != 0:
@@ -236,8 +245,9 @@ def _child(step: str, home: Path) -> dict[str, Any]:
     return parsed
 
 
-def measure(size: int, *, face_share: float = 0.0) -> dict[str, Any]:
-    """Every step for one size, each in its own process."""
+def measure(size: int, *, face_share: float = 0.0, unbounded: bool = True) -> dict[str, Any]:
+    """Every step for one size, each in its own process (the full run without the bound
+    on each found person's pairs first, unless not ``unbounded``)."""
     with tempfile.TemporaryDirectory(prefix="xunqin-rematch-") as folder:
         home = Path(folder)
         row: dict[str, Any] = {"reports": size, "found_persons": max(1, size // 10)}
@@ -245,6 +255,9 @@ def measure(size: int, *, face_share: float = 0.0) -> dict[str, Any]:
         (home / "face_share").write_text(str(face_share))
         _tell(f"{size} reports: generating and importing, faces on {face_share:.0%}")
         row["prepare"] = _child("prepare", home)
+        if unbounded:
+            _tell(f"{size} reports: full re-match, every blocked pair weighed (no bound)")
+            row["unbounded"] = _child("unbounded", home)
         _tell(f"{size} reports: full re-match")
         row["full"] = _child("full", home)
         _tell(f"{size} reports: what the face blocking reaches")
@@ -307,6 +320,44 @@ def _faces_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
     ]
 
 
+def _bound_lines(rows: Sequence[dict[str, Any]]) -> list[str]:
+    compared = [r for r in rows if "unbounded" in r]
+    if not compared:
+        return []
+    return [
+        "The same full run with no bound on each found person's pairs (every blocked pair "
+        "weighed in full, as before the bound), on the same store just before: seconds, "
+        "pairs, and the true pairs kept and first, without the bound / with it.",
+        "",
+        *table_lines(
+            [
+                "reports",
+                "seconds",
+                "ratio",
+                "pairs scored",
+                "plausible",
+                "peak MiB",
+                "true pairs kept",
+                "first",
+            ],
+            [
+                [
+                    r["reports"],
+                    f"{r['unbounded']['seconds']} / {r['full']['seconds']}",
+                    round(r["unbounded"]["seconds"] / max(r["full"]["seconds"], 0.1), 1),
+                    f"{r['unbounded']['pairs_scored']} / {r['full']['pairs_scored']}",
+                    f"{r['unbounded']['plausible']} / {r['full']['plausible']}",
+                    f"{r['unbounded']['peak_mib']} / {r['full']['peak_mib']}",
+                    f"{r['unbounded']['recall_kept']} / {r['full']['recall_kept']}",
+                    f"{r['unbounded']['recall_first']} / {r['full']['recall_first']}",
+                ]
+                for r in compared
+            ],
+        ),  # fmt: skip
+        "",
+    ]
+
+
 def _markdown(results: dict[str, Any]) -> str:
     rows = results["sizes"]
     lines = [
@@ -349,6 +400,7 @@ def _markdown(results: dict[str, Any]) -> str:
             ],
         ),  # fmt: skip
         "",
+        *_bound_lines(rows),
         "Where the time goes (seconds): loading / scoring / settling and storing; and "
         "opening the face indexes before the run (not in its seconds; `xunqin rematch` "
         "pays it on top).",
@@ -424,7 +476,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--face-share", type=float, default=0.6,
                         help="share of each side's records given synthetic faces")  # fmt: skip
-    parser.add_argument("--step", choices=["prepare", "full", "faces", "incremental", "scorer"])
+    parser.add_argument("--unbounded-up-to", type=int, default=100_000,
+                        help="largest size also run with no bound on each found person's "
+                        "pairs, as the baseline")  # fmt: skip
+    parser.add_argument("--step", choices=["prepare", *FULL_STEPS, "faces", "incremental",
+                                           "scorer"])  # fmt: skip
     parser.add_argument("--home", type=Path)
     parser.add_argument("--size", type=int)
     args = parser.parse_args(argv)
@@ -453,7 +509,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "sizes": [],
     }
     for size in args.sizes:
-        results["sizes"].append(measure(size, face_share=args.face_share))
+        results["sizes"].append(measure(size, face_share=args.face_share,
+                                        unbounded=size <= args.unbounded_up_to))  # fmt: skip
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "rematch_scale.json").write_text(json.dumps(results, indent=2) + "\n")
         (args.out / "rematch_scale.md").write_text(_markdown(results))

@@ -64,6 +64,8 @@ compared only until ``limit`` hits at that level or better are in hand; the few 
 compare otherwise (三仔 / 三崽 are birth-order 小名 before they are sounds; a surname-only
 alias) are kept but do not count towards the limit."""
 _SOUND_TIER = 2
+_PROBED_TIERS = 5
+"""The tiers :func:`~matching.names.keys.probe_keys` fills (the rest are surname keys)."""
 
 _COMPARE_BUDGET = 1500
 """Most records a whole-name tier compares (or four times the limit, if more): at a
@@ -174,6 +176,39 @@ class NameIndex(Generic[K]):
         """
         slots = sorted(self._candidates(usable_names(names)))
         return [rid for rid in (self._ids[slot] for slot in slots) if rid is not None]
+
+    def candidate_tiers(
+        self, names: Iterable[str | None]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int8]]:
+        """The slots of the records :meth:`candidates` finds (sorted), each with the first
+        tier of keys it shares with ``names``: 0 the same name, 1 the same sound, 2 a
+        whole-name dialect or near sound, 3 a partial name, 4 a single syllable or 小名
+        core. A cheap guess at how the names will compare, for a caller that must choose
+        among many candidates before comparing any; :meth:`slot_ids` names the records."""
+        query = usable_names(names)
+        keys = probe_keys(query)
+        if len(self._new_keys) > _MERGE_AT:
+            self._merge()
+        slot_parts, tier_parts = [], []
+        for tier_no, tier in enumerate(_TIERS[:_PROBED_TIERS]):
+            tier_keys = {k for k in keys if k.split(":", 1)[0].rstrip("0123456789") in tier}
+            slots = self._counted_candidates(tier_keys)[0]
+            slot_parts.append(slots)
+            tier_parts.append(np.full(len(slots), tier_no, dtype=np.int8))
+        slots, tiers = np.concatenate(slot_parts), np.concatenate(tier_parts)
+        live = np.frombuffer(self._alive, dtype=np.bool_)[slots]
+        slots, tiers = slots[live], tiers[live]
+        order = np.lexsort((tiers, slots))
+        slots, tiers = slots[order], tiers[order]
+        first = np.ones(len(slots), dtype=np.bool_)
+        first[1:] = slots[1:] != slots[:-1]
+        return slots[first], tiers[first]
+
+    def slot_ids(self) -> list[K | None]:
+        """The record of every slot (None where one was removed), for
+        :meth:`candidate_tiers`: a caller holding many records maps slots with an array
+        built once rather than a lookup per record found."""
+        return list(self._ids)
 
     def query(
         self,

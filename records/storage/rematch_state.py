@@ -9,6 +9,7 @@ taken up at the first block not done.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
@@ -19,7 +20,14 @@ from sqlalchemy import Table, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from records.enums import Side
-from records.models import RematchBlock, RematchRun, ScoredPair, ScoredRecord, utcnow
+from records.models import (
+    BlockingBound,
+    RematchBlock,
+    RematchRun,
+    ScoredPair,
+    ScoredRecord,
+    utcnow,
+)
 
 RUNNING = "running"
 DONE = "done"
@@ -42,7 +50,7 @@ def scored_digests(session: Session, side: Side) -> dict[int, str]:
 
 def save_digests(session: Session, side: Side, digests: Sequence[tuple[int, str]]) -> None:
     """Store (or replace) the digests of records of ``side`` now scored."""
-    forget_records(session, side, [record_id for record_id, _ in digests])
+    _forget_digests(session, side, [record_id for record_id, _ in digests])
     for start in range(0, len(digests), _CHUNK):
         rows = [{"side": side, "record_id": record_id, "digest": digest}
                 for record_id, digest in digests[start : start + _CHUNK]]  # fmt: skip
@@ -50,8 +58,15 @@ def save_digests(session: Session, side: Side, digests: Sequence[tuple[int, str]
 
 
 def forget_records(session: Session, side: Side, ids: Iterable[int]) -> None:
-    """Forget the digests of records of ``side`` (gone, closed, or about to be replaced)."""
+    """Forget the digests (and found persons' bounds) of records of ``side`` gone or
+    closed."""
     wanted = list(ids)
+    _forget_digests(session, side, wanted)
+    if side is Side.FOUND:
+        _forget_bounds(session, wanted)
+
+
+def _forget_digests(session: Session, side: Side, wanted: Sequence[int]) -> None:
     for start in range(0, len(wanted), _CHUNK):
         session.execute(
             delete(ScoredRecord).where(
@@ -61,13 +76,42 @@ def forget_records(session: Session, side: Side, ids: Iterable[int]) -> None:
         )
 
 
+# --- found persons' blocking bounds ------------------------------------------------------
+
+
+def blocking_bounds(session: Session) -> dict[int, float]:
+    """The weakest guess each found person's bounded blocking kept, by found person id
+    (none for a person whose blocking was not bounded)."""
+    query = select(BlockingBound.found_id, BlockingBound.weight)
+    return {int(found_id): float(weight) for found_id, weight in session.execute(query)}
+
+
+def save_blocking_bounds(
+    session: Session, found_ids: NDArray[np.int64], weights: NDArray[np.float64]
+) -> None:
+    """Store (or replace) found persons' bounds; a NaN weight stores none (the person's
+    blocking was not bounded: every report it reached was kept)."""
+    _forget_bounds(session, found_ids.tolist())
+    pairs = zip(found_ids.tolist(), weights.tolist(), strict=True)
+    rows = [{"found_id": f, "weight": w} for f, w in pairs if not math.isnan(w)]
+    for start in range(0, len(rows), _CHUNK):
+        session.execute(insert(BlockingBound), rows[start : start + _CHUNK])
+
+
+def _forget_bounds(session: Session, ids: Sequence[int]) -> None:
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        session.execute(delete(BlockingBound).where(BlockingBound.found_id.in_(chunk)))
+
+
 # --- scored pairs ------------------------------------------------------------------------
 
 
 def clear_scored(session: Session) -> None:
-    """Forget every scored pair and digest: the next scoring starts from nothing."""
+    """Forget every scored pair, digest and bound: the next scoring starts from nothing."""
     session.execute(delete(ScoredPair))
     session.execute(delete(ScoredRecord))
+    session.execute(delete(BlockingBound))
 
 
 def delete_scored_pairs_of(session: Session, side: Side, ids: Iterable[int]) -> None:

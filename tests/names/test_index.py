@@ -79,6 +79,27 @@ def test_index_finds_what_brute_force_finds(
                 assert blocking_keys(generated_records[record_id]) & staged[0], record_id
 
 
+def test_candidate_tiers_hold_the_candidates_and_never_put_a_whole_name_match_in_a_partial_tier(
+    index: NameIndex[int], generated_records: list[list[str]]
+) -> None:
+    rng = random.Random(12)
+    seen = set()
+    for n, query in enumerate(rng.sample(generated_records, 40)):
+        regions = REGION_CHOICES[n % len(REGION_CHOICES)]
+        slots, tiers = index.candidate_tiers(query)
+        ids = index.slot_ids()
+        assert [ids[s] for s in slots.tolist()] == index.candidates(query)
+        for slot, tier in zip(slots.tolist(), tiers.tolist(), strict=True):
+            record = generated_records[slot]
+            level = compare_names(query, record, speaker_regions=regions).level
+            seen.add(tier)
+            if level is NameLevel.EXACT:
+                assert tier == 0, (query, record)
+            if NameLevel.NULL < level <= NameLevel.NEAR_SOUND:
+                assert tier <= 2, (query, record, level)
+    assert seen == {0, 1, 2, 3, 4}
+
+
 def _surname_queries(records: list[list[str]], rng: random.Random) -> list[str]:
     """Lone surnames from the records' first characters, surnames alone (王某) and a lone
     Latin word (Liu)."""

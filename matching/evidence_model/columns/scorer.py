@@ -20,7 +20,7 @@ names' shapes (``tests/evidence_model/test_name_columns.py`` holds it to the com
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from functools import partial
 from types import MappingProxyType
 from typing import NamedTuple
@@ -172,16 +172,24 @@ class ColumnarScorer:
         return found_columns(views)
 
     def _each(
-        self, missing: MissingColumns, found: FoundColumns, i: Index, j: Index
-    ) -> Iterator[OutcomeArrays]:
-        """Each comparison's outcomes of the block, in the model's order."""
+        self,
+        missing: MissingColumns,
+        found: FoundColumns,
+        i: Index,
+        j: Index,
+        skip: Collection[str] = (),
+    ) -> Iterator[tuple[int, OutcomeArrays]]:
+        """Each comparison's place in the model and outcomes of the block, in the model's
+        order, but for the comparisons named in ``skip`` (not computed)."""
         i = _index(i, len(missing), "report")
         j = _index(j, len(found), "found")
         if len(i) != len(j):
             raise ValueError(f"{len(i)} report rows but {len(j)} found rows")
         block = PairBlock(missing, found, i, j)
-        for form in self._forms:
-            yield form(block)
+        for c, (comparison, form) in enumerate(zip(self._model.comparisons, self._forms,
+                                                   strict=True)):  # fmt: skip
+            if comparison.name not in skip:
+                yield c, form(block)
 
     def outcomes(
         self, missing: MissingColumns, found: FoundColumns, i: Index, j: Index
@@ -195,7 +203,7 @@ class ColumnarScorer:
         levels = np.empty(shape, dtype=np.int16)
         strata = np.empty(shape, dtype=np.int16)
         frequencies = np.empty(shape, dtype=np.float64)
-        for c, outcome in enumerate(self._each(missing, found, i, j)):
+        for c, outcome in self._each(missing, found, i, j):
             levels[c], strata[c], frequencies[c] = outcome[:3]
         return BlockOutcomes(levels.T, strata.T, frequencies.T)
 
@@ -207,25 +215,35 @@ class ColumnarScorer:
         their sum, added in the model's order."""
         params = self._model.params
         out: dict[str, NDArray[np.float64]] = {}
-        outcomes = self._each(missing, found, i, j)
-        for comparison, grid, outcome in zip(self._model.comparisons, self._grids, outcomes,
-                                             strict=True):  # fmt: skip
+        for c, outcome in self._each(missing, found, i, j):
             term = np.zeros(len(i), dtype=np.float64)
-            grid.add_to(
+            self._grids[c].add_to(
                 term, *outcome, tf_minimum=params.tf_minimum, tf_cap=params.tf_max_adjustment
             )
-            out[comparison.name] = term
+            out[self._model.comparisons[c].name] = term
         return out
 
     def total_weights(
-        self, missing: MissingColumns, found: FoundColumns, i: Index, j: Index
+        self,
+        missing: MissingColumns,
+        found: FoundColumns,
+        i: Index,
+        j: Index,
+        *,
+        skip: Collection[str] = (),
     ) -> NDArray[np.float64]:
         """Prior plus evidence in log2 odds of every pair, as
-        :meth:`EvidenceModel.total_weight` gives it (before any recalibration)."""
+        :meth:`EvidenceModel.total_weight` gives it (before any recalibration), leaving
+        out the comparisons named in ``skip`` (not computed at all: the re-match guesses
+        at many pairs without their names, the costliest comparison, to choose which to
+        weigh whole)."""
+        unknown = set(skip) - {c.name for c in self._model.comparisons}
+        if unknown:
+            raise ValueError(f"no comparison named {', '.join(sorted(unknown))}")
         params = self._model.params
         total = np.full(len(i), self._model.prior_weight)
-        for grid, outcome in zip(self._grids, self._each(missing, found, i, j), strict=True):
-            grid.add_to(
+        for c, outcome in self._each(missing, found, i, j, skip):
+            self._grids[c].add_to(
                 total, *outcome, tf_minimum=params.tf_minimum, tf_cap=params.tf_max_adjustment
             )
         return total

@@ -206,8 +206,9 @@ def rematch(
     typer.echo(json.dumps(report.__dict__, ensure_ascii=False))
     kind = "全量" if report.kind == "full" else "增量"
     where = "（在 Ray 上）" if report.executor == "ray" else ""
+    guessed = f"（先粗筛 {report.pairs_guessed} 对）" if report.pairs_guessed else ""
     err.print(
-        f"{kind}比对完成{where}：评分 {report.pairs_scored} 对，保留候选 {report.kept} 个"
+        f"{kind}比对完成{where}：评分 {report.pairs_scored} 对{guessed}，保留候选 {report.kept} 个"
         f"（新增 {report.created}，更新 {report.updated}，删除 {report.removed}）"
     )
 

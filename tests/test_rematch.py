@@ -284,6 +284,49 @@ def test_people_without_a_name_are_reached_by_sex_birth_year_and_province() -> N
     assert attribute_pairs(missing, found) == {(0, 0), (3, 1)}
 
 
+def test_a_bounded_blocking_reaches_the_best_fitting_reports_and_leaves_out_what_facts_forbid() -> (
+    None
+):
+    from datetime import date
+
+    from matching.views import FoundView, MissingView
+    from records import Sex
+    from usecases.blocking import NO_NAME_TIER, ReportBlocking
+
+    place, found_on = "四川省成都市", date(2024, 5, 1)
+    reports = [
+        # (birth year, missing date): ages 74 (within 70-80), 64 (off), 68 (near).
+        (1950, date(2024, 4, 1)), (1950, date(2024, 4, 25)), (1950, date(2010, 1, 1)),
+        (1960, date(2024, 4, 30)), (1956, date(2024, 4, 28)), (1950, None),
+    ]  # fmt: skip
+    missing = [MissingView(id=k, ref=f"M{k}", sex=Sex.FEMALE, birth_year=year,
+                           missing_date=lost, missing_place=place)
+               for k, (year, lost) in enumerate(reports)]  # fmt: skip
+    missing += [
+        # Names: the same name but a man (kept: a whole name is never ruled out), a
+        # partial name and a man (ruled out), a partial name lost after (ruled out).
+        MissingView(id=6, ref="M6", names=("李秀英",), sex=Sex.MALE, birth_year=1950),
+        MissingView(id=7, ref="M7", names=("秀英",), sex=Sex.MALE, birth_year=1950),
+        MissingView(id=8, ref="M8", names=("秀英",), sex=Sex.FEMALE, birth_year=1950,
+                    missing_date=date(2024, 9, 1)),
+        MissingView(id=9, ref="M9", names=("秀英",), sex=Sex.FEMALE, birth_year=1950),
+    ]  # fmt: skip
+    person = FoundView(id=1, ref="F1", names=("李秀英",), sex=Sex.FEMALE, age_min=70,
+                       age_max=80, found_date=found_on, found_place=place)  # fmt: skip
+    blocking = ReportBlocking(missing)
+    # Within or near the estimate first, the shortest time missing first among them.
+    assert blocking.attribute_reports(person, reach=3).tolist() == [0, 1, 4]
+    assert blocking.attribute_reports(person, reach=5).tolist() == [0, 1, 2, 4, 5]
+    assert blocking.attribute_reports(person).tolist() == [0, 1, 2, 3, 4, 5]
+    row = np.array([0], dtype=np.int64)
+    everything, _ = blocking.tiered_keys([person], row)
+    assert everything.tolist() == list(range(10))
+    bounded, tiers = blocking.tiered_keys([person], row, bounded=True)
+    by_report = dict(zip(bounded.tolist(), tiers.tolist(), strict=True))
+    assert sorted(by_report) == [0, 1, 2, 3, 4, 5, 6, 9]
+    assert by_report[6] == 0 and by_report[9] > 2 and by_report[0] == NO_NAME_TIER
+
+
 def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:
     from datetime import date
 

@@ -318,8 +318,9 @@ def test_a_bound_weighs_each_found_person_against_their_best_guessed_reports(
         stranger_id = upsert_missing(session, stranger)[0].id
         person_id = person.id
     assert len(bounds) > 10
-    # Each found person's strongest pair survives the bound, for nearly every person.
-    assert sum(1 for f, (_, m) in best.items() if (m, f) in chosen) >= 0.9 * len(best)
+    # A found person's strongest pair survives the bound where it is more likely than not.
+    likely = [(m, f) for f, (weight, m) in best.items() if weight > 0]
+    assert len(likely) > 20 and all(pair in chosen for pair in likely)
 
     # A later report joins a bounded person's pairs when its guess reaches the weakest
     # kept; a report nothing like them does not.

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.comparisons.age import (
     GAP_CAP,
+    OFF_FACTOR,
     age_tolerance,
     not_far_ages,
     years_outside,
@@ -85,41 +86,75 @@ def attribute_pairs(
 
 
 class _AttributeKeys:
-    """Reports by (province, sex), with their birth years, for :func:`attribute_pairs`."""
+    """Reports by (province, sex), with their birth years and missing days, for
+    :func:`attribute_pairs`."""
 
     def __init__(self, missing: Sequence[MissingView], rows: NDArray[np.int64]) -> None:
-        by_key: dict[tuple[str, Sex], list[tuple[int, int]]] = {}
+        by_key: dict[tuple[str, Sex], list[tuple[int, int, int]]] = {}
         for i in rows.tolist():
             report = missing[i]
             if report.birth_year is None:
                 continue  # no year is compatible with an estimate here
             provinces = {_province(report.missing_place), _province(report.hometown)} - {None}
+            lost = _day_number(report.missing_date)
             for province in provinces:
-                by_key.setdefault((str(province), report.sex), []).append((i, report.birth_year))
+                by_key.setdefault((str(province), report.sex), []).append(
+                    (i, report.birth_year, lost)
+                )
         self._by_key = {
-            key: np.array(rows_of, dtype=np.int64).reshape(-1, 2) for key, rows_of in by_key.items()
+            key: np.array(rows_of, dtype=np.int64).reshape(-1, 3) for key, rows_of in by_key.items()
         }
 
-    def reports_of(self, person: FoundView, *, birth_slack: int = BIRTH_SLACK) -> NDArray[np.int64]:
+    def reports_of(
+        self, person: FoundView, *, birth_slack: int = BIRTH_SLACK, reach: int | None = None
+    ) -> NDArray[np.int64]:
         """The reports of the person's sex, a birth year within ``birth_slack`` of the
-        estimate and a province the person's place or speech points to."""
+        estimate and a province the person's place or speech points to; with a ``reach``,
+        at most that many: those whose age at the found date the age comparison finds
+        within or near the estimate first, then off, then far, and among them the
+        shortest time missing before the person was found (no missing date last)."""
         born = _birth_estimate(person)
         if born is None or person.sex is Sex.UNKNOWN:
             return _NONE
         provinces = ({_province(person.found_place), _province(person.hometown)}
                      | set(speaker_regions(person))) - {None}  # fmt: skip
-        chunks = []
+        chunks = [np.zeros((0, 3), dtype=np.int64)]
         for province in provinces:
             table = self._by_key.get((str(province), person.sex))
             if table is not None:
-                chunks.append(table[np.abs(table[:, 1] - born) <= birth_slack, 0])
-        return np.unique(np.concatenate(chunks)) if chunks else _NONE
+                chunks.append(table[np.abs(table[:, 1] - born) <= birth_slack])
+        table = np.concatenate(chunks)
+        day = _estimated_on(person)
+        if reach is not None and len(table) > reach and day is not None:
+            ages = [a for a in (person.age_min, person.age_max) if a is not None]
+            # Within the age comparison's tolerance (0), then "off" (1), then "far" (2);
+            # each distinct age's tolerance computed once.
+            low, high = min(ages), max(ages)
+            ages_met, at = np.unique(day.year - table[:, 1], return_inverse=True)
+            ratio = np.array([years_outside(low, high, age) / age_tolerance(float(age), 0.0)
+                              for age in ages_met.tolist()])  # fmt: skip
+            outside = np.select([ratio <= 1, ratio <= OFF_FACTOR], [0, 1], 2)[at]
+            missing_for = np.where(table[:, 2] == _UNKNOWN_DAY, np.iinfo(np.int64).max,
+                                   np.abs(day.toordinal() - table[:, 2]))  # fmt: skip
+            order = np.lexsort((table[:, 0], missing_for, outside))
+            ranked = table[order, 0]
+            # A report filed under two provinces comes twice: each counts where first met.
+            first_met = np.unique(ranked, return_index=True)[1]
+            return np.sort(ranked[np.sort(first_met)[:reach]])
+        return np.unique(table[:, 0])
+
+
+ATTRIBUTE_REACH = 1000
+"""Reports a found person reaches by sex, birth year and province at most, when each
+found person's pairs are bounded (:meth:`ReportBlocking.tiered_keys`)."""
 
 
 _NONE: NDArray[np.int64] = np.zeros(0, dtype=np.int64)
 
 NO_NAME_TIER = 5
 """The tier of a pair whose names share no key (:meth:`ReportBlocking.name_tiers`)."""
+_WHOLE_NAME_TIERS = 2
+"""The last tier of whole-name keys (the same name, sound, dialect or near sound)."""
 
 
 def names_can_block(person: FoundView) -> bool:
@@ -212,10 +247,47 @@ def weak_name_keys(
     not a disagreement), at most ``per_person``, so the weak evidence left (age, time,
     height, marks, health) can rank them.
     """
-    reports = _WeakNameReports(missing)
+    reports = _WeakNameReports(_ReportFacts(missing))
     chunks = [j * len(missing) + reports.reports_of(person, per_person=per_person)
               for j, person in enumerate(found)]  # fmt: skip
     return np.unique(np.concatenate(chunks)) if chunks else _NONE
+
+
+class _ReportFacts:
+    """Every report's sex (as :data:`_SEX_NUMBER`), birth year (:data:`_NO_YEAR` when not
+    given) and missing day (:func:`_day_number`), by position, read in one pass."""
+
+    def __init__(self, missing: Sequence[MissingView]) -> None:
+        count = len(missing)
+        self.sexes = np.fromiter((_SEX_NUMBER[r.sex] for r in missing), dtype=np.int8,
+                                 count=count)  # fmt: skip
+        self.years = np.fromiter((_NO_YEAR if r.birth_year is None else r.birth_year
+                                  for r in missing), dtype=np.int64, count=count)  # fmt: skip
+        self.lost = np.fromiter((_day_number(r.missing_date) for r in missing), dtype=np.int64,
+                                count=count)  # fmt: skip
+
+    def compatible(self, person: FoundView, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
+        """Which reports at ``rows`` could be the person on the facts that cost nothing
+        to compare: a sex that is not the other one, a birth year the age comparison would
+        not call far, lost before the person was found (or within the days a report may
+        be filed late). A fact missing on either side rules nothing out."""
+        keep = np.ones(len(rows), dtype=np.bool_)
+        if person.sex is not Sex.UNKNOWN:
+            sexes = self.sexes[rows]
+            keep &= (sexes == _SEX_NUMBER[person.sex]) | (sexes == _SEX_NUMBER[Sex.UNKNOWN])
+        day = _estimated_on(person)
+        if day is None:
+            return keep
+        ages = [a for a in (person.age_min, person.age_max) if a is not None]
+        if ages:
+            youngest, oldest = not_far_ages(min(ages), max(ages))
+            years = self.years[rows]
+            fits = (years >= day.year - oldest) & (years <= day.year - youngest)
+            keep &= (years == _NO_YEAR) | fits
+        return keep & (self.lost[rows] <= _day_number(day + timedelta(days=SLACK_DAYS)))
+
+
+_NO_YEAR = -1
 
 
 class _WeakNameReports:
@@ -228,17 +300,10 @@ class _WeakNameReports:
     array operations: a found person a few milliseconds at a hundred thousand reports.
     """
 
-    def __init__(self, missing: Sequence[MissingView]) -> None:
-        # One pass over the reports; each sex's share is then picked out with arrays.
-        sexes = np.fromiter((_SEX_NUMBER[r.sex] for r in missing), dtype=np.int8,
-                            count=len(missing))  # fmt: skip
-        years = np.fromiter((-1 if r.birth_year is None else r.birth_year for r in missing),
-                            dtype=np.int64, count=len(missing))  # fmt: skip
-        dated = np.fromiter((r.birth_year is not None for r in missing), dtype=np.bool_,
-                            count=len(missing))  # fmt: skip
-        lost = np.fromiter((_day_number(r.missing_date) for r in missing), dtype=np.int64,
-                           count=len(missing))  # fmt: skip
-        positions = np.arange(len(missing), dtype=np.int64)
+    def __init__(self, facts: _ReportFacts) -> None:
+        sexes, years, lost = facts.sexes, facts.years, facts.lost
+        dated = years != _NO_YEAR
+        positions = np.arange(len(sexes), dtype=np.int64)
         self._by_sex: dict[Sex, tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]]
         self._by_sex, self._yearless = {}, {}
         for sex, code in _SEX_NUMBER.items():
@@ -364,7 +429,8 @@ class ReportBlocking:
         self._slot_rows = np.array([-1 if i is None else i for i in self._names.slot_ids()],
                                    dtype=np.int64)  # fmt: skip
         self._attributes = _AttributeKeys(missing, self._rows)
-        self._weak = _WeakNameReports(missing)
+        self._facts = _ReportFacts(missing)
+        self._weak = _WeakNameReports(self._facts)
 
     def keys(self, found: Sequence[FoundView], rows: NDArray[np.int64]) -> NDArray[np.int64]:
         """Every wanted pair of the found persons ``found``, at positions ``rows`` of the
@@ -372,10 +438,20 @@ class ReportBlocking:
         return self.tiered_keys(found, rows)[0]
 
     def tiered_keys(
-        self, found: Sequence[FoundView], rows: NDArray[np.int64]
+        self, found: Sequence[FoundView], rows: NDArray[np.int64], *, bounded: bool = False
     ) -> tuple[NDArray[np.int64], NDArray[np.int8]]:
         """:meth:`keys`, with each pair's first tier of shared name keys
-        (:meth:`name_tiers`; :data:`NO_NAME_TIER` where the names share none)."""
+        (:meth:`name_tiers`; :data:`NO_NAME_TIER` where the names share none).
+
+        ``bounded`` chooses as the bounded re-match does, whose pairs grow as the store,
+        not as its square: sex, birth year and province reach at most
+        :data:`ATTRIBUTE_REACH` reports, and the pairs that share no whole name (a
+        partial name, a single syllable or 小名 core, or no key) are left out when the
+        facts costing nothing to compare rule them out (another sex, a birth year the age
+        comparison calls far, lost after the person was found): at a million reports a
+        found person's single syllables and provinces reach tens of thousands, nearly
+        all of them so. Face neighbours are kept whatever the facts.
+        """
         if self._all_pairs:
             keys = np.unique((rows[:, None] * self._n + self._rows[None, :]).ravel())
             return keys, np.full(len(keys), NO_NAME_TIER, dtype=np.int8)
@@ -383,23 +459,32 @@ class ReportBlocking:
         faces = self.face_keys(found, rows)
         for person, j in zip(found, rows.tolist(), strict=True):
             named, tiers = self.name_tiers(person)
+            reach = ATTRIBUTE_REACH if bounded else None
+            others = np.unique(np.concatenate([named[tiers > _WHOLE_NAME_TIERS],
+                                               self.attribute_reports(person, reach=reach),
+                                               self.weak_reports(person)]))  # fmt: skip
+            if bounded:
+                others = others[self._facts.compatible(person, others)]
             mine = faces[faces // self._n == j] % self._n if len(faces) else _NONE
-            reports = np.unique(np.concatenate([named, mine, self.attribute_reports(person),
-                                                self.weak_reports(person)]))  # fmt: skip
+            reports = np.unique(np.concatenate([named[tiers <= _WHOLE_NAME_TIERS], others,
+                                                mine]))  # fmt: skip
             tier_of = np.full(len(reports), NO_NAME_TIER, dtype=np.int8)
-            tier_of[np.searchsorted(reports, named)] = tiers
+            kept = np.isin(named, reports, assume_unique=True)
+            tier_of[np.searchsorted(reports, named[kept])] = tiers[kept]
             key_chunks.append(j * self._n + reports)
             tier_chunks.append(tier_of)
         keys, tiers = np.concatenate(key_chunks), np.concatenate(tier_chunks)
         order = np.argsort(keys, kind="stable")
         return keys[order], tiers[order]
 
-    def attribute_reports(self, person: FoundView) -> NDArray[np.int64]:
+    def attribute_reports(
+        self, person: FoundView, *, reach: int | None = None
+    ) -> NDArray[np.int64]:
         """The wanted reports of the person's sex, a fitting birth year and a province
-        their place or speech points to (:func:`attribute_pairs`)."""
+        their place or speech points to (:func:`attribute_pairs`), at most ``reach``."""
         if self._all_pairs:
             raise ValueError("a blocking of every pair has no attribute keys")
-        return self._attributes.reports_of(person)
+        return self._attributes.reports_of(person, reach=reach)
 
     def weak_reports(self, person: FoundView) -> NDArray[np.int64]:
         """The wanted reports the weak-name reach gives the person (none unless their

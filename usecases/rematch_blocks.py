@@ -84,6 +84,8 @@ class BlockResult:
     """Found persons (positions) chosen among every report here, whose bounds to store."""
     bounds: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     """Each of ``bounded``'s weakest guess kept (NaN: not bounded, every report kept)."""
+    guessed: int = 0
+    """Pairs guessed at to choose the ``scored`` (0: no bound, none guessed)."""
 
 
 class BlockWork:
@@ -131,9 +133,9 @@ class BlockWork:
 
     def _chosen(
         self, block: Block
-    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], int]:
         """The block's pairs as sorted keys, with the found persons whose bounds were
-        set here and those bounds."""
+        set here and those bounds, and how many pairs were guessed at."""
         people = [self._found[j] for j in block.found.tolist()]
         faces = self._face_keys[np.isin(self._face_keys // self._n, block.found)]
         blocking = self._everything if block.part == CHANGED_FOUND else self._changed
@@ -143,25 +145,26 @@ class BlockWork:
             faces = faces[self._changed_rows[faces % self._n]]
         nothing = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         if self._bound is None:
-            return np.union1d(blocking.keys(people, block.found), faces), *nothing
-        keys, tiers = blocking.tiered_keys(people, block.found)
+            return np.union1d(blocking.keys(people, block.found), faces), *nothing, 0
+        keys, tiers = blocking.tiered_keys(people, block.found, bounded=True)
         j, i = np.divmod(keys, self._n)
         guesses = self._bound.guesses(i, j, tiers) if len(keys) else np.zeros(0)
         if block.part == CHANGED_FOUND:
             kept, bounds = best_per_person(j, i, guesses, self._bound.per_person, block.found)
-            return np.union1d(keys[kept], faces), block.found, bounds
+            return np.union1d(keys[kept], faces), block.found, bounds, len(keys)
         # New reports join a person's pairs when their guess reaches the weakest the
         # person kept among every report (NaN: none was left out, so every one joins).
         weakest = np.nan_to_num(self._bound.weakest[j], nan=-np.inf)
-        return np.union1d(keys[guesses >= weakest], faces), *nothing
+        return np.union1d(keys[guesses >= weakest], faces), *nothing, len(keys)
 
     def __call__(self, number: int) -> BlockResult:
         """Score block ``number``."""
-        keys, bounded, bounds = self._chosen(self._blocks[number])
+        keys, bounded, bounds, guessed = self._chosen(self._blocks[number])
         j, i = np.divmod(keys, self._n)
         weights = self._weights(i, j) if len(keys) else np.zeros(0, dtype=np.float64)
         kept = weights >= self._cutoff
-        return BlockResult(number, i[kept], j[kept], weights[kept], len(keys), bounded, bounds)
+        return BlockResult(number, i[kept], j[kept], weights[kept], len(keys), bounded, bounds,
+                           guessed)  # fmt: skip
 
 
 _WORK: BlockWork | None = None

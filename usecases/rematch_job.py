@@ -216,6 +216,9 @@ class RematchReport:
     changed_found: int = 0
     plausible: int = 0
     """Scored pairs at or above the cut-off, stored: every candidate's competitors."""
+    pairs_guessed: int = 0
+    """Pairs guessed at (every comparison but the names) to choose the pairs weighed in
+    full, by this start of the run (a run taken up does not count its earlier blocks)."""
     workers: int = 1
     """Processes that scored blocks here (the local executor; 0 on Ray)."""
     executor: Executor = "local"
@@ -454,6 +457,7 @@ def rematch(
                                     workers=settings.workers)  # fmt: skip
     else:
         results = run_blocks(work, pending, workers=workers)
+    guessed = 0
     for result in results:
         with database.session() as session:
             store_scored_pairs(session, missing_ids[result.missing], found_ids[result.found],
@@ -462,6 +466,7 @@ def rematch(
             finish_block(session, run_id, result.number, pairs_scored=result.scored,
                          pairs_kept=len(result.weights))  # fmt: skip
         tracker.block(result)
+        guessed += result.guessed
     scored = time.perf_counter()
 
     with database.session() as session:
@@ -514,6 +519,7 @@ def rematch(
         changed_reports=len(changed_m),
         changed_found=len(changed_f),
         plausible=settled.plausible,
+        pairs_guessed=guessed,
         workers=min(workers, max(1, len(pending))) if settings.executor == "local" else 0,
         executor=settings.executor,
     )

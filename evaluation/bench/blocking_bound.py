@@ -6,17 +6,23 @@ Blocking's pairs grow about as the square of the store (``rematch_scale``), so a
 re-match needs each found person's pairs bounded: only the best-ranked reports scored in
 full. Whether a bound keeps the true pairs depends on what ranks them. For a generated
 population (``--reports`` reports, a tenth as many found persons, a twentieth true pairs;
-no photos), a sample of found persons is blocked as a full re-match blocks them, every
-pair's comparison terms are computed in columns, and each true pair's rank among its
-found person's blocked reports is read under three rankings:
+no photos), a sample of found persons is blocked as the bounded re-match blocks them
+(``ReportBlocking.tiered_keys``, bounded), every pair's comparison terms
+are computed in columns, and each true pair's rank among its found person's pairs is
+read under five rankings:
 
 - ``without names``: sex, age, time, height and place (array comparisons, cheap at any
   size), on top of the prior;
-- ``with names``: those and the names;
-- ``full``: the total weight the re-match scores (adding hometown, marks and health).
+- ``with name keys``: those and the name term the tier of shared name keys stands for
+  (``usecases.blocking.name_guess``), before any name is compared;
+- ``with names``: those and the names compared;
+- ``all but names, name keys``: every comparison but the names, and the name keys'
+  term: the guess the re-match bounds by;
+- ``full``: the total weight the re-match scores.
 
 It also counts, per found person, the pairs each source of blocking gives (names by
-shared key, sex/year/province, the weak-name reach) and the true pairs each reaches.
+shared key, sex/year/province, the weak-name reach), their union, what is left once
+the facts that cost nothing to compare rule pairs out, and the true pairs each reaches.
 Results go to ``<out>/blocking_bound.json`` and ``<out>/blocking_bound.md``.
 """
 
@@ -40,14 +46,14 @@ from evaluation.population import generate_population
 from evaluation.population_views import views_from_rows
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.columns import ColumnarScorer
-from usecases.blocking import ReportBlocking, name_guess, weak_name_reach
+from usecases.blocking import NO_NAME_TIER, ReportBlocking, name_guess, weak_name_reach
 
 SEED = 19
 BOUNDS = (20, 50, 100, 200, 400, 800)
 CHEAP = ("sex", "age", "time", "height", "place")
 """The comparisons computed with array operations alone (no per-value comparison)."""
-SOURCES = ("names", "attributes", "weak names")
-NO_TIER = 5
+SOURCES = ("names", "attributes", "weak names", "compatible")
+NO_TIER = NO_NAME_TIER
 
 
 def _tell(message: str) -> None:
@@ -78,7 +84,7 @@ def measure(reports: int, *, sample: int, seed: int = SEED) -> dict[str, Any]:
                                                         replace=False))  # fmt: skip
     _tell(f"{reports} reports: blocking {len(people)} found persons")
     n = len(missing)
-    per_source: dict[str, list[int]] = {source: [] for source in SOURCES}
+    per_source: dict[str, list[int]] = {source: [] for source in (*SOURCES, "any")}
     reached: dict[str, int] = dict.fromkeys((*SOURCES, "any"), 0)
     chunks, tier_chunks = [], []
     for j in people.tolist():
@@ -89,15 +95,17 @@ def measure(reports: int, *, sample: int, seed: int = SEED) -> dict[str, Any]:
             "weak names": blocking.weak_reports(person),
         }
         union = np.unique(np.concatenate(list(sources.values())))
-        chunks.append(j * n + union)
-        named, tiers = blocking.name_tiers(person)
-        tier_of = np.full(len(union), NO_TIER, dtype=np.int8)
-        tier_of[np.searchsorted(union, named)] = tiers
-        tier_chunks.append(tier_of)
+        # What the bounded re-match guesses at: the union less the pairs that share no
+        # whole name and that sex, birth year or dates rule out.
+        compatible, tiers = blocking.tiered_keys([person], row, bounded=True)
+        sources["compatible"] = compatible % n
+        chunks.append(compatible)
+        tier_chunks.append(tiers)
         for source, rows in sources.items():
             per_source[source].append(len(rows))
             reached[source] += int(j in truth and truth[j] in rows)
         reached["any"] += int(j in truth and truth[j] in union)
+        per_source["any"].append(len(union))
     keys = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int64)
     pair_found, pair_missing = np.divmod(keys, n)
     _tell(f"{len(keys):,} pairs: their terms in columns")
@@ -159,8 +167,12 @@ def _markdown(result: dict[str, Any]) -> str:
         "",
         "## Share of blocked true pairs within a found person's best k blocked reports",
         "",
-        "Ranked by sex, age, time, height and place (without names), by those and names, "
-        "and by the full score; ties count against the true pair.",
+        "The pairs the bounded re-match guesses at (blocked, less those that share no whole "
+        "name and that sex, birth year or dates rule out). Ranked by sex, age, time, height "
+        "and place (without names); by those and the name term the tier of shared name keys "
+        "stands for; by those and the names compared; by everything but the names and the "
+        "name keys' term (the re-match's guess); and by the full score. Ties count against "
+        "the true pair.",
         "",
     ]
     header = ["ranking", *[f"k={k}" for k in BOUNDS]]
@@ -169,9 +181,11 @@ def _markdown(result: dict[str, Any]) -> str:
     lines += ["", "## Pairs a found person gets from each source of blocking", ""]
     stats = result["pairs_per_person"]
     reached = result["true_pairs_reached"]
-    rows = [[source, *[str(stats[source][k]) for k in ("mean", "p50", "p90", "p99", "max")],
-             str(reached[source])] for source in SOURCES]  # fmt: skip
-    rows.append(["any", "", "", "", "", "", str(reached["any"])])
+    order = ("names", "attributes", "weak names", "any", "compatible")
+    named = {"any": "any (the blocked pairs)", "compatible": "any, less what facts rule out"}
+    rows = [[named.get(source, source),
+             *[str(stats[source][k]) for k in ("mean", "p50", "p90", "p99", "max")],
+             str(reached[source])] for source in order]  # fmt: skip
     lines += table_lines(["source", "mean", "p50", "p90", "p99", "max", "true pairs reached"],
                          rows)  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -169,6 +169,7 @@ def run_step(step: str, home: Path) -> dict[str, Any]:
     finally:
         services.close()
     out = {"seconds": round(seconds, 1), "pairs_scored": report.pairs_scored,
+           "pairs_guessed": report.pairs_guessed,
            "pairs_per_second": round(report.pairs_scored / max(seconds, 1e-9)),
            "plausible": report.plausible, "kept": report.kept, "created": report.created,
            "updated": report.updated, "removed": report.removed, "workers": report.workers,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
-from sqlalchemy import CursorResult, Select, delete, exists, func, insert, select, update
+from sqlalchemy import CursorResult, Select, Table, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from records.enums import CandidateStatus
@@ -115,11 +115,15 @@ def write_candidates(
     for start in range(0, len(new), 1000):
         rows = [{**row, "status": CandidateStatus.PENDING, "created_at": now, "updated_at": now}
                 for row in new[start : start + 1000]]  # fmt: skip
-        session.execute(insert(Candidate), rows)
+        # The table, not the class: the ORM's bulk path took twice the time a row, and a
+        # full re-match at scale writes millions.
+        session.execute(insert(_CANDIDATES), rows)
     for start in range(0, len(changed), 1000):
         rows = [{**row, "updated_at": now} for row in changed[start : start + 1000]]
         session.execute(update(Candidate), rows)
 
+
+_CANDIDATES = cast(Table, Candidate.__table__)
 
 _STALE_CHUNK = 5000
 """Stale candidates deleted per statement."""

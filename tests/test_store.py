@@ -459,3 +459,21 @@ def test_an_upgraded_store_upgrades_again_to_nothing(database: Database) -> None
     assert database.revision() == newest_revision()
     database.upgrade()
     assert database.revision() == newest_revision()
+
+
+def test_open_records_come_in_batches_as_they_come_whole(database: Database) -> None:
+    from records.storage.person_records import open_found_in_batches, open_missing_in_batches
+
+    with database.session() as session:
+        for k in range(7):
+            upsert_missing(session, MissingFields(ref=f"M{k}", name="王芳"))
+            upsert_found(session, FoundFields(ref=f"F{k}"))
+        set_status(session, Side.MISSING, "M3", MissingStatus.REUNITED)
+    with database.session() as session:
+        batches = list(open_missing_in_batches(session, size=2))
+        assert [len(b) for b in batches] == [2, 2, 2]
+        assert [r.id for b in batches for r in b] == [r.id for r in all_missing(session)]
+        found = [p.id for b in open_found_in_batches(session, size=3) for p in b]
+        assert found == [p.id for p in all_found(session)]
+        with pytest.raises(ValueError):
+            next(open_missing_in_batches(session, size=0))

@@ -44,7 +44,11 @@ from matching.pooling import linked_groups, pool_linked_stays
 from matching.views import FoundView, MissingView, found_view, missing_view
 from records import Database, Side
 from records.models import RematchRun
-from records.storage.person_records import Change, all_found, all_missing
+from records.storage.person_records import (
+    Change,
+    open_found_in_batches,
+    open_missing_in_batches,
+)
 from records.storage.rematch_state import (
     ABANDONED,
     DONE,
@@ -376,11 +380,14 @@ def rematch(
     cutoff = model.prior_weight + settings.min_evidence_weight
     started = time.perf_counter()
     with database.session() as session:
-        missing = [missing_view(r) for r in all_missing(session)]
+        # Read a batch at a time: the records' rows, photos and faces would take several
+        # times what their views hold, all at once.
+        missing = [missing_view(r) for batch in open_missing_in_batches(session)
+                   for r in batch]  # fmt: skip
         # A person reviewers confirmed passed through several stations is one person:
         # their stays' evidence is pooled into one view, paired under the earliest stay.
-        found = pool_linked_stays([found_view(p) for p in all_found(session)],
-                                  linked_groups(confirmed_pairs(session)))  # fmt: skip
+        stays = [found_view(p) for batch in open_found_in_batches(session) for p in batch]
+        found = pool_linked_stays(stays, linked_groups(confirmed_pairs(session)))
     all_pairs = len(missing) * len(found) <= settings.all_pairs_limit
     reach = (
         WEAK_NAME_REACH if all_pairs else weak_name_reach(found, budget=settings.weak_name_budget)

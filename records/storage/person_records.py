@@ -8,7 +8,7 @@ modules of the store leave closed cases out by them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import asdict
 from typing import Any, Final, TypeVar
 
@@ -206,6 +206,41 @@ def all_found(session: Session, *, include_closed: bool = False) -> list[FoundPe
     if not include_closed:
         query = query.where(FoundPerson.status.in_(OPEN_FOUND))
     return list(session.scalars(query.order_by(FoundPerson.id)))
+
+
+def open_missing_in_batches(session: Session, *, size: int = 5000) -> Iterator[list[MissingReport]]:
+    """Every open report as :func:`all_missing` gives them, ``size`` at a time: a caller
+    that keeps only what it reads of them holds one batch of rows, photos and faces (about
+    7 KB a report), not a million."""
+    return _open_in_batches(session, MissingReport, OPEN_MISSING, size)
+
+
+def open_found_in_batches(session: Session, *, size: int = 5000) -> Iterator[list[FoundPerson]]:
+    """Every found person still to identify as :func:`all_found` gives them, ``size`` at a
+    time (:func:`open_missing_in_batches`)."""
+    return _open_in_batches(session, FoundPerson, OPEN_FOUND, size)
+
+
+def _open_in_batches(
+    session: Session, model: type[PersonT], states: Collection[enum.Enum], size: int
+) -> Iterator[list[PersonT]]:
+    if size < 1:
+        raise ValueError(f"a batch holds at least one record, got {size}")
+    last = 0
+    while True:
+        query = (
+            select(model)
+            .options(selectinload(model.photos).selectinload(Photo.faces))
+            .where(model.status.in_(states), model.id > last)
+            .order_by(model.id)
+            .limit(size)
+        )
+        batch = list(session.scalars(query))
+        if not batch:
+            return
+        last = batch[-1].id
+        # The session holds what it loaded weakly: a batch the caller lets go is freed.
+        yield batch
 
 
 def set_status(

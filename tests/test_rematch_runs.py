@@ -331,3 +331,20 @@ def test_a_bound_weighs_each_found_person_against_their_best_guessed_reports(
     # A full run on the same store keeps no pair the incremental run did not weigh.
     _run(services, settings, full=True)
     assert _scored(database) <= after
+
+
+def test_candidates_written_a_batch_at_a_time_are_those_written_at_once(
+    make_services: Callable[..., Services], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import usecases.rematch_settle as rematch_settle
+
+    services = _populated(make_services, tmp_path)
+    settings = RematchSettings(workers=1)
+    monkeypatch.setattr(rematch_settle, "_WRITE_BATCH", 7)
+    first = _run(services, settings)
+    assert first.created == first.kept > 7 * 3
+    batched = _snapshot(services.database)
+    monkeypatch.undo()
+    again = _run(services, settings, full=True)
+    assert again.created == again.updated == again.removed == 0
+    _same(batched, _snapshot(services.database))

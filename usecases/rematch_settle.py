@@ -52,6 +52,8 @@ from usecases.face_nearest import NearestFaces, pair_codes
 
 _DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJECTED: -math.inf}
 """A confirmed pair outweighs every rival of its two people; a rejected one is no rival."""
+_WRITE_BATCH: Final = 20_000
+"""Candidates settling holds before it writes them."""
 _SAME_SCORE: Final = 1e-6
 _SAME_PROBABILITY: Final = 1e-9
 """How near a stored score and probability must be to what the stored weight gives to
@@ -392,6 +394,10 @@ def _store(
             # An explanation a version before this one stored is stale from now on.
             updated.append({"id": stored.id, "evidence": {}, **values})
             counts[Change.UPDATED] += 1
+        if len(new) + len(updated) >= _WRITE_BATCH:
+            # Written as they come: a full run at scale writes millions, each a dict.
+            write_candidates(session, new, updated)
+            new, updated = [], []
     write_candidates(session, new, updated)
     stale = [
         row.id

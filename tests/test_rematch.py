@@ -310,6 +310,9 @@ def test_a_bounded_blocking_reaches_the_best_fitting_reports_and_leaves_out_what
         MissingView(id=8, ref="M8", names=("秀英",), sex=Sex.FEMALE, birth_year=1950,
                     missing_date=date(2024, 9, 1)),
         MissingView(id=9, ref="M9", names=("秀英",), sex=Sex.FEMALE, birth_year=1950),
+        # Lost six weeks after the person was found: last in the reach, then ruled out.
+        MissingView(id=10, ref="M10", sex=Sex.FEMALE, birth_year=1950,
+                    missing_date=date(2024, 6, 15), missing_place=place),
     ]  # fmt: skip
     person = FoundView(id=1, ref="F1", names=("李秀英",), sex=Sex.FEMALE, age_min=70,
                        age_max=80, found_date=found_on, found_place=place)  # fmt: skip
@@ -317,14 +320,26 @@ def test_a_bounded_blocking_reaches_the_best_fitting_reports_and_leaves_out_what
     # Within or near the estimate first, the shortest time missing first among them.
     assert blocking.attribute_reports(person, reach=3).tolist() == [0, 1, 4]
     assert blocking.attribute_reports(person, reach=5).tolist() == [0, 1, 2, 4, 5]
-    assert blocking.attribute_reports(person).tolist() == [0, 1, 2, 3, 4, 5]
+    assert blocking.attribute_reports(person, reach=6).tolist() == [0, 1, 2, 4, 5, 10]
+    assert blocking.attribute_reports(person).tolist() == [0, 1, 2, 3, 4, 5, 10]
     row = np.array([0], dtype=np.int64)
     everything, _ = blocking.tiered_keys([person], row)
-    assert everything.tolist() == list(range(10))
+    assert everything.tolist() == list(range(11))
     bounded, tiers = blocking.tiered_keys([person], row, bounded=True)
     by_report = dict(zip(bounded.tolist(), tiers.tolist(), strict=True))
     assert sorted(by_report) == [0, 1, 2, 3, 4, 5, 6, 9]
     assert by_report[6] == 0 and by_report[9] > 2 and by_report[0] == NO_NAME_TIER
+    # Several people at once, their rows in any order: each keeps their own tiers.
+    other = FoundView(id=2, ref="F2", names=("秀英",), sex=Sex.FEMALE, age_min=70,
+                      age_max=80, found_date=found_on, found_place=place)  # fmt: skip
+    rows = np.array([7, 3], dtype=np.int64)
+    keys, tiers = blocking.tiered_keys([person, other], rows, bounded=True)
+    assert (np.diff(keys) > 0).all()
+    for one, row in zip((person, other), rows.tolist(), strict=True):
+        alone, alone_tiers = blocking.tiered_keys([one], np.array([row]), bounded=True)
+        mine = keys // len(missing) == row
+        assert keys[mine].tolist() == alone.tolist()
+        assert tiers[mine].tolist() == alone_tiers.tolist()
 
 
 def test_people_with_no_name_and_no_face_reach_reports_anywhere() -> None:

@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from evaluation.population import generate_population, write_population
 from matching.evidence_model import EvidenceModel
 from records import CandidateStatus, Database, MissingStatus, Sex, Side
 from records.inputs import FoundFields, MissingFields
-from records.models import FoundPerson, RematchRun, ScoredPair
+from records.models import FoundPerson, MissingReport, RematchRun, ScoredPair
 from records.storage.candidate_pairs import list_candidates
 from records.storage.person_records import set_status, upsert_found, upsert_missing
 from records.storage.rematch_state import blocking_bounds
@@ -286,7 +288,7 @@ def _scored(database: Database) -> set[tuple[int, int]]:
 
 
 def test_a_bound_weighs_each_found_person_against_their_best_guessed_reports(
-    make_services: Callable[..., Services], tmp_path: Path
+    make_services: Callable[..., Services], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services = _populated(make_services, tmp_path)
     database = services.database
@@ -312,8 +314,12 @@ def test_a_bound_weighs_each_found_person_against_their_best_guessed_reports(
         twin = MissingFields(ref="TWIN", name=person.name, sex=person.sex, birth_year=born,
                              missing_date=person.found_date,
                              missing_place=person.found_place)  # fmt: skip
-        other = Sex.FEMALE if person.sex is Sex.MALE else Sex.MALE
-        stranger = MissingFields(ref="STRANGER", name="欧阳明轩", birth_year=1931, sex=other)
+        # Reached by sex, birth year and province, but little else like the person: older
+        # than the estimate, much shorter, another name, missing long before they were found.
+        stranger = MissingFields(ref="STRANGER", name="欧阳明轩", sex=person.sex,
+                                 birth_year=person.found_date.year - (person.age_max or 40) - 5,
+                                 missing_date=person.found_date - timedelta(days=15 * 365),
+                                 missing_place=person.found_place, height_cm=125.0)  # fmt: skip
         twin_id = upsert_missing(session, twin)[0].id
         stranger_id = upsert_missing(session, stranger)[0].id
         person_id = person.id
@@ -322,15 +328,56 @@ def test_a_bound_weighs_each_found_person_against_their_best_guessed_reports(
     likely = [(m, f) for f, (weight, m) in best.items() if weight > 0]
     assert len(likely) > 20 and all(pair in chosen for pair in likely)
 
-    # A later report joins a bounded person's pairs when its guess reaches the weakest
-    # kept; a report nothing like them does not.
-    incremental = _run(services, settings)
+    # A later report is weighed against a bounded person when its guess reaches the
+    # weakest kept; a report reached but nothing like them is not.
+    with _weighed(monkeypatch, database) as weighed:
+        incremental = _run(services, settings)
     assert incremental.kind == "incremental" and incremental.changed_reports == 2
-    after = _scored(database)
-    assert (twin_id, person_id) in after and (stranger_id, person_id) not in after
+    assert (twin_id, person_id) in weighed and (stranger_id, person_id) not in weighed
+    assert (twin_id, person_id) in _scored(database)
     # A full run on the same store keeps no pair the incremental run did not weigh.
+    after = _scored(database)
     _run(services, settings, full=True)
     assert _scored(database) <= after
+
+    # A report a bounded person kept is closed: the person is chosen for again, and keeps
+    # what a full run keeps.
+    mine = sorted(m for m, f in _scored(database) if f == person_id)
+    with database.session() as session:
+        closed = session.get(MissingReport, mine[0])
+        assert closed is not None
+        set_status(session, Side.MISSING, closed.ref, MissingStatus.REUNITED)
+    again = _run(services, settings)
+    assert again.kind == "incremental" and again.changed_found >= 1
+    incremental_pairs = {pair for pair in _scored(database) if pair[1] == person_id}
+    _run(services, settings, full=True)
+    assert {pair for pair in _scored(database) if pair[1] == person_id} == incremental_pairs
+
+
+@contextmanager
+def _weighed(monkeypatch: pytest.MonkeyPatch, database: Database) -> Iterator[set[tuple[int, int]]]:
+    """The (report id, found id) pairs the blocks weigh in full while inside (one worker)."""
+    import usecases.rematch_blocks as rematch_blocks
+
+    keys: list[int] = []
+    chosen = rematch_blocks.BlockWork._chosen
+
+    def recording(self: Any, block: Any) -> Any:
+        out = chosen(self, block)
+        keys.extend(out[0].tolist())
+        return out
+
+    weighed: set[tuple[int, int]] = set()
+    with monkeypatch.context() as patch:
+        patch.setattr(rematch_blocks.BlockWork, "_chosen", recording)
+        yield weighed
+    with database.session() as session:
+        missing = sorted(session.scalars(select(MissingReport.id).where(
+            MissingReport.status == MissingStatus.OPEN)))  # fmt: skip
+        found = sorted(session.scalars(select(FoundPerson.id)))
+    for key in keys:
+        j, i = divmod(key, len(missing))
+        weighed.add((missing[i], found[j]))
 
 
 def test_candidates_written_a_batch_at_a_time_are_those_written_at_once(

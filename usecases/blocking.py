@@ -59,9 +59,11 @@ def _birth_estimate(person: FoundView) -> int | None:
     return day.year - round(sum(ages) / len(ages))
 
 
-BLOCKING = "names=keys"
+BLOCKING = "names=keys;bounded=attributes-1000,facts"
 """The rules that choose pairs, as a re-match records them: names by shared key (not
-compared), since the scorer compares them. A change of rules changes this."""
+compared), since the scorer compares them; when each found person's pairs are bounded,
+the attribute reach and the facts that rule pairs out (:meth:`ReportBlocking.tiered_keys`).
+A change of rules changes this."""
 
 BIRTH_SLACK = 12
 """Years a report's birth year may be from a found person's estimate for the sex,
@@ -112,7 +114,8 @@ class _AttributeKeys:
         estimate and a province the person's place or speech points to; with a ``reach``,
         at most that many: those whose age at the found date the age comparison finds
         within or near the estimate first, then off, then far, and among them the
-        shortest time missing before the person was found (no missing date last)."""
+        shortest time missing before the person was found (no missing date, then a report
+        lost after the person was found, last)."""
         born = _birth_estimate(person)
         if born is None or person.sex is Sex.UNKNOWN:
             return _NONE
@@ -134,8 +137,12 @@ class _AttributeKeys:
             ratio = np.array([years_outside(low, high, age) / age_tolerance(float(age), 0.0)
                               for age in ages_met.tolist()])  # fmt: skip
             outside = np.select([ratio <= 1, ratio <= OFF_FACTOR], [0, 1], 2)[at]
-            missing_for = np.where(table[:, 2] == _UNKNOWN_DAY, np.iinfo(np.int64).max,
-                                   np.abs(day.toordinal() - table[:, 2]))  # fmt: skip
+            # Lost after the person was found (beyond a late filing) comes last: facts rule
+            # it out later, and it must not take the place of one lost before.
+            missing_for = day.toordinal() - table[:, 2]
+            late = missing_for < -SLACK_DAYS
+            missing_for = np.where(table[:, 2] == _UNKNOWN_DAY, _LAST - 1, np.abs(missing_for))
+            missing_for = np.where(late, _LAST, missing_for)
             order = np.lexsort((table[:, 0], missing_for, outside))
             ranked = table[order, 0]
             # A report filed under two provinces comes twice: each counts where first met.
@@ -143,6 +150,8 @@ class _AttributeKeys:
             return np.sort(ranked[np.sort(first_met)[:reach]])
         return np.unique(table[:, 0])
 
+
+_LAST = np.iinfo(np.int64).max
 
 ATTRIBUTE_REACH = 1000
 """Reports a found person reaches by sex, birth year and province at most, when each
@@ -393,9 +402,11 @@ class ReportBlocking:
     ``only`` (positions in ``missing``; None: all) are the reports whose pairs are
     wanted: a run after new reports arrived asks for theirs alone. The name index and the
     sex, year and province keys hold only those (whether a pair matches does not depend
-    on other reports); the weak-name reach and the face neighbours are ranked among every
-    report, then kept to ``only``, so that each pair is chosen as a run over everything
-    would choose it. ``all_pairs`` asks for every pair (a small store).
+    on other reports, but for the attribute reach of a bounded blocking, which then
+    ranks among those alone and so chooses at least what a run over everything would);
+    the weak-name reach and the face neighbours are ranked among every report, then kept
+    to ``only``, so that each pair is chosen as a run over everything would choose it.
+    ``all_pairs`` asks for every pair (a small store).
     Keys are :func:`pair_keys` (found position times the number of reports, plus the
     report's position).
     """
@@ -561,19 +572,30 @@ class ReportBlocking:
 _TIER_LABELS = ("exact", "same_sound", "near_sound", "nickname_or_partial",
                 "nickname_or_partial", "different")  # fmt: skip
 """The name level each tier of shared keys (:meth:`ReportBlocking.name_tiers`, then none
-shared) stands for, at worst but for rare cases: a dialect match is filed with the near
-sounds, and is weighed as one until the names are compared."""
+shared) stands for. For the whole-name tiers it is the level at worst but for rare cases
+(a dialect match is filed with the near sounds, and is weighed as one until the names
+are compared); for the partial tiers it is the best level a pair can reach, though most
+pairs sharing only a single syllable compare as different: the guess is hopeful there,
+and the ranking among them falls to the other comparisons."""
+
+
+def name_tier_weights(model: EvidenceModel) -> NDArray[np.float64] | None:
+    """The name term each tier of shared keys stands for (:data:`_TIER_LABELS`), from the
+    model's own weights; None for a model that does not compare names."""
+    at = next((k for k, c in enumerate(model.comparisons) if c.name == "name"), None)
+    if at is None:
+        return None
+    labels = [level.label for level in model.comparisons[at].levels]
+    weights = model.tables[at].weights[0]
+    return np.array([weights[labels.index(label)] for label in _TIER_LABELS])
 
 
 def name_guess(
-    model: EvidenceModel, tiers: NDArray[np.int8], both_named: NDArray[np.bool_]
+    by_tier: NDArray[np.float64], tiers: NDArray[np.int8], both_named: NDArray[np.bool_]
 ) -> NDArray[np.float64]:
-    """The name term each pair's tier of shared keys suggests (tier 5: none shared), from
-    the model's own weights, before any name is compared; nothing when a side has no name."""
-    at = next(k for k, c in enumerate(model.comparisons) if c.name == "name")
-    labels = [level.label for level in model.comparisons[at].levels]
-    weights = model.tables[at].weights[0]
-    by_tier = np.array([weights[labels.index(label)] for label in _TIER_LABELS])
+    """The name term each pair's tier of shared keys suggests (tier 5: none shared;
+    ``by_tier`` from :func:`name_tier_weights`), before any name is compared; nothing when
+    a side has no name."""
     return np.where(both_named, by_tier[tiers], 0.0)
 
 

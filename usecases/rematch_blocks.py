@@ -97,10 +97,10 @@ class BlockWork:
     blocks run, and ``changed_rows`` marks the changed reports among them. With a
     ``bound``, a block of changed found persons weighs each against the reports it
     guesses best among all (and sets the person's bound); a block of changed reports
-    weighs a report against a person when its guess reaches the person's stored bound,
-    which is what a run over everything would choose unless the new reports push an
-    old one out (that pair stays until the next full run). Face neighbours are always
-    weighed.
+    weighs a report against a person when its guess reaches the person's stored bound:
+    every pair a run over everything would choose, and the old ones new reports push out
+    (they stay until the next full run; a person weighed against a report since closed
+    or edited is chosen for again by the job). Face neighbours are always weighed.
     """
 
     def __init__(
@@ -154,8 +154,9 @@ class BlockWork:
             return np.union1d(keys[kept], faces), block.found, bounds, len(keys)
         # New reports join a person's pairs when their guess reaches the weakest the
         # person kept among every report (NaN: none was left out, so every one joins).
-        weakest = np.nan_to_num(self._bound.weakest[j], nan=-np.inf)
-        return np.union1d(keys[guesses >= weakest], faces), *nothing, len(keys)
+        weakest = self._bound.weakest[j]
+        weakest = np.where(np.isnan(weakest), -np.inf, weakest)
+        return np.union1d(keys[~(guesses < weakest)], faces), *nothing, len(keys)
 
     def __call__(self, number: int) -> BlockResult:
         """Score block ``number``."""

@@ -59,6 +59,7 @@ from records.storage.rematch_state import (
     end_run,
     finish_block,
     forget_records,
+    found_paired_with,
     last_done_run,
     save_blocking_bounds,
     save_digests,
@@ -77,6 +78,7 @@ from usecases.blocking import (
     WEAK_NAME_REACH,
     ReportBlocking,
     name_guess,
+    name_tier_weights,
     weak_name_reach,
 )
 from usecases.face_nearest import NearestFaces, hold_nearest, nearest_per_person
@@ -323,12 +325,17 @@ def _block_weights(
     def weights(i: NDArray[np.int64], j: NDArray[np.int64]) -> NDArray[np.float64]:
         return in_chunks(lambda a, b: scorer.total_weights(reports, people, a, b), i, j)
 
+    by_tier = name_tier_weights(model)
+    if by_tier is None:  # a model that does not compare names: nothing to leave out
+        return weights, None
+    tier_weights = by_tier
+
     def guesses(
         i: NDArray[np.int64], j: NDArray[np.int64], tiers: NDArray[np.int8]
     ) -> NDArray[np.float64]:
         rest = in_chunks(lambda a, b: scorer.total_weights(reports, people, a, b,
                                                            skip=("name",)), i, j)  # fmt: skip
-        return rest + name_guess(model, tiers, reports_named[i] & people_named[j])
+        return rest + name_guess(tier_weights, tiers, reports_named[i] & people_named[j])
 
     return weights, guesses
 
@@ -398,6 +405,16 @@ def rematch(
     with database.session() as session:
         stored = {side: scored_digests(session, side) for side in Side}
         changed_m, missing_digests = changed_positions(missing, stored[Side.MISSING])
+        if not taken_up and kind == "incremental":
+            # A bounded person weighed against a report now gone or changed is chosen for
+            # again, as a full run would: the report after their weakest kept may come in.
+            # Their digests are forgotten with the plan, so a run taken up does the same.
+            left = (set(stored[Side.MISSING]) - {v.id for v in missing}) | {
+                missing[i].id for i in changed_m.tolist() if missing[i].id in stored[Side.MISSING]
+            }
+            rechosen = found_paired_with(session, left) & set(blocking_bounds(session))
+            forget_records(session, Side.FOUND, rechosen)
+            stored[Side.FOUND] = {k: v for k, v in stored[Side.FOUND].items() if k not in rechosen}
         changed_f, found_digests = changed_positions(found, stored[Side.FOUND])
         open_ids = {Side.MISSING: {v.id for v in missing}, Side.FOUND: {v.id for v in found}}
         for side in Side:

@@ -46,7 +46,13 @@ from evaluation.population import generate_population
 from evaluation.population_views import views_from_rows
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.columns import ColumnarScorer
-from usecases.blocking import NO_NAME_TIER, ReportBlocking, name_guess, weak_name_reach
+from usecases.blocking import (
+    NO_NAME_TIER,
+    ReportBlocking,
+    name_guess,
+    name_tier_weights,
+    weak_name_reach,
+)
 
 SEED = 19
 BOUNDS = (20, 50, 100, 200, 400, 800)
@@ -119,10 +125,14 @@ def measure(reports: int, *, sample: int, seed: int = SEED) -> dict[str, Any]:
     both_named = np.array([bool(missing[i].names) and bool(found[j].names)
                            for i, j in zip(pair_missing.tolist(), pair_found.tolist(),
                                            strict=True)])  # fmt: skip
+    by_tier = name_tier_weights(model)
+    if by_tier is None:
+        raise ValueError("the shipped model compares names")
     rankings = {"without names": cheap,
-                "with name keys": cheap + name_guess(model, tier, both_named),
+                "with name keys": cheap + name_guess(by_tier, tier, both_named),
                 "with names": cheap + terms["name"],
-                "all but names, name keys": model.prior_weight + name_guess(model, tier, both_named)
+                "all but names, name keys": model.prior_weight
+                + name_guess(by_tier, tier, both_named)
                 + sum((terms[c] for c in terms if c != "name"), np.zeros(len(keys))),
                 "full": model.prior_weight + sum(terms.values(), np.zeros(len(keys)))}  # fmt: skip
     ranks: dict[str, list[int]] = {name: [] for name in rankings}

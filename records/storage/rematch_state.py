@@ -135,6 +135,18 @@ def delete_scored_pairs(
         )
 
 
+def found_paired_with(session: Session, missing_ids: Iterable[int]) -> set[int]:
+    """The found persons with a scored pair with any of these reports."""
+    wanted = list(missing_ids)
+    found: set[int] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        query = select(ScoredPair.found_id).where(
+            ScoredPair.missing_id.in_(wanted[start : start + _CHUNK])
+        )
+        found.update(int(f) for f in session.scalars(query.distinct()))
+    return found
+
+
 def delete_scored_pairs_below(session: Session, weight: float) -> None:
     """Delete the scored pairs whose weight is below ``weight``."""
     session.execute(delete(ScoredPair).where(ScoredPair.weight < weight))

@@ -98,6 +98,14 @@ def test_candidate_tiers_hold_the_candidates_and_never_put_a_whole_name_match_in
             if NameLevel.NULL < level <= NameLevel.NEAR_SOUND:
                 assert tier <= 2, (query, record, level)
     assert seen == {0, 1, 2, 3, 4}
+    # A record removed is found no more.
+    small: NameIndex[str] = NameIndex()
+    for record_id, name in (("a", "刘建华"), ("b", "刘建华"), ("c", "建华")):
+        small.add(record_id, [name])
+    small.remove("b")
+    slots, tiers = small.candidate_tiers(["刘建华"])
+    assert [small.slot_ids()[s] for s in slots.tolist()] == ["a", "c"]
+    assert tiers.tolist()[0] == 0
 
 
 def _surname_queries(records: list[list[str]], rng: random.Random) -> list[str]:

@@ -28,8 +28,8 @@ from records.storage.person_records import upsert_found, upsert_missing
 from usecases.blocking import ReportBlocking
 from usecases.jobs import rematch_jobs
 from usecases.ray_blocks import RayNotInstalledError, RayUnreachableError, run_blocks_on_ray
-from usecases.rematch_blocks import BlockResult, BlockWork, pair_by_pair
-from usecases.rematch_job import RematchReport, RematchSettings, rematch
+from usecases.rematch_blocks import BlockResult, BlockWork, Bound, pair_by_pair
+from usecases.rematch_job import RematchReport, RematchSettings, _block_weights, rematch
 from usecases.rematch_plan import plan_blocks
 from usecases.services import Services
 
@@ -69,10 +69,11 @@ def _run(services: Services, **settings: Any) -> RematchReport:
                    settings=RematchSettings(block_size=9, **settings))  # fmt: skip
 
 
-def _work(*, block_size: int = 9) -> tuple[BlockWork, list[int]]:
+def _work(*, block_size: int = 9, bounded: bool = False) -> tuple[BlockWork, list[int]]:
     """A run's work on a generated population, blocked (the name index, the attribute
-    keys, the weak-name reach), with some records changed and a few face neighbours; and
-    its blocks' numbers."""
+    keys, the weak-name reach), with some records changed and a few face neighbours, and,
+    when ``bounded``, each found person's pairs bounded at 6 (scored in columns, some with
+    a stored bound); and its blocks' numbers."""
     pop = generate_population(seed=5, n_missing=160, n_found=80, n_true_pairs=40,
                               today=date(2026, 11, 1))  # fmt: skip
     missing, found = views_from_rows(pop.missing, pop.found)
@@ -85,30 +86,41 @@ def _work(*, block_size: int = 9) -> tuple[BlockWork, list[int]]:
     rng = np.random.default_rng(5)
     faces = np.unique(rng.integers(0, len(found), 40) * n + rng.integers(0, n, 40))
     blocks = plan_blocks(len(found), changed_f, changed_m, block_size=block_size)
+    weights, bound = pair_by_pair(model, missing, found), None
+    if bounded:
+        weights, guesses = _block_weights(model, missing, found)
+        assert guesses is not None
+        weakest = np.where(rng.random(len(found)) < 0.5, np.nan, -12.0)
+        bound = Bound(6, guesses, weakest)
     work = BlockWork(
         n_missing=n, found=found, blocks=blocks, everything=ReportBlocking(missing),
         changed=ReportBlocking(missing, only=changed_m),
         changed_rows=changed_rows, face_keys=faces.astype(np.int64),
-        weights=pair_by_pair(model, missing, found), cutoff=model.prior_weight - 2.0,
+        weights=weights, cutoff=model.prior_weight - 2.0, bound=bound,
     )  # fmt: skip
     return work, [block.number for block in blocks]
 
 
 def _same_results(a: BlockResult, b: BlockResult) -> None:
-    assert (a.number, a.scored) == (b.number, b.scored)
-    for field in ("missing", "found", "weights"):
+    assert (a.number, a.scored, a.guessed) == (b.number, b.scored, b.guessed)
+    for field in ("missing", "found", "weights", "bounded"):
         assert np.array_equal(getattr(a, field), getattr(b, field)), field
+    assert np.array_equal(a.bounds, b.bounds, equal_nan=True)
 
 
 @needs_ray
+@pytest.mark.parametrize("bounded", [False, True], ids=["blocked", "bounded"])
 def test_a_runs_work_travels_by_cloudpickle_and_scores_every_block_the_same_there(
-    tmp_path: Path,
+    tmp_path: Path, bounded: bool
 ) -> None:
     from ray import cloudpickle  # what Ray sends tasks' arguments with
 
-    work, numbers = _work()
+    work, numbers = _work(bounded=bounded)
     here = [work(number) for number in numbers]
     assert sum(r.scored for r in here) > 0 and sum(len(r.weights) for r in here) > 0
+    if bounded:  # the bound chose among more than it weighed, and set some bounds
+        assert sum(r.guessed for r in here) > sum(r.scored for r in here)
+        assert any(np.isfinite(r.bounds).any() for r in here)
     (tmp_path / "work.pickle").write_bytes(cloudpickle.dumps(work))  # type: ignore[no-untyped-call]
     # Another process, its string hashes seeded otherwise, as a Ray worker's are.
     script = (

@@ -27,6 +27,7 @@ from records.inputs import FoundFields, MissingFields
 from records.models import FoundPerson, MissingReport, RematchRun, ScoredPair
 from records.storage.candidate_pairs import list_candidates
 from records.storage.person_records import set_status, upsert_found, upsert_missing
+from records.storage.record_erasure import erase_record
 from records.storage.rematch_state import blocking_bounds
 from records.storage.reviewer_decisions import record_decision
 from usecases.explaining import Explanations
@@ -347,6 +348,18 @@ def test_a_bound_weighs_each_found_person_against_their_best_guessed_reports(
         closed = session.get(MissingReport, mine[0])
         assert closed is not None
         set_status(session, Side.MISSING, closed.ref, MissingStatus.REUNITED)
+    again = _run(services, settings)
+    assert again.kind == "incremental" and again.changed_found >= 1
+    incremental_pairs = {pair for pair in _scored(database) if pair[1] == person_id}
+    _run(services, settings, full=True)
+    assert {pair for pair in _scored(database) if pair[1] == person_id} == incremental_pairs
+
+    # One erased for good, its pairs with it: the same.
+    mine = sorted(m for m, f in _scored(database) if f == person_id)
+    with database.session() as session:
+        erased = session.get(MissingReport, mine[0])
+        assert erased is not None
+        erase_record(session, Side.MISSING, erased.ref)
     again = _run(services, settings)
     assert again.kind == "incremental" and again.changed_found >= 1
     incremental_pairs = {pair for pair in _scored(database) if pair[1] == person_id}

@@ -99,8 +99,8 @@ class BlockWork:
     guesses best among all (and sets the person's bound); a block of changed reports
     weighs a report against a person when its guess reaches the person's stored bound:
     every pair a run over everything would choose, and the old ones new reports push out
-    (they stay until the next full run; a person weighed against a report since closed
-    or edited is chosen for again by the job). Face neighbours are always weighed.
+    (they stay until the next full run; a person weighed against a report since closed,
+    edited or erased is chosen for again by the job). Face neighbours are always weighed.
     """
 
     def __init__(

@@ -58,8 +58,8 @@ from records.storage.rematch_state import (
     done_blocks,
     end_run,
     finish_block,
+    forget_bounded_paired_with,
     forget_records,
-    found_paired_with,
     last_done_run,
     save_blocking_bounds,
     save_digests,
@@ -412,8 +412,7 @@ def rematch(
             left = (set(stored[Side.MISSING]) - {v.id for v in missing}) | {
                 missing[i].id for i in changed_m.tolist() if missing[i].id in stored[Side.MISSING]
             }
-            rechosen = found_paired_with(session, left) & set(blocking_bounds(session))
-            forget_records(session, Side.FOUND, rechosen)
+            rechosen = forget_bounded_paired_with(session, left)
             stored[Side.FOUND] = {k: v for k, v in stored[Side.FOUND].items() if k not in rechosen}
         changed_f, found_digests = changed_positions(found, stored[Side.FOUND])
         open_ids = {Side.MISSING: {v.id for v in missing}, Side.FOUND: {v.id for v in found}}

@@ -20,6 +20,7 @@ from records.models import Candidate, Decision, FoundLink, FoundLinkDecision
 from records.storage._queries import MODELS, chunks
 from records.storage.person_records import OPEN_FOUND, OPEN_MISSING, get_person
 from records.storage.photos import DeletedPhoto, delete_photo
+from records.storage.rematch_state import forget_bounded_paired_with
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ def erase_record(session: Session, side: Side, ref: str) -> ErasedRecord:
         # Decisions go with their candidates (ON DELETE CASCADE).
         session.execute(delete(Candidate).where(Candidate.id.in_(chunk)))
     links, link_decisions = _erase_links(session, record.id) if side is Side.FOUND else (0, 0)
+    if side is Side.MISSING:
+        # Its scored pairs go with it (ON DELETE CASCADE): a bounded found person weighed
+        # against it is chosen for again by the next re-match, as a full run would.
+        forget_bounded_paired_with(session, [record.id])
     record_id = record.id
     session.expire(record)
     session.delete(record)

@@ -147,6 +147,21 @@ def found_paired_with(session: Session, missing_ids: Iterable[int]) -> set[int]:
     return found
 
 
+def forget_bounded_paired_with(session: Session, missing_ids: Iterable[int]) -> set[int]:
+    """Forget the digests and bounds of the bounded found persons with a scored pair with
+    any of these reports (gone, closed or changed): the next re-match chooses their
+    reports again, so the one after their weakest kept may come in. Their ids."""
+    paired = sorted(found_paired_with(session, missing_ids))
+    bounded: set[int] = set()
+    for start in range(0, len(paired), _CHUNK):
+        query = select(BlockingBound.found_id).where(
+            BlockingBound.found_id.in_(paired[start : start + _CHUNK])
+        )
+        bounded.update(int(f) for f in session.scalars(query))
+    forget_records(session, Side.FOUND, bounded)
+    return bounded
+
+
 def delete_scored_pairs_below(session: Session, weight: float) -> None:
     """Delete the scored pairs whose weight is below ``weight``."""
     session.execute(delete(ScoredPair).where(ScoredPair.weight < weight))

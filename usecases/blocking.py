@@ -88,67 +88,53 @@ def attribute_pairs(
 
 
 class _AttributeKeys:
-    """Reports by (province, sex), with their birth years and missing days, for
-    :func:`attribute_pairs`."""
+    """Reports by (province, sex), with their birth years, for :func:`attribute_pairs`."""
 
     def __init__(self, missing: Sequence[MissingView], rows: NDArray[np.int64]) -> None:
-        by_key: dict[tuple[str, Sex], list[tuple[int, int, int]]] = {}
+        by_key: dict[tuple[str, Sex], list[tuple[int, int]]] = {}
         for i in rows.tolist():
             report = missing[i]
             if report.birth_year is None:
                 continue  # no year is compatible with an estimate here
             provinces = {_province(report.missing_place), _province(report.hometown)} - {None}
-            lost = _day_number(report.missing_date)
             for province in provinces:
-                by_key.setdefault((str(province), report.sex), []).append(
-                    (i, report.birth_year, lost)
-                )
+                by_key.setdefault((str(province), report.sex), []).append((i, report.birth_year))
         self._by_key = {
-            key: np.array(rows_of, dtype=np.int64).reshape(-1, 3) for key, rows_of in by_key.items()
+            key: np.array(rows_of, dtype=np.int64).reshape(-1, 2) for key, rows_of in by_key.items()
         }
 
-    def reports_of(
-        self, person: FoundView, *, birth_slack: int = BIRTH_SLACK, reach: int | None = None
-    ) -> NDArray[np.int64]:
+    def reports_of(self, person: FoundView, *, birth_slack: int = BIRTH_SLACK) -> NDArray[np.int64]:
         """The reports of the person's sex, a birth year within ``birth_slack`` of the
-        estimate and a province the person's place or speech points to; with a ``reach``,
-        at most that many: those whose age at the found date the age comparison finds
-        within or near the estimate first, then off, then far, and among them the
-        shortest time missing before the person was found (no missing date, then a report
-        lost after the person was found, last)."""
+        estimate and a province the person's place or speech points to."""
         born = _birth_estimate(person)
         if born is None or person.sex is Sex.UNKNOWN:
             return _NONE
         provinces = ({_province(person.found_place), _province(person.hometown)}
                      | set(speaker_regions(person))) - {None}  # fmt: skip
-        chunks = [np.zeros((0, 3), dtype=np.int64)]
+        chunks = []
         for province in provinces:
             table = self._by_key.get((str(province), person.sex))
             if table is not None:
-                chunks.append(table[np.abs(table[:, 1] - born) <= birth_slack])
-        table = np.concatenate(chunks)
-        day = _estimated_on(person)
-        if reach is not None and len(table) > reach and day is not None:
-            ages = [a for a in (person.age_min, person.age_max) if a is not None]
-            # Within the age comparison's tolerance (0), then "off" (1), then "far" (2);
-            # each distinct age's tolerance computed once.
-            low, high = min(ages), max(ages)
-            ages_met, at = np.unique(day.year - table[:, 1], return_inverse=True)
-            ratio = np.array([years_outside(low, high, age) / age_tolerance(float(age), 0.0)
-                              for age in ages_met.tolist()])  # fmt: skip
-            outside = np.select([ratio <= 1, ratio <= OFF_FACTOR], [0, 1], 2)[at]
-            # Lost after the person was found (beyond a late filing) comes last: facts rule
-            # it out later, and it must not take the place of one lost before.
-            missing_for = day.toordinal() - table[:, 2]
-            late = missing_for < -SLACK_DAYS
-            missing_for = np.where(table[:, 2] == _UNKNOWN_DAY, _LAST - 1, np.abs(missing_for))
-            missing_for = np.where(late, _LAST, missing_for)
-            order = np.lexsort((table[:, 0], missing_for, outside))
-            ranked = table[order, 0]
-            # A report filed under two provinces comes twice: each counts where first met.
-            first_met = np.unique(ranked, return_index=True)[1]
-            return np.sort(ranked[np.sort(first_met)[:reach]])
-        return np.unique(table[:, 0])
+                chunks.append(table[np.abs(table[:, 1] - born) <= birth_slack, 0])
+        return np.unique(np.concatenate(chunks)) if chunks else _NONE
+
+
+def _age_range(person: FoundView) -> tuple[int, int] | None:
+    """The person's estimated age as (lowest, highest), either end standing for both."""
+    ages = [a for a in (person.age_min, person.age_max) if a is not None]
+    return (min(ages), max(ages)) if ages else None
+
+
+def _outside_in_tolerances(
+    low: int, high: int, implied: NDArray[np.int64], years_missing: float
+) -> NDArray[np.float64]:
+    """How far each implied age lies outside the estimate ``low`` to ``high``, in the
+    tolerances the age comparison allows at that age after ``years_missing`` (0 inside);
+    each distinct age computed once (a person's reports span a few dozen ages)."""
+    ages_met, at = np.unique(implied, return_inverse=True)
+    fit = np.array([years_outside(low, high, age) / age_tolerance(float(age), years_missing)
+                    for age in ages_met.tolist()], dtype=np.float64)  # fmt: skip
+    return fit[at]
 
 
 _LAST = np.iinfo(np.int64).max
@@ -287,13 +273,36 @@ class _ReportFacts:
         day = _estimated_on(person)
         if day is None:
             return keep
-        ages = [a for a in (person.age_min, person.age_max) if a is not None]
-        if ages:
-            youngest, oldest = not_far_ages(min(ages), max(ages))
+        ages = _age_range(person)
+        if ages is not None:
+            youngest, oldest = not_far_ages(*ages)
             years = self.years[rows]
             fits = (years >= day.year - oldest) & (years <= day.year - youngest)
             keep &= (years == _NO_YEAR) | fits
         return keep & (self.lost[rows] <= _day_number(day + timedelta(days=SLACK_DAYS)))
+
+    def fitting_first(
+        self, person: FoundView, rows: NDArray[np.int64], reach: int
+    ) -> NDArray[np.int64]:
+        """At most ``reach`` of the reports at ``rows`` (sorted, without repeats; all of
+        them when the person has no age or date): those whose age at the found date the
+        age comparison finds within or near the estimate first, then off, then far, and
+        among them the shortest time missing before the person was found (no missing date,
+        then a report lost after the person was found, last)."""
+        day, ages = _estimated_on(person), _age_range(person)
+        if len(rows) <= reach or day is None or ages is None:
+            return rows
+        ratio = _outside_in_tolerances(*ages, day.year - self.years[rows], 0.0)
+        outside = np.select([ratio <= 1, ratio <= OFF_FACTOR], [0, 1], 2)
+        lost = self.lost[rows]
+        dated = lost != _UNKNOWN_DAY
+        # Lost after the person was found (beyond a late filing) comes last: facts rule it
+        # out later, and it must not take the place of one lost before.
+        missing_for = np.where(dated, day.toordinal() - np.where(dated, lost, 0), 0)
+        late = dated & (missing_for < -SLACK_DAYS)
+        missing_for = np.where(dated, np.abs(missing_for), _LAST - 1)
+        missing_for = np.where(late, _LAST, missing_for)
+        return np.sort(rows[np.lexsort((rows, missing_for, outside))[:reach]])
 
 
 _NO_YEAR = -1
@@ -330,8 +339,10 @@ class _WeakNameReports:
         day = _estimated_on(person)
         if day is None or not _served_without_names(person):
             return _NONE
-        ages = [a for a in (person.age_min, person.age_max) if a is not None]
-        low, high = min(ages), max(ages)
+        ages = _age_range(person)
+        if ages is None:  # _served_without_names holds an age
+            return _NONE
+        low, high = ages
         youngest, oldest = not_far_ages(low, high)
         year_found = day.year
         sexes = [person.sex, Sex.UNKNOWN] if person.sex is not Sex.UNKNOWN else list(Sex)
@@ -348,12 +359,9 @@ class _WeakNameReports:
             implied_ages.append(year_found - years[lo:hi][in_time])
         rows, implied = np.concatenate(chosen), np.concatenate(implied_ages)
         # How far outside the estimate, in the tolerances the comparison allows at that
-        # age (0 inside it), then how far from its middle, then the report's position;
-        # an age's fit is computed once (a person's reports span a few dozen ages).
-        ages_met, at = np.unique(implied, return_inverse=True)
-        fit_of_age = np.array([years_outside(low, high, age) / age_tolerance(float(age), GAP_CAP)
-                               for age in ages_met.tolist()], dtype=np.float64)  # fmt: skip
-        order = np.lexsort((rows, np.abs(implied - middle), fit_of_age[at]))
+        # age (0 inside it), then how far from its middle, then the report's position.
+        fit = _outside_in_tolerances(low, high, implied, GAP_CAP)
+        order = np.lexsort((rows, np.abs(implied - middle), fit))
         kept = rows[order[:per_person]]
         # Reports without a birth year only fill what the fitting years leave free.
         room = per_person - len(kept)
@@ -468,9 +476,9 @@ class ReportBlocking:
             return keys, np.full(len(keys), NO_NAME_TIER, dtype=np.int8)
         key_chunks, tier_chunks = [_NONE], [np.zeros(0, dtype=np.int8)]
         faces = self.face_keys(found, rows)
+        reach = ATTRIBUTE_REACH if bounded else None
         for person, j in zip(found, rows.tolist(), strict=True):
             named, tiers = self.name_tiers(person)
-            reach = ATTRIBUTE_REACH if bounded else None
             others = np.unique(np.concatenate([named[tiers > _WHOLE_NAME_TIERS],
                                                self.attribute_reports(person, reach=reach),
                                                self.weak_reports(person)]))  # fmt: skip
@@ -495,7 +503,8 @@ class ReportBlocking:
         their place or speech points to (:func:`attribute_pairs`), at most ``reach``."""
         if self._all_pairs:
             raise ValueError("a blocking of every pair has no attribute keys")
-        return self._attributes.reports_of(person, reach=reach)
+        rows = self._attributes.reports_of(person)
+        return rows if reach is None else self._facts.fitting_first(person, rows, reach)
 
     def weak_reports(self, person: FoundView) -> NDArray[np.int64]:
         """The wanted reports the weak-name reach gives the person (none unless their
@@ -599,6 +608,27 @@ def name_guess(
     return np.where(both_named, by_tier[tiers], 0.0)
 
 
+def top_per_group(
+    groups: NDArray[np.int64],
+    others: NDArray[np.int64],
+    weights: NDArray[np.float64],
+    eligible: NDArray[np.bool_],
+    keep: int,
+) -> NDArray[np.bool_]:
+    """Which eligible pairs are among the ``keep`` heaviest of their group (ties: the
+    other side's higher id first, the newer record, so every run chooses the same)."""
+    chosen = np.zeros(len(groups), dtype=np.bool_)
+    candidates = np.flatnonzero(eligible)
+    if not len(candidates) or keep < 1:
+        return chosen
+    order = candidates[np.lexsort((-others[candidates], -weights[candidates], groups[candidates]))]
+    ordered = groups[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    chosen[order[np.arange(len(order)) - first < keep]] = True
+    return chosen
+
+
 def best_per_person(
     found: NDArray[np.int64],
     reports: NDArray[np.int64],
@@ -611,17 +641,16 @@ def best_per_person(
     ``people``, the weakest guess kept when some were left out (NaN when none was)."""
     if per_person < 1:
         raise ValueError(f"a found person keeps at least one report, got {per_person}")
-    order = np.lexsort((reports, -guesses, found))
-    owner = found[order]
-    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]]) if len(order) else _NONE
-    sizes = np.diff(np.r_[starts, len(order)])
-    rank = np.arange(len(order)) - np.repeat(starts, sizes)
-    kept = np.zeros(len(order), dtype=np.bool_)
-    kept[order[rank < per_person]] = True
+    # The earlier report first on a tie: the later one counts as the lesser "other".
+    kept = top_per_group(found, -reports, guesses, np.ones(len(found), dtype=np.bool_),
+                         per_person)  # fmt: skip
+    owners, sizes = np.unique(found, return_counts=True)
+    over = kept & np.isin(found, owners[sizes > per_person])
     bounds = np.full(len(people), np.nan)
-    over = starts[sizes > per_person]
-    if len(over):
+    if over.any():
+        bounded, at = np.unique(found[over], return_inverse=True)
+        weakest = np.full(len(bounded), np.inf)
+        np.minimum.at(weakest, at, guesses[over])
         by_person = np.argsort(people, kind="stable")
-        at = by_person[np.searchsorted(people, owner[over], sorter=by_person)]
-        bounds[at] = guesses[order][over + per_person - 1]
+        bounds[by_person[np.searchsorted(people, bounded, sorter=by_person)]] = weakest
     return kept, bounds

@@ -48,6 +48,7 @@ from records.storage.candidate_pairs import (
 from records.storage.person_records import Change, record_ids
 from records.storage.rematch_state import read_scored_pairs
 from records.storage.reviewer_decisions import decided_pairs
+from usecases.blocking import top_per_group
 from usecases.face_nearest import NearestFaces, pair_codes
 
 _DECIDED_ODDS: Final = {CandidateStatus.CONFIRMED: math.inf, CandidateStatus.REJECTED: -math.inf}
@@ -98,27 +99,6 @@ def pair_places(
     wanted_keys = want[:, 0] * base + want[:, 1]
     at = np.minimum(np.searchsorted(ordered, wanted_keys), len(ordered) - 1)
     return np.where(ordered[at] == wanted_keys, order[at], -1).astype(np.int64)
-
-
-def top_per_group(
-    groups: NDArray[np.int64],
-    others: NDArray[np.int64],
-    weights: NDArray[np.float64],
-    eligible: NDArray[np.bool_],
-    keep: int,
-) -> NDArray[np.bool_]:
-    """Which eligible pairs are among the ``keep`` heaviest of their group (ties: the
-    other side's higher id first, the newer record, so every run chooses the same)."""
-    chosen = np.zeros(len(groups), dtype=np.bool_)
-    candidates = np.flatnonzero(eligible)
-    if not len(candidates) or keep < 1:
-        return chosen
-    order = candidates[np.lexsort((-others[candidates], -weights[candidates], groups[candidates]))]
-    ordered = groups[order]
-    starts = np.r_[True, ordered[1:] != ordered[:-1]]
-    first = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
-    chosen[order[np.arange(len(order)) - first < keep]] = True
-    return chosen
 
 
 def _calibrated(model: Any, weights: NDArray[np.float64], reports: int, found: int) -> Any:

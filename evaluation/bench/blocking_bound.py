@@ -46,6 +46,7 @@ from evaluation.population import generate_population
 from evaluation.population_views import views_from_rows
 from matching.evidence_model import EvidenceModel
 from matching.evidence_model.columns import ColumnarScorer
+from matching.names.forms import usable_names
 from usecases.blocking import (
     NO_NAME_TIER,
     ReportBlocking,
@@ -122,9 +123,10 @@ def measure(reports: int, *, sample: int, seed: int = SEED) -> dict[str, Any]:
     cheap = model.prior_weight + sum((terms[name] for name in CHEAP), np.zeros(len(keys)))
     tier = np.concatenate(tier_chunks) if tier_chunks else np.zeros(0, dtype=np.int8)
     _tell(f"pairs by tier: {np.bincount(tier, minlength=NO_TIER + 1).tolist()}")
-    both_named = np.array([bool(missing[i].names) and bool(found[j].names)
-                           for i, j in zip(pair_missing.tolist(), pair_found.tolist(),
-                                           strict=True)])  # fmt: skip
+    # As the re-match's guess reads them: names it can use on both sides.
+    named_m = np.array([bool(usable_names(view.names)) for view in missing])
+    named_f = np.array([bool(usable_names(view.names)) for view in found])
+    both_named = named_m[pair_missing] & named_f[pair_found]
     by_tier = name_tier_weights(model)
     if by_tier is None:
         raise ValueError("the shipped model compares names")

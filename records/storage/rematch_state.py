@@ -135,7 +135,7 @@ def delete_scored_pairs(
         )
 
 
-def found_paired_with(session: Session, missing_ids: Iterable[int]) -> set[int]:
+def _found_paired_with(session: Session, missing_ids: Iterable[int]) -> set[int]:
     """The found persons with a scored pair with any of these reports."""
     wanted = list(missing_ids)
     found: set[int] = set()
@@ -151,7 +151,7 @@ def forget_bounded_paired_with(session: Session, missing_ids: Iterable[int]) -> 
     """Forget the digests and bounds of the bounded found persons with a scored pair with
     any of these reports (gone, closed or changed): the next re-match chooses their
     reports again, so the one after their weakest kept may come in. Their ids."""
-    paired = sorted(found_paired_with(session, missing_ids))
+    paired = sorted(_found_paired_with(session, missing_ids))
     bounded: set[int] = set()
     for start in range(0, len(paired), _CHUNK):
         query = select(BlockingBound.found_id).where(
